@@ -21,9 +21,13 @@ static void one_line(char *s)
             *s = ' ';
 }
 
+/* Copy with truncation (snprintf would draw -Wformat-truncation at -O2). */
 static void set_where(gm_err *err, const char *where)
 {
-    snprintf(err->where, sizeof err->where, "%s", where ? where : "");
+    size_t n = where ? strnlen(where, sizeof err->where - 1) : 0;
+    if (n)
+        memcpy(err->where, where, n);
+    err->where[n] = '\0';
     one_line(err->where);
 }
 

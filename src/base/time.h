@@ -1,0 +1,128 @@
+/*
+ * time.h: clocks, civil (calendar) time and RFC 3339 text.
+ *
+ * Inside gemel an instant is an int64_t count of nanoseconds since the Unix
+ * epoch, 1970-01-01T00:00:00Z, ignoring leap seconds (POSIX time). That covers
+ * 1677-09-21T00:12:43.145224192Z .. 2262-04-11T23:47:16.854775807Z. In APIs an
+ * instant is an RFC 3339 string (section 5.6).
+ *
+ * Everything here is pure arithmetic on the proleptic Gregorian calendar: no
+ * locale, no time-zone database, no mktime/timegm/strptime, no allocation. The
+ * only time zones are fixed UTC offsets in minutes, -1439..1439 (±23:59).
+ * All functions are thread-safe.
+ */
+#ifndef GM_BASE_TIME_H
+#define GM_BASE_TIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+/* Monotonic clock (CLOCK_MONOTONIC) in nanoseconds, for measuring intervals.
+ * Never goes backwards; its zero is arbitrary (usually boot). */
+int64_t gm_time_mono_ns(void);
+
+/* Wall clock (CLOCK_REALTIME) in nanoseconds since the epoch. Can jump when the
+ * system clock is set. */
+int64_t gm_time_wall_ns(void);
+
+/* Smallest and largest instants, and their RFC 3339 spelling (for messages). */
+#define GM_TIME_MIN_NS INT64_MIN
+#define GM_TIME_MAX_NS INT64_MAX
+#define GM_TIME_MIN_TEXT "1677-09-21T00:12:43.145224192Z"
+#define GM_TIME_MAX_TEXT "2262-04-11T23:47:16.854775807Z"
+
+/* Largest UTC offset magnitude, in minutes (23:59). */
+#define GM_TIME_OFFSET_MAX 1439
+
+typedef struct gm_time_civil {
+    int year;       /* 1..9999 */
+    int month;      /* 1..12 */
+    int day;        /* 1..31 */
+    int hour, min, sec; /* 0..23, 0..59, 0..59 (no leap second 60) */
+    int nsec;       /* 0..999999999 */
+    int offset_min; /* UTC offset of this civil time, minutes, -1439..1439 */
+    int wday;       /* output only: 0 = Sunday .. 6 = Saturday */
+    int yday;       /* output only: 0 = 1 January .. 365 */
+} gm_time_civil;
+
+/*
+ * Convert the instant ns to civil time at UTC offset offset_min (minutes east of
+ * UTC, so -480 is -08:00), filling every field of *out including wday and yday;
+ * out->offset_min = offset_min. Total: works for every int64_t value (floor
+ * division, so -1 is 1969-12-31T23:59:59.999999999Z).
+ * Returns 0, or GM_EINVAL when out is NULL or offset_min is outside -1439..1439.
+ */
+int gm_time_to_civil(int64_t ns, int offset_min, gm_time_civil *out);
+
+/*
+ * Convert civil time *c (read at its own c->offset_min) to an instant in
+ * *out_ns. Every input field is validated: ranges as documented on
+ * gm_time_civil, the day must exist in that month (29 February only in leap
+ * years: divisible by 4, except centuries not divisible by 400). wday and yday
+ * are ignored.
+ * Errors (err->where names the field, e.g. "day", and is "" for GM_ERANGE;
+ * *out_ns is left untouched on any error):
+ *   GM_EINVAL       c or out_ns NULL, or a field out of range ("day 31 does not
+ *                   exist in April 2023");
+ *   GM_EUNSUPPORTED sec == 60, a leap second: valid UTC, but POSIX time (and so
+ *                   gemel) has no way to represent it;
+ *   GM_ERANGE       the instant does not fit in int64 nanoseconds (outside
+ *                   GM_TIME_MIN_TEXT .. GM_TIME_MAX_TEXT).
+ */
+int gm_time_from_civil(const gm_time_civil *c, int64_t *out_ns, gm_err *err);
+
+/*
+ * Parse an RFC 3339 date-time (section 5.6):
+ *     YYYY-MM-DD "T" hh:mm:ss [ "." 1*DIGIT ] ( "Z" / ("+" / "-") hh:mm )
+ * s need not be NUL-terminated: exactly len bytes are read (s may be NULL only
+ * when len is 0). On success stores the instant in *out_ns and, when
+ * out_offset_min is not NULL, the offset written in the text in minutes ("Z"
+ * and "-00:00" both give 0). On failure the outputs are untouched.
+ *
+ * Accepted beyond the strict grammar, as RFC 3339 allows: 't' for 'T', a single
+ * space for 'T' (section 5.6 NOTE), 'z' for 'Z'. Any number of fraction digits
+ * is accepted, at least one; digits past the 9th are ignored (truncated, never
+ * rounded). Years 0000..9999 are accepted by the syntax and then range-checked.
+ * Nothing else is accepted: no surrounding spaces, no missing seconds, no
+ * offset without a colon, no "24:00:00".
+ *
+ * Errors (err->where is "offset N", the byte offset of the offending field or
+ * character; err->what says what was found and expected):
+ *   GM_EPARSE       wrong syntax: empty string, truncated input, a non-digit
+ *                   where a digit belongs, wrong separator ("expected ':' after
+ *                   hour"), "missing time offset (expected 'Z' or +hh:mm)",
+ *                   "trailing characters after time";
+ *   GM_EINVAL       a field out of range: "month 13 out of range 1..12",
+ *                   "day 29 does not exist in February 2023", hour 24, minute
+ *                   60, second 61, offset hours > 23 or minutes > 59; also s
+ *                   NULL with len > 0, or out_ns NULL;
+ *   GM_EUNSUPPORTED second 60 (a leap second), which gemel does not represent;
+ *   GM_ERANGE       well-formed, but outside the int64 nanosecond range; the
+ *                   message gives the supported range.
+ */
+int gm_time_parse_rfc3339(const char *s, size_t len, int64_t *out_ns, int *out_offset_min,
+                          gm_err *err);
+
+#define GM_TIME_RFC3339_MAX 48 /* enough for any formatted value + NUL */
+#define GM_TIME_FRAC_AUTO (-1)
+
+/*
+ * Format the instant ns as RFC 3339 at UTC offset offset_min, into buf (n
+ * bytes, NUL-terminated): "2006-01-02T15:04:05.999999999+07:00". The offset is
+ * "Z" when offset_min is 0, else +hh:mm / -hh:mm.
+ * frac_digits 0..9 prints exactly that many fraction digits (no '.' for 0),
+ * truncating the civil fraction, never rounding (so the text never names a
+ * later time than ns). GM_TIME_FRAC_AUTO prints no fraction when ns is a whole
+ * second, else 3, 6 or 9 digits, the fewest that are exact; so
+ * gm_time_parse_rfc3339 of an AUTO text gives back ns exactly.
+ * Returns the length written (excluding the NUL), or
+ *   GM_EINVAL  buf NULL, offset_min outside -1439..1439, frac_digits outside
+ *              0..9 and not GM_TIME_FRAC_AUTO;
+ *   GM_ERANGE  n too small for the text and its NUL (buf is then "" when
+ *              n > 0). GM_TIME_RFC3339_MAX bytes always suffice.
+ */
+int gm_time_format_rfc3339(int64_t ns, int offset_min, int frac_digits, char *buf, size_t n);
+
+#endif

@@ -1,0 +1,77 @@
+#include "cli/cli.h"
+
+#include <getopt.h>
+#include <stdarg.h>
+#include <string.h>
+
+void gm_cli_error(const char *where, const char *fmt, ...)
+{
+    char what[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (where && *where)
+        fprintf(stderr, "gemel: %s: %s\n", where, what);
+    else
+        fprintf(stderr, "gemel: %s\n", what);
+}
+
+int gm_cli_usage(const char *cmd, const char *fmt, ...)
+{
+    char what[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    if (cmd)
+        fprintf(stderr, "gemel: %s: %s (see 'gemel %s --help')\n", cmd, what, cmd);
+    else
+        fprintf(stderr, "gemel: %s (see 'gemel --help')\n", what);
+    return GM_EXIT_USAGE;
+}
+
+int gm_cli_fail(const gm_err *err)
+{
+    char line[GM_ERR_WHERE_MAX + GM_ERR_WHAT_MAX + 4];
+    fprintf(stderr, "gemel: %s\n", gm_err_format(err, line, sizeof line));
+    switch (err->code) {
+    case GM_EINVAL:
+    case GM_EPARSE:
+    case GM_ELIMIT:
+    case GM_ERANGE:
+    case GM_ENOENT:
+    case GM_EUNSUPPORTED:
+        return GM_EXIT_USAGE;
+    default:
+        return GM_EXIT_FAIL;
+    }
+}
+
+int gm_cli_getopt(const gm_cli_cmd *cmd, int argc, char **argv, const char *shortopts,
+                  const struct option *longopts)
+{
+    /* Leading ':' makes getopt report a missing argument as ':' instead of
+       printing its own message; opterr = 0 silences the rest. */
+    char opts[64];
+    snprintf(opts, sizeof opts, ":%s", shortopts);
+    opterr = 0;
+    int longindex = -1;
+    int c = getopt_long(argc, argv, opts, longopts, &longindex);
+    switch (c) {
+    case 'h':
+        cmd->help(stdout);
+        return 'h';
+    case ':':
+        gm_cli_usage(cmd->name, "option '%s' needs a value", argv[optind - 1]);
+        return '?';
+    case '?':
+        if (optopt)
+            gm_cli_usage(cmd->name, "unknown option '-%c'", optopt);
+        else
+            gm_cli_usage(cmd->name, "unknown option '%s'", argv[optind - 1]);
+        return '?';
+    default:
+        return c;
+    }
+}

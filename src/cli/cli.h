@@ -1,0 +1,58 @@
+/*
+ * cli.h: what every `gemel` sub-command shares.
+ *
+ * A command is a row in the dispatch table (main.c): a name, a one-line
+ * summary, a help printer and a run function taking the arguments after
+ * `gemel` (argv[0] is the command name). Exit codes follow DESIGN.md: 0 success,
+ * 1 failure, 2 usage or input error. Errors go to stderr as one line,
+ * "gemel: <where>: <what>".
+ */
+#ifndef GM_CLI_CLI_H
+#define GM_CLI_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "base/err.h"
+
+enum { GM_EXIT_OK = 0, GM_EXIT_FAIL = 1, GM_EXIT_USAGE = 2 };
+
+typedef struct gm_cli_cmd {
+    const char *name;
+    const char *summary;
+    void (*help)(FILE *out);
+    int (*run)(int argc, char **argv);
+} gm_cli_cmd;
+
+/* Print "gemel: <where>: <what>" (built from fmt) to stderr. */
+void gm_cli_error(const char *where, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Report a usage error for command cmd, with a pointer to its --help. Returns 2. */
+int gm_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * Report err as one line and return the exit code for it: 2 for bad input
+ * (invalid, syntax, limit, range, not found, unsupported), 1 otherwise.
+ */
+int gm_cli_fail(const gm_err *err);
+
+/*
+ * Parse the options of a command with getopt_long, reporting unknown options
+ * and missing arguments through gm_cli_usage. Handles --help itself (prints
+ * help to stdout). Returns the option character, -1 at the end of options,
+ * 'h' when help was printed (the caller returns 0), or '?' after an error (the
+ * caller returns 2).
+ */
+struct option;
+int gm_cli_getopt(const gm_cli_cmd *cmd, int argc, char **argv, const char *shortopts,
+                  const struct option *longopts);
+
+/* The dispatch table, for `gemel help`. */
+extern const gm_cli_cmd *const gm_cli_commands[];
+extern const unsigned gm_cli_ncommands;
+
+/* Commands. */
+extern const gm_cli_cmd gm_cmd_version;
+extern const gm_cli_cmd gm_cmd_demo;
+
+#endif
