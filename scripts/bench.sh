@@ -9,3 +9,7 @@ for b in "$build"/bench/bench_*; do
     echo "== $(basename "$b")"
     "$b"
 done
+for s in bench/*.sh; do
+    echo "== $(basename "$s" .sh)"
+    "$s" "$build"
+done

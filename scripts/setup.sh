@@ -2,10 +2,15 @@
 # Install the Debian packages gemel needs (scripts/packages.txt) that are missing.
 # Idempotent and silent when everything is present. Uses apt-get as root, sudo
 # otherwise; when it can do neither it prints the exact command to run and fails.
+# `setup.sh bench` installs the benchmark peers (scripts/packages-bench.txt).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
-list="$here/packages.txt"
+case "${1:-}" in
+    "") list="$here/packages.txt" ;;
+    bench) list="$here/packages-bench.txt" ;;
+    *) echo "usage: scripts/setup.sh [bench]" >&2; exit 2 ;;
+esac
 
 missing=""
 for pkg in $(sed -e 's/#.*//' "$list"); do

@@ -54,5 +54,6 @@ extern const unsigned gm_cli_ncommands;
 /* Commands. */
 extern const gm_cli_cmd gm_cmd_version;
 extern const gm_cli_cmd gm_cmd_demo;
+extern const gm_cli_cmd gm_cmd_sim;
 
 #endif

@@ -1,163 +1,87 @@
 /*
  * gemel demo: the most complete end-to-end run gemel can show today.
  *
- * Until the simulation layer lands, it exercises the base: an embedded default
- * configuration (or --config FILE) validated with JSON paths in errors,
- * independent random streams, replications spread over the thread pool with a
- * result that does not depend on the thread count, and the progress bar.
- * The work is a Monte Carlo estimate of pi: each replication throws points
- * at the unit square on its own stream and counts those inside the circle.
+ * A job shop (examples/factory.json, embedded in the program) is simulated
+ * with independent replications on all cores; the demo reports each
+ * station's load and waiting with 95% intervals, finds the bottleneck, and
+ * tries a what-if (one more server there) on the same random numbers, so the
+ * paired difference has a tight interval. Finally it re-runs the baseline on
+ * one thread to show the results do not depend on the thread count.
  */
 #include <getopt.h>
 #include <math.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "base/json.h"
-#include "base/pool.h"
+#include "base/sb.h"
 #include "base/strconv.h"
-#include "base/time.h"
 #include "base/version.h"
 #include "cli/cli.h"
-#include "cli/progress.h"
-#include "num/rng.h"
+#include "cli/simrun.h"
+#include "num/stats.h"
 
-static const char default_config[] = "{\n"
-                                     "  \"replications\": 64,\n"
-                                     "  \"samples\": 2000000,\n"
-                                     "  \"seed\": 42\n"
-                                     "}\n";
-
-typedef struct demo_cfg {
-    int64_t replications;
-    int64_t samples;
-    int64_t seed;
-} demo_cfg;
-
-typedef struct demo_run {
-    const demo_cfg *cfg;
-    double *estimates; /* one per replication, written by index */
-    atomic_size_t done;
-} demo_run;
+extern const char gm_demo_model[];
 
 static void help(FILE *out)
 {
     fprintf(out,
-            "Usage: gemel demo [--config FILE] [--threads T] [--json]\n"
+            "Usage: gemel demo [--config MODEL.json] [--reps R] [--threads T] [--seed S] [--json]\n"
             "\n"
-            "Run gemel's built-in end-to-end demonstration on its embedded default\n"
-            "configuration. Today it shows the foundation: replications of a Monte Carlo\n"
-            "experiment (an estimate of pi), each on its own random stream, spread over a\n"
-            "thread pool, with a 95%% confidence interval; and that the result is\n"
-            "bit-for-bit the same with one thread. Later releases extend it to the live\n"
-            "factory twin.\n"
+            "Run gemel's built-in end-to-end demonstration. The default model is a job\n"
+            "shop (examples/factory.json, embedded): orders are cut, welded, painted and\n"
+            "inspected, with rework, rush orders and a finite paint buffer. The demo\n"
+            "simulates it, reports every station's utilization and waiting time with 95%%\n"
+            "confidence intervals, finds the bottleneck, and tries one more server there\n"
+            "on the same random numbers (a what-if), reporting the change in the time from\n"
+            "order to shipment. It grows into the live factory twin as gemel does.\n"
             "\n"
             "Options:\n"
-            "  --config FILE  a JSON configuration instead of the default:\n"
-            "%s"
-            "  --threads T    worker threads (default: number of CPUs)\n"
+            "  --config FILE  another queueing-network model (format: docs/simulation.md)\n"
+            "  --reps R       replications (default 10)\n"
+            "  --threads T    worker threads (default: one per CPU)\n"
+            "  --seed S       random seed (default 1)\n"
             "  --json         one JSON object on stdout\n"
-            "  -h, --help     this help\n",
-            "                   {\"replications\": 64, \"samples\": 2000000, \"seed\": 42}\n");
+            "  -h, --help     this help\n");
 }
 
-static int load_config(const char *path, demo_cfg *cfg, gm_err *err)
+typedef struct station_row {
+    const char *name;
+    long util, wait;
+} station_row;
+
+static void interval(gm_sb *sb, const gm_exp_kpi *k)
 {
-    json_t *doc = path ? gm_json_load_file(path, NULL, err)
-                       : gm_json_load_str(default_config, strlen(default_config), NULL,
-                                          "<default config>", err);
-    if (!doc)
-        return err->code;
-    const gm_json_field fields[] = {
-        GM_JF_RANGE("replications", GM_JK_INT, GM_JF_REQUIRED | GM_JF_MIN | GM_JF_MAX,
-                    &cfg->replications, 2, 1e6),
-        GM_JF_RANGE("samples", GM_JK_INT, GM_JF_REQUIRED | GM_JF_MIN | GM_JF_MAX, &cfg->samples,
-                    1, 1e10),
-        GM_JF_RANGE("seed", GM_JK_INT, GM_JF_MIN, &cfg->seed, 0, 9007199254740992.0),
-    };
-    cfg->seed = 42;
-    int rc = gm_json_unpack(doc, "", fields, sizeof fields / sizeof fields[0], 0, err);
-    if (rc && path)
-        gm_err_prefix(err, "%s", path);
-    json_decref(doc);
-    return rc;
+    if (isfinite(k->lo))
+        gm_sb_appendf(sb, "[%.4g, %.4g]", k->lo, k->hi);
+    else
+        gm_sb_append(sb, "-");
 }
 
-static void replicate(void *ctx, size_t i, unsigned worker)
+static void json_kpi(gm_sb *sb, const char *key, const gm_exp_kpi *k)
 {
-    (void)worker;
-    demo_run *run = ctx;
-    gm_rng r;
-    gm_rng_seed(&r, (uint64_t)run->cfg->seed, i);
-    int64_t inside = 0;
-    for (int64_t k = 0; k < run->cfg->samples; k++) {
-        double x = gm_rng_uniform(&r), y = gm_rng_uniform(&r);
-        inside += x * x + y * y < 1.0;
-    }
-    run->estimates[i] = 4.0 * (double)inside / (double)run->cfg->samples;
-    atomic_fetch_add_explicit(&run->done, 1, memory_order_relaxed);
-}
-
-typedef struct pf_args {
-    gm_pool *pool;
-    demo_run *run;
-    int rc;
-} pf_args;
-
-static void *pf_thread(void *arg)
-{
-    pf_args *a = arg;
-    a->rc = gm_pool_parallel_for(a->pool, (size_t)a->run->cfg->replications, replicate, a->run);
-    return NULL;
-}
-
-/* Run all replications on a pool of nthreads, drawing progress meanwhile. */
-static int run_all(const demo_cfg *cfg, unsigned nthreads, double *estimates, bool progress,
-                   gm_err *err)
-{
-    gm_pool *pool = gm_pool_create(nthreads, err);
-    if (!pool)
-        return err->code;
-    demo_run run = {cfg, estimates, 0};
-    pf_args a = {pool, &run, 0};
-    gm_progress pb;
-    gm_progress_start(&pb, "replications", (uint64_t)cfg->replications);
-    pthread_t th;
-    int rc = GM_OK;
-    if (!progress || pthread_create(&th, NULL, pf_thread, &a) != 0) {
-        pf_thread(&a); /* no progress wanted, or no thread for it: just run */
-    } else {
-        while (atomic_load(&run.done) < (size_t)cfg->replications) {
-            gm_progress_update(&pb, atomic_load(&run.done));
-            struct timespec ts = {0, 50000000};
-            nanosleep(&ts, NULL);
-        }
-        pthread_join(th, NULL);
-    }
-    gm_progress_finish(&pb);
-    rc = a.rc;
-    gm_pool_destroy(pool);
-    if (rc)
-        return gm_err_set(err, rc, "thread pool", "parallel run failed: %s", gm_strerror(rc));
-    return GM_OK;
+    gm_sb_appendf(sb, "\"%s\": {\"mean\": ", key);
+    if (isfinite(k->mean))
+        gm_sb_appendf(sb, "%.10g", k->mean);
+    else
+        gm_sb_append(sb, "null");
+    if (isfinite(k->lo))
+        gm_sb_appendf(sb, ", \"ci95\": [%.10g, %.10g]}", k->lo, k->hi);
+    else
+        gm_sb_append(sb, ", \"ci95\": null}");
 }
 
 static int run(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'},
-        {"threads", required_argument, NULL, 't'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
+        {"config", required_argument, NULL, 'c'}, {"reps", required_argument, NULL, 'r'},
+        {"threads", required_argument, NULL, 't'}, {"seed", required_argument, NULL, 's'},
+        {"json", no_argument, NULL, 'j'},          {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *config = NULL;
-    uint64_t threads = 0;
+    uint64_t reps = 10, threads = 0, seed = 1;
     bool json = false;
     gm_err err;
     gm_err_clear(&err);
@@ -165,8 +89,16 @@ static int run(int argc, char **argv)
     while ((c = gm_cli_getopt(&gm_cmd_demo, argc, argv, "h", longopts)) != -1) {
         switch (c) {
         case 'c': config = optarg; break;
+        case 'r':
+            if (gm_parse_u64(optarg, 2, GM_EXP_MAX_REPS, &reps, "--reps", &err))
+                return gm_cli_fail(&err);
+            break;
         case 't':
             if (gm_parse_u64(optarg, 1, 1024, &threads, "--threads", &err))
+                return gm_cli_fail(&err);
+            break;
+        case 's':
+            if (gm_parse_u64(optarg, 0, UINT64_MAX, &seed, "--seed", &err))
                 return gm_cli_fail(&err);
             break;
         case 'j': json = true; break;
@@ -177,71 +109,148 @@ static int run(int argc, char **argv)
     if (optind < argc)
         return gm_cli_usage("demo", "unexpected argument '%s'", argv[optind]);
 
-    demo_cfg cfg;
-    if (load_config(config, &cfg, &err))
+    const char *source = config ? config : "embedded examples/factory.json";
+    json_t *doc = config ? gm_json_load_file(config, NULL, &err)
+                         : gm_json_load_str(gm_demo_model, strlen(gm_demo_model), NULL,
+                                            "<embedded factory.json>", &err);
+    if (!doc)
         return gm_cli_fail(&err);
-
-    size_t r = (size_t)cfg.replications;
-    double *est = calloc(r, sizeof *est), *est1 = calloc(r, sizeof *est1);
+    gm_qnet *base = NULL, *what_if = NULL;
+    gm_exp_summary s0 = {0}, s1 = {0}, s_one = {0};
+    station_row *rows = NULL;
+    gm_sb sb = GM_SB_INIT;
     int rc = GM_EXIT_FAIL;
-    if (!est || !est1) {
-        gm_cli_error("demo", "out of memory for %zu replications", r);
-        goto done;
-    }
-    char started[GM_TIME_RFC3339_MAX];
-    gm_time_format_rfc3339(gm_time_wall_ns(), 0, 3, started, sizeof started);
-
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned nthreads = threads ? (unsigned)threads : ncpu > 0 ? (unsigned)ncpu : 1;
-    int64_t t0 = gm_time_mono_ns();
-    if (run_all(&cfg, nthreads, est, true, &err)) {
+    if (gm_qnet_load(doc, &base, &err)) {
+        if (config)
+            gm_err_prefix(&err, "%s", config);
         rc = gm_cli_fail(&err);
         goto done;
     }
-    double wall = (double)(gm_time_mono_ns() - t0) / 1e9;
-    /* The same experiment on one thread must give the same bits. */
-    if (run_all(&cfg, 1, est1, false, &err)) {
-        rc = gm_cli_fail(&err);
+
+    /* Baseline. */
+    if (gm_cli_run_qnet(base, reps, (unsigned)threads, seed, &s0, &err)) {
+        gm_cli_fail(&err);
         goto done;
     }
-    bool same = memcmp(est, est1, r * sizeof *est) == 0;
-
-    /* Mean and sample standard deviation over replications (Welford). */
-    double mean = 0, m2 = 0;
-    for (size_t i = 0; i < r; i++) {
-        double d = est[i] - mean;
-        mean += d / (double)(i + 1);
-        m2 += d * (est[i] - mean);
+    const json_t *stations = json_object_get(doc, "stations");
+    size_t ns = json_array_size(stations);
+    rows = calloc(ns, sizeof *rows);
+    if (!rows)
+        goto done;
+    size_t bottleneck = 0;
+    for (size_t i = 0; i < ns; i++) {
+        char key[128];
+        rows[i].name = json_string_value(json_object_get(json_array_get(stations, i), "name"));
+        snprintf(key, sizeof key, "%s.utilization", rows[i].name);
+        rows[i].util = gm_cli_kpi_index(base, key);
+        snprintf(key, sizeof key, "%s.wait_mean", rows[i].name);
+        rows[i].wait = gm_cli_kpi_index(base, key);
+        if (s0.kpi[rows[i].util].mean > s0.kpi[rows[bottleneck].util].mean)
+            bottleneck = i;
     }
-    double sd = sqrt(m2 / (double)(r - 1));
-    double half = 1.959963984540054 * sd / sqrt((double)r);
-    bool covers = fabs(mean - M_PI) <= half;
-    double samples = (double)cfg.replications * (double)cfg.samples;
+    long soj = gm_cli_kpi_index(base, "system.sojourn_mean");
+    long thru = gm_cli_kpi_index(base, "system.throughput");
+
+    /* What-if: one more server at the bottleneck, same seed (common random
+       numbers), so the per-replication differences have a small spread. */
+    json_t *station = json_array_get(stations, bottleneck);
+    json_int_t servers = json_integer_value(json_object_get(station, "servers"));
+    if (servers == 0)
+        servers = 1;
+    json_object_set_new(station, "servers", json_integer(servers + 1));
+    if (gm_qnet_load(doc, &what_if, &err) ||
+        gm_cli_run_qnet(what_if, reps, (unsigned)threads, seed, &s1, &err)) {
+        gm_cli_fail(&err);
+        goto done;
+    }
+    size_t nk = gm_qnet_nkpi(base);
+    double *diff = malloc(sizeof *diff * reps);
+    gm_ci dci = {0};
+    if (!diff)
+        goto done;
+    for (size_t r = 0; r < reps; r++)
+        diff[r] = s1.values[r * nk + (size_t)soj] - s0.values[r * nk + (size_t)soj];
+    int ci_rc = gm_ci_mean(diff, reps, 0.95, &dci);
+    free(diff);
+    if (ci_rc) {
+        gm_cli_error("demo", "cannot compute the interval of the difference");
+        goto done;
+    }
+
+    /* The same baseline on one thread must give identical numbers. */
+    if (gm_cli_run_qnet(base, reps, 1, seed, &s_one, &err)) {
+        gm_cli_fail(&err);
+        goto done;
+    }
+    bool same = memcmp(s0.values, s_one.values, reps * nk * sizeof(double)) == 0;
 
     if (json) {
-        printf("{\"version\": \"%s\", \"started\": \"%s\", \"replications\": %lld, "
-               "\"samples\": %lld, \"seed\": %lld, \"estimate\": {\"mean\": %.10f, "
-               "\"ci95\": [%.10f, %.10f]}, \"covers_pi\": %s, \"same_with_one_thread\": %s, "
-               "\"wall_seconds\": %.6f, \"samples_per_second\": %.1f}\n",
-               GM_VERSION, started, (long long)cfg.replications, (long long)cfg.samples,
-               (long long)cfg.seed, mean, mean - half, mean + half, covers ? "true" : "false",
-               same ? "true" : "false", wall, samples / wall);
+        gm_sb_appendf(&sb, "{\"version\": \"%s\", \"model\": \"%s\", \"replications\": %llu, "
+                           "\"seed\": %llu, \"threads\": %u, \"events\": %llu, "
+                           "\"wall_seconds\": %.6f, \"stations\": {",
+                      GM_VERSION, config ? config : "factory (embedded)",
+                      (unsigned long long)reps, (unsigned long long)seed, s0.threads,
+                      (unsigned long long)s0.events, s0.wall_seconds);
+        for (size_t i = 0; i < ns; i++) {
+            gm_sb_appendf(&sb, "%s\"%s\": {", i ? ", " : "", rows[i].name);
+            json_kpi(&sb, "utilization", &s0.kpi[rows[i].util]);
+            gm_sb_append(&sb, ", ");
+            json_kpi(&sb, "wait_mean", &s0.kpi[rows[i].wait]);
+            gm_sb_append(&sb, "}");
+        }
+        gm_sb_append(&sb, "}, ");
+        json_kpi(&sb, "system.sojourn_mean", &s0.kpi[soj]);
+        gm_sb_append(&sb, ", ");
+        json_kpi(&sb, "system.throughput", &s0.kpi[thru]);
+        gm_sb_appendf(&sb, ", \"bottleneck\": \"%s\", \"what_if\": {\"change\": \"%s.servers "
+                           "%lld -> %lld\", ",
+                      rows[bottleneck].name, rows[bottleneck].name, (long long)servers,
+                      (long long)servers + 1);
+        json_kpi(&sb, "system.sojourn_mean", &s1.kpi[soj]);
+        gm_sb_appendf(&sb, ", \"difference\": {\"mean\": %.10g, \"ci95\": [%.10g, %.10g]}}, "
+                           "\"same_with_one_thread\": %s}\n",
+                      dci.mean, dci.lo, dci.hi, same ? "true" : "false");
     } else {
-        printf("gemel %s demo: Monte Carlo estimate of pi on independent random streams\n",
-               GM_VERSION);
-        printf("  started        %s\n", started);
-        printf("  work           %lld replications x %lld samples, seed %lld, %u threads\n",
-               (long long)cfg.replications, (long long)cfg.samples, (long long)cfg.seed, nthreads);
-        printf("  estimate       %.6f  95%% CI [%.6f, %.6f]\n", mean, mean - half, mean + half);
-        printf("  true value     %.6f  %s the interval\n", M_PI, covers ? "inside" : "OUTSIDE");
-        printf("  reproducible   %s\n",
-               same ? "yes: identical bits with 1 thread" : "NO: results differ with 1 thread");
-        printf("  throughput     %.1f M samples/s (%.2f s)\n", samples / wall / 1e6, wall);
+        gm_sb_appendf(&sb, "gemel %s demo: a job shop in simulation (%s)\n", GM_VERSION, source);
+        gm_sb_appendf(&sb, "%llu replications, seed %llu, %u threads: %.2f M events in %.2f s\n\n",
+                      (unsigned long long)reps, (unsigned long long)seed, s0.threads,
+                      (double)s0.events / 1e6, s0.wall_seconds);
+        gm_sb_appendf(&sb, "  %-14s %-10s %-22s %-10s %s\n", "station", "utilization",
+                      "95% interval", "mean wait", "95% interval");
+        for (size_t i = 0; i < ns; i++) {
+            const gm_exp_kpi *u = &s0.kpi[rows[i].util], *w = &s0.kpi[rows[i].wait];
+            gm_sb_appendf(&sb, "  %-14s %-10.4g  ", rows[i].name, u->mean);
+            size_t at = sb.len;
+            interval(&sb, u);
+            gm_sb_appendf(&sb, "%*s %-10.4g ", (int)(22 - (sb.len - at)), "", w->mean);
+            interval(&sb, w);
+            gm_sb_append(&sb, "\n");
+        }
+        gm_sb_appendf(&sb, "\n  order to shipment: %.4g ", s0.kpi[soj].mean);
+        interval(&sb, &s0.kpi[soj]);
+        gm_sb_appendf(&sb, ", throughput %.4g per time unit\n", s0.kpi[thru].mean);
+        gm_sb_appendf(&sb, "\n  bottleneck: %s (utilization %.3g)\n", rows[bottleneck].name,
+                      s0.kpi[rows[bottleneck].util].mean);
+        gm_sb_appendf(&sb, "  what-if: %s with %lld servers instead of %lld, same random numbers\n",
+                      rows[bottleneck].name, (long long)servers + 1, (long long)servers);
+        gm_sb_appendf(&sb, "    order to shipment %.4g -> %.4g: change %+.4g, 95%% interval "
+                           "[%+.4g, %+.4g]\n",
+                      s0.kpi[soj].mean, s1.kpi[soj].mean, dci.mean, dci.lo, dci.hi);
+        gm_sb_appendf(&sb, "\n  reproducible: %s\n",
+                      same ? "yes, identical results on one thread"
+                           : "NO: results differ on one thread");
     }
+    fputs(gm_sb_str(&sb), stdout);
     rc = same ? GM_EXIT_OK : GM_EXIT_FAIL;
 done:
-    free(est);
-    free(est1);
+    gm_sb_free(&sb);
+    free(rows);
+    gm_exp_summary_free(&s0);
+    gm_exp_summary_free(&s1);
+    gm_exp_summary_free(&s_one);
+    gm_qnet_free(base);
+    gm_qnet_free(what_if);
+    json_decref(doc);
     return rc;
 }
 

@@ -12,6 +12,7 @@
 const gm_cli_cmd *const gm_cli_commands[] = {
     /* sorted by name; `gemel --help` lists them in this order */
     &gm_cmd_demo,
+    &gm_cmd_sim,
     &gm_cmd_version,
 };
 const unsigned gm_cli_ncommands = sizeof gm_cli_commands / sizeof gm_cli_commands[0];

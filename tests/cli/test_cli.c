@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <math.h>
 
 #include "base/version.h"
 #include "run.h"
@@ -41,7 +42,7 @@ static void test_help_and_version(void **state)
     cli_free(&r);
 
     /* Every command answers --help on stdout with exit 0, and `help CMD` agrees. */
-    const char *cmds[] = {"demo", "version", NULL};
+    const char *cmds[] = {"demo", "sim", "version", NULL};
     for (int i = 0; cmds[i]; i++) {
         cli_result a = RUN(cmds[i], "--help");
         cli_result b = RUN("help", cmds[i]);
@@ -78,6 +79,7 @@ static void test_usage_errors(void **state)
     expect_usage_error(RUN("demo", "--threads", "0"), "--threads: expected an integer in 1..1024");
     expect_usage_error(RUN("demo", "--threads", "two"), "--threads: expected a non-negative");
     expect_usage_error(RUN("demo", "--config", "/nonexistent/demo.json"), "/nonexistent/demo.json");
+    expect_usage_error(RUN("demo", "--reps", "1"), "--reps: expected an integer in 2..");
 
     /* No command at all: usage on stderr, exit 2. */
     cli_result r = cli_run((const char *const[]){"gemel", NULL});
@@ -86,64 +88,122 @@ static void test_usage_errors(void **state)
     cli_free(&r);
 }
 
-/* A bad configuration names the JSON path and what was expected; exit 2. */
-static void test_demo_bad_config(void **state)
+static void write_file(const char *path, const char *text)
 {
-    (void)state;
-    char path[] = "/tmp/gemel-demo-cfg-XXXXXX";
-    int fd = mkstemp(path);
-    const char *doc = "{\"replications\": 4, \"samples\": \"many\"}";
-    assert_true(write(fd, doc, strlen(doc)) == (ssize_t)strlen(doc));
+    int fd = open(path, O_WRONLY | O_TRUNC | O_CREAT, 0600);
+    assert_true(fd >= 0);
+    assert_true(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
     close(fd);
-    cli_result r = RUN("demo", "--config", path);
-    char want[128];
-    snprintf(want, sizeof want, "%s: samples: expected integer, got string", path);
-    if (!strstr(r.err, want))
-        fail_msg("stderr '%s' lacks '%s'", r.err, want);
-    expect_usage_error(r, "gemel: ");
-
-    fd = open(path, O_WRONLY | O_TRUNC);
-    doc = "{\"replications\": 4,\n \"samples\": 10,\n \"sed\": 1}";
-    assert_true(write(fd, doc, strlen(doc)) == (ssize_t)strlen(doc));
-    close(fd);
-    expect_usage_error(RUN("demo", "--config", path), "sed: unknown field");
-
-    fd = open(path, O_WRONLY | O_TRUNC);
-    doc = "{\"replications\": 4,\n \"samples\": 10,,}";
-    assert_true(write(fd, doc, strlen(doc)) == (ssize_t)strlen(doc));
-    close(fd);
-    snprintf(want, sizeof want, "%s:2:", path); /* line 2 */
-    expect_usage_error(RUN("demo", "--config", path), want);
-    unlink(path);
 }
 
-/* The demo runs to completion and reports a sensible, reproducible result. */
-static void test_demo_runs(void **state)
+#define SMALL_MODEL                                                                               \
+    "{\"type\": \"queueing-network\", \"stop\": {\"customers\": 20000},"                          \
+    " \"warmup\": {\"customers\": 1000},"                                                         \
+    " \"arrivals\": [{\"to\": \"desk\", \"interarrival\": {\"dist\": \"exponential\", \"mean\": 0.5}}]," \
+    " \"stations\": [{\"name\": \"desk\", \"servers\": 1,"                                        \
+    "   \"service\": {\"dist\": \"exponential\", \"mean\": 0.4}}]}"
+
+/* A bad model names the file, the JSON path and what was expected; exit 2. */
+static void test_bad_models(void **state)
 {
     (void)state;
-    char path[] = "/tmp/gemel-demo-cfg-XXXXXX";
-    int fd = mkstemp(path);
-    const char *doc = "{\"replications\": 20, \"samples\": 20000, \"seed\": 7}";
-    assert_true(write(fd, doc, strlen(doc)) == (ssize_t)strlen(doc));
-    close(fd);
-    cli_result a = RUN("demo", "--config", path, "--json", "--threads", "2");
-    cli_result b = RUN("demo", "--config", path, "--json", "--threads", "3");
+    char path[] = "/tmp/gemel-model-XXXXXX";
+    close(mkstemp(path));
+    write_file(path, "{\"type\": \"queueing-network\", \"stop\": {\"customers\": 100},"
+                     " \"arrivals\": [{\"to\": \"desk\", \"interarrival\":"
+                     " {\"dist\": \"exponential\", \"mean\": 1}}],"
+                     " \"stations\": [{\"name\": \"desk\", \"service\":"
+                     " {\"dist\": \"exponential\", \"mean\": \"x\"}}]}");
+    char want[256];
+    snprintf(want, sizeof want, "gemel: %s: stations[0].service.mean: expected number", path);
+    for (int cmd = 0; cmd < 2; cmd++) {
+        cli_result r = cmd ? RUN("sim", path) : RUN("demo", "--config", path);
+        if (!strstr(r.err, want))
+            fail_msg("stderr '%s' lacks '%s'", r.err, want);
+        expect_usage_error(r, "gemel: ");
+    }
+    write_file(path, "{\"type\": \"queueing-network\",\n \"stop\": {\"customers\": 100},,}");
+    snprintf(want, sizeof want, "%s:2:", path); /* line 2 */
+    expect_usage_error(RUN("sim", path), want);
+    unlink(path);
+    expect_usage_error(RUN("sim", "/nonexistent/model.json"), "/nonexistent/model.json");
+    expect_usage_error(RUN("sim"), "missing MODEL.json");
+    expect_usage_error(RUN("sim", "a.json", "b.json"), "unexpected argument 'b.json'");
+    expect_usage_error(RUN("sim", "a.json", "--reps", "0"), "--reps: expected an integer in 1..");
+}
+
+/* gemel sim --json: the documented shape, and identical numbers for any
+   thread count. */
+static void test_sim_json(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/gemel-model-XXXXXX";
+    close(mkstemp(path));
+    write_file(path, SMALL_MODEL);
+    cli_result a = RUN("sim", path, "--json", "--reps", "4", "--threads", "1");
+    cli_result b = RUN("sim", path, "--json", "--reps", "4", "--threads", "2");
+    cli_result t = RUN("sim", path, "--reps", "4");
     unlink(path);
     assert_int_equal(a.status, 0);
     assert_int_equal(b.status, 0);
+    assert_int_equal(t.status, 0);
+    assert_non_null(strstr(t.out, "desk.wait_mean"));
     json_error_t je;
     json_t *ja = json_loads(a.out, 0, &je), *jb = json_loads(b.out, 0, &je);
     assert_non_null(ja);
     assert_non_null(jb);
-    assert_true(json_is_true(json_object_get(ja, "same_with_one_thread")));
-    double ma = json_real_value(json_object_get(json_object_get(ja, "estimate"), "mean"));
-    double mb = json_real_value(json_object_get(json_object_get(jb, "estimate"), "mean"));
-    assert_true(ma == mb); /* thread count does not change the answer */
-    assert_true(ma > 3.1 && ma < 3.2);
+    assert_int_equal(json_integer_value(json_object_get(ja, "replications")), 4);
+    assert_true(json_integer_value(json_object_get(ja, "events")) > 80000);
+    assert_true(json_is_number(json_object_get(ja, "wall_seconds")));
+    json_t *ka = json_object_get(ja, "kpis"), *kb = json_object_get(jb, "kpis");
+    const char *keys[] = {"desk.wait_mean", "desk.sojourn_mean", "desk.utilization",
+                          "desk.queue_len_mean", "desk.p_wait", "desk.throughput",
+                          "system.sojourn_mean", "system.throughput", NULL};
+    for (int i = 0; keys[i]; i++) {
+        json_t *k = json_object_get(ka, keys[i]);
+        if (!k)
+            fail_msg("missing KPI %s", keys[i]);
+        double mean = json_number_value(json_object_get(k, "mean"));
+        json_t *ci = json_object_get(k, "ci95");
+        assert_int_equal(json_array_size(ci), 2);
+        double lo = json_number_value(json_array_get(ci, 0)), hi = json_number_value(json_array_get(ci, 1));
+        assert_true(lo <= mean && mean <= hi);
+        /* Same numbers whatever the thread count. */
+        assert_true(json_equal(k, json_object_get(kb, keys[i])));
+    }
+    /* M/M/1 with rho = 0.8: utilization 0.8 within its interval's reach. */
+    double u = json_number_value(json_object_get(json_object_get(ka, "desk.utilization"), "mean"));
+    assert_true(fabs(u - 0.8) < 0.03);
     json_decref(ja);
     json_decref(jb);
     cli_free(&a);
     cli_free(&b);
+    cli_free(&t);
+}
+
+/* The demo runs end to end and finds the bottleneck and a what-if. */
+static void test_demo_runs(void **state)
+{
+    (void)state;
+    cli_result a = RUN("demo", "--json", "--threads", "2", "--reps", "4");
+    assert_int_equal(a.status, 0);
+    json_error_t je;
+    json_t *ja = json_loads(a.out, 0, &je);
+    if (!ja)
+        fail_msg("demo --json printed '%s'", a.out);
+    assert_true(json_is_true(json_object_get(ja, "same_with_one_thread")));
+    assert_string_equal(json_string_value(json_object_get(ja, "bottleneck")), "welding");
+    json_t *d = json_object_get(json_object_get(ja, "what_if"), "difference");
+    /* A second welder shortens order-to-shipment, clearly. */
+    assert_true(json_number_value(json_object_get(d, "mean")) < 0);
+    assert_true(json_number_value(json_array_get(json_object_get(d, "ci95"), 1)) < 0);
+    json_decref(ja);
+    cli_free(&a);
+    cli_result t = RUN("demo", "--reps", "3");
+    assert_int_equal(t.status, 0);
+    assert_non_null(strstr(t.out, "bottleneck: welding"));
+    assert_non_null(strstr(t.out, "reproducible: yes"));
+    cli_free(&t);
 }
 
 int main(void)
@@ -151,7 +211,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_help_and_version),
         cmocka_unit_test(test_usage_errors),
-        cmocka_unit_test(test_demo_bad_config),
+        cmocka_unit_test(test_bad_models),
+        cmocka_unit_test(test_sim_json),
         cmocka_unit_test(test_demo_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,70 @@
+#include "cli/simrun.h"
+
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/progress.h"
+
+static int rep_qnet(const void *ctx, uint64_t seed, uint64_t rep, double *kpi, double *batch,
+                    uint64_t *events, gm_err *err)
+{
+    gm_qnet_result res = {.kpi = kpi, .batch = batch};
+    int rc = gm_qnet_replicate(ctx, seed, rep, &res, err);
+    *events = res.events;
+    return rc;
+}
+
+typedef struct bg_run {
+    const gm_experiment *e;
+    gm_exp_summary *out;
+    gm_err *err;
+    int rc;
+} bg_run;
+
+static void *bg(void *arg)
+{
+    bg_run *b = arg;
+    b->rc = gm_experiment_run(b->e, b->out, b->err);
+    return NULL;
+}
+
+int gm_cli_run_qnet(const gm_qnet *m, uint64_t reps, unsigned threads, uint64_t seed,
+                    gm_exp_summary *out, gm_err *err)
+{
+    atomic_uint_fast64_t done = 0;
+    gm_experiment e = {
+        .reps = reps,
+        .threads = threads,
+        .seed = seed,
+        .nkpi = gm_qnet_nkpi(m),
+        .nbatches = GM_QNET_BATCHES,
+        .rep = rep_qnet,
+        .ctx = m,
+        .done = &done,
+    };
+    bg_run b = {&e, out, err, 0};
+    pthread_t th;
+    if (reps < 2 || pthread_create(&th, NULL, bg, &b) != 0) {
+        bg(&b);
+        return b.rc;
+    }
+    gm_progress pb;
+    gm_progress_start(&pb, "replications", reps);
+    while (atomic_load(&done) < reps) {
+        gm_progress_update(&pb, atomic_load(&done));
+        struct timespec ts = {0, 50000000};
+        nanosleep(&ts, NULL);
+    }
+    pthread_join(th, NULL);
+    gm_progress_finish(&pb);
+    return b.rc;
+}
+
+long gm_cli_kpi_index(const gm_qnet *m, const char *name)
+{
+    for (size_t i = 0; i < gm_qnet_nkpi(m); i++)
+        if (strcmp(gm_qnet_kpi_name(m, i), name) == 0)
+            return (long)i;
+    return -1;
+}
