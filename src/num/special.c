@@ -7,7 +7,6 @@
 #define LN_SQRT_2PI 0.91893853320467274178 /* log(sqrt(2 pi)) */
 #define LN_2PI 1.8378770664093454836
 #define SQRT_2PI 2.5066282746310005024
-#define SQRT_PI_2 1.2533141373155002512 /* sqrt(pi / 2) */
 #define INV_SQRT_PI 0.56418958354775628695
 #define FPMIN 1e-300 /* Lentz's guard against a zero denominator */
 #define CF_EPS 1e-16

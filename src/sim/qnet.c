@@ -56,6 +56,7 @@ struct gm_qnet {
     bool stop_by_time, warm_by_time;
     double stop_time, warm_time;
     uint64_t stop_customers, warm_customers;
+    uint64_t max_wip;
     bool any_finite, any_block;
     /* KPI table */
     size_t nkpi;
@@ -658,6 +659,7 @@ int gm_qnet_load(const json_t *doc, gm_qnet **out, gm_err *err)
     if (strcmp(type, "queueing-network") != 0)
         return gm_err_set(err, GM_EINVAL, "type", "expected \"queueing-network\", got '%s'", type);
     const json_t *stop, *warmup = NULL, *classes = NULL, *arrivals, *stations;
+    int64_t max_wip = GM_QNET_MAX_WIP;
     const gm_json_field top[] = {
         GM_JF("type", GM_JK_STRING, GM_JF_REQUIRED, &type),
         GM_JF("stop", GM_JK_OBJECT, GM_JF_REQUIRED, &stop),
@@ -667,6 +669,7 @@ int gm_qnet_load(const json_t *doc, gm_qnet **out, gm_err *err)
         GM_JF_RANGE("stations", GM_JK_ARRAY, GM_JF_REQUIRED | GM_JF_MIN, &stations, 1, 0),
         GM_JF("name", GM_JK_STRING, 0, NULL),
         GM_JF("description", GM_JK_STRING, 0, NULL),
+        GM_JF_RANGE("max_in_system", GM_JK_INT, GM_JF_MIN | GM_JF_MAX, &max_wip, 1, 2e9),
     };
     rc = gm_json_unpack(doc, "", top, sizeof top / sizeof top[0], 0, err);
     if (rc)
@@ -682,6 +685,7 @@ int gm_qnet_load(const json_t *doc, gm_qnet **out, gm_err *err)
     gm_qnet *m = calloc(1, sizeof *m);
     if (!m)
         return gm_err_set(err, GM_ENOMEM, "", "out of memory");
+    m->max_wip = (uint64_t)max_wip;
     if ((rc = parse_rule(stop, "stop", true, &m->stop_by_time, &m->stop_time, &m->stop_customers,
                          err)))
         goto fail;
@@ -1375,6 +1379,15 @@ static void on_arrival(gm_sim *sim, void *ctx, uint64_t data)
                  "stop rule needs): customers are lost or stuck; stop by time instead",
                  (unsigned long long)R->arrivals, (unsigned long long)R->exits,
                  (unsigned long long)m->stop_customers);
+        fail_run(R, GM_ELIMIT, msg);
+        return;
+    }
+    if (R->wip >= m->max_wip) {
+        char msg[200];
+        snprintf(msg, sizeof msg,
+                 "more than %llu customers in the system at time %g (max_in_system): is it "
+                 "overloaded (arrivals faster than it can serve)?",
+                 (unsigned long long)m->max_wip, R->now);
         fail_run(R, GM_ELIMIT, msg);
         return;
     }

@@ -32,6 +32,10 @@ typedef struct gm_qnet gm_qnet;
 #define GM_QNET_MAX_ARRIVALS 10000
 #define GM_QNET_MAX_SERVERS 1000000
 #define GM_QNET_NAME_MAX 64
+/* Default for the model's "max_in_system": most customers in the system at
+   once, so that an overloaded model stops with GM_ELIMIT instead of
+   exhausting memory. */
+#define GM_QNET_MAX_WIP 10000000
 /* Batches per replication for batch-means confidence intervals. */
 #define GM_QNET_BATCHES 20
 
@@ -64,7 +68,8 @@ typedef struct gm_qnet_result {
  * rule, fill res. A KPI with no observations (a station no customer reached)
  * is NAN. Errors: GM_ENOMEM; GM_ELIMIT when the run cannot reach its stop
  * rule (customers are lost or stuck: the message says how many arrived and
- * left) or the kernel's limits are hit.
+ * left), when more than the model's "max_in_system" customers are in the system at once
+ * (an overloaded model), or when the kernel's limits are hit.
  */
 int gm_qnet_replicate(const gm_qnet *m, uint64_t seed, uint64_t rep, gm_qnet_result *res,
                       gm_err *err);

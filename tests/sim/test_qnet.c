@@ -504,6 +504,23 @@ static void test_unreachable_stop_rule(void **state)
     gm_qnet_free(m);
 }
 
+/* An overloaded station (arrivals twice as fast as service) stopping by
+   time: the run stops with a clear error before memory runs out. */
+static void test_overload_is_reported(void **state)
+{
+    (void)state;
+    gm_qnet *m = load("{\"type\": \"queueing-network\", \"stop\": {\"time\": 1e12},"
+                      " \"max_in_system\": 1000, \"arrivals\": [{\"to\": \"a\", \"interarrival\":"
+                      "   {\"dist\": \"constant\", \"value\": 1}}],"
+                      " \"stations\": [{\"name\": \"a\", \"service\": {\"dist\": \"constant\", \"value\": 2}}]}");
+    double kpis[64];
+    gm_qnet_result r = {.kpi = kpis};
+    gm_err err;
+    assert_int_equal(gm_qnet_replicate(m, 1, 0, &r, &err), GM_ELIMIT);
+    assert_non_null(strstr(err.what, "is it overloaded"));
+    gm_qnet_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -516,6 +533,7 @@ int main(void)
         cmocka_unit_test(test_tandem_blocking),
         cmocka_unit_test(test_model_errors),
         cmocka_unit_test(test_unreachable_stop_rule),
+        cmocka_unit_test(test_overload_is_reported),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
