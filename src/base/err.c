@@ -31,17 +31,23 @@ static void set_where(gm_err *err, const char *where)
     one_line(err->where);
 }
 
-int gm_err_set(gm_err *err, int code, const char *where, const char *fmt, ...)
+int gm_err_vset(gm_err *err, int code, const char *where, const char *fmt, va_list ap)
 {
     if (!err)
         return code;
     err->code = code;
     set_where(err, where);
+    vsnprintf(err->what, sizeof err->what, fmt, ap);
+    one_line(err->what);
+    return code;
+}
+
+int gm_err_set(gm_err *err, int code, const char *where, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->what, sizeof err->what, fmt, ap);
+    gm_err_vset(err, code, where, fmt, ap);
     va_end(ap);
-    one_line(err->what);
     return code;
 }
 

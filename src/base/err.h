@@ -10,6 +10,7 @@
 #ifndef GM_BASE_ERR_H
 #define GM_BASE_ERR_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 /* Status codes. Stable: they appear in logs and API responses. */
@@ -50,6 +51,10 @@ void gm_err_clear(gm_err *err);
  */
 int gm_err_set(gm_err *err, int code, const char *where, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* As gm_err_set, with the message's arguments in a va_list. */
+int gm_err_vset(gm_err *err, int code, const char *where, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
 
 /* As gm_err_set, appending ": strerror(errnum)" to the message. */
 int gm_err_errno(gm_err *err, int code, int errnum, const char *where,

@@ -95,12 +95,11 @@ static int loc_err(gm_err *err, int code, const char *name, const char *buf, siz
     line_col(buf, off, &line, &col);
     char where[GM_ERR_WHERE_MAX];
     snprintf(where, sizeof where, "%s:%zu:%zu", name, line, col);
-    char what[GM_ERR_WHAT_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    gm_err_vset(err, code, where, fmt, ap);
     va_end(ap);
-    return gm_err_set(err, code, where, "%s", what);
+    return code;
 }
 
 /*

@@ -189,12 +189,11 @@ static int fail(gm_err *err, int code, loc at, const char *fmt, ...)
         snprintf(where, sizeof where, "%s", at.field);
     else
         snprintf(where, sizeof where, "offset %zu", at.pos);
-    char what[GM_ERR_WHAT_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    gm_err_vset(err, code, where, fmt, ap);
     va_end(ap);
-    return gm_err_set(err, code, where, "%s", what);
+    return code;
 }
 
 static int check_range(gm_err *err, loc at, const char *name, int v, int lo, int hi)

@@ -4,30 +4,33 @@
 #include <stdarg.h>
 #include <string.h>
 
-void gm_cli_error(const char *where, const char *fmt, ...)
+/* "gemel: [where: ]what[tail]" on stderr, what formatted from fmt. */
+static void report(const char *where, const char *tail, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+static void report(const char *where, const char *tail, const char *fmt, va_list ap)
 {
     char what[1024];
+    vsnprintf(what, sizeof what, fmt, ap);
+    fprintf(stderr, "gemel: %s%s%s%s\n", where ? where : "", where ? ": " : "", what, tail);
+}
+
+void gm_cli_error(const char *where, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    report(where && *where ? where : NULL, "", fmt, ap);
     va_end(ap);
-    if (where && *where)
-        fprintf(stderr, "gemel: %s: %s\n", where, what);
-    else
-        fprintf(stderr, "gemel: %s\n", what);
 }
 
 int gm_cli_usage(const char *cmd, const char *fmt, ...)
 {
-    char what[1024];
+    char tail[128];
+    snprintf(tail, sizeof tail, " (see 'gemel%s%s --help')", cmd ? " " : "", cmd ? cmd : "");
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    report(cmd, tail, fmt, ap);
     va_end(ap);
-    if (cmd)
-        fprintf(stderr, "gemel: %s: %s (see 'gemel %s --help')\n", cmd, what, cmd);
-    else
-        fprintf(stderr, "gemel: %s (see 'gemel --help')\n", what);
     return GM_EXIT_USAGE;
 }
 

@@ -16,7 +16,6 @@
 
 #include "base/json.h"
 #include "base/sb.h"
-#include "base/strconv.h"
 #include "base/version.h"
 #include "cli/cli.h"
 #include "cli/simrun.h"
@@ -75,37 +74,29 @@ static void json_kpi(gm_sb *sb, const char *key, const gm_exp_kpi *k)
 static int run(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'}, {"reps", required_argument, NULL, 'r'},
-        {"threads", required_argument, NULL, 't'}, {"seed", required_argument, NULL, 's'},
-        {"json", no_argument, NULL, 'j'},          {"help", no_argument, NULL, 'h'},
+        {"config", required_argument, NULL, 'c'},
+        GM_CLI_SIMOPTS_LONG,
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *config = NULL;
-    uint64_t reps = 10, threads = 0, seed = 1;
-    bool json = false;
+    gm_cli_simopts o = {.reps = 10, .threads = 0, .seed = 1, .json = false};
     gm_err err;
     gm_err_clear(&err);
     int c;
     while ((c = gm_cli_getopt(&gm_cmd_demo, argc, argv, "h", longopts)) != -1) {
-        switch (c) {
-        case 'c': config = optarg; break;
-        case 'r':
-            if (gm_parse_u64(optarg, 2, GM_EXP_MAX_REPS, &reps, "--reps", &err))
-                return gm_cli_fail(&err);
-            break;
-        case 't':
-            if (gm_parse_u64(optarg, 1, 1024, &threads, "--threads", &err))
-                return gm_cli_fail(&err);
-            break;
-        case 's':
-            if (gm_parse_u64(optarg, 0, UINT64_MAX, &seed, "--seed", &err))
-                return gm_cli_fail(&err);
-            break;
-        case 'j': json = true; break;
-        case 'h': return GM_EXIT_OK;
-        default: return GM_EXIT_USAGE;
-        }
+        int handled = gm_cli_simopt(c, optarg, 2, &o, &err);
+        if (handled < 0)
+            return gm_cli_fail(&err);
+        if (handled)
+            continue;
+        if (c != 'c')
+            return c == 'h' ? GM_EXIT_OK : GM_EXIT_USAGE;
+        config = optarg;
     }
+    uint64_t reps = o.reps, seed = o.seed;
+    unsigned threads = (unsigned)o.threads;
+    bool json = o.json;
     if (optind < argc)
         return gm_cli_usage("demo", "unexpected argument '%s'", argv[optind]);
 
@@ -128,7 +119,7 @@ static int run(int argc, char **argv)
     }
 
     /* Baseline. */
-    if (gm_cli_run_qnet(base, reps, (unsigned)threads, seed, &s0, &err)) {
+    if (gm_cli_run_qnet(base, reps, threads, seed, &s0, &err)) {
         gm_cli_fail(&err);
         goto done;
     }
@@ -159,7 +150,7 @@ static int run(int argc, char **argv)
         servers = 1;
     json_object_set_new(station, "servers", json_integer(servers + 1));
     if (gm_qnet_load(doc, &what_if, &err) ||
-        gm_cli_run_qnet(what_if, reps, (unsigned)threads, seed, &s1, &err)) {
+        gm_cli_run_qnet(what_if, reps, threads, seed, &s1, &err)) {
         gm_cli_fail(&err);
         goto done;
     }

@@ -7,7 +7,6 @@
 
 #include "base/json.h"
 #include "base/sb.h"
-#include "base/strconv.h"
 #include "cli/cli.h"
 #include "cli/simrun.h"
 
@@ -101,36 +100,21 @@ static void print_table(const char *path, const gm_qnet *m, const gm_exp_summary
 static int run(int argc, char **argv)
 {
     static const struct option longopts[] = {
-        {"reps", required_argument, NULL, 'r'},
-        {"threads", required_argument, NULL, 't'},
-        {"seed", required_argument, NULL, 's'},
-        {"json", no_argument, NULL, 'j'},
+        GM_CLI_SIMOPTS_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    uint64_t reps = 1, threads = 0, seed = 1;
-    bool json = false;
+    gm_cli_simopts o = {.reps = 1, .threads = 0, .seed = 1, .json = false};
     gm_err err;
     gm_err_clear(&err);
     int c;
     while ((c = gm_cli_getopt(&gm_cmd_sim, argc, argv, "h", longopts)) != -1) {
-        switch (c) {
-        case 'r':
-            if (gm_parse_u64(optarg, 1, GM_EXP_MAX_REPS, &reps, "--reps", &err))
-                return gm_cli_fail(&err);
-            break;
-        case 't':
-            if (gm_parse_u64(optarg, 1, 1024, &threads, "--threads", &err))
-                return gm_cli_fail(&err);
-            break;
-        case 's':
-            if (gm_parse_u64(optarg, 0, UINT64_MAX, &seed, "--seed", &err))
-                return gm_cli_fail(&err);
-            break;
-        case 'j': json = true; break;
-        case 'h': return GM_EXIT_OK;
-        default: return GM_EXIT_USAGE;
-        }
+        int handled = gm_cli_simopt(c, optarg, 1, &o, &err);
+        if (handled < 0)
+            return gm_cli_fail(&err);
+        if (handled)
+            continue;
+        return c == 'h' ? GM_EXIT_OK : GM_EXIT_USAGE;
     }
     if (optind >= argc)
         return gm_cli_usage("sim", "missing MODEL.json");
@@ -142,16 +126,16 @@ static int run(int argc, char **argv)
     if (gm_qnet_load_file(path, &m, &err))
         return gm_cli_fail(&err);
     gm_exp_summary s;
-    int rc = gm_cli_run_qnet(m, reps, (unsigned)threads, seed, &s, &err);
+    int rc = gm_cli_run_qnet(m, o.reps, (unsigned)o.threads, o.seed, &s, &err);
     if (rc) {
         gm_qnet_free(m);
         gm_cli_fail(&err);
         return GM_EXIT_FAIL;
     }
-    if (json)
-        print_json(m, &s, seed);
+    if (o.json)
+        print_json(m, &s, o.seed);
     else
-        print_table(path, m, &s, seed);
+        print_table(path, m, &s, o.seed);
     gm_exp_summary_free(&s);
     gm_qnet_free(m);
     return GM_EXIT_OK;

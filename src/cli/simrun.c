@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/strconv.h"
 #include "cli/progress.h"
 
 static int rep_qnet(const void *ctx, uint64_t seed, uint64_t rep, double *kpi, double *batch,
@@ -59,6 +60,19 @@ int gm_cli_run_qnet(const gm_qnet *m, uint64_t reps, unsigned threads, uint64_t 
     pthread_join(th, NULL);
     gm_progress_finish(&pb);
     return b.rc;
+}
+
+int gm_cli_simopt(int c, const char *arg, uint64_t min_reps, gm_cli_simopts *o, gm_err *err)
+{
+    int rc;
+    switch (c) {
+    case 'r': rc = gm_parse_u64(arg, min_reps, GM_EXP_MAX_REPS, &o->reps, "--reps", err); break;
+    case 't': rc = gm_parse_u64(arg, 1, 1024, &o->threads, "--threads", err); break;
+    case 's': rc = gm_parse_u64(arg, 0, UINT64_MAX, &o->seed, "--seed", err); break;
+    case 'j': o->json = true; return 1;
+    default: return 0;
+    }
+    return rc ? rc : 1;
 }
 
 long gm_cli_kpi_index(const gm_qnet *m, const char *name)

@@ -1287,12 +1287,11 @@ static int param_err(gm_err *err, const char *param, const char *fmt, ...)
 
 static int param_err(gm_err *err, const char *param, const char *fmt, ...)
 {
-    char what[GM_ERR_WHAT_MAX];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    gm_err_vset(err, GM_EINVAL, param, fmt, ap);
     va_end(ap);
-    return gm_err_set(err, GM_EINVAL, param, "%s", what);
+    return GM_EINVAL;
 }
 
 /* The checks below word their messages like gm_json_unpack's, so a model
@@ -2008,16 +2007,16 @@ static int key_err(gm_err *err, int code, const char *path, const char *key, con
 static int key_err(gm_err *err, int code, const char *path, const char *key, const char *fmt,
                    ...)
 {
-    char where[GM_ERR_WHERE_MAX], what[GM_ERR_WHAT_MAX];
+    char where[GM_ERR_WHERE_MAX];
     if (key)
         gm_json_path_key(where, sizeof where, path, key);
     else
         snprintf(where, sizeof where, "%s", path);
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
+    gm_err_vset(err, code, where, fmt, ap);
     va_end(ap);
-    return gm_err_set(err, code, where, "%s", what);
+    return code;
 }
 
 /* Exactly one of two alternative parameters. */

@@ -140,14 +140,7 @@ static inline void replace_root(cal_entry *h, uint32_t n, cal_entry e, const uns
         h[i] = h[best];
         i = best;
     }
-    while (i > 0) {
-        uint32_t parent = (i - 1) / d;
-        if (!before(&e, &h[parent]))
-            break;
-        h[i] = h[parent];
-        i = parent;
-    }
-    h[i] = e;
+    sift_up(h, i, e, d);
 }
 
 static inline void heap_push(gm_sim *s, cal_entry e)
