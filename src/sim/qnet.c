@@ -286,9 +286,9 @@ static int parse_routes(gm_qnet *m, uint32_t s, const json_t *routes, const char
     uint32_t *to = calloc(n ? n : 1, sizeof *to);
     uint32_t *cls = calloc(n ? n : 1, sizeof *cls);
     double *prob = calloc(n ? n : 1, sizeof *prob);
-    int rc = GM_ENOMEM;
+    int rc;
     if (!has_specific || !to || !cls || !prob)
-        goto fail;
+        goto fail_nomem;
     for (size_t i = 0; i < n; i++) {
         gm_json_path_index(p, sizeof p, path, i);
         const char *dest = "", *cname = NULL;
