@@ -9,6 +9,21 @@
 #define SQRT_2PI 2.5066282746310005024
 #define INV_SQRT_PI 0.56418958354775628695
 #define FPMIN 1e-300 /* Lentz's guard against a zero denominator */
+
+/* One step of the modified Lentz algorithm for a continued fraction
+   ... + a/(b + ...): updates the running ratios c and d and returns the
+   factor by which the convergent changes (1 when it has converged). */
+static inline double lentz_step(double a, double b, double *c, double *d)
+{
+    *d = b + a * *d;
+    if (fabs(*d) < FPMIN)
+        *d = FPMIN;
+    *c = b + a / *c;
+    if (fabs(*c) < FPMIN)
+        *c = FPMIN;
+    *d = 1 / *d;
+    return *c * *d;
+}
 #define CF_EPS 1e-16
 
 double gm_lgamma(double x)
@@ -157,14 +172,7 @@ static double gamma_q_cf(double a, double x)
     for (long i = 1; i < maxit; i++) {
         double an = -(double)i * ((double)i - a);
         b += 2;
-        d = an * d + b;
-        if (fabs(d) < FPMIN)
-            d = FPMIN;
-        c = b + an / c;
-        if (fabs(c) < FPMIN)
-            c = FPMIN;
-        d = 1 / d;
-        double del = d * c;
+        double del = lentz_step(an, b, &c, &d);
         h *= del;
         if (fabs(del - 1) < CF_EPS)
             break;
@@ -320,23 +328,9 @@ static double beta_cf(double a, double b, double x)
         /* ratios first: (a+m)(a+b+m) alone overflows for shape
            parameters beyond 1e154 */
         double aa = m * ((b - m) * x / (qam + m2)) / (a + m2);
-        d = 1 + aa * d;
-        if (fabs(d) < FPMIN)
-            d = FPMIN;
-        c = 1 + aa / c;
-        if (fabs(c) < FPMIN)
-            c = FPMIN;
-        d = 1 / d;
-        h *= d * c;
+        h *= lentz_step(aa, 1, &c, &d);
         aa = -((a + m) / (a + m2)) * ((qab + m) * x / (qap + m2));
-        d = 1 + aa * d;
-        if (fabs(d) < FPMIN)
-            d = FPMIN;
-        c = 1 + aa / c;
-        if (fabs(c) < FPMIN)
-            c = FPMIN;
-        d = 1 / d;
-        double del = d * c;
+        double del = lentz_step(aa, 1, &c, &d);
         h *= del;
         if (fabs(del - 1) < CF_EPS)
             break;
@@ -490,15 +484,7 @@ double gm_erfcx(double x)
        1/(x + (1/2)/(x + 1/(x + (3/2)/(x + ...)))), by modified Lentz. */
     double f = x, c = x, d = 0;
     for (int n = 1; n < 500; n++) {
-        double an = 0.5 * n;
-        d = x + an * d;
-        if (fabs(d) < FPMIN)
-            d = FPMIN;
-        c = x + an / c;
-        if (fabs(c) < FPMIN)
-            c = FPMIN;
-        d = 1 / d;
-        double del = c * d;
+        double del = lentz_step(0.5 * n, x, &c, &d);
         f *= del;
         if (fabs(del - 1) < CF_EPS)
             break;
