@@ -394,6 +394,22 @@ static void test_tandem_blocking(void **state)
     gm_qnet_free(m);
 }
 
+/* Loading text must fail with exactly this location and a message containing what. */
+static void expect_load_error(const char *text, const char *where, const char *what)
+{
+    gm_err err;
+    json_t *doc = gm_json_load_str(text, strlen(text), NULL, "<model>", &err);
+    assert_non_null(doc);
+    gm_qnet *m = NULL;
+    int rc = gm_qnet_load(doc, &m, &err);
+    json_decref(doc);
+    if (rc == 0)
+        fail_msg("accepted: %s", text);
+    assert_null(m);
+    if (strcmp(err.where, where) != 0 || !strstr(err.what, what))
+        fail_msg("got '%s: %s', expected '%s: ...%s...'", err.where, err.what, where, what);
+}
+
 /* Bad models: the error names the JSON path and says what was expected. */
 static void test_model_errors(void **state)
 {
@@ -436,18 +452,7 @@ static void test_model_errors(void **state)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char text[2048];
         snprintf(text, sizeof text, "%s%s]}", head, cases[i].stations);
-        gm_err err;
-        json_t *doc = gm_json_load_str(text, strlen(text), NULL, "<model>", &err);
-        assert_non_null(doc);
-        gm_qnet *m = NULL;
-        int rc = gm_qnet_load(doc, &m, &err);
-        json_decref(doc);
-        if (rc == 0)
-            fail_msg("case %zu: accepted", i);
-        assert_null(m);
-        if (strcmp(err.where, cases[i].where) != 0 || !strstr(err.what, cases[i].what))
-            fail_msg("case %zu: got '%s: %s', expected '%s: ...%s...'", i, err.where, err.what,
-                     cases[i].where, cases[i].what);
+        expect_load_error(text, cases[i].where, cases[i].what);
     }
     /* Top-level rules. */
     const struct {
@@ -471,19 +476,8 @@ static void test_model_errors(void **state)
          " \"stations\": [{\"name\": \"a\", \"service\": {\"dist\": \"constant\", \"value\": 1}}]}",
          "arrivals[0].interarrival", "positive mean"},
     };
-    for (size_t i = 0; i < sizeof top / sizeof top[0]; i++) {
-        gm_err err;
-        json_t *doc = gm_json_load_str(top[i].text, strlen(top[i].text), NULL, "<model>", &err);
-        assert_non_null(doc);
-        gm_qnet *m = NULL;
-        int rc = gm_qnet_load(doc, &m, &err);
-        json_decref(doc);
-        if (rc == 0)
-            fail_msg("top case %zu: accepted", i);
-        if (strcmp(err.where, top[i].where) != 0 || !strstr(err.what, top[i].what))
-            fail_msg("top case %zu: got '%s: %s', expected '%s: ...%s...'", i, err.where,
-                     err.what, top[i].where, top[i].what);
-    }
+    for (size_t i = 0; i < sizeof top / sizeof top[0]; i++)
+        expect_load_error(top[i].text, top[i].where, top[i].what);
 }
 
 /* Loss everywhere and a customers stop rule: the run reports why it cannot
