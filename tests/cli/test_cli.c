@@ -42,7 +42,7 @@ static void test_help_and_version(void **state)
     cli_free(&r);
 
     /* Every command answers --help on stdout with exit 0, and `help CMD` agrees. */
-    const char *cmds[] = {"demo", "sim", "version", NULL};
+    const char *cmds[] = {"demo", "process", "sim", "version", NULL};
     for (int i = 0; cmds[i]; i++) {
         cli_result a = RUN(cmds[i], "--help");
         cli_result b = RUN("help", cmds[i]);
