@@ -181,6 +181,34 @@ static void test_sim_json(void **state)
     cli_free(&t);
 }
 
+/* gemel process: --check prints the structure (as JSON with --json); no
+   --check, a missing file or an unsupported element exit 2 with one line. */
+static void test_process_check(void **state)
+{
+    (void)state;
+    const char *seed = GEMEL_SOURCE_DIR "/fuzz/seeds/bpmn/small.bpmn";
+    cli_result r = RUN("process", seed, "--check", "--json");
+    assert_int_equal(r.status, 0);
+    json_error_t je;
+    json_t *j = json_loads(r.out, 0, &je);
+    if (!j)
+        fail_msg("process --check --json printed '%s'", r.out);
+    json_decref(j);
+    assert_non_null(strstr(r.out, "\"check order\""));
+    cli_free(&r);
+    expect_usage_error(RUN("process", seed), "use --check");
+    expect_usage_error(RUN("process", "/nonexistent/x.bpmn", "--check"), "/nonexistent/x.bpmn");
+    char path[] = "/tmp/gemel-bpmn-XXXXXX";
+    close(mkstemp(path));
+    write_file(path, "<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\">\n"
+                     "<process id=\"p\"><startEvent id=\"s\"/>\n"
+                     "<complexGateway id=\"cg\"/></process></definitions>\n");
+    char want[256];
+    snprintf(want, sizeof want, "%s:3: element 'cg' (complexGateway) is not supported yet", path);
+    expect_usage_error(RUN("process", path, "--check"), want);
+    unlink(path);
+}
+
 /* The demo runs end to end and finds the bottleneck and a what-if. */
 static void test_demo_runs(void **state)
 {
@@ -213,6 +241,7 @@ int main(void)
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_bad_models),
         cmocka_unit_test(test_sim_json),
+        cmocka_unit_test(test_process_check),
         cmocka_unit_test(test_demo_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
