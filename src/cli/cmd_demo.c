@@ -176,10 +176,12 @@ static int run(int argc, char **argv)
     bool same = memcmp(s0.values, s_one.values, reps * nk * sizeof(double)) == 0;
 
     if (json) {
-        gm_sb_appendf(&sb, "{\"version\": \"%s\", \"model\": \"%s\", \"replications\": %llu, "
+        const char *model = config ? config : "factory (embedded)";
+        gm_sb_appendf(&sb, "{\"version\": \"%s\", \"model\": \"", GM_VERSION);
+        gm_sb_append_json_escaped(&sb, model, strlen(model)); /* a path may hold quotes */
+        gm_sb_appendf(&sb, "\", \"replications\": %llu, "
                            "\"seed\": %llu, \"threads\": %u, \"events\": %llu, "
                            "\"wall_seconds\": %.6f, \"stations\": {",
-                      GM_VERSION, config ? config : "factory (embedded)",
                       (unsigned long long)reps, (unsigned long long)seed, s0.threads,
                       (unsigned long long)s0.events, s0.wall_seconds);
         for (size_t i = 0; i < ns; i++) {
