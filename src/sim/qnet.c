@@ -1469,7 +1469,10 @@ int gm_qnet_replicate(const gm_qnet *m, uint64_t seed, uint64_t rep, gm_qnet_res
         if (!S->q)
             goto nomem;
     }
-    R.arrival_guard = m->stop_by_time ? UINT64_MAX : 100 * m->stop_customers + 1000000;
+    /* 100 N + 10^6 arrivals without N exits means customers are lost or stuck. */
+    R.arrival_guard = m->stop_by_time || m->stop_customers > (UINT64_MAX - 1000000) / 100
+                          ? UINT64_MAX
+                          : 100 * m->stop_customers + 1000000;
     set_next_check(&R);
 
     for (uint32_t a = 0; a < m->narrivals; a++) {
