@@ -209,6 +209,33 @@ static void test_process_check(void **state)
     unlink(path);
 }
 
+/* gemel process --params on the shipped example: the clerks' utilization
+   is what the arrival rate and the work they do imply, lambda * E[work] / c =
+   (1/6) * (6 + 0.15 * 2 + 0.85 * 2) / 2 = 2/3; the warehouse's (1/6) * 0.85 * 4.4. */
+static void test_process_simulate(void **state)
+{
+    (void)state;
+    cli_result r = RUN("process", GEMEL_SOURCE_DIR "/examples/orders.bpmn", "--params",
+                       GEMEL_SOURCE_DIR "/examples/orders.params.json", "--json", "--reps", "4");
+    assert_int_equal(r.status, 0);
+    json_error_t je;
+    json_t *j = json_loads(r.out, 0, &je);
+    if (!j)
+        fail_msg("process --params --json printed '%s'", r.out);
+    json_t *k = json_object_get(j, "kpis");
+    double clerk = json_number_value(json_object_get(json_object_get(k, "clerk.utilization"), "mean"));
+    double wh = json_number_value(json_object_get(json_object_get(k, "warehouse.utilization"), "mean"));
+    double rej = json_number_value(json_object_get(json_object_get(k, "reject.count"), "mean"));
+    assert_true(fabs(clerk - 2.0 / 3.0) < 0.01);
+    assert_true(fabs(wh - 0.85 * 4.4 / 6) < 0.01);
+    assert_true(fabs(rej - 0.15) < 0.01);
+    json_decref(j);
+    cli_free(&r);
+    expect_usage_error(RUN("process", GEMEL_SOURCE_DIR "/examples/orders.bpmn", "--params",
+                           "/nonexistent/p.json"),
+                       "/nonexistent/p.json");
+}
+
 /* The demo runs end to end and finds the bottleneck and a what-if. */
 static void test_demo_runs(void **state)
 {
@@ -242,6 +269,7 @@ int main(void)
         cmocka_unit_test(test_bad_models),
         cmocka_unit_test(test_sim_json),
         cmocka_unit_test(test_process_check),
+        cmocka_unit_test(test_process_simulate),
         cmocka_unit_test(test_demo_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

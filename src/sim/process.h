@@ -1,0 +1,78 @@
+/*
+ * process.h: discrete-event simulation of an imported BPMN process (a core
+ * subset), driven by gemel's "process-simulation" parameter JSON.
+ *
+ * Supported: one top-level process with exactly one none start event, where
+ * cases arrive by an interarrival distribution; tasks of every task type
+ * (a sampled duration, holding one unit of a resource pool, FIFO);
+ * exclusive gateways (split by probability, merge passes through); parallel
+ * gateways (split to every outgoing flow, join waits for one token per
+ * incoming flow of the same case); none and terminate end events; cycles.
+ * Everything else with execution semantics is refused by gm_proc_load with
+ * GM_EUNSUPPORTED. docs/processes.md ("Simulating a process") describes the
+ * parameters and the KPIs.
+ */
+#ifndef GM_SIM_PROCESS_H
+#define GM_SIM_PROCESS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "base/err.h"
+#include "sim/bpmn.h"
+
+typedef struct gm_proc gm_proc;
+
+/* Limits on the parameters and on a run. */
+#define GM_PROC_MAX_CASES 1000000000LL  /* "cases" and "warmup_cases" */
+#define GM_PROC_MAX_RESOURCES 1000u
+#define GM_PROC_MAX_UNITS 1000000LL     /* "count" of a resource */
+#define GM_PROC_MAX_CASE_TOKENS 100000u /* live tokens of one case */
+
+/*
+ * Build a simulation model from the BPMN model m (which must outlive the
+ * result: nodes and ids are borrowed) and the parameter object params (not
+ * retained). name is the model's file name for error locations ("FILE:LINE").
+ * On success *out owns the model (gm_proc_free). Errors, with err filled:
+ *   GM_EUNSUPPORTED  an element the simulator cannot run ("FILE:LINE",
+ *                    "simulation of inclusiveGateway 'g' is not supported yet"),
+ *                    or not exactly one process / one none start event;
+ *   GM_EINVAL        bad parameters, located by JSON path ("tasks.check.resource:
+ *                    unknown resource 'x'"); a task without an entry in "tasks"
+ *                    (where "tasks", the message names its id and line);
+ *   GM_ENOMEM.
+ */
+int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_proc **out,
+                 gm_err *err);
+
+/* Free a model. NULL is ignored. */
+void gm_proc_free(gm_proc *p);
+
+/* The KPI vector: count and names ("case.cycle_time_mean", "check.wait_mean",
+   "clerk.utilization", ...), valid while p lives. */
+size_t gm_proc_nkpi(const gm_proc *p);
+const char *gm_proc_kpi_name(const gm_proc *p, size_t i);
+
+/* Index of the KPI called name, or -1. */
+long gm_proc_kpi_index(const gm_proc *p, const char *name);
+
+/* Random streams one replication uses (replication rep uses streams
+   rep * S .. rep * S + S - 1 of seed). */
+uint64_t gm_proc_nstreams(const gm_proc *p);
+
+/*
+ * Run replication rep of the model ctx (a const gm_proc *): a gm_exp_rep_fn.
+ * Fills kpi[gm_proc_nkpi]; adds the events simulated to *events (may be
+ * NULL). batch is not supported: run experiments with nbatches = 0 and at
+ * least 2 replications (batch, when not NULL, is left untouched). Thread-safe
+ * on a shared model. Errors: GM_ENOMEM, GM_ELIMIT (a case holds more than
+ * GM_PROC_MAX_CASE_TOKENS tokens, or a cycle of gateways without tasks spins),
+ * GM_EINVAL (measured cases never complete: e.g. a parallel join waiting for
+ * a token that never comes), with err's where "simulation".
+ */
+int gm_proc_replicate(const void *ctx, uint64_t seed, uint64_t rep, double *kpi, double *batch,
+                      uint64_t *events, gm_err *err);
+
+#endif
