@@ -235,60 +235,6 @@ static void print_text(const char *path, const gm_bpmn *m)
     }
 }
 
-static void json_num(gm_sb *sb, double v)
-{
-    if (isfinite(v))
-        gm_sb_appendf(sb, "%.10g", v);
-    else
-        gm_sb_append(sb, "null");
-}
-
-static void print_sim_json(const gm_proc *p, const gm_exp_summary *s, uint64_t seed)
-{
-    gm_sb sb = GM_SB_INIT;
-    gm_sb_appendf(&sb,
-                  "{\"replications\": %llu, \"seed\": %llu, \"threads\": %u, \"events\": %llu, "
-                  "\"wall_seconds\": %.6f, \"ci_method\": \"replications\", \"kpis\": {",
-                  (unsigned long long)s->reps, (unsigned long long)seed, s->threads,
-                  (unsigned long long)s->events, s->wall_seconds);
-    for (size_t k = 0; k < gm_proc_nkpi(p); k++) {
-        const gm_exp_kpi *q = &s->kpi[k];
-        if (k)
-            gm_sb_append(&sb, ", ");
-        json_str(&sb, gm_proc_kpi_name(p, k));
-        gm_sb_append(&sb, ": {\"mean\": ");
-        json_num(&sb, q->mean);
-        gm_sb_append(&sb, ", \"ci95\": [");
-        json_num(&sb, q->lo);
-        gm_sb_append(&sb, ", ");
-        json_num(&sb, q->hi);
-        gm_sb_append(&sb, "]}");
-    }
-    gm_sb_append(&sb, "}}\n");
-    fputs(gm_sb_str(&sb), stdout);
-    gm_sb_free(&sb);
-}
-
-static void print_sim_table(const char *path, const gm_proc *p, const gm_exp_summary *s,
-                            uint64_t seed)
-{
-    printf("%s: %llu replications, seed %llu, %u thread%s\n", path,
-           (unsigned long long)s->reps, (unsigned long long)seed, s->threads,
-           s->threads == 1 ? "" : "s");
-    printf("%llu events in %.3f s\n\n", (unsigned long long)s->events, s->wall_seconds);
-    printf("%-36s %14s   %s\n", "KPI", "mean", "95% confidence interval");
-    for (size_t k = 0; k < gm_proc_nkpi(p); k++) {
-        const gm_exp_kpi *q = &s->kpi[k];
-        char ci[64] = "-";
-        if (isfinite(q->lo))
-            snprintf(ci, sizeof ci, "[%.6g, %.6g]", q->lo, q->hi);
-        if (isfinite(q->mean))
-            printf("%-36s %14.6g   %s\n", gm_proc_kpi_name(p, k), q->mean, ci);
-        else
-            printf("%-36s %14s   %s\n", gm_proc_kpi_name(p, k), "-", "(no observations)");
-    }
-}
-
 static int simulate(const char *path, const gm_bpmn *m, const char *params,
                     const gm_cli_simopts *o)
 {
@@ -309,18 +255,26 @@ static int simulate(const char *path, const gm_bpmn *m, const char *params,
                        .nkpi = gm_proc_nkpi(p), .nbatches = 0, .rep = gm_proc_replicate,
                        .ctx = p};
     gm_exp_summary s;
-    if (gm_experiment_run(&e, &s, &err)) {
+    if (gm_cli_run_experiment(&e, &s, &err)) {
         gm_proc_free(p);
         gm_cli_fail(&err);
         return GM_EXIT_FAIL;
     }
-    if (o->json)
-        print_sim_json(p, &s, o->seed);
-    else
-        print_sim_table(path, p, &s, o->seed);
+    size_t nk = gm_proc_nkpi(p);
+    const char **names = malloc(sizeof *names * (nk ? nk : 1));
+    rc = GM_EXIT_OK;
+    if (names) {
+        for (size_t k = 0; k < nk; k++)
+            names[k] = gm_proc_kpi_name(p, k);
+        gm_cli_print_summary(path, names, nk, &s, o->seed, o->json);
+    } else {
+        gm_cli_error("process", "out of memory");
+        rc = GM_EXIT_FAIL;
+    }
+    free(names);
     gm_exp_summary_free(&s);
     gm_proc_free(p);
-    return GM_EXIT_OK;
+    return rc;
 }
 
 static int run(int argc, char **argv)

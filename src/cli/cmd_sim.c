@@ -40,63 +40,6 @@ static void help(FILE *out)
             GM_QNET_BATCHES, GM_EXP_MAX_REPS);
 }
 
-static void json_num(gm_sb *sb, double v)
-{
-    if (isfinite(v))
-        gm_sb_appendf(sb, "%.10g", v);
-    else
-        gm_sb_append(sb, "null");
-}
-
-static void print_json(const gm_qnet *m, const gm_exp_summary *s, uint64_t seed)
-{
-    gm_sb sb = GM_SB_INIT;
-    gm_sb_appendf(&sb,
-                  "{\"replications\": %llu, \"seed\": %llu, \"threads\": %u, \"events\": %llu, "
-                  "\"wall_seconds\": %.6f, \"ci_method\": \"%s\", \"kpis\": {",
-                  (unsigned long long)s->reps, (unsigned long long)seed, s->threads,
-                  (unsigned long long)s->events, s->wall_seconds,
-                  s->batch_means ? "batch-means" : "replications");
-    for (size_t k = 0; k < gm_qnet_nkpi(m); k++) {
-        const gm_exp_kpi *q = &s->kpi[k];
-        gm_sb_appendf(&sb, "%s\"%s\": {\"mean\": ", k ? ", " : "", gm_qnet_kpi_name(m, k));
-        json_num(&sb, q->mean);
-        gm_sb_append(&sb, ", \"ci95\": [");
-        json_num(&sb, q->lo);
-        gm_sb_append(&sb, ", ");
-        json_num(&sb, q->hi);
-        gm_sb_append(&sb, "]}");
-    }
-    gm_sb_append(&sb, "}}\n");
-    fputs(gm_sb_str(&sb), stdout);
-    gm_sb_free(&sb);
-}
-
-static void print_table(const char *path, const gm_qnet *m, const gm_exp_summary *s,
-                        uint64_t seed)
-{
-    printf("%s: %llu replication%s, seed %llu, %u thread%s\n", path,
-           (unsigned long long)s->reps, s->reps == 1 ? "" : "s", (unsigned long long)seed,
-           s->threads, s->threads == 1 ? "" : "s");
-    printf("%llu events in %.3f s (%.2f M events/s)\n\n", (unsigned long long)s->events,
-           s->wall_seconds, (double)s->events / s->wall_seconds / 1e6);
-    printf("%-36s %14s   %s\n", "KPI", "mean", "95% confidence interval");
-    for (size_t k = 0; k < gm_qnet_nkpi(m); k++) {
-        const gm_exp_kpi *q = &s->kpi[k];
-        char ci[64] = "-";
-        if (isfinite(q->lo))
-            snprintf(ci, sizeof ci, "[%.6g, %.6g]", q->lo, q->hi);
-        if (isfinite(q->mean))
-            printf("%-36s %14.6g   %s\n", gm_qnet_kpi_name(m, k), q->mean, ci);
-        else
-            printf("%-36s %14s   %s\n", gm_qnet_kpi_name(m, k), "-", "(no observations)");
-    }
-    printf("\n%s\n", s->batch_means
-                         ? "Intervals: batch means of the single replication (use --reps for "
-                           "independent replications)."
-                         : "Intervals: Student t over independent replications.");
-}
-
 static int run(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -132,13 +75,21 @@ static int run(int argc, char **argv)
         gm_cli_fail(&err);
         return GM_EXIT_FAIL;
     }
-    if (o.json)
-        print_json(m, &s, o.seed);
-    else
-        print_table(path, m, &s, o.seed);
+    size_t nk = gm_qnet_nkpi(m);
+    const char **names = malloc(sizeof *names * (nk ? nk : 1));
+    if (!names) {
+        gm_cli_error("sim", "out of memory");
+        rc = GM_EXIT_FAIL;
+    } else {
+        for (size_t k = 0; k < nk; k++)
+            names[k] = gm_qnet_kpi_name(m, k);
+        gm_cli_print_summary(path, names, nk, &s, o.seed, o.json);
+        rc = GM_EXIT_OK;
+    }
+    free(names);
     gm_exp_summary_free(&s);
     gm_qnet_free(m);
-    return GM_EXIT_OK;
+    return rc;
 }
 
 const gm_cli_cmd gm_cmd_sim = {"sim", "simulate a model (queueing network) with confidence intervals",

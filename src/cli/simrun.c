@@ -1,9 +1,11 @@
 #include "cli/simrun.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <string.h>
 #include <time.h>
 
+#include "base/sb.h"
 #include "base/strconv.h"
 #include "cli/progress.h"
 
@@ -30,10 +32,32 @@ static void *bg(void *arg)
     return NULL;
 }
 
+int gm_cli_run_experiment(const gm_experiment *e, gm_exp_summary *out, gm_err *err)
+{
+    atomic_uint_fast64_t done = 0;
+    gm_experiment counted = *e; /* the caller's experiment, counting into done */
+    counted.done = &done;
+    bg_run b = {&counted, out, err, 0};
+    pthread_t th;
+    if (e->reps < 2 || pthread_create(&th, NULL, bg, &b) != 0) {
+        bg(&b);
+        return b.rc;
+    }
+    gm_progress pb;
+    gm_progress_start(&pb, "replications", e->reps);
+    while (atomic_load(&done) < e->reps) {
+        gm_progress_update(&pb, atomic_load(&done));
+        struct timespec ts = {0, 50000000};
+        nanosleep(&ts, NULL);
+    }
+    pthread_join(th, NULL);
+    gm_progress_finish(&pb);
+    return b.rc;
+}
+
 int gm_cli_run_qnet(const gm_qnet *m, uint64_t reps, unsigned threads, uint64_t seed,
                     gm_exp_summary *out, gm_err *err)
 {
-    atomic_uint_fast64_t done = 0;
     gm_experiment e = {
         .reps = reps,
         .threads = threads,
@@ -42,24 +66,8 @@ int gm_cli_run_qnet(const gm_qnet *m, uint64_t reps, unsigned threads, uint64_t 
         .nbatches = GM_QNET_BATCHES,
         .rep = rep_qnet,
         .ctx = m,
-        .done = &done,
     };
-    bg_run b = {&e, out, err, 0};
-    pthread_t th;
-    if (reps < 2 || pthread_create(&th, NULL, bg, &b) != 0) {
-        bg(&b);
-        return b.rc;
-    }
-    gm_progress pb;
-    gm_progress_start(&pb, "replications", reps);
-    while (atomic_load(&done) < reps) {
-        gm_progress_update(&pb, atomic_load(&done));
-        struct timespec ts = {0, 50000000};
-        nanosleep(&ts, NULL);
-    }
-    pthread_join(th, NULL);
-    gm_progress_finish(&pb);
-    return b.rc;
+    return gm_cli_run_experiment(&e, out, err);
 }
 
 int gm_cli_simopt(int c, const char *arg, uint64_t min_reps, gm_cli_simopts *o, gm_err *err)
@@ -73,6 +81,68 @@ int gm_cli_simopt(int c, const char *arg, uint64_t min_reps, gm_cli_simopts *o, 
     default: return 0;
     }
     return rc ? rc : 1;
+}
+
+static void json_num(gm_sb *sb, double v)
+{
+    if (isfinite(v))
+        gm_sb_appendf(sb, "%.10g", v);
+    else
+        gm_sb_append(sb, "null");
+}
+
+void gm_cli_print_summary(const char *source, const char *const *names, size_t nkpi,
+                          const gm_exp_summary *s, uint64_t seed, bool json)
+{
+    gm_sb sb = GM_SB_INIT;
+    if (json) {
+        gm_sb_appendf(&sb,
+                      "{\"replications\": %llu, \"seed\": %llu, \"threads\": %u, "
+                      "\"events\": %llu, \"wall_seconds\": %.6f, \"ci_method\": \"%s\", "
+                      "\"kpis\": {",
+                      (unsigned long long)s->reps, (unsigned long long)seed, s->threads,
+                      (unsigned long long)s->events, s->wall_seconds,
+                      s->batch_means ? "batch-means" : "replications");
+        for (size_t k = 0; k < nkpi; k++) {
+            const gm_exp_kpi *q = &s->kpi[k];
+            gm_sb_append(&sb, k ? ", \"" : "\"");
+            gm_sb_append_json_escaped(&sb, names[k], strlen(names[k]));
+            gm_sb_append(&sb, "\": {\"mean\": ");
+            json_num(&sb, q->mean);
+            gm_sb_append(&sb, ", \"ci95\": [");
+            json_num(&sb, q->lo);
+            gm_sb_append(&sb, ", ");
+            json_num(&sb, q->hi);
+            gm_sb_append(&sb, "]}");
+        }
+        gm_sb_append(&sb, "}}\n");
+    } else {
+        gm_sb_appendf(&sb, "%s: %llu replication%s, seed %llu, %u thread%s\n", source,
+                      (unsigned long long)s->reps, s->reps == 1 ? "" : "s",
+                      (unsigned long long)seed, s->threads, s->threads == 1 ? "" : "s");
+        gm_sb_appendf(&sb, "%llu events in %.3f s (%.2f M events/s)\n\n",
+                      (unsigned long long)s->events, s->wall_seconds,
+                      (double)s->events / s->wall_seconds / 1e6);
+        gm_sb_appendf(&sb, "%-36s %14s   %s\n", "KPI", "mean", "95% confidence interval");
+        for (size_t k = 0; k < nkpi; k++) {
+            const gm_exp_kpi *q = &s->kpi[k];
+            if (!isfinite(q->mean)) {
+                gm_sb_appendf(&sb, "%-36s %14s   %s\n", names[k], "-", "(no observations)");
+                continue;
+            }
+            gm_sb_appendf(&sb, "%-36s %14.6g   ", names[k], q->mean);
+            if (isfinite(q->lo))
+                gm_sb_appendf(&sb, "[%.6g, %.6g]\n", q->lo, q->hi);
+            else
+                gm_sb_append(&sb, "-\n");
+        }
+        gm_sb_appendf(&sb, "\n%s\n",
+                      s->batch_means ? "Intervals: batch means of the single replication (use "
+                                       "--reps for independent replications)."
+                                     : "Intervals: Student t over independent replications.");
+    }
+    fputs(gm_sb_str(&sb), stdout);
+    gm_sb_free(&sb);
 }
 
 long gm_cli_kpi_index(const gm_qnet *m, const char *name)

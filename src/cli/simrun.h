@@ -12,8 +12,13 @@
 #include "sim/experiment.h"
 #include "sim/qnet.h"
 
-/* Run reps replications of m (threads 0 = one per CPU). Fills *out (free with
-   gm_exp_summary_free). Draws a progress bar on a terminal when reps > 1. */
+/* Run experiment e, drawing a progress bar over replications on a terminal
+   when there are several (e->done is ignored: the bar keeps its own count).
+   Fills *out (free with gm_exp_summary_free). */
+int gm_cli_run_experiment(const gm_experiment *e, gm_exp_summary *out, gm_err *err);
+
+/* Run reps replications of m (threads 0 = one per CPU) through
+   gm_cli_run_experiment. */
 int gm_cli_run_qnet(const gm_qnet *m, uint64_t reps, unsigned threads, uint64_t seed,
                     gm_exp_summary *out, gm_err *err);
 
@@ -34,6 +39,15 @@ typedef struct gm_cli_simopts {
  * err filled for a bad value. --reps must be at least min_reps.
  */
 int gm_cli_simopt(int c, const char *arg, uint64_t min_reps, gm_cli_simopts *o, gm_err *err);
+
+/*
+ * Print an experiment's KPIs (names[k] is the name of s->kpi[k]): with json,
+ * one object {"replications", "seed", "threads", "events", "wall_seconds",
+ * "ci_method", "kpis": {NAME: {"mean", "ci95": [lo, hi]}}} (null where
+ * undefined); otherwise a table headed by source.
+ */
+void gm_cli_print_summary(const char *source, const char *const *names, size_t nkpi,
+                          const gm_exp_summary *s, uint64_t seed, bool json);
 
 /* Index of the KPI called name, or -1. */
 long gm_cli_kpi_index(const gm_qnet *m, const char *name);
