@@ -1,4 +1,5 @@
 /* gemel process: import a BPMN 2.0 process model (--check) or simulate it (--params). */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdbool.h>
@@ -18,7 +19,7 @@ static void help(FILE *out)
     fprintf(out,
             "Usage: gemel process MODEL.bpmn --check [--json]\n"
             "       gemel process MODEL.bpmn --params P.json [--reps R] [--threads T]\n"
-            "                                [--seed S] [--json]\n"
+            "                                [--seed S] [--json] [--log EVENTS.csv]\n"
             "\n"
             "--check imports a BPMN 2.0 process model and prints its structure: processes,\n"
             "flow nodes by kind (ids, names, lanes, loop markers, boundary attachment) and\n"
@@ -36,6 +37,8 @@ static void help(FILE *out)
             "  --reps R         replications (at least 2; default 10)\n"
             "  --threads T      threads (default: one per CPU)\n"
             "  --seed S         random seed (default 1)\n"
+            "  --log FILE.csv   write replication 0's event log: one row per task run,\n"
+            "                   case_id,activity,resource,start,end (for process mining)\n"
             "  --json           one JSON object on stdout; with --check: {\"processes\":\n"
             "                   [{\"id\", \"name\", \"participant\", \"nodes\": [...],\n"
             "                   \"flows\": [...]}]}; with --params: {\"replications\",\n"
@@ -235,7 +238,7 @@ static void print_text(const char *path, const gm_bpmn *m)
     }
 }
 
-static int simulate(const char *path, const gm_bpmn *m, const char *params,
+static int simulate(const char *path, const gm_bpmn *m, const char *params, const char *log,
                     const gm_cli_simopts *o)
 {
     gm_err err;
@@ -251,11 +254,27 @@ static int simulate(const char *path, const gm_bpmn *m, const char *params,
             gm_err_prefix(&err, "%s", params); /* JSON paths: say which file */
         return gm_cli_fail(&err);
     }
+    FILE *logf = NULL;
+    if (log) {
+        logf = fopen(log, "w");
+        if (!logf) {
+            gm_err_errno(&err, GM_EINVAL, errno, log, "cannot create the event log");
+            gm_proc_free(p);
+            return gm_cli_fail(&err);
+        }
+        gm_proc_set_log(p, logf);
+    }
     gm_experiment e = {.reps = o->reps, .threads = (unsigned)o->threads, .seed = o->seed,
                        .nkpi = gm_proc_nkpi(p), .nbatches = 0, .rep = gm_proc_replicate,
                        .ctx = p};
     gm_exp_summary s;
-    if (gm_cli_run_experiment(&e, &s, &err)) {
+    int run_rc = gm_cli_run_experiment(&e, &s, &err);
+    if (logf && fclose(logf) != 0 && !run_rc) {
+        gm_err_errno(&err, GM_EIO, errno, log, "cannot write the event log");
+        run_rc = GM_EIO;
+        gm_exp_summary_free(&s);
+    }
+    if (run_rc) {
         gm_proc_free(p);
         gm_cli_fail(&err);
         return GM_EXIT_FAIL;
@@ -279,16 +298,17 @@ static int simulate(const char *path, const gm_bpmn *m, const char *params,
 
 static int run(int argc, char **argv)
 {
-    enum { OPT_CHECK = 1000, OPT_PARAMS };
+    enum { OPT_CHECK = 1000, OPT_PARAMS, OPT_LOG };
     static const struct option longopts[] = {
         {"check", no_argument, NULL, OPT_CHECK},
         {"params", required_argument, NULL, OPT_PARAMS},
+        {"log", required_argument, NULL, OPT_LOG},
         GM_CLI_SIMOPTS_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     bool check = false;
-    const char *params = NULL;
+    const char *params = NULL, *log = NULL;
     gm_cli_simopts o = {.reps = 10, .threads = 0, .seed = 1, .json = false};
     gm_err err;
     gm_err_clear(&err);
@@ -300,6 +320,10 @@ static int run(int argc, char **argv)
         }
         if (c == OPT_PARAMS) {
             params = optarg;
+            continue;
+        }
+        if (c == OPT_LOG) {
+            log = optarg;
             continue;
         }
         int handled = gm_cli_simopt(c, optarg, 2, &o, &err);
@@ -320,13 +344,15 @@ static int run(int argc, char **argv)
     }
     if (check && params)
         return gm_cli_usage("process", "--check and --params exclude each other");
+    if (log && !params)
+        return gm_cli_usage("process", "--log needs --params (it logs a simulation)");
     const char *path = argv[optind];
     gm_bpmn *m = NULL;
     if (gm_bpmn_load_file(path, &m, &err))
         return gm_cli_fail(&err);
     int rc = GM_EXIT_OK;
     if (params)
-        rc = simulate(path, m, params, &o);
+        rc = simulate(path, m, params, log, &o);
     else if (o.json)
         print_json(m);
     else

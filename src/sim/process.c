@@ -61,10 +61,16 @@ struct gm_proc {
     size_t njoin; /* join counters per case */
     size_t nkpi;
     char **kpi;
+    FILE *log; /* event log of replication 0, or NULL (gm_proc_set_log) */
 };
 
 /* ======================================================================== */
 /* Loading                                                                  */
+
+void gm_proc_set_log(gm_proc *p, FILE *f)
+{
+    p->log = f;
+}
 
 void gm_proc_free(gm_proc *p)
 {
@@ -552,6 +558,7 @@ typedef struct run {
     double sum_cycle;
     double *t_wait, *t_dur, *t_count; /* per task, measured cases */
     double *util;
+    FILE *log; /* this replication's event log, or NULL */
     int error;
     char msg[GM_ERR_WHAT_MAX];
 } run;
@@ -675,6 +682,34 @@ static void on_grant(gm_sim *sim, void *ctx, uint64_t data)
 
 static void process_work(run *R);
 
+/* A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180). */
+static void csv_field(FILE *f, const char *s)
+{
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}
+
+/* One row of the event log: case_id,activity,resource,start,end. */
+static void log_task(run *R, const ttok *t)
+{
+    const ptask *pt = &R->p->task[t->task];
+    const gm_bpmn_node *n = gm_bpmn_node_at(R->p->m, pt->node);
+    fprintf(R->log, "%llu,", (unsigned long long)R->cs[t->cs].seq);
+    csv_field(R->log, n->name[0] ? n->name : n->id);
+    fputc(',', R->log);
+    csv_field(R->log, pt->res == NONE ? "" : R->p->res_name[pt->res]);
+    fprintf(R->log, ",%.17g,%.17g\n", t->t_start, t->t_start + t->dur);
+}
+
 static void on_task_done(gm_sim *sim, void *ctx, uint64_t data)
 {
     (void)sim;
@@ -692,6 +727,8 @@ static void on_task_done(gm_sim *sim, void *ctx, uint64_t data)
         R->t_dur[task] += t->dur;
         R->t_count[task] += 1;
     }
+    if (R->log)
+        log_task(R, t);
     tok_unlink(R, ti);
     const gm_bpmn_node *n = gm_bpmn_node_at(R->p->m, pt->node);
     emit(R, ci, n->out, n->nout);
@@ -946,6 +983,10 @@ int gm_proc_replicate(const void *ctx, uint64_t seed, uint64_t rep, double *kpi,
     R.free_cs = R.free_tok = NONE;
     size_t nt = p->ntasks ? p->ntasks : 1, nr = p->nres ? p->nres : 1;
     R.sim = gm_sim_create(GM_SIM_HEAP4, 64);
+    /* Only replication 0 writes the log: one stream, whatever the threads. */
+    R.log = rep == 0 ? p->log : NULL;
+    if (R.log)
+        fputs("case_id,activity,resource,start,end\n", R.log);
     R.task_rng = calloc(nt, sizeof *R.task_rng);
     R.gw_rng = calloc(p->ngws ? p->ngws : 1, sizeof *R.gw_rng);
     R.res = calloc(nr, sizeof *R.res);

@@ -16,6 +16,7 @@
 #define GM_SIM_PROCESS_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include <jansson.h>
@@ -49,6 +50,16 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
 
 /* Free a model. NULL is ignored. */
 void gm_proc_free(gm_proc *p);
+
+/*
+ * Write an event log of replication 0 to f (NULL: none): a CSV header, then
+ * one row per completed task execution, "case_id,activity,resource,start,end"
+ * (activity: the task's name, or its id when unnamed; resource: the pool, or
+ * empty; times in simulated units). Other replications are not logged, so
+ * the log is the same whatever the thread count. Not thread-safe: call
+ * before running. p does not own f.
+ */
+void gm_proc_set_log(gm_proc *p, FILE *f);
 
 /* The KPI vector: count and names ("case.cycle_time_mean", "check.wait_mean",
    "clerk.utilization", ...), valid while p lives. */

@@ -236,6 +236,53 @@ static void test_process_simulate(void **state)
                        "/nonexistent/p.json");
 }
 
+/* --log: replication 0's event log as CSV, the same for any thread count;
+   shipping follows 85% of the checks, and no task ends before it starts. */
+static void test_process_event_log(void **state)
+{
+    (void)state;
+    char a[] = "/tmp/gemel-log-a-XXXXXX", b[] = "/tmp/gemel-log-b-XXXXXX";
+    close(mkstemp(a));
+    close(mkstemp(b));
+    cli_result r1 = RUN("process", GEMEL_SOURCE_DIR "/examples/orders.bpmn", "--params",
+                        GEMEL_SOURCE_DIR "/examples/orders.params.json", "--reps", "2",
+                        "--threads", "1", "--log", a);
+    cli_result r2 = RUN("process", GEMEL_SOURCE_DIR "/examples/orders.bpmn", "--params",
+                        GEMEL_SOURCE_DIR "/examples/orders.params.json", "--reps", "3",
+                        "--threads", "2", "--log", b);
+    assert_int_equal(r1.status, 0);
+    assert_int_equal(r2.status, 0);
+    cli_free(&r1);
+    cli_free(&r2);
+    int fa = open(a, O_RDONLY), fb = open(b, O_RDONLY);
+    char *ta = slurp_fd(fa), *tb = slurp_fd(fb);
+    close(fa);
+    close(fb);
+    unlink(a);
+    unlink(b);
+    assert_string_equal(ta, tb);
+    assert_memory_equal(ta, "case_id,activity,resource,start,end\n", 36);
+    long checks = 0, ships = 0, rows = 0;
+    for (char *line = strtok(ta + 36, "\n"); line; line = strtok(NULL, "\n")) {
+        unsigned long long id;
+        char act[64], res[64];
+        double start, end;
+        if (sscanf(line, "%llu,%63[^,],%63[^,],%lf,%lf", &id, act, res, &start, &end) != 5)
+            fail_msg("bad row '%s'", line);
+        assert_true(end >= start);
+        checks += strcmp(act, "check order") == 0;
+        ships += strcmp(act, "pick and ship") == 0;
+        rows++;
+    }
+    assert_true(rows > 50000);
+    assert_true(fabs((double)ships / (double)checks - 0.85) < 0.01);
+    free(ta);
+    free(tb);
+    expect_usage_error(RUN("process", GEMEL_SOURCE_DIR "/examples/orders.bpmn", "--check",
+                           "--log", "/tmp/x.csv"),
+                       "--log needs --params");
+}
+
 /* The demo runs end to end and finds the bottleneck and a what-if. */
 static void test_demo_runs(void **state)
 {
@@ -270,6 +317,7 @@ int main(void)
         cmocka_unit_test(test_sim_json),
         cmocka_unit_test(test_process_check),
         cmocka_unit_test(test_process_simulate),
+        cmocka_unit_test(test_process_event_log),
         cmocka_unit_test(test_demo_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
