@@ -238,6 +238,11 @@ static void print_text(const char *path, const gm_bpmn *m)
     }
 }
 
+static const char *kpi_name(const void *p, size_t k)
+{
+    return gm_proc_kpi_name(p, k);
+}
+
 static int simulate(const char *path, const gm_bpmn *m, const char *params, const char *log,
                     const gm_cli_simopts *o)
 {
@@ -279,21 +284,10 @@ static int simulate(const char *path, const gm_bpmn *m, const char *params, cons
         gm_cli_fail(&err);
         return GM_EXIT_FAIL;
     }
-    size_t nk = gm_proc_nkpi(p);
-    const char **names = malloc(sizeof *names * (nk ? nk : 1));
-    rc = GM_EXIT_OK;
-    if (names) {
-        for (size_t k = 0; k < nk; k++)
-            names[k] = gm_proc_kpi_name(p, k);
-        gm_cli_print_summary(path, names, nk, &s, o->seed, o->json);
-    } else {
-        gm_cli_error("process", "out of memory");
-        rc = GM_EXIT_FAIL;
-    }
-    free(names);
+    gm_cli_print_summary(path, kpi_name, p, gm_proc_nkpi(p), &s, o->seed, o->json);
     gm_exp_summary_free(&s);
     gm_proc_free(p);
-    return rc;
+    return GM_EXIT_OK;
 }
 
 static int run(int argc, char **argv)

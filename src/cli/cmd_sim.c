@@ -40,6 +40,11 @@ static void help(FILE *out)
             GM_QNET_BATCHES, GM_EXP_MAX_REPS);
 }
 
+static const char *kpi_name(const void *m, size_t k)
+{
+    return gm_qnet_kpi_name(m, k);
+}
+
 static int run(int argc, char **argv)
 {
     static const struct option longopts[] = {
@@ -75,21 +80,10 @@ static int run(int argc, char **argv)
         gm_cli_fail(&err);
         return GM_EXIT_FAIL;
     }
-    size_t nk = gm_qnet_nkpi(m);
-    const char **names = malloc(sizeof *names * (nk ? nk : 1));
-    if (!names) {
-        gm_cli_error("sim", "out of memory");
-        rc = GM_EXIT_FAIL;
-    } else {
-        for (size_t k = 0; k < nk; k++)
-            names[k] = gm_qnet_kpi_name(m, k);
-        gm_cli_print_summary(path, names, nk, &s, o.seed, o.json);
-        rc = GM_EXIT_OK;
-    }
-    free(names);
+    gm_cli_print_summary(path, kpi_name, m, gm_qnet_nkpi(m), &s, o.seed, o.json);
     gm_exp_summary_free(&s);
     gm_qnet_free(m);
-    return rc;
+    return GM_EXIT_OK;
 }
 
 const gm_cli_cmd gm_cmd_sim = {"sim", "simulate a model (queueing network) with confidence intervals",

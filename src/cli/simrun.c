@@ -91,8 +91,8 @@ static void json_num(gm_sb *sb, double v)
         gm_sb_append(sb, "null");
 }
 
-void gm_cli_print_summary(const char *source, const char *const *names, size_t nkpi,
-                          const gm_exp_summary *s, uint64_t seed, bool json)
+void gm_cli_print_summary(const char *source, gm_cli_kpi_name_fn name, const void *model,
+                          size_t nkpi, const gm_exp_summary *s, uint64_t seed, bool json)
 {
     gm_sb sb = GM_SB_INIT;
     if (json) {
@@ -106,7 +106,8 @@ void gm_cli_print_summary(const char *source, const char *const *names, size_t n
         for (size_t k = 0; k < nkpi; k++) {
             const gm_exp_kpi *q = &s->kpi[k];
             gm_sb_append(&sb, k ? ", \"" : "\"");
-            gm_sb_append_json_escaped(&sb, names[k], strlen(names[k]));
+            const char *nm = name(model, k);
+            gm_sb_append_json_escaped(&sb, nm, strlen(nm));
             gm_sb_append(&sb, "\": {\"mean\": ");
             json_num(&sb, q->mean);
             gm_sb_append(&sb, ", \"ci95\": [");
@@ -127,10 +128,10 @@ void gm_cli_print_summary(const char *source, const char *const *names, size_t n
         for (size_t k = 0; k < nkpi; k++) {
             const gm_exp_kpi *q = &s->kpi[k];
             if (!isfinite(q->mean)) {
-                gm_sb_appendf(&sb, "%-36s %14s   %s\n", names[k], "-", "(no observations)");
+                gm_sb_appendf(&sb, "%-36s %14s   %s\n", name(model, k), "-", "(no observations)");
                 continue;
             }
-            gm_sb_appendf(&sb, "%-36s %14.6g   ", names[k], q->mean);
+            gm_sb_appendf(&sb, "%-36s %14.6g   ", name(model, k), q->mean);
             if (isfinite(q->lo))
                 gm_sb_appendf(&sb, "[%.6g, %.6g]\n", q->lo, q->hi);
             else

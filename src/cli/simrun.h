@@ -40,14 +40,17 @@ typedef struct gm_cli_simopts {
  */
 int gm_cli_simopt(int c, const char *arg, uint64_t min_reps, gm_cli_simopts *o, gm_err *err);
 
+/* Name of KPI k of a model, for gm_cli_print_summary. */
+typedef const char *(*gm_cli_kpi_name_fn)(const void *model, size_t k);
+
 /*
- * Print an experiment's KPIs (names[k] is the name of s->kpi[k]): with json,
+ * Print an experiment's KPIs (name(model, k) names s->kpi[k]): with json,
  * one object {"replications", "seed", "threads", "events", "wall_seconds",
  * "ci_method", "kpis": {NAME: {"mean", "ci95": [lo, hi]}}} (null where
  * undefined); otherwise a table headed by source.
  */
-void gm_cli_print_summary(const char *source, const char *const *names, size_t nkpi,
-                          const gm_exp_summary *s, uint64_t seed, bool json);
+void gm_cli_print_summary(const char *source, gm_cli_kpi_name_fn name, const void *model,
+                          size_t nkpi, const gm_exp_summary *s, uint64_t seed, bool json);
 
 /* Index of the KPI called name, or -1. */
 long gm_cli_kpi_index(const gm_qnet *m, const char *name);

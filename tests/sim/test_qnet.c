@@ -480,6 +480,17 @@ static void test_model_errors(void **state)
         expect_load_error(top[i].text, top[i].where, top[i].what);
 }
 
+/* Replication 0 of m must fail with code and a message containing what. */
+static void expect_run_error(const gm_qnet *m, int code, const char *what)
+{
+    double kpis[64];
+    gm_qnet_result r = {.kpi = kpis};
+    gm_err err;
+    assert_int_equal(gm_qnet_replicate(m, 1, 0, &r, &err), code);
+    if (!strstr(err.what, what))
+        fail_msg("got '%s', expected '...%s...'", err.what, what);
+}
+
 /* Loss everywhere and a customers stop rule: the run reports why it cannot
    finish instead of spinning forever. */
 static void test_unreachable_stop_rule(void **state)
@@ -490,11 +501,7 @@ static void test_unreachable_stop_rule(void **state)
                       "   {\"dist\": \"exponential\", \"mean\": 1}}],"
                       " \"stations\": [{\"name\": \"a\", \"service\": {\"dist\": \"constant\", \"value\": 1},"
                       "   \"routing\": [{\"to\": \"a\", \"p\": 1}]}]}");
-    double kpis[64];
-    gm_qnet_result r = {.kpi = kpis};
-    gm_err err;
-    assert_int_equal(gm_qnet_replicate(m, 1, 0, &r, &err), GM_ELIMIT);
-    assert_non_null(strstr(err.what, "customers are lost or stuck"));
+    expect_run_error(m, GM_ELIMIT, "customers are lost or stuck");
     gm_qnet_free(m);
 }
 
@@ -507,11 +514,7 @@ static void test_overload_is_reported(void **state)
                       " \"max_in_system\": 1000, \"arrivals\": [{\"to\": \"a\", \"interarrival\":"
                       "   {\"dist\": \"constant\", \"value\": 1}}],"
                       " \"stations\": [{\"name\": \"a\", \"service\": {\"dist\": \"constant\", \"value\": 2}}]}");
-    double kpis[64];
-    gm_qnet_result r = {.kpi = kpis};
-    gm_err err;
-    assert_int_equal(gm_qnet_replicate(m, 1, 0, &r, &err), GM_ELIMIT);
-    assert_non_null(strstr(err.what, "is it overloaded"));
+    expect_run_error(m, GM_ELIMIT, "is it overloaded");
     gm_qnet_free(m);
 }
 
