@@ -23,6 +23,7 @@
 #include "num/rng.h"
 #include "sim/kernel.h"
 #include "sim/resource.h"
+#include "sim/kpiname.h"
 
 #define NONE SIZE_MAX
 #define NAME_MAX_LEN 64
@@ -205,22 +206,11 @@ static int check_model(gm_proc *p, const char *name, gm_err *err)
     return GM_OK;
 }
 
+/* Resource names become KPI keys ("clerk.utilization"); "case" is taken. */
 static int check_res_name(const char *s, const char *path, gm_err *err)
 {
-    size_t n = strlen(s);
-    if (n == 0 || n > NAME_MAX_LEN)
-        return gm_err_set(err, GM_EINVAL, path, "expected a name of 1 to %d characters",
-                          NAME_MAX_LEN);
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-'))
-            return gm_err_set(err, GM_EINVAL, path,
-                              "invalid name '%s': use letters, digits, '_' and '-'", s);
-    }
-    if (strcmp(s, "case") == 0)
-        return gm_err_set(err, GM_EINVAL, path, "'case' is reserved; choose another name");
-    return GM_OK;
+    static const char *const reserved[] = {"case", NULL};
+    return sim__check_kpi_name(s, NAME_MAX_LEN, reserved, path, err);
 }
 
 static size_t find_res(const gm_proc *p, const char *s)

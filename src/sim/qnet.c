@@ -16,6 +16,7 @@
 #include "num/dist.h"
 #include "num/rng.h"
 #include "sim/kernel.h"
+#include "sim/kpiname.h"
 
 #define EXIT_NODE UINT32_MAX
 #define NONE UINT32_MAX
@@ -189,23 +190,11 @@ void gm_qnet_free(gm_qnet *m)
     free(m);
 }
 
-/* Names become KPI keys ("desk.wait_mean"): letters, digits, '_' and '-'. */
+/* Names become KPI keys ("desk.wait_mean"); these words are taken by others. */
 static int check_name(const char *name, const char *path, gm_err *err)
 {
-    size_t n = strlen(name);
-    if (n == 0 || n > GM_QNET_NAME_MAX)
-        return gm_err_set(err, GM_EINVAL, path, "expected a name of 1 to %d characters",
-                          GM_QNET_NAME_MAX);
-    for (size_t i = 0; i < n; i++) {
-        char c = name[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '-'))
-            return gm_err_set(err, GM_EINVAL, path,
-                              "invalid name '%s': use letters, digits, '_' and '-'", name);
-    }
-    if (strcmp(name, "exit") == 0 || strcmp(name, "system") == 0 || strcmp(name, "class") == 0)
-        return gm_err_set(err, GM_EINVAL, path, "'%s' is reserved; choose another name", name);
-    return GM_OK;
+    static const char *const reserved[] = {"exit", "system", "class", NULL};
+    return sim__check_kpi_name(name, GM_QNET_NAME_MAX, reserved, path, err);
 }
 
 static int find_class(const gm_qnet *m, const char *name, uint32_t *out)
