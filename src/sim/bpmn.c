@@ -248,22 +248,22 @@ static bool is_activity(gm_bpmn_kind k)
 /* Which triggers each event kind may have (bit per gm_bpmn_trigger). */
 static unsigned allowed_triggers(gm_bpmn_kind k)
 {
+#define T(x) (1u << GM_BPMN_TRIGGER_##x)
     switch (k) {
     case GM_BPMN_START_EVENT:
-        return 1u << GM_BPMN_TRIGGER_NONE | 1u << GM_BPMN_TRIGGER_TIMER |
-               1u << GM_BPMN_TRIGGER_MESSAGE;
+        return T(NONE) | T(TIMER) | T(MESSAGE) | T(SIGNAL) | T(CONDITIONAL);
     case GM_BPMN_END_EVENT:
-        return 1u << GM_BPMN_TRIGGER_NONE | 1u << GM_BPMN_TRIGGER_TERMINATE |
-               1u << GM_BPMN_TRIGGER_ERROR;
+        return T(NONE) | T(TERMINATE) | T(ERROR) | T(MESSAGE) | T(SIGNAL) | T(ESCALATION);
     case GM_BPMN_CATCH_EVENT:
-        return 1u << GM_BPMN_TRIGGER_TIMER;
+        return T(TIMER) | T(MESSAGE) | T(SIGNAL) | T(CONDITIONAL);
     case GM_BPMN_THROW_EVENT:
-        return 1u << GM_BPMN_TRIGGER_NONE;
+        return T(NONE) | T(MESSAGE) | T(SIGNAL) | T(ESCALATION);
     case GM_BPMN_BOUNDARY_EVENT:
-        return 1u << GM_BPMN_TRIGGER_TIMER | 1u << GM_BPMN_TRIGGER_ERROR;
+        return T(TIMER) | T(ERROR) | T(MESSAGE) | T(SIGNAL) | T(CONDITIONAL) | T(ESCALATION);
     default:
-        return 1u << GM_BPMN_TRIGGER_NONE;
+        return T(NONE);
     }
+#undef T
 }
 
 static int parse_timer(ld *L, const xmlNode *def, gm_bpmn_node *nd)
@@ -303,6 +303,12 @@ static int parse_node_children(ld *L, const xmlNode *n, gm_bpmn_node *nd)
                 t = GM_BPMN_TRIGGER_ERROR;
             else if (named(c, "terminateEventDefinition"))
                 t = GM_BPMN_TRIGGER_TERMINATE;
+            else if (named(c, "signalEventDefinition"))
+                t = GM_BPMN_TRIGGER_SIGNAL;
+            else if (named(c, "conditionalEventDefinition"))
+                t = GM_BPMN_TRIGGER_CONDITIONAL;
+            else if (named(c, "escalationEventDefinition"))
+                t = GM_BPMN_TRIGGER_ESCALATION;
             else {
                 snprintf(type, sizeof type, "%s with %s", nd->element, (const char *)c->name);
                 return unsupported(L, n, type);
@@ -867,7 +873,8 @@ const char *gm_bpmn_kind_name(gm_bpmn_kind k)
 
 const char *gm_bpmn_trigger_name(gm_bpmn_trigger t)
 {
-    static const char *const names[] = {"none", "timer", "message", "error", "terminate"};
+    static const char *const names[] = {"none",   "timer",       "message",   "error",
+                                        "terminate", "signal", "conditional", "escalation"};
     return (size_t)t < sizeof names / sizeof names[0] ? names[t] : "?";
 }
 

@@ -33,8 +33,8 @@
 typedef enum gm_bpmn_kind {
     GM_BPMN_START_EVENT,
     GM_BPMN_END_EVENT,
-    GM_BPMN_CATCH_EVENT,    /* intermediateCatchEvent (timer) */
-    GM_BPMN_THROW_EVENT,    /* intermediateThrowEvent without definition (a milestone) */
+    GM_BPMN_CATCH_EVENT,    /* intermediateCatchEvent (timer, message, signal, conditional) */
+    GM_BPMN_THROW_EVENT,    /* intermediateThrowEvent (none, message, signal, escalation) */
     GM_BPMN_BOUNDARY_EVENT, /* attached_to names the activity */
     GM_BPMN_TASK,           /* task and every task type, see gm_bpmn_task_type */
     GM_BPMN_SUBPROCESS,     /* embedded; its nodes have parent == this node */
@@ -52,6 +52,9 @@ typedef enum gm_bpmn_trigger {
     GM_BPMN_TRIGGER_MESSAGE,
     GM_BPMN_TRIGGER_ERROR,
     GM_BPMN_TRIGGER_TERMINATE,
+    GM_BPMN_TRIGGER_SIGNAL,
+    GM_BPMN_TRIGGER_CONDITIONAL,
+    GM_BPMN_TRIGGER_ESCALATION,
 } gm_bpmn_trigger;
 
 typedef enum gm_bpmn_task_type {
