@@ -13,36 +13,49 @@
 #include "sim/bpmn.h"
 #include "sim/experiment.h"
 #include "sim/process.h"
+#include "sim/simparams.h"
+#include "base/strconv.h"
 
 static void help(FILE *out)
 {
     fprintf(out,
             "Usage: gemel process MODEL.bpmn --check [--json]\n"
-            "       gemel process MODEL.bpmn --params P.json [--reps R] [--threads T]\n"
-            "                                [--seed S] [--json] [--log EVENTS.csv]\n"
+            "       gemel process MODEL.bpmn (--params P.json | --scylla SIM.xml GLOBAL.xml |\n"
+            "                                 --bimp) [--cases N] [--reps R] [--threads T]\n"
+            "                                [--seed S] [--json] [--log FILE.csv|FILE.xes]\n"
             "\n"
             "--check imports a BPMN 2.0 process model and prints its structure: processes,\n"
             "flow nodes by kind (ids, names, lanes, loop markers, boundary attachment) and\n"
             "sequence flows with their conditions. Elements gemel cannot import are\n"
             "reported as errors, never skipped; docs/processes.md lists what is supported.\n"
             "\n"
-            "--params simulates the process with the parameters in P.json (arrivals, task\n"
-            "durations, resources, gateway probabilities; see docs/processes.md, section\n"
-            "\"Simulating a process\") and prints its KPIs with 95%% confidence intervals\n"
-            "over independent replications.\n"
+            "Simulation runs R independent replications of the process and prints its KPIs\n"
+            "(cycle, processing and waiting time, cost, throughput, work in progress; per\n"
+            "task and per resource pool) with 95%% confidence intervals, the bottleneck\n"
+            "ranking (tasks by their share of all waiting, with the resource that causes\n"
+            "it) and the work in progress over time. Parameters come from gemel's JSON\n"
+            "(docs/processes.md, \"Parameters\"), from Scylla's configuration files, or from\n"
+            "BIMP/QBP parameters embedded in the model.\n"
             "\n"
             "Options:\n"
             "  --check          import and print the structure\n"
-            "  --params P.json  simulate with these parameters\n"
+            "  --params P.json  simulate with gemel's parameters\n"
+            "  --scylla SIM.xml GLOBAL.xml\n"
+            "                   simulate with a Scylla simulation and global configuration\n"
+            "  --bimp           simulate with the BIMP/QBP parameters inside MODEL.bpmn\n"
+            "  --cases N        measured cases per replication (replaces the parameters')\n"
+            "  --print-params   print the parameters as gemel JSON (e.g. translated from\n"
+            "                   Scylla or BIMP) and stop\n"
             "  --reps R         replications (at least 2; default 10)\n"
             "  --threads T      threads (default: one per CPU)\n"
             "  --seed S         random seed (default 1)\n"
-            "  --log FILE.csv   write replication 0's event log: one row per task run,\n"
-            "                   case_id,activity,resource,start,end (for process mining)\n"
+            "  --log FILE       write replication 0's event log, CSV (.csv: case_id,\n"
+            "                   activity,resource,start,end) or XES (.xes, IEEE 1849)\n"
             "  --json           one JSON object on stdout; with --check: {\"processes\":\n"
             "                   [{\"id\", \"name\", \"participant\", \"nodes\": [...],\n"
-            "                   \"flows\": [...]}]}; with --params: {\"replications\",\n"
-            "                   \"seed\", ..., \"kpis\": {NAME: {\"mean\", \"ci95\"}}}\n"
+            "                   \"flows\": [...]}]}; when simulating: {\"replications\",\n"
+            "                   \"seed\", ..., \"kpis\": {NAME: {\"mean\", \"ci95\"}},\n"
+            "                   \"bottlenecks\": [...], \"wip_profile\": [...]}\n"
             "  -h, --help       this help\n"
             "\n"
             "Exit status: 0 success, 1 the simulation failed, 2 bad options, model or\n"
@@ -243,48 +256,146 @@ static const char *kpi_name(const void *p, size_t k)
     return gm_proc_kpi_name(p, k);
 }
 
-static int simulate(const char *path, const gm_bpmn *m, const char *params, const char *log,
+/* The bottleneck ranking and the WIP profile, as text or JSON members. */
+static void extras(gm_sb *sb, const gm_proc *p, const gm_exp_summary *s, const double *wip,
+                   size_t nwip, bool json)
+{
+    size_t nk = gm_proc_nkpi(p);
+    double *mean = calloc(nk ? nk : 1, sizeof *mean);
+    gm_proc_bottleneck b[10];
+    size_t nb = 0;
+    if (mean) {
+        for (size_t k = 0; k < nk; k++)
+            mean[k] = s->kpi[k].mean;
+        nb = gm_proc_bottlenecks(p, mean, b, sizeof b / sizeof b[0]);
+        free(mean);
+    }
+    if (json) {
+        gm_sb_append(sb, ", \"bottlenecks\": [");
+        for (size_t i = 0; i < nb; i++) {
+            gm_sb_append(sb, i ? ", {\"task\": " : "{\"task\": ");
+            json_str(sb, b[i].task);
+            gm_sb_append(sb, ", \"resource\": ");
+            json_str(sb, b[i].resource);
+            gm_sb_appendf(sb,
+                          ", \"share\": %.6g, \"wait_per_case\": %.6g, \"wait_mean\": %.6g, "
+                          "\"utilization\": %.6g}",
+                          b[i].share, b[i].wait_per_case, b[i].wait_mean, b[i].utilization);
+        }
+        gm_sb_append(sb, "], \"wip_profile\": [");
+        for (size_t i = 0; i < nwip; i++)
+            gm_sb_appendf(sb, i ? ", %.6g" : "%.6g", wip[i]);
+        gm_sb_append(sb, "]");
+        return;
+    }
+    gm_sb_append(sb, "\nBottlenecks (share of all waiting for resources, per case):\n");
+    if (nb == 0)
+        gm_sb_append(sb, "  none: no task waited for a resource\n");
+    for (size_t i = 0; i < nb; i++)
+        gm_sb_appendf(sb, "  %2zu. %-24s %5.1f%%  waits %.4g per run for %s (utilization %.3f)\n",
+                      i + 1, b[i].task, 100 * b[i].share, b[i].wait_mean, b[i].resource,
+                      b[i].utilization);
+    if (nwip) {
+        gm_sb_appendf(sb, "\nWork in progress (replication 0, %zu equal slices of the measured "
+                          "window):\n ",
+                      nwip);
+        for (size_t i = 0; i < nwip; i++)
+            gm_sb_appendf(sb, " %.3g", wip[i]);
+        gm_sb_append(sb, "\n");
+    }
+}
+
+/* Where the simulation parameters come from. */
+typedef struct psource {
+    const char *params;             /* --params P.json */
+    const char *scylla, *scylla_g;  /* --scylla SIM.xml GLOBAL.xml */
+    bool bimp;                      /* --bimp: QBP inside the model */
+    int64_t cases;                  /* --cases N (0: as the parameters say) */
+    bool print;                     /* --print-params: print gemel's JSON and stop */
+} psource;
+
+static json_t *load_params(const char *path, const gm_bpmn *m, const psource *src, gm_err *err)
+{
+    json_t *j = NULL;
+    if (src->params) {
+        j = gm_json_load_file(src->params, NULL, err);
+    } else if (src->scylla) {
+        if (gm_bsim_load(m, src->scylla, src->scylla_g, &j, err))
+            j = NULL;
+    } else if (gm_qbp_load(m, path, &j, err)) {
+        j = NULL;
+    }
+    if (j && src->cases > 0 && json_object_set_new(j, "cases", json_integer(src->cases))) {
+        json_decref(j);
+        gm_err_set(err, GM_ENOMEM, "--cases", "out of memory");
+        return NULL;
+    }
+    return j;
+}
+
+static int simulate(const char *path, const gm_bpmn *m, const psource *src, const char *log,
                     const gm_cli_simopts *o)
 {
     gm_err err;
     gm_err_clear(&err);
-    json_t *j = gm_json_load_file(params, NULL, &err);
+    json_t *j = load_params(path, m, src, &err);
     if (!j)
         return gm_cli_fail(&err);
+    if (src->print) {
+        int ok = json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0;
+        putchar('\n');
+        json_decref(j);
+        return ok ? GM_EXIT_OK : GM_EXIT_FAIL;
+    }
     gm_proc *p = NULL;
     int rc = gm_proc_load(m, path, j, &p, &err);
     json_decref(j);
     if (rc) {
+        const char *from = src->params ? src->params : src->scylla ? src->scylla : path;
         if (rc != GM_EUNSUPPORTED && err.where[0] != '\0' && strchr(err.where, ':') == NULL)
-            gm_err_prefix(&err, "%s", params); /* JSON paths: say which file */
+            gm_err_prefix(&err, "%s", from); /* JSON paths: say which parameters */
         return gm_cli_fail(&err);
     }
-    FILE *logf = NULL;
+    gm_evlog *lg = NULL;
     if (log) {
-        logf = fopen(log, "w");
-        if (!logf) {
-            gm_err_errno(&err, GM_EINVAL, errno, log, "cannot create the event log");
+        gm_evlog_format fmt;
+        gm_evlog_clock clk;
+        gm_proc_clock(p, &clk);
+        if (gm_evlog_format_of(log, &fmt, &err) ||
+            gm_evlog_open(log, fmt, &clk, gm_proc_process_name(p), &lg, &err)) {
             gm_proc_free(p);
             return gm_cli_fail(&err);
         }
-        gm_proc_set_log(p, logf);
+        gm_proc_set_log(p, lg);
     }
+    double wip[20];
+    gm_proc_set_wip(p, wip, sizeof wip / sizeof wip[0]);
     gm_experiment e = {.reps = o->reps, .threads = (unsigned)o->threads, .seed = o->seed,
                        .nkpi = gm_proc_nkpi(p), .nbatches = 0, .rep = gm_proc_replicate,
                        .ctx = p};
     gm_exp_summary s;
     int run_rc = gm_cli_run_experiment(&e, &s, &err);
-    if (logf && fclose(logf) != 0 && !run_rc) {
-        gm_err_errno(&err, GM_EIO, errno, log, "cannot write the event log");
-        run_rc = GM_EIO;
-        gm_exp_summary_free(&s);
+    if (lg) {
+        gm_err lerr;
+        gm_err_clear(&lerr);
+        if (run_rc) {
+            gm_evlog_abort(lg);
+        } else if (gm_evlog_close(lg, &lerr)) {
+            err = lerr;
+            run_rc = lerr.code;
+            gm_exp_summary_free(&s);
+        }
     }
     if (run_rc) {
         gm_proc_free(p);
         gm_cli_fail(&err);
         return GM_EXIT_FAIL;
     }
-    gm_cli_print_summary(path, kpi_name, p, gm_proc_nkpi(p), &s, o->seed, o->json);
+    gm_sb extra = GM_SB_INIT;
+    extras(&extra, p, &s, wip, sizeof wip / sizeof wip[0], o->json);
+    gm_cli_print_summary(path, kpi_name, p, gm_proc_nkpi(p), &s, o->seed, o->json,
+                         gm_sb_str(&extra));
+    gm_sb_free(&extra);
     gm_exp_summary_free(&s);
     gm_proc_free(p);
     return GM_EXIT_OK;
@@ -292,33 +403,59 @@ static int simulate(const char *path, const gm_bpmn *m, const char *params, cons
 
 static int run(int argc, char **argv)
 {
-    enum { OPT_CHECK = 1000, OPT_PARAMS, OPT_LOG };
+    enum { OPT_CHECK = 1000, OPT_PARAMS, OPT_LOG, OPT_SCYLLA, OPT_BIMP, OPT_CASES, OPT_PRINT };
     static const struct option longopts[] = {
         {"check", no_argument, NULL, OPT_CHECK},
         {"params", required_argument, NULL, OPT_PARAMS},
+        {"scylla", required_argument, NULL, OPT_SCYLLA},
+        {"bimp", no_argument, NULL, OPT_BIMP},
+        {"cases", required_argument, NULL, OPT_CASES},
+        {"print-params", no_argument, NULL, OPT_PRINT},
         {"log", required_argument, NULL, OPT_LOG},
         GM_CLI_SIMOPTS_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     bool check = false;
-    const char *params = NULL, *log = NULL;
+    psource src = {0};
+    const char *log = NULL;
     gm_cli_simopts o = {.reps = 10, .threads = 0, .seed = 1, .json = false};
     gm_err err;
     gm_err_clear(&err);
     int c;
     while ((c = gm_cli_getopt(&gm_cmd_process, argc, argv, "h", longopts)) != -1) {
-        if (c == OPT_CHECK) {
+        switch (c) {
+        case OPT_CHECK:
             check = true;
             continue;
-        }
-        if (c == OPT_PARAMS) {
-            params = optarg;
+        case OPT_PARAMS:
+            src.params = optarg;
             continue;
-        }
-        if (c == OPT_LOG) {
+        case OPT_BIMP:
+            src.bimp = true;
+            continue;
+        case OPT_PRINT:
+            src.print = true;
+            continue;
+        case OPT_LOG:
             log = optarg;
             continue;
+        case OPT_SCYLLA:
+            /* two arguments: the simulation and the global configuration */
+            src.scylla = optarg;
+            if (optind >= argc || argv[optind][0] == '-')
+                return gm_cli_usage("process", "--scylla needs SIM.xml GLOBAL.xml");
+            src.scylla_g = argv[optind++];
+            continue;
+        case OPT_CASES: {
+            uint64_t v;
+            if (gm_parse_u64(optarg, 1, (uint64_t)GM_PROC_MAX_CASES, &v, "--cases", &err))
+                return gm_cli_fail(&err);
+            src.cases = (int64_t)v;
+            continue;
+        }
+        default:
+            break;
         }
         int handled = gm_cli_simopt(c, optarg, 2, &o, &err);
         if (handled < 0)
@@ -331,22 +468,26 @@ static int run(int argc, char **argv)
         return gm_cli_usage("process", "missing MODEL.bpmn");
     if (optind + 1 < argc)
         return gm_cli_usage("process", "unexpected argument '%s'", argv[optind + 1]);
-    if (!check && !params) {
+    int nsrc = (src.params != NULL) + (src.scylla != NULL) + src.bimp;
+    if (!check && nsrc == 0) {
         gm_cli_error("process", "nothing to do: use --check to import the model, or "
-                                "--params P.json to simulate it");
+                                "--params P.json, --scylla SIM.xml GLOBAL.xml or --bimp to "
+                                "simulate it");
         return GM_EXIT_USAGE;
     }
-    if (check && params)
-        return gm_cli_usage("process", "--check and --params exclude each other");
-    if (log && !params)
-        return gm_cli_usage("process", "--log needs --params (it logs a simulation)");
+    if (nsrc > 1)
+        return gm_cli_usage("process", "--params, --scylla and --bimp exclude each other");
+    if (check && nsrc)
+        return gm_cli_usage("process", "--check and the simulation options exclude each other");
+    if ((log || src.cases || src.print) && !nsrc)
+        return gm_cli_usage("process", "--log and --cases need a simulation");
     const char *path = argv[optind];
     gm_bpmn *m = NULL;
     if (gm_bpmn_load_file(path, &m, &err))
         return gm_cli_fail(&err);
     int rc = GM_EXIT_OK;
-    if (params)
-        rc = simulate(path, m, params, log, &o);
+    if (nsrc)
+        rc = simulate(path, m, &src, log, &o);
     else if (o.json)
         print_json(m);
     else

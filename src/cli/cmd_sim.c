@@ -80,7 +80,7 @@ static int run(int argc, char **argv)
         gm_cli_fail(&err);
         return GM_EXIT_FAIL;
     }
-    gm_cli_print_summary(path, kpi_name, m, gm_qnet_nkpi(m), &s, o.seed, o.json);
+    gm_cli_print_summary(path, kpi_name, m, gm_qnet_nkpi(m), &s, o.seed, o.json, NULL);
     gm_exp_summary_free(&s);
     gm_qnet_free(m);
     return GM_EXIT_OK;

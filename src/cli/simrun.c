@@ -92,7 +92,8 @@ static void json_num(gm_sb *sb, double v)
 }
 
 void gm_cli_print_summary(const char *source, gm_cli_kpi_name_fn name, const void *model,
-                          size_t nkpi, const gm_exp_summary *s, uint64_t seed, bool json)
+                          size_t nkpi, const gm_exp_summary *s, uint64_t seed, bool json,
+                          const char *extra)
 {
     gm_sb sb = GM_SB_INIT;
     if (json) {
@@ -116,7 +117,10 @@ void gm_cli_print_summary(const char *source, gm_cli_kpi_name_fn name, const voi
             json_num(&sb, q->hi);
             gm_sb_append(&sb, "]}");
         }
-        gm_sb_append(&sb, "}}\n");
+        gm_sb_append(&sb, "}");
+        if (extra)
+            gm_sb_append(&sb, extra);
+        gm_sb_append(&sb, "}\n");
     } else {
         gm_sb_appendf(&sb, "%s: %llu replication%s, seed %llu, %u thread%s\n", source,
                       (unsigned long long)s->reps, s->reps == 1 ? "" : "s",
@@ -141,6 +145,8 @@ void gm_cli_print_summary(const char *source, gm_cli_kpi_name_fn name, const voi
                       s->batch_means ? "Intervals: batch means of the single replication (use "
                                        "--reps for independent replications)."
                                      : "Intervals: Student t over independent replications.");
+        if (extra)
+            gm_sb_append(&sb, extra);
     }
     fputs(gm_sb_str(&sb), stdout);
     gm_sb_free(&sb);

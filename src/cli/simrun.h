@@ -47,10 +47,13 @@ typedef const char *(*gm_cli_kpi_name_fn)(const void *model, size_t k);
  * Print an experiment's KPIs (name(model, k) names s->kpi[k]): with json,
  * one object {"replications", "seed", "threads", "events", "wall_seconds",
  * "ci_method", "kpis": {NAME: {"mean", "ci95": [lo, hi]}}} (null where
- * undefined); otherwise a table headed by source.
+ * undefined); otherwise a table headed by source. extra (may be NULL) is
+ * added: with json, members appended inside the object (it starts with
+ * ", "); otherwise text after the table.
  */
 void gm_cli_print_summary(const char *source, gm_cli_kpi_name_fn name, const void *model,
-                          size_t nkpi, const gm_exp_summary *s, uint64_t seed, bool json);
+                          size_t nkpi, const gm_exp_summary *s, uint64_t seed, bool json,
+                          const char *extra);
 
 /* Index of the KPI called name, or -1. */
 long gm_cli_kpi_index(const gm_qnet *m, const char *name);

@@ -123,7 +123,7 @@ static int parse_entry(const json_t *e, const char *where, bool with_rate, entry
                           "a rate is allowed only in an arrival-rate calendar; an availability "
                           "entry has days, from and to");
     }
-    const char *days = NULL, *from = NULL, *to = NULL;
+    const char *days = "", *from = "", *to = ""; /* written: the fields are required */
     double rate = 1.0;
     const gm_json_field fields[] = {
         GM_JF("days", GM_JK_STRING, GM_JF_REQUIRED, &days),

@@ -1,101 +1,71 @@
 /*
- * process.c: BPMN process simulation. The first half checks a BPMN model
- * against the supported subset and binds the parameter JSON to it; the second
- * half runs one replication on the event kernel with resource pools.
+ * process.c: one replication of a BPMN process on the event kernel.
  *
- * A case is a set of tokens. Tokens move through gateways and events at once
- * (a work list inside the current event) and only wait in tasks (for a
- * resource unit, then for the duration) and at parallel joins. The case
- * completes when its last token is consumed, or at a terminate end event,
- * which withdraws its tokens in tasks (pending events and resource requests
- * are cancelled, held units released) and forgets tokens parked at joins.
+ * Runtime model. A case is a tree of scopes: the process instance at the
+ * root, one child scope per running embedded sub-process. A scope counts its
+ * tokens: work items (tokens moving through gateways and events at once,
+ * inside the current event), records (a token resting in an activity, a
+ * catch event or an event-based gateway) and tokens parked at joins. When
+ * the count reaches zero the scope is complete: the sub-process activity
+ * finishes, or at the root the case does.
+ *
+ * Records. A plain activity (no marker, no boundary event) is one EXEC
+ * record: wait for resource units, hold them for the sampled duration,
+ * release. Any other activity is an ACT record, which owns its boundary
+ * timers and its EXEC records (one per loop iteration or instance; a
+ * sub-process EXEC owns a child scope). Interrupting an ACT, terminating or
+ * failing a scope cancel everything below them: pending events, resource
+ * requests (queued ones are withdrawn, granted units released) and child
+ * scopes; work items of a dead scope go stale by its generation number.
+ *
+ * Resources. Pools of units, each unit possibly with a weekly calendar.
+ * A task's request for units of one or more pools is granted all at once,
+ * when every pool has enough idle units on shift; requests queue first in,
+ * first out in every pool they need, and one that cannot be met lets later
+ * ones pass. Work pauses while a unit is off shift (the finish time comes
+ * from the calendars), so no unit ever works outside its hours.
+ *
+ * Inclusive joins wait for the inputs that can still receive a token: after
+ * each event, a join holding tokens fires when no token of its scope rests
+ * at a node from which a missing input is reachable (sets built by
+ * proc_load.c).
  */
-#include "sim/process.h"
-
 #include <math.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/json.h"
-#include "num/dist.h"
 #include "num/rng.h"
 #include "sim/kernel.h"
-#include "sim/resource.h"
-#include "sim/kpiname.h"
+#include "sim/proc_int.h"
 
-#define NONE SIZE_MAX
-#define NAME_MAX_LEN 64
-
-typedef struct pnode {
-    size_t task;      /* task index, or NONE */
-    size_t gw;        /* exclusive gateway index (with a choice), or NONE */
-    size_t join_base; /* parallel join: first counter of this node, else NONE */
-} pnode;
-
-typedef struct ptask {
-    size_t node;
-    gm_dist dur;
-    size_t res; /* resource index or NONE */
-} ptask;
-
-typedef struct pgw {
-    size_t node;
-    size_t n;
-    size_t *flow; /* outgoing flows */
-    double *cum;  /* cumulative probabilities, cum[n-1] == 1 */
-} pgw;
-
-struct gm_proc {
-    const gm_bpmn *m;
-    size_t start;
-    int64_t cases, warmup;
-    gm_dist inter;
-    size_t nres;
-    char (*res_name)[NAME_MAX_LEN + 1];
-    uint32_t *res_count;
-    size_t ntasks, ngws;
-    ptask *task;
-    pgw *gw;
-    pnode *node; /* per BPMN node */
-    size_t njoin; /* join counters per case */
-    size_t nkpi;
-    char **kpi;
-    FILE *log; /* event log of replication 0, or NULL (gm_proc_set_log) */
-};
+#define NONE PROC_NONE
 
 /* ======================================================================== */
-/* Loading                                                                  */
+/* Accessors                                                                */
 
-void gm_proc_set_log(gm_proc *p, FILE *f)
+void gm_proc_set_log(gm_proc *p, gm_evlog *log)
 {
-    p->log = f;
+    p->log = log;
 }
 
-void gm_proc_free(gm_proc *p)
+void gm_proc_set_wip(gm_proc *p, double *bins, size_t n)
 {
-    if (!p)
-        return;
-    gm_dist_free(&p->inter);
-    if (p->task)
-        for (size_t i = 0; i < p->ntasks; i++)
-            gm_dist_free(&p->task[i].dur);
-    if (p->gw)
-        for (size_t i = 0; i < p->ngws; i++) {
-            free(p->gw[i].flow);
-            free(p->gw[i].cum);
-        }
-    if (p->kpi)
-        for (size_t i = 0; i < p->nkpi; i++)
-            free(p->kpi[i]);
-    free(p->kpi);
-    free(p->res_name);
-    free(p->res_count);
-    free(p->task);
-    free(p->gw);
-    free(p->node);
-    free(p);
+    p->wip = n ? bins : NULL;
+    p->nwip = bins ? n : 0;
+}
+
+void gm_proc_clock(const gm_proc *p, gm_evlog_clock *clk)
+{
+    clk->start_ns = p->start_ns;
+    clk->offset_min = p->offset_min;
+    clk->unit_seconds = p->unit_seconds;
+}
+
+const char *gm_proc_process_name(const gm_proc *p)
+{
+    const gm_bpmn_process *pr = gm_bpmn_process_at(p->m, p->process);
+    return pr->name[0] ? pr->name : pr->id;
 }
 
 size_t gm_proc_nkpi(const gm_proc *p)
@@ -120,728 +90,1351 @@ long gm_proc_kpi_index(const gm_proc *p, const char *name)
 
 uint64_t gm_proc_nstreams(const gm_proc *p)
 {
-    return 1u + (uint64_t)p->ntasks + (uint64_t)p->ngws;
-}
-
-static int unsupported(const char *name, const gm_bpmn_node *n, const char *what, gm_err *err)
-{
-    char where[GM_ERR_WHERE_MAX];
-    snprintf(where, sizeof where, "%s:%ld", name, n->line);
-    return gm_err_set(err, GM_EUNSUPPORTED, where, "simulation of %s%s '%s' is not supported yet",
-                      what, n->element, n->id);
-}
-
-/* Refuse every element outside the supported subset, before any parameter. */
-static int check_model(gm_proc *p, const char *name, gm_err *err)
-{
-    const gm_bpmn *m = p->m;
-    if (gm_bpmn_nprocesses(m) != 1) {
-        const gm_bpmn_process *pr = gm_bpmn_process_at(m, gm_bpmn_nprocesses(m) > 1 ? 1 : 0);
-        char where[GM_ERR_WHERE_MAX];
-        snprintf(where, sizeof where, "%s:%ld", name, pr ? pr->line : 0L);
-        return gm_err_set(err, GM_EUNSUPPORTED, where,
-                          "simulation of %zu processes in one model is not supported yet; "
-                          "expected one process",
-                          gm_bpmn_nprocesses(m));
-    }
-    p->start = NONE;
-    for (size_t i = 0; i < gm_bpmn_nnodes(m); i++) {
-        const gm_bpmn_node *n = gm_bpmn_node_at(m, i);
-        bool ok = false;
-        switch (n->kind) {
-        case GM_BPMN_START_EVENT:
-            if (n->trigger != GM_BPMN_TRIGGER_NONE) {
-                char where[GM_ERR_WHERE_MAX];
-                snprintf(where, sizeof where, "%s:%ld", name, n->line);
-                return gm_err_set(err, GM_EUNSUPPORTED, where,
-                                  "simulation of startEvent '%s' with a %s trigger is not "
-                                  "supported yet",
-                                  n->id, gm_bpmn_trigger_name(n->trigger));
-            }
-            ok = true;
-            if (p->start != NONE) {
-                char where[GM_ERR_WHERE_MAX];
-                snprintf(where, sizeof where, "%s:%ld", name, n->line);
-                return gm_err_set(err, GM_EUNSUPPORTED, where,
-                                  "simulation of a process with several start events "
-                                  "('%s', '%s') is not supported yet",
-                                  gm_bpmn_node_at(m, p->start)->id, n->id);
-            }
-            p->start = i;
-            break;
-        case GM_BPMN_END_EVENT:
-            ok = n->trigger == GM_BPMN_TRIGGER_NONE || n->trigger == GM_BPMN_TRIGGER_TERMINATE;
-            if (!ok) {
-                char where[GM_ERR_WHERE_MAX];
-                snprintf(where, sizeof where, "%s:%ld", name, n->line);
-                return gm_err_set(err, GM_EUNSUPPORTED, where,
-                                  "simulation of endEvent '%s' with a %s trigger is not "
-                                  "supported yet",
-                                  n->id, gm_bpmn_trigger_name(n->trigger));
-            }
-            break;
-        case GM_BPMN_TASK:
-            if (n->loop != GM_BPMN_LOOP_NONE) {
-                char where[GM_ERR_WHERE_MAX];
-                snprintf(where, sizeof where, "%s:%ld", name, n->line);
-                return gm_err_set(err, GM_EUNSUPPORTED, where,
-                                  "simulation of %s loop markers ('%s') is not supported yet",
-                                  gm_bpmn_loop_name(n->loop), n->id);
-            }
-            ok = true;
-            break;
-        case GM_BPMN_EXCLUSIVE_GATEWAY:
-        case GM_BPMN_PARALLEL_GATEWAY:
-            ok = true;
-            break;
-        default:
-            break;
-        }
-        if (!ok)
-            return unsupported(name, n, "", err);
-    }
-    if (p->start == NONE)
-        return gm_err_set(err, GM_EUNSUPPORTED, name,
-                          "simulation needs exactly one none start event; the process has none");
-    return GM_OK;
-}
-
-/* Resource names become KPI keys ("clerk.utilization"); "case" is taken. */
-static int check_res_name(const char *s, const char *path, gm_err *err)
-{
-    static const char *const reserved[] = {"case", NULL};
-    return sim__check_kpi_name(s, NAME_MAX_LEN, reserved, path, err);
-}
-
-static size_t find_res(const gm_proc *p, const char *s)
-{
-    for (size_t r = 0; r < p->nres; r++)
-        if (strcmp(p->res_name[r], s) == 0)
-            return r;
-    return NONE;
-}
-
-static int parse_resources(gm_proc *p, const json_t *arr, gm_err *err)
-{
-    size_t n = arr ? json_array_size(arr) : 0;
-    if (n > GM_PROC_MAX_RESOURCES)
-        return gm_err_set(err, GM_ELIMIT, "resources", "expected at most %u resources, got %zu",
-                          GM_PROC_MAX_RESOURCES, n);
-    p->res_name = calloc(n ? n : 1, sizeof *p->res_name);
-    p->res_count = calloc(n ? n : 1, sizeof *p->res_count);
-    if (!p->res_name || !p->res_count)
-        return gm_err_set(err, GM_ENOMEM, "resources", "out of memory");
-    char path[256], q[256];
-    for (size_t i = 0; i < n; i++) {
-        const char *rname = "";
-        int64_t count = 1;
-        const gm_json_field f[] = {
-            GM_JF("name", GM_JK_STRING, GM_JF_REQUIRED, &rname),
-            GM_JF_RANGE("count", GM_JK_INT, GM_JF_REQUIRED | GM_JF_MIN | GM_JF_MAX, &count, 1,
-                        GM_PROC_MAX_UNITS),
-        };
-        gm_json_path_index(path, sizeof path, "resources", i);
-        int rc = gm_json_unpack(json_array_get(arr, i), path, f, 2, 0, err);
-        if (rc)
-            return rc;
-        gm_json_path_key(q, sizeof q, path, "name");
-        if ((rc = check_res_name(rname, q, err)))
-            return rc;
-        if (find_res(p, rname) != NONE)
-            return gm_err_set(err, GM_EINVAL, q, "duplicate resource '%s'", rname);
-        strcpy(p->res_name[p->nres], rname);
-        p->res_count[p->nres++] = (uint32_t)count;
-    }
-    return GM_OK;
-}
-
-static int parse_tasks(gm_proc *p, const char *name, const json_t *tasks, gm_err *err)
-{
-    const gm_bpmn *m = p->m;
-    char path[256], q[256];
-    const char *key;
-    json_t *val;
-    /* Every key must name a task of the model. */
-    json_object_foreach((json_t *)tasks, key, val) {
-        gm_json_path_key(path, sizeof path, "tasks", key);
-        size_t ni = gm_bpmn_find_node(m, key);
-        if (ni == NONE || gm_bpmn_node_at(m, ni)->kind != GM_BPMN_TASK)
-            return gm_err_set(err, GM_EINVAL, path, "unknown task '%s'; expected a task id of %s",
-                              key, name);
-    }
-    for (size_t i = 0; i < gm_bpmn_nnodes(m); i++) {
-        const gm_bpmn_node *n = gm_bpmn_node_at(m, i);
-        if (n->kind != GM_BPMN_TASK)
-            continue;
-        const json_t *spec = json_object_get(tasks, n->id);
-        if (!spec)
-            return gm_err_set(err, GM_EINVAL, "tasks",
-                              "task '%s' (%s:%ld) has no entry; expected \"%s\": "
-                              "{\"duration\": {...}}",
-                              n->id, name, n->line, n->id);
-        gm_json_path_key(path, sizeof path, "tasks", n->id);
-        const json_t *dur = NULL;
-        const char *res = NULL;
-        bool has_res = false;
-        const gm_json_field f[] = {
-            GM_JF("duration", GM_JK_OBJECT, GM_JF_REQUIRED, &dur),
-            GM_JF_P("resource", GM_JK_STRING, GM_JF_NULLABLE, &res, &has_res),
-        };
-        int rc = gm_json_unpack(spec, path, f, 2, 0, err);
-        if (rc)
-            return rc;
-        ptask *t = &p->task[p->ntasks];
-        t->node = i;
-        t->res = NONE;
-        gm_json_path_key(q, sizeof q, path, "duration");
-        if ((rc = gm_dist_from_json(dur, q, &t->dur, err)))
-            return rc;
-        p->ntasks++;
-        if (has_res) {
-            t->res = find_res(p, res);
-            if (t->res == NONE) {
-                gm_json_path_key(q, sizeof q, path, "resource");
-                return gm_err_set(err, GM_EINVAL, q, "unknown resource '%s'", res);
-            }
-        } else if (n->lane) {
-            t->res = find_res(p, n->lane); /* the lane's staff, when declared */
-        }
-        p->node[i].task = p->ntasks - 1;
-    }
-    return GM_OK;
-}
-
-static int parse_gateways(gm_proc *p, const char *name, const json_t *gws, gm_err *err)
-{
-    const gm_bpmn *m = p->m;
-    char path[256], q[256];
-    const char *key;
-    json_t *val;
-    json_object_foreach((json_t *)gws, key, val) {
-        gm_json_path_key(path, sizeof path, "gateways", key);
-        size_t ni = gm_bpmn_find_node(m, key);
-        if (ni == NONE || gm_bpmn_node_at(m, ni)->kind != GM_BPMN_EXCLUSIVE_GATEWAY)
-            return gm_err_set(err, GM_EINVAL, path,
-                              "unknown gateway '%s'; expected an exclusiveGateway id of %s", key,
-                              name);
-        if (!json_is_object(val))
-            return gm_err_set(err, GM_EINVAL, path, "expected object, got %s",
-                              gm_json_type_name(val));
-    }
-    for (size_t i = 0; i < gm_bpmn_nnodes(m); i++) {
-        const gm_bpmn_node *n = gm_bpmn_node_at(m, i);
-        if (n->kind != GM_BPMN_EXCLUSIVE_GATEWAY)
-            continue;
-        const json_t *spec = json_object_get(gws, n->id);
-        if (n->nout <= 1 && !spec)
-            continue;
-        if (!spec)
-            return gm_err_set(err, GM_EINVAL, "gateways",
-                              "exclusiveGateway '%s' (%s:%ld) has %zu outgoing flows and no "
-                              "entry; expected \"%s\": {\"FLOW_ID\": probability, ...}",
-                              n->id, name, n->line, n->nout, n->id);
-        gm_json_path_key(path, sizeof path, "gateways", n->id);
-        pgw *g = &p->gw[p->ngws];
-        g->node = i;
-        g->flow = calloc(n->nout ? n->nout : 1, sizeof *g->flow);
-        g->cum = calloc(n->nout ? n->nout : 1, sizeof *g->cum);
-        if (!g->flow || !g->cum) {
-            free(g->flow);
-            free(g->cum);
-            g->flow = NULL;
-            g->cum = NULL;
-            return gm_err_set(err, GM_ENOMEM, path, "out of memory");
-        }
-        p->ngws++;
-        json_object_foreach((json_t *)spec, key, val) {
-            gm_json_path_key(q, sizeof q, path, key);
-            size_t fi = gm_bpmn_find_flow(m, key);
-            bool mine = false;
-            for (size_t k = 0; fi != NONE && k < n->nout; k++)
-                mine = mine || n->out[k] == fi;
-            if (!mine)
-                return gm_err_set(err, GM_EINVAL, q,
-                                  "unknown flow '%s'; expected an outgoing sequence flow of "
-                                  "'%s'",
-                                  key, n->id);
-            if (!json_is_number(val))
-                return gm_err_set(err, GM_EINVAL, q, "expected number, got %s",
-                                  gm_json_type_name(val));
-            double pr = json_number_value(val);
-            if (!(pr >= 0 && pr <= 1))
-                return gm_err_set(err, GM_EINVAL, q, "expected a probability in [0, 1], got %g",
-                                  pr);
-        }
-        double sum = 0;
-        for (size_t k = 0; k < n->nout; k++) {
-            const json_t *v = json_object_get(spec, gm_bpmn_flow_at(m, n->out[k])->id);
-            sum += v ? json_number_value(v) : 0.0; /* a flow left out is never taken */
-            g->flow[g->n] = n->out[k];
-            g->cum[g->n++] = sum;
-        }
-        if (fabs(sum - 1.0) > 1e-9)
-            return gm_err_set(err, GM_EINVAL, path, "probabilities sum to %.12g; expected 1", sum);
-        g->cum[g->n - 1] = 1.0;
-        p->node[i].gw = p->ngws - 1;
-    }
-    return GM_OK;
-}
-
-static int add_kpi(gm_proc *p, size_t cap, const char *a, const char *b, gm_err *err)
-{
-    if (p->nkpi >= cap)
-        return gm_err_set(err, GM_EINTERNAL, "kpi", "KPI table overflow");
-    size_t n = strlen(a) + strlen(b) + 2;
-    char *s = malloc(n);
-    if (!s)
-        return gm_err_set(err, GM_ENOMEM, "kpi", "out of memory");
-    snprintf(s, n, "%s.%s", a, b);
-    p->kpi[p->nkpi++] = s;
-    return GM_OK;
-}
-
-int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_proc **out,
-                 gm_err *err)
-{
-    if (!out)
-        return gm_err_set(err, GM_EINVAL, "", "out is NULL");
-    *out = NULL;
-    if (!m || !params)
-        return gm_err_set(err, GM_EINVAL, "", "model or parameters NULL");
-    if (!name)
-        name = "<model>";
-    int rc;
-    gm_proc *p = calloc(1, sizeof *p);
-    if (!p)
-        return gm_err_set(err, GM_ENOMEM, "", "out of memory");
-    p->m = m;
-    if ((rc = check_model(p, name, err)))
-        goto fail;
-
-    const char *type = "";
-    int64_t cases = 0, warm = 0;
-    const json_t *arrivals = NULL, *resources = NULL, *tasks = NULL, *gws = NULL;
-    const gm_json_field f[] = {
-        GM_JF("type", GM_JK_STRING, GM_JF_REQUIRED, &type),
-        GM_JF_RANGE("cases", GM_JK_INT, GM_JF_REQUIRED | GM_JF_MIN | GM_JF_MAX, &cases, 1,
-                    GM_PROC_MAX_CASES),
-        GM_JF_RANGE("warmup_cases", GM_JK_INT, GM_JF_MIN | GM_JF_MAX, &warm, 0,
-                    GM_PROC_MAX_CASES),
-        GM_JF("arrivals", GM_JK_OBJECT, GM_JF_REQUIRED, &arrivals),
-        GM_JF("resources", GM_JK_ARRAY, 0, &resources),
-        GM_JF("tasks", GM_JK_OBJECT, 0, &tasks),
-        GM_JF("gateways", GM_JK_OBJECT, 0, &gws),
-    };
-    if ((rc = gm_json_unpack(params, "", f, sizeof f / sizeof f[0], 0, err)))
-        goto fail;
-    if (strcmp(type, "process-simulation") != 0) {
-        rc = gm_err_set(err, GM_EINVAL, "type", "expected \"process-simulation\", got \"%s\"",
-                        type);
-        goto fail;
-    }
-    p->cases = cases;
-    p->warmup = warm;
-    const json_t *inter = NULL;
-    const gm_json_field fa[] = {GM_JF("interarrival", GM_JK_OBJECT, GM_JF_REQUIRED, &inter)};
-    if ((rc = gm_json_unpack(arrivals, "arrivals", fa, 1, 0, err)) ||
-        (rc = gm_dist_from_json(inter, "arrivals.interarrival", &p->inter, err)) ||
-        (rc = parse_resources(p, resources, err)))
-        goto fail;
-
-    size_t nn = gm_bpmn_nnodes(m);
-    p->node = calloc(nn ? nn : 1, sizeof *p->node);
-    p->task = calloc(nn ? nn : 1, sizeof *p->task);
-    p->gw = calloc(nn ? nn : 1, sizeof *p->gw);
-    if (!p->node || !p->task || !p->gw)
-        goto nomem;
-    for (size_t i = 0; i < nn; i++) {
-        const gm_bpmn_node *n = gm_bpmn_node_at(m, i);
-        p->node[i].task = p->node[i].gw = p->node[i].join_base = NONE;
-        if (n->kind == GM_BPMN_PARALLEL_GATEWAY && n->nin > 1) {
-            p->node[i].join_base = p->njoin;
-            p->njoin += n->nin; /* nin <= flows, so no overflow */
-        }
-    }
-    json_t *empty = json_object();
-    if (!empty)
-        goto nomem;
-    rc = parse_tasks(p, name, tasks ? tasks : empty, err);
-    if (!rc)
-        rc = parse_gateways(p, name, gws ? gws : empty, err);
-    json_decref(empty);
-    if (rc)
-        goto fail;
-
-    size_t cap = 2 + 3 * p->ntasks + p->nres;
-    p->kpi = calloc(cap, sizeof *p->kpi);
-    if (!p->kpi)
-        goto nomem;
-    if ((rc = add_kpi(p, cap, "case", "cycle_time_mean", err)) ||
-        (rc = add_kpi(p, cap, "case", "throughput", err)))
-        goto fail;
-    for (size_t t = 0; t < p->ntasks; t++) {
-        const char *id = gm_bpmn_node_at(m, p->task[t].node)->id;
-        if ((rc = add_kpi(p, cap, id, "wait_mean", err)) ||
-            (rc = add_kpi(p, cap, id, "duration_mean", err)) ||
-            (rc = add_kpi(p, cap, id, "count", err)))
-            goto fail;
-    }
-    for (size_t r = 0; r < p->nres; r++)
-        if ((rc = add_kpi(p, cap, p->res_name[r], "utilization", err)))
-            goto fail;
-    *out = p;
-    return GM_OK;
-nomem:
-    rc = gm_err_set(err, GM_ENOMEM, "", "out of memory");
-fail:
-    gm_proc_free(p);
-    return rc;
+    return p->nstreams;
 }
 
 /* ======================================================================== */
-/* One replication                                                          */
+/* Bottlenecks                                                              */
+
+size_t gm_proc_bottlenecks(const gm_proc *p, const double *mean, gm_proc_bottleneck *out,
+                           size_t cap)
+{
+    double total = 0;
+    size_t n = 0;
+    for (size_t t = 0; t < p->nact; t++) {
+        const double *k = mean + p->kpi_task0 + PROC_KPI_PER_TASK * t;
+        double w = k[0] * k[1]; /* executions per case x mean wait */
+        if (isfinite(w) && w > 0)
+            total += w;
+    }
+    for (size_t t = 0; t < p->nact; t++) {
+        const pact *a = &p->act[t];
+        const double *k = mean + p->kpi_task0 + PROC_KPI_PER_TASK * t;
+        double w = k[0] * k[1];
+        if (!(isfinite(w) && w > 0) || a->nneed == 0)
+            continue;
+        /* the cause: the busiest of the pools the task waits for */
+        size_t cause = a->need[0].pool;
+        for (size_t r = 1; r < a->nneed; r++) {
+            size_t q = a->need[r].pool;
+            if (mean[p->kpi_pool0 + PROC_KPI_PER_POOL * q] >
+                mean[p->kpi_pool0 + PROC_KPI_PER_POOL * cause])
+                cause = q;
+        }
+        gm_proc_bottleneck b = {
+            .task = gm_bpmn_node_at(p->m, a->node)->id,
+            .resource = p->pool[cause].name,
+            .share = w / total,
+            .wait_per_case = w,
+            .wait_mean = k[1],
+            .utilization = mean[p->kpi_pool0 + PROC_KPI_PER_POOL * cause],
+        };
+        /* insertion by share, largest first */
+        size_t i = n < cap ? n : cap;
+        while (i > 0 && out[i - 1].share < b.share) {
+            if (i < cap)
+                out[i] = out[i - 1];
+            i--;
+        }
+        if (i < cap)
+            out[i] = b;
+        if (n < cap)
+            n++;
+    }
+    return n;
+}
+
+/* ======================================================================== */
+/* Run state                                                                */
+
+enum { R_EXEC, R_ACT, R_CATCH, R_EVGW };
+enum { X_WAIT, X_SERVICE, X_SUB };
+
+typedef struct scope {
+    size_t cs;        /* case */
+    size_t parent;    /* enclosing scope, NONE at the root */
+    size_t owner;     /* the EXEC running this sub-process, NONE at the root */
+    size_t container; /* sub-process node, NONE at the root */
+    size_t head;      /* records resting in this scope */
+    uint64_t ntok;
+    uint32_t gen;
+    uint32_t or_parked;
+    uint32_t *joins;  /* [njoin_slots] */
+    bool alive, dirty;
+    size_t next;      /* free list / dirty list */
+} scope;
+
+typedef struct rec {
+    int kind, state;
+    size_t node;
+    size_t scope;
+    size_t act;       /* EXEC: the ACT it belongs to, or NONE (plain) */
+    size_t prev, next;
+    size_t child;     /* EXEC of a sub-process: its scope */
+    size_t req;       /* resource request, or NONE */
+    gm_sim_event ev;
+    double t_req, t_start, dur;
+    /* ACT */
+    size_t exec_head;
+    uint32_t iter, running;
+    uint64_t left;    /* sequential instances still to start */
+    gm_sim_event *bev;
+    size_t bcap;
+    size_t target;    /* EVGW: the winning catch event */
+} rec;
+
+typedef struct req {
+    size_t rec;
+    const pact *a;
+    size_t prev[PROC_MAX_NEEDS], next[PROC_MAX_NEEDS];
+    bool queued;
+    uint32_t *units;  /* named units held */
+    size_t nunits, capunits;
+    size_t next_free;
+} req;
+
+typedef struct pool_rt {
+    uint32_t idle;    /* count form */
+    size_t qhead, qtail;
+    bool wake;        /* count form: a wake-up is pending */
+    double work;      /* unit-time worked in the window */
+    double cost;      /* resource cost of measured cases */
+} pool_rt;
+
+typedef struct unit_rt {
+    bool busy, wake;
+    double idle_since;
+} unit_rt;
 
 typedef struct pcase {
-    uint32_t gen;
-    bool alive;
-    uint64_t seq;      /* arrival number */
+    uint64_t seq;
     double t_arrive;
-    uint64_t ntokens;  /* in tasks, parked at joins, or on the work list */
-    size_t head;       /* first task token of the case, or NONE */
-    uint32_t *joins;   /* [njoin] tokens parked per join input */
+    bool measured;
+    double proc, wait, cost;
     size_t next_free;
 } pcase;
 
-typedef struct ttok {
-    size_t cs;         /* case slot */
-    size_t task;
-    size_t prev, next; /* in the case's list */
-    gm_res_req req;    /* while waiting or holding */
-    gm_sim_event ev;   /* pending completion */
-    double t_req, t_start, dur;
-    size_t next_free;
-} ttok;
-
 typedef struct witem {
-    size_t cs;
+    size_t scope;
     uint32_t gen;
     size_t node;
-    size_t flow; /* arrived via, or NONE (start) */
+    size_t flow;
 } witem;
+
+typedef struct tstat {
+    double count, wait, dur, cost;
+} tstat;
 
 typedef struct run {
     const gm_proc *p;
     gm_sim *sim;
-    gm_rng arr_rng;
-    gm_rng *task_rng, *gw_rng;
-    gm_res **res;
+    gm_rng *rng; /* [nstreams] */
+    scope *sc;
+    size_t nsc, capsc, free_sc, dirty;
+    rec *rc;
+    size_t nrc, caprc, free_rc;
+    req *rq;
+    size_t nrq, caprq, free_rq;
     pcase *cs;
     size_t ncs, capcs, free_cs;
-    ttok *tok;
-    size_t ntok, captok, free_tok;
     witem *work;
     size_t nwork, capwork;
-    uint64_t arrived, measured_done, arrival_cap;
+    pool_rt *pool;
+    unit_rt *unit;
+    tstat *ts;
+    /* run length */
+    uint64_t arrived, measured_arrived, measured_done, post_arrivals, in_system;
     bool window_open, window_closed;
     double t_w0, t_w1;
-    uint64_t window_completions;
-    double sum_cycle;
-    double *t_wait, *t_dur, *t_count; /* per task, measured cases */
-    double *util;
-    FILE *log; /* this replication's event log, or NULL */
+    double t_first_done, t_last_done; /* measured completions */
+    double wip_area, wip_t;
+    double sum_cycle, sum_proc, sum_wait, sum_cost;
+    /* replication 0 */
+    gm_evlog *log;
+    double *trace; /* (t, n) pairs: the number in the system from t on */
+    double trace0;  /* the number when the window opened */
+    size_t ntrace, captrace;
     int error;
     char msg[GM_ERR_WHAT_MAX];
 } run;
 
-static void fail_run(run *R, int code, const char *msg)
+static void fail_run(run *R, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fail_run(run *R, int code, const char *fmt, ...)
 {
     if (!R->error) {
         R->error = code;
-        snprintf(R->msg, sizeof R->msg, "%s", msg);
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(R->msg, sizeof R->msg, fmt, ap);
+        va_end(ap);
     }
     gm_sim_stop(R->sim);
 }
 
-static bool measured(const run *R, uint64_t seq)
+static const gm_bpmn_node *nd(const run *R, size_t i)
 {
-    return seq >= (uint64_t)R->p->warmup && seq < (uint64_t)(R->p->warmup + R->p->cases);
+    return R->p->node[i].bn;
 }
 
-static void maybe_stop(run *R)
+/* Grow an array of n elements to hold one more; false (and the run failed)
+   when memory runs out. */
+static bool grow(run *R, void **arr, size_t *cap, size_t n, size_t size)
 {
-    if (R->window_closed && R->measured_done == (uint64_t)R->p->cases)
-        gm_sim_stop(R->sim);
-}
-
-static void case_done(run *R, size_t ci)
-{
-    pcase *c = &R->cs[ci];
-    double now = gm_sim_now(R->sim);
-    if (R->window_open && !R->window_closed)
-        R->window_completions++;
-    if (measured(R, c->seq)) {
-        R->sum_cycle += now - c->t_arrive;
-        R->measured_done++;
+    if (n < *cap)
+        return true;
+    size_t nc = *cap ? 2 * *cap : 64;
+    void *a = realloc(*arr, nc * size);
+    if (!a) {
+        fail_run(R, GM_ENOMEM, "out of memory");
+        return false;
     }
-    c->alive = false;
-    c->gen++;
-    c->next_free = R->free_cs;
-    R->free_cs = ci;
-    maybe_stop(R);
-}
-
-static void consume(run *R, size_t ci)
-{
-    if (--R->cs[ci].ntokens == 0)
-        case_done(R, ci);
-}
-
-static bool push_work(run *R, size_t ci, size_t node, size_t flow)
-{
-    if (R->nwork == R->capwork) {
-        size_t nc = R->capwork ? 2 * R->capwork : 64;
-        witem *w = realloc(R->work, nc * sizeof *w);
-        if (!w) {
-            fail_run(R, GM_ENOMEM, "out of memory");
-            return false;
-        }
-        R->work = w;
-        R->capwork = nc;
-    }
-    R->work[R->nwork++] = (witem){ci, R->cs[ci].gen, node, flow};
+    *arr = a;
+    *cap = nc;
     return true;
 }
 
-/* Send one token of case ci along each flow in out[n] (the caller's token is
-   consumed: the case gains n - 1 tokens). */
-static void emit(run *R, size_t ci, const size_t *out, size_t n)
+/* ======================================================================== */
+/* Allocation of scopes, records, requests                                  */
+
+static size_t scope_new(run *R, size_t cs, size_t parent, size_t owner, size_t container)
 {
-    pcase *c = &R->cs[ci];
-    if (n == 0) {
-        consume(R, ci);
-        return;
+    size_t s = R->free_sc;
+    if (s != NONE) {
+        R->free_sc = R->sc[s].next;
+    } else {
+        if (!grow(R, (void **)&R->sc, &R->capsc, R->nsc, sizeof *R->sc))
+            return NONE;
+        s = R->nsc;
+        memset(&R->sc[s], 0, sizeof R->sc[s]);
+        if (R->p->njoin_slots) {
+            R->sc[s].joins = calloc(R->p->njoin_slots, sizeof *R->sc[s].joins);
+            if (!R->sc[s].joins) {
+                fail_run(R, GM_ENOMEM, "out of memory");
+                return NONE;
+            }
+        }
+        R->nsc++;
     }
-    if (c->ntokens + n - 1 > GM_PROC_MAX_CASE_TOKENS) {
+    scope *S = &R->sc[s];
+    S->cs = cs;
+    S->parent = parent;
+    S->owner = owner;
+    S->container = container;
+    S->head = NONE;
+    S->ntok = 0;
+    S->or_parked = 0;
+    S->alive = true;
+    S->dirty = false;
+    S->next = NONE;
+    return s;
+}
+
+static void scope_free(run *R, size_t s)
+{
+    scope *S = &R->sc[s];
+    S->alive = false;
+    S->gen++;
+    if (R->p->njoin_slots)
+        memset(S->joins, 0, R->p->njoin_slots * sizeof *S->joins);
+    if (!S->dirty) { /* a dirty scope is freed when the dirty list is drained */
+        S->next = R->free_sc;
+        R->free_sc = s;
+    }
+}
+
+static size_t rec_new(run *R, int kind, size_t node, size_t s)
+{
+    size_t r = R->free_rc;
+    if (r != NONE) {
+        R->free_rc = R->rc[r].next;
+    } else {
+        if (!grow(R, (void **)&R->rc, &R->caprc, R->nrc, sizeof *R->rc))
+            return NONE;
+        r = R->nrc++;
+        R->rc[r].bev = NULL;
+        R->rc[r].bcap = 0;
+    }
+    rec *x = &R->rc[r];
+    x->kind = kind;
+    x->state = 0;
+    x->node = node;
+    x->scope = s;
+    x->act = NONE;
+    x->prev = x->next = NONE;
+    x->child = NONE;
+    x->req = NONE;
+    x->ev = 0;
+    x->t_req = x->t_start = gm_sim_now(R->sim);
+    x->dur = 0;
+    x->exec_head = NONE;
+    x->iter = x->running = 0;
+    x->left = 0;
+    x->target = NONE;
+    return r;
+}
+
+static void rec_free(run *R, size_t r)
+{
+    R->rc[r].next = R->free_rc;
+    R->free_rc = r;
+}
+
+/* Link record r at the head of list *head. */
+static void link_rec(run *R, size_t *head, size_t r)
+{
+    rec *x = &R->rc[r];
+    x->prev = NONE;
+    x->next = *head;
+    if (*head != NONE)
+        R->rc[*head].prev = r;
+    *head = r;
+}
+
+static void unlink_rec(run *R, size_t *head, size_t r)
+{
+    rec *x = &R->rc[r];
+    if (x->prev != NONE)
+        R->rc[x->prev].next = x->next;
+    else
+        *head = x->next;
+    if (x->next != NONE)
+        R->rc[x->next].prev = x->prev;
+}
+
+/* The list a record is on: its scope's, or its ACT's. */
+static size_t *list_of(run *R, size_t r)
+{
+    rec *x = &R->rc[r];
+    return x->act == NONE ? &R->sc[x->scope].head : &R->rc[x->act].exec_head;
+}
+
+/* ======================================================================== */
+/* Tokens                                                                   */
+
+static void touch(run *R, size_t s)
+{
+    scope *S = &R->sc[s];
+    if (S->or_parked && !S->dirty) {
+        S->dirty = true;
+        S->next = R->dirty;
+        R->dirty = s;
+    }
+}
+
+static void scope_complete(run *R, size_t s);
+
+/* One token of scope s is gone. */
+static void tok_del(run *R, size_t s)
+{
+    scope *S = &R->sc[s];
+    if (--S->ntok == 0)
+        scope_complete(R, s);
+    else
+        touch(R, s);
+}
+
+static bool push_work(run *R, size_t s, size_t node, size_t flow)
+{
+    if (!grow(R, (void **)&R->work, &R->capwork, R->nwork, sizeof *R->work))
+        return false;
+    R->work[R->nwork++] = (witem){s, R->sc[s].gen, node, flow};
+    return true;
+}
+
+/* Send a new token of scope s along each of the n flows. */
+static void emit(run *R, size_t s, const size_t *flows, size_t n)
+{
+    scope *S = &R->sc[s];
+    if (S->ntok + n > GM_PROC_MAX_CASE_TOKENS) {
         fail_run(R, GM_ELIMIT, "a case holds too many tokens (a parallel split in a cycle?)");
         return;
     }
-    c->ntokens += n - 1;
+    S->ntok += n;
     for (size_t k = 0; k < n; k++)
-        if (!push_work(R, ci, gm_bpmn_flow_at(R->p->m, out[k])->target, out[k]))
+        if (!push_work(R, s, R->p->flow_tgt[flows[k]], flows[k]))
             return;
 }
 
-static void tok_unlink(run *R, size_t ti)
+/* ======================================================================== */
+/* Resource pools                                                           */
+
+static double unit_cost(const gm_proc *p, size_t pool, size_t u)
 {
-    ttok *t = &R->tok[ti];
-    pcase *c = &R->cs[t->cs];
-    if (t->prev != NONE)
-        R->tok[t->prev].next = t->next;
-    else
-        c->head = t->next;
-    if (t->next != NONE)
-        R->tok[t->next].prev = t->prev;
-    t->next_free = R->free_tok;
-    R->free_tok = ti;
+    return p->pool[pool].named ? p->unit[u].cost : p->pool[pool].cost;
 }
 
-static void on_task_done(gm_sim *sim, void *ctx, uint64_t data);
-
-static void start_service(run *R, size_t ti)
+static bool on_shift(const run *R, size_t cal, double now)
 {
-    ttok *t = &R->tok[ti];
-    t->t_start = gm_sim_now(R->sim);
-    t->dur = gm_dist_sample(&R->p->task[t->task].dur, &R->task_rng[t->task]);
-    if (!(t->dur >= 0) || !isfinite(t->dur)) {
-        char m[200];
-        snprintf(m, sizeof m, "task '%s' drew the duration %g; durations must not be negative",
-                 gm_bpmn_node_at(R->p->m, R->p->task[t->task].node)->id, t->dur);
-        fail_run(R, GM_EINVAL, m);
+    return cal == NONE || gm_cal_weight(R->p->cal[cal], now) > 0;
+}
+
+/* Units of pool that could start work now. */
+static uint32_t available(const run *R, size_t pool, double now)
+{
+    const ppooldef *pd = &R->p->pool[pool];
+    if (!pd->named)
+        return on_shift(R, pd->cal, now) ? R->pool[pool].idle : 0;
+    uint32_t n = 0;
+    for (size_t u = pd->first_unit; u < pd->first_unit + pd->nunits; u++)
+        n += !R->unit[u].busy && on_shift(R, R->p->unit[u].cal, now);
+    return n;
+}
+
+static bool satisfiable(const run *R, const pact *a, double now)
+{
+    for (size_t k = 0; k < a->nneed; k++)
+        if (available(R, a->need[k].pool, now) < a->need[k].amount)
+            return false;
+    return true;
+}
+
+static void dequeue(run *R, size_t q)
+{
+    req *Q = &R->rq[q];
+    for (size_t k = 0; k < Q->a->nneed; k++) {
+        pool_rt *P = &R->pool[Q->a->need[k].pool];
+        size_t pk, nk;
+        pk = Q->prev[k];
+        nk = Q->next[k];
+        if (pk != NONE) {
+            req *o = &R->rq[pk];
+            for (size_t j = 0; j < o->a->nneed; j++)
+                if (o->a->need[j].pool == Q->a->need[k].pool)
+                    o->next[j] = nk;
+        } else {
+            P->qhead = nk;
+        }
+        if (nk != NONE) {
+            req *o = &R->rq[nk];
+            for (size_t j = 0; j < o->a->nneed; j++)
+                if (o->a->need[j].pool == Q->a->need[k].pool)
+                    o->prev[j] = pk;
+        } else {
+            P->qtail = pk;
+        }
+    }
+    Q->queued = false;
+}
+
+static void start_service(run *R, size_t r);
+
+/* Take the units of request q (satisfiable now) and start its task. */
+static void grant(run *R, size_t q, double now)
+{
+    req *Q = &R->rq[q];
+    if (Q->queued)
+        dequeue(R, q);
+    const gm_proc *p = R->p;
+    Q->nunits = 0;
+    for (size_t k = 0; k < Q->a->nneed; k++) {
+        size_t pool = Q->a->need[k].pool;
+        uint32_t amount = Q->a->need[k].amount;
+        const ppooldef *pd = &p->pool[pool];
+        if (!pd->named) {
+            R->pool[pool].idle -= amount;
+            continue;
+        }
+        if (Q->nunits + amount > Q->capunits) {
+            size_t nc = Q->nunits + amount + 4;
+            uint32_t *u = realloc(Q->units, nc * sizeof *u);
+            if (!u) {
+                fail_run(R, GM_ENOMEM, "out of memory");
+                return;
+            }
+            Q->units = u;
+            Q->capunits = nc;
+        }
+        /* the units idle longest go first */
+        for (uint32_t j = 0; j < amount; j++) {
+            size_t best = NONE;
+            for (size_t u = pd->first_unit; u < pd->first_unit + pd->nunits; u++)
+                if (!R->unit[u].busy && on_shift(R, p->unit[u].cal, now) &&
+                    (best == NONE || R->unit[u].idle_since < R->unit[best].idle_since))
+                    best = u;
+            R->unit[best].busy = true;
+            Q->units[Q->nunits++] = (uint32_t)best;
+        }
+    }
+    start_service(R, Q->rec);
+}
+
+static void on_wake(gm_sim *sim, void *ctx, uint64_t data);
+
+/* Queued work waits for units that are idle but off shift: wake the pool
+   when the first of them comes on. */
+static void ensure_wake(run *R, size_t pool, double now)
+{
+    const gm_proc *p = R->p;
+    const ppooldef *pd = &p->pool[pool];
+    if (R->pool[pool].qhead == NONE)
+        return;
+    if (!pd->named) {
+        if (pd->cal == NONE || R->pool[pool].wake || R->pool[pool].idle == 0 ||
+            on_shift(R, pd->cal, now))
+            return;
+        double t = gm_cal_next_on(p->cal[pd->cal], now);
+        if (t < HUGE_VAL && gm_sim_schedule_at(R->sim, t, on_wake, R, (uint64_t)pool << 32))
+            R->pool[pool].wake = true;
         return;
     }
-    t->ev = gm_sim_schedule(R->sim, t->dur, on_task_done, R, ti);
-    if (!t->ev)
+    for (size_t u = pd->first_unit; u < pd->first_unit + pd->nunits; u++) {
+        unit_rt *U = &R->unit[u];
+        size_t cal = p->unit[u].cal;
+        if (U->busy || U->wake || cal == NONE || on_shift(R, cal, now))
+            continue;
+        double t = gm_cal_next_on(p->cal[cal], now);
+        if (t < HUGE_VAL &&
+            gm_sim_schedule_at(R->sim, t, on_wake, R, (uint64_t)pool << 32 | (uint64_t)(u + 1)))
+            U->wake = true;
+    }
+}
+
+/* Serve pool's queue in order while it has units to give. */
+static void serve(run *R, size_t pool, double now)
+{
+    size_t q = R->pool[pool].qhead;
+    while (q != NONE && !R->error && available(R, pool, now) > 0) {
+        req *Q = &R->rq[q];
+        size_t k = 0;
+        while (Q->a->need[k].pool != pool)
+            k++;
+        size_t next = Q->next[k];
+        if (satisfiable(R, Q->a, now))
+            grant(R, q, now);
+        q = next;
+    }
+    ensure_wake(R, pool, now);
+}
+
+static void on_wake(gm_sim *sim, void *ctx, uint64_t data)
+{
+    run *R = ctx;
+    size_t pool = (size_t)(data >> 32), u = (size_t)(data & 0xffffffffu);
+    if (u)
+        R->unit[u - 1].wake = false;
+    else
+        R->pool[pool].wake = false;
+    serve(R, pool, gm_sim_now(sim));
+}
+
+static size_t req_new(run *R, size_t r, const pact *a)
+{
+    size_t q = R->free_rq;
+    if (q != NONE) {
+        R->free_rq = R->rq[q].next_free;
+    } else {
+        if (!grow(R, (void **)&R->rq, &R->caprq, R->nrq, sizeof *R->rq))
+            return NONE;
+        q = R->nrq++;
+        R->rq[q].units = NULL;
+        R->rq[q].capunits = 0;
+    }
+    req *Q = &R->rq[q];
+    Q->rec = r;
+    Q->a = a;
+    Q->queued = false;
+    Q->nunits = 0;
+    return q;
+}
+
+/* Ask for the task's units; start at once when they are there. */
+static void request(run *R, size_t r, const pact *a)
+{
+    double now = gm_sim_now(R->sim);
+    size_t q = req_new(R, r, a);
+    if (q == NONE)
+        return;
+    R->rc[r].req = q;
+    if (satisfiable(R, a, now)) {
+        /* FIFO: do not pass requests already waiting in a pool */
+        bool ahead = false;
+        for (size_t k = 0; k < a->nneed; k++)
+            ahead = ahead || R->pool[a->need[k].pool].qhead != NONE;
+        if (!ahead) {
+            grant(R, q, now);
+            return;
+        }
+    }
+    req *Q = &R->rq[q];
+    for (size_t k = 0; k < a->nneed; k++) {
+        size_t pool = a->need[k].pool;
+        pool_rt *P = &R->pool[pool];
+        Q->next[k] = NONE;
+        Q->prev[k] = P->qtail;
+        if (P->qtail != NONE) {
+            req *o = &R->rq[P->qtail];
+            for (size_t j = 0; j < o->a->nneed; j++)
+                if (o->a->need[j].pool == pool)
+                    o->next[j] = q;
+        } else {
+            P->qhead = q;
+        }
+        P->qtail = q;
+    }
+    Q->queued = true;
+    for (size_t k = 0; k < a->nneed; k++) {
+        if (satisfiable(R, a, now)) /* units free but others were ahead */
+            serve(R, a->need[k].pool, now);
+        else
+            ensure_wake(R, a->need[k].pool, now);
+        if (!Q->queued || R->error)
+            break;
+    }
+}
+
+/* Give back request q's units (or withdraw it) and free it. */
+static void release(run *R, size_t q)
+{
+    req *Q = &R->rq[q];
+    double now = gm_sim_now(R->sim);
+    const pact *a = Q->a;
+    bool was_held = !Q->queued;
+    if (Q->queued) {
+        dequeue(R, q);
+    } else {
+        size_t ui = 0;
+        for (size_t k = 0; k < a->nneed; k++) {
+            size_t pool = a->need[k].pool;
+            if (!R->p->pool[pool].named) {
+                R->pool[pool].idle += a->need[k].amount;
+                continue;
+            }
+            for (uint32_t j = 0; j < a->need[k].amount; j++) {
+                unit_rt *U = &R->unit[Q->units[ui++]];
+                U->busy = false;
+                U->idle_since = now;
+            }
+        }
+    }
+    Q->next_free = R->free_rq;
+    R->free_rq = q;
+    if (was_held)
+        for (size_t k = 0; k < a->nneed && !R->error; k++)
+            serve(R, a->need[k].pool, now);
+}
+
+/* ======================================================================== */
+/* Activities                                                               */
+
+static void on_service_done(gm_sim *sim, void *ctx, uint64_t data);
+static void settle(run *R);
+static double cal_integral(const gm_cal *c, double t0, double t1);
+static void on_boundary(gm_sim *sim, void *ctx, uint64_t data);
+static void exec_finished(run *R, size_t e);
+static void kill_scope(run *R, size_t s);
+static void raise_error(run *R, size_t s);
+
+static bool measured_scope(const run *R, size_t s)
+{
+    return R->cs[R->sc[s].cs].measured;
+}
+
+static void start_service(run *R, size_t r)
+{
+    const gm_proc *p = R->p;
+    rec *x = &R->rc[r];
+    const pact *a = &p->act[p->node[x->node].idx];
+    double now = gm_sim_now(R->sim);
+    x->state = X_SERVICE;
+    x->t_start = now;
+    const ptime *d = &a->dur;
+    const req *Q = x->req != NONE ? &R->rq[x->req] : NULL;
+    if (a->unit_dur && Q)
+        for (size_t i = 0; i < Q->nunits; i++)
+            if (a->unit_dur[Q->units[i]].set) {
+                d = &a->unit_dur[Q->units[i]];
+                break;
+            }
+    double dur = gm_dist_sample(&d->d, &R->rng[a->stream]) * d->scale;
+    if (!(dur >= 0) || !isfinite(dur)) {
+        fail_run(R, GM_EINVAL, "task '%s' drew the duration %g; durations must not be negative",
+                 nd(R, x->node)->id, dur);
+        return;
+    }
+    x->dur = dur;
+    /* work pauses while any unit held is off shift */
+    double fin = now + dur;
+    if (Q) {
+        size_t ui = 0;
+        for (size_t k = 0; k < a->nneed; k++) {
+            size_t pool = a->need[k].pool;
+            const ppooldef *pd = &p->pool[pool];
+            if (!pd->named) {
+                if (pd->cal != NONE && dur > 0) {
+                    double f = gm_cal_advance(p->cal[pd->cal], now, dur);
+                    fin = f > fin ? f : fin;
+                }
+                continue;
+            }
+            for (uint32_t j = 0; j < a->need[k].amount; j++) {
+                size_t cal = p->unit[Q->units[ui++]].cal;
+                if (cal != NONE && dur > 0) {
+                    double f = gm_cal_advance(p->cal[cal], now, dur);
+                    fin = f > fin ? f : fin;
+                }
+            }
+        }
+    }
+    x->ev = gm_sim_schedule_at(R->sim, fin, on_service_done, R, r);
+    if (!x->ev)
         fail_run(R, gm_sim_error(R->sim), "cannot schedule a task completion");
 }
 
-static void on_grant(gm_sim *sim, void *ctx, uint64_t data)
+/* Run one execution of activity ACT a (or the plain activity) as record e. */
+static void begin_exec(run *R, size_t e)
+{
+    const gm_proc *p = R->p;
+    rec *x = &R->rc[e];
+    const pact *a = &p->act[p->node[x->node].idx];
+    x->t_req = gm_sim_now(R->sim);
+    if (a->sub) {
+        size_t s = scope_new(R, R->sc[x->scope].cs, x->scope, e, a->node);
+        if (s == NONE)
+            return;
+        x = &R->rc[e];
+        x->child = s;
+        x->state = X_SUB;
+        R->sc[s].ntok = 1;
+        if (push_work(R, s, a->sub_start, NONE))
+            return;
+        return;
+    }
+    x->state = X_WAIT;
+    if (a->nneed == 0)
+        start_service(R, e);
+    else
+        request(R, e, a);
+}
+
+static size_t exec_new(run *R, size_t act_rec)
+{
+    rec *A = &R->rc[act_rec];
+    size_t node = A->node, s = A->scope;
+    size_t e = rec_new(R, R_EXEC, node, s);
+    if (e == NONE)
+        return NONE;
+    R->rc[e].act = act_rec;
+    link_rec(R, &R->rc[act_rec].exec_head, e);
+    R->rc[act_rec].running++;
+    return e;
+}
+
+static void act_complete(run *R, size_t ar);
+
+/* Start the instances or the first iteration of ACT ar. */
+static void act_start_body(run *R, size_t ar)
+{
+    const gm_proc *p = R->p;
+    const pact *a = &p->act[p->node[R->rc[ar].node].idx];
+    uint64_t n = 1;
+    if (a->mi) {
+        if (a->mi_fixed) {
+            n = a->mi_n;
+        } else {
+            double v = gm_dist_sample(&a->mi_dist, &R->rng[a->stream + 1]);
+            n = v > 0 ? (uint64_t)llround(v < 1e5 ? v : 1e5) : 0;
+        }
+    }
+    if (n == 0) {
+        act_complete(R, ar);
+        return;
+    }
+    uint64_t now_start = a->mi == 1 ? n : 1;
+    R->rc[ar].left = n - now_start;
+    for (uint64_t i = 0; i < now_start && !R->error; i++) {
+        size_t e = exec_new(R, ar);
+        if (e == NONE)
+            return;
+        begin_exec(R, e);
+    }
+}
+
+/* A token reaches activity node in scope s. */
+static void activate(run *R, size_t s, size_t node)
+{
+    const gm_proc *p = R->p;
+    const pact *a = &p->act[p->node[node].idx];
+    if (a->plain) {
+        size_t e = rec_new(R, R_EXEC, node, s);
+        if (e == NONE)
+            return;
+        link_rec(R, &R->sc[s].head, e);
+        begin_exec(R, e);
+        return;
+    }
+    size_t ar = rec_new(R, R_ACT, node, s);
+    if (ar == NONE)
+        return;
+    link_rec(R, &R->sc[s].head, ar);
+    rec *A = &R->rc[ar];
+    if (a->nbnd > A->bcap) {
+        gm_sim_event *b = realloc(A->bev, a->nbnd * sizeof *b);
+        if (!b) {
+            fail_run(R, GM_ENOMEM, "out of memory");
+            return;
+        }
+        A->bev = b;
+        A->bcap = a->nbnd;
+    }
+    gm_rng *rng = &R->rng[a->stream + 1];
+    for (size_t k = 0; k < a->nbnd; k++) {
+        const pbnd *b = &p->bnd[a->bnd[k]];
+        A->bev[k] = 0;
+        if (!b->after.set)
+            continue; /* raised at completion or by an error end event */
+        if (b->prob < 1 && !(gm_rng_uniform(rng) < b->prob))
+            continue;
+        double t = gm_dist_sample(&b->after.d, rng) * b->after.scale;
+        if (!(t >= 0) || !isfinite(t)) {
+            fail_run(R, GM_EINVAL, "boundary event '%s' drew the time %g; expected >= 0",
+                     nd(R, b->node)->id, t);
+            return;
+        }
+        A->bev[k] = gm_sim_schedule(R->sim, t, on_boundary, R, (uint64_t)ar << 8 | k);
+        if (!A->bev[k]) {
+            fail_run(R, gm_sim_error(R->sim), "cannot schedule a boundary event");
+            return;
+        }
+    }
+    act_start_body(R, ar);
+}
+
+static void cancel_boundaries(run *R, size_t ar)
+{
+    rec *A = &R->rc[ar];
+    const pact *a = &R->p->act[R->p->node[A->node].idx];
+    for (size_t k = 0; k < a->nbnd; k++)
+        if (A->bev[k]) {
+            gm_sim_cancel(R->sim, A->bev[k]);
+            A->bev[k] = 0;
+        }
+}
+
+/* A task withdrawn in service: its units worked from its start until now
+   (in working time under their calendars). */
+static void account_partial(run *R, size_t r)
+{
+    if (!R->window_open || R->window_closed)
+        return;
+    const gm_proc *p = R->p;
+    const rec *x = &R->rc[r];
+    const pact *a = &p->act[p->node[x->node].idx];
+    const req *Q = &R->rq[x->req];
+    double now = gm_sim_now(R->sim);
+    size_t ui = 0;
+    for (size_t k = 0; k < a->nneed; k++) {
+        size_t pool = a->need[k].pool;
+        const ppooldef *pd = &p->pool[pool];
+        for (uint32_t j = 0; j < a->need[k].amount; j++) {
+            size_t cal = pd->named ? p->unit[Q->units[ui++]].cal : pd->cal;
+            double w = cal == NONE ? now - x->t_start : cal_integral(p->cal[cal], x->t_start, now);
+            R->pool[pool].work += w < x->dur ? w : x->dur;
+        }
+    }
+}
+
+/* Cancel record r and everything below it, unlink and free it. The token it
+   held is not counted down: the caller decides. */
+static void cancel_rec(run *R, size_t r)
+{
+    rec *x = &R->rc[r];
+    if (x->ev) {
+        gm_sim_cancel(R->sim, x->ev);
+        x->ev = 0;
+    }
+    if (x->kind == R_ACT) {
+        cancel_boundaries(R, r);
+        while (R->rc[r].exec_head != NONE)
+            cancel_rec(R, R->rc[r].exec_head);
+    } else if (x->kind == R_EXEC) {
+        if (x->req != NONE && x->state == X_SERVICE)
+            account_partial(R, r);
+        if (x->req != NONE) {
+            size_t q = x->req;
+            x->req = NONE;
+            release(R, q);
+        }
+        x = &R->rc[r];
+        if (x->child != NONE) {
+            size_t c = x->child;
+            x->child = NONE;
+            kill_scope(R, c);
+        }
+    }
+    x = &R->rc[r];
+    unlink_rec(R, list_of(R, r), r);
+    if (x->act != NONE)
+        R->rc[x->act].running--;
+    rec_free(R, r);
+}
+
+/* Withdraw every token of scope s (records, parked tokens, work items). */
+static void clear_scope(run *R, size_t s)
+{
+    while (R->sc[s].head != NONE)
+        cancel_rec(R, R->sc[s].head);
+    scope *S = &R->sc[s];
+    if (R->p->njoin_slots)
+        memset(S->joins, 0, R->p->njoin_slots * sizeof *S->joins);
+    S->or_parked = 0;
+    S->ntok = 0;
+    S->gen++; /* its work items go stale */
+}
+
+static void kill_scope(run *R, size_t s)
+{
+    clear_scope(R, s);
+    scope_free(R, s);
+}
+
+/* The activity ACT ar finished its body: leave along its outgoing flows. */
+static void act_complete(run *R, size_t ar)
+{
+    cancel_boundaries(R, ar);
+    rec *A = &R->rc[ar];
+    size_t s = A->scope, node = A->node;
+    const gm_proc *p = R->p;
+    const pact *a = &p->act[p->node[node].idx];
+    if (a->sub && measured_scope(R, s)) {
+        tstat *t = &R->ts[p->node[node].idx];
+        t->count++;
+        t->dur += gm_sim_now(R->sim) - A->t_req;
+        t->cost += a->cost;
+        R->cs[R->sc[s].cs].cost += a->cost;
+    }
+    unlink_rec(R, &R->sc[s].head, ar);
+    rec_free(R, ar);
+    emit(R, s, nd(R, node)->out, nd(R, node)->nout);
+    tok_del(R, s);
+}
+
+/* Interrupt ACT ar through boundary event b: cancel it, leave by b. */
+static void interrupt(run *R, size_t ar, const pbnd *b)
+{
+    size_t s = R->rc[ar].scope;
+    cancel_rec(R, ar);
+    const gm_bpmn_node *n = nd(R, b->node);
+    emit(R, s, n->out, n->nout);
+    tok_del(R, s);
+}
+
+static void on_boundary(gm_sim *sim, void *ctx, uint64_t data)
 {
     (void)sim;
-    start_service(ctx, (size_t)data);
+    run *R = ctx;
+    size_t ar = (size_t)(data >> 8), k = (size_t)(data & 0xff);
+    rec *A = &R->rc[ar];
+    const pact *a = &R->p->act[R->p->node[A->node].idx];
+    const pbnd *b = &R->p->bnd[a->bnd[k]];
+    A->bev[k] = 0;
+    if (b->interrupting) {
+        interrupt(R, ar, b);
+    } else {
+        const gm_bpmn_node *n = nd(R, b->node);
+        emit(R, A->scope, n->out, n->nout);
+    }
+    settle(R);
+}
+
+/* The next step of ACT ar after one of its executions finished. */
+static void act_step(run *R, size_t ar)
+{
+    rec *A = &R->rc[ar];
+    const pact *a = &R->p->act[R->p->node[A->node].idx];
+    if (A->left > 0 && a->mi == 2) {
+        A->left--;
+        size_t e = exec_new(R, ar);
+        if (e != NONE)
+            begin_exec(R, e);
+        return;
+    }
+    if (A->running > 0)
+        return;
+    if (a->loop && A->iter + 1 < a->loop_max &&
+        gm_rng_uniform(&R->rng[a->stream + 1]) < a->loop_p) {
+        A->iter++;
+        size_t e = exec_new(R, ar);
+        if (e != NONE)
+            begin_exec(R, e);
+        return;
+    }
+    act_complete(R, ar);
+}
+
+static void exec_finished(run *R, size_t e)
+{
+    rec *x = &R->rc[e];
+    size_t s = x->scope, node = x->node, ar = x->act;
+    double t_req = x->t_req;
+    if (ar == NONE) {
+        unlink_rec(R, &R->sc[s].head, e);
+        rec_free(R, e);
+        const gm_proc *p = R->p;
+        const pact *a = &p->act[p->node[node].idx];
+        if (a->sub && measured_scope(R, s)) {
+            tstat *t = &R->ts[p->node[node].idx];
+            t->count++;
+            t->dur += gm_sim_now(R->sim) - t_req;
+            t->cost += a->cost;
+            R->cs[R->sc[s].cs].cost += a->cost;
+        }
+        emit(R, s, nd(R, node)->out, nd(R, node)->nout);
+        tok_del(R, s);
+        return;
+    }
+    unlink_rec(R, &R->rc[ar].exec_head, e);
+    R->rc[ar].running--;
+    rec_free(R, e);
+    act_step(R, ar);
 }
 
 static void process_work(run *R);
 
-/* A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180). */
-static void csv_field(FILE *f, const char *s)
+static void on_service_done(gm_sim *sim, void *ctx, uint64_t data)
 {
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
+    run *R = ctx;
+    const gm_proc *p = R->p;
+    size_t e = (size_t)data;
+    rec *x = &R->rc[e];
+    x->ev = 0;
+    const pact *a = &p->act[p->node[x->node].idx];
+    double now = gm_sim_now(sim);
+    pcase *c = &R->cs[R->sc[x->scope].cs];
+    /* costs: the fixed cost plus every unit held for the working time */
+    double rcost = 0;
+    const req *Q = x->req != NONE ? &R->rq[x->req] : NULL;
+    size_t ui = 0;
+    bool in_window = R->window_open && !R->window_closed;
+    for (size_t k = 0; Q && k < a->nneed; k++) {
+        size_t pool = a->need[k].pool;
+        double pc = 0;
+        for (uint32_t j = 0; j < a->need[k].amount; j++)
+            pc += unit_cost(p, pool, p->pool[pool].named ? Q->units[ui++] : 0) * x->dur;
+        if (in_window)
+            R->pool[pool].work += x->dur * a->need[k].amount;
+        if (c->measured)
+            R->pool[pool].cost += pc;
+        rcost += pc;
+    }
+    if (c->measured) {
+        tstat *t = &R->ts[p->node[x->node].idx];
+        double wait = x->t_start - x->t_req;
+        t->count++;
+        t->wait += wait;
+        t->dur += x->dur;
+        t->cost += a->cost + rcost;
+        c->proc += x->dur;
+        c->wait += wait;
+        c->cost += a->cost + rcost;
+    }
+    if (R->log) {
+        const gm_bpmn_node *n = nd(R, x->node);
+        const char *who = "";
+        if (a->nneed) {
+            const ppooldef *pd = &p->pool[a->need[0].pool];
+            who = pd->named && Q && Q->nunits ? p->unit[Q->units[0]].name : pd->name;
+        }
+        gm_err le;
+        gm_err_clear(&le);
+        if (gm_evlog_activity(R->log, c->seq, n->name[0] ? n->name : n->id, who, x->t_start, now,
+                              &le))
+            fail_run(R, le.code, "event log: %s", le.what);
+    }
+    if (x->req != NONE) {
+        size_t q = x->req;
+        x->req = NONE;
+        release(R, q);
+        x = &R->rc[e];
+    }
+    /* a task can end in an error caught by its error boundary event */
+    if (x->act != NONE && a->error_bnd != NONE && !p->bnd[a->error_bnd].after.set &&
+        p->bnd[a->error_bnd].prob > 0 &&
+        gm_rng_uniform(&R->rng[a->stream + 1]) < p->bnd[a->error_bnd].prob) {
+        interrupt(R, x->act, &p->bnd[a->error_bnd]);
+    } else {
+        exec_finished(R, e);
+    }
+    settle(R);
+}
+
+/* ======================================================================== */
+/* Scopes end                                                               */
+
+static void case_done(run *R, size_t ci);
+
+static void scope_complete(run *R, size_t s)
+{
+    scope *S = &R->sc[s];
+    if (S->owner == NONE) {
+        size_t ci = S->cs;
+        scope_free(R, s);
+        case_done(R, ci);
         return;
     }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
+    size_t e = S->owner;
+    R->rc[e].child = NONE;
+    scope_free(R, s);
+    exec_finished(R, e);
 }
 
-/* One row of the event log: case_id,activity,resource,start,end. */
-static void log_task(run *R, const ttok *t)
+/* Terminate end event reached in s: s ends now, normally. */
+static void terminate_scope(run *R, size_t s)
 {
-    const ptask *pt = &R->p->task[t->task];
-    const gm_bpmn_node *n = gm_bpmn_node_at(R->p->m, pt->node);
-    fprintf(R->log, "%llu,", (unsigned long long)R->cs[t->cs].seq);
-    csv_field(R->log, n->name[0] ? n->name : n->id);
-    fputc(',', R->log);
-    csv_field(R->log, pt->res == NONE ? "" : R->p->res_name[pt->res]);
-    fprintf(R->log, ",%.17g,%.17g\n", t->t_start, t->t_start + t->dur);
+    clear_scope(R, s);
+    R->sc[s].ntok = 1;
+    tok_del(R, s);
 }
 
-static void on_task_done(gm_sim *sim, void *ctx, uint64_t data)
+/* Error end event reached in s: s ends, and the error goes to the
+   activity running it: its error boundary event, or further up. */
+static void raise_error(run *R, size_t s)
+{
+    for (;;) {
+        clear_scope(R, s);
+        scope *S = &R->sc[s];
+        if (S->owner == NONE) { /* unhandled: the case ends */
+            R->sc[s].ntok = 1;
+            tok_del(R, s);
+            return;
+        }
+        size_t e = S->owner, ar = R->rc[e].act;
+        const pact *a = &R->p->act[R->p->node[R->rc[e].node].idx];
+        if (ar != NONE && a->error_bnd != NONE) {
+            interrupt(R, ar, &R->p->bnd[a->error_bnd]);
+            return;
+        }
+        size_t up = R->rc[e].scope;
+        cancel_rec(R, ar != NONE ? ar : e); /* frees s too */
+        s = up;
+    }
+}
+
+/* ======================================================================== */
+/* Moving tokens                                                            */
+
+static void on_catch(gm_sim *sim, void *ctx, uint64_t data)
 {
     (void)sim;
     run *R = ctx;
-    size_t ti = (size_t)data;
-    ttok *t = &R->tok[ti];
-    size_t ci = t->cs, task = t->task;
-    const ptask *pt = &R->p->task[task];
-    if (t->req && gm_res_release(R->res[pt->res], t->req) && !R->error) {
-        fail_run(R, GM_EINTERNAL, "resource release failed");
-        return;
-    }
-    if (measured(R, R->cs[ci].seq)) {
-        R->t_wait[task] += t->t_start - t->t_req;
-        R->t_dur[task] += t->dur;
-        R->t_count[task] += 1;
-    }
-    if (R->log)
-        log_task(R, t);
-    tok_unlink(R, ti);
-    const gm_bpmn_node *n = gm_bpmn_node_at(R->p->m, pt->node);
-    emit(R, ci, n->out, n->nout);
-    process_work(R);
+    size_t r = (size_t)data;
+    rec *x = &R->rc[r];
+    x->ev = 0;
+    size_t s = x->scope, node = x->kind == R_EVGW ? x->target : x->node;
+    unlink_rec(R, &R->sc[s].head, r);
+    rec_free(R, r);
+    emit(R, s, nd(R, node)->out, nd(R, node)->nout);
+    tok_del(R, s);
+    settle(R);
 }
 
-static void enter_task(run *R, size_t ci, size_t task)
+static double catch_delay(run *R, size_t node)
 {
-    if (R->free_tok == NONE) {
-        if (R->ntok == R->captok) {
-            size_t nc = R->captok ? 2 * R->captok : 64;
-            ttok *tt = realloc(R->tok, nc * sizeof *tt);
-            if (!tt) {
-                fail_run(R, GM_ENOMEM, "out of memory");
-                return;
-            }
-            R->tok = tt;
-            R->captok = nc;
-        }
-        R->tok[R->ntok].next_free = NONE;
-        R->free_tok = R->ntok++;
+    const pcatch *c = &R->p->catch_[R->p->node[node].idx];
+    double d = gm_dist_sample(&c->delay.d, &R->rng[c->stream]) * c->delay.scale;
+    if (!(d >= 0) || !isfinite(d)) {
+        fail_run(R, GM_EINVAL, "event '%s' drew the delay %g; expected >= 0", nd(R, node)->id, d);
+        return 0;
     }
-    size_t ti = R->free_tok;
-    ttok *t = &R->tok[ti];
-    R->free_tok = t->next_free;
-    pcase *c = &R->cs[ci];
-    *t = (ttok){.cs = ci, .task = task, .prev = NONE, .next = c->head, .next_free = NONE};
-    if (c->head != NONE)
-        R->tok[c->head].prev = ti;
-    c->head = ti;
-    t->t_req = gm_sim_now(R->sim);
-    size_t r = R->p->task[task].res;
-    if (r == NONE) {
-        start_service(R, ti);
-        return;
-    }
-    gm_err e;
-    gm_err_clear(&e);
-    t->req = gm_res_request(R->res[r], 1, 0, false, on_grant, NULL, R, ti, &e);
-    if (!t->req)
-        fail_run(R, e.code, e.what);
+    return d;
 }
 
-/* Terminate end event: withdraw every token of the case. */
-static void terminate_case(run *R, size_t ci)
+static void wait_at(run *R, int kind, size_t s, size_t node, size_t target, double d)
 {
-    pcase *c = &R->cs[ci];
-    while (c->head != NONE) {
-        size_t ti = c->head;
-        ttok *t = &R->tok[ti];
-        if (t->ev)
-            gm_sim_cancel(R->sim, t->ev);
-        if (t->req) {
-            gm_res *res = R->res[R->p->task[t->task].res];
-            if (!t->ev) {
-                /* waiting, or granted at this instant with on_grant pending */
-                if (gm_res_cancel(res, t->req))
-                    fail_run(R, GM_EINTERNAL, "cannot withdraw a resource request");
-            } else if (gm_res_release(res, t->req)) {
-                fail_run(R, GM_EINTERNAL, "cannot release a resource");
-            }
-        }
-        tok_unlink(R, ti);
+    size_t r = rec_new(R, kind, node, s);
+    if (r == NONE)
+        return;
+    link_rec(R, &R->sc[s].head, r);
+    R->rc[r].target = target;
+    R->rc[r].ev = gm_sim_schedule(R->sim, d, on_catch, R, r);
+    if (!R->rc[r].ev)
+        fail_run(R, gm_sim_error(R->sim), "cannot schedule an event");
+}
+
+/* Inclusive split: each flow with its probability; the default when none. */
+static void or_split(run *R, size_t s, size_t node)
+{
+    const gm_proc *p = R->p;
+    const gm_bpmn_node *n = nd(R, node);
+    if (p->node[node].idx == NONE) {
+        emit(R, s, n->out, n->nout);
+        return;
     }
-    if (R->p->njoin)
-        memset(c->joins, 0, R->p->njoin * sizeof *c->joins);
-    c->ntokens = 0;
-    case_done(R, ci); /* work items of the case go stale with its generation */
+    const pgw *g = &p->gw[p->node[node].idx];
+    size_t chosen[64], nch = 0;
+    gm_rng *rng = &R->rng[g->stream];
+    for (int tries = 0; nch == 0 && tries < 1000; tries++) {
+        for (size_t k = 0; k < g->n; k++)
+            if (gm_rng_uniform(rng) < g->p[k]) {
+                if (nch < 64)
+                    chosen[nch++] = g->flow[k];
+            }
+        if (nch == 0 && g->dflt != NONE)
+            chosen[nch++] = g->dflt;
+    }
+    emit(R, s, chosen, nch);
 }
 
 static void visit(run *R, const witem *w)
 {
     const gm_proc *p = R->p;
-    const gm_bpmn_node *n = gm_bpmn_node_at(p->m, w->node);
+    const gm_bpmn_node *n = nd(R, w->node);
     const pnode *pn = &p->node[w->node];
-    size_t ci = w->cs;
-    switch (n->kind) {
-    case GM_BPMN_START_EVENT:
-        emit(R, ci, n->out, n->nout);
+    size_t s = w->scope;
+    switch (pn->kind) {
+    case PK_START:
+    case PK_PASS:
+        emit(R, s, n->out, n->nout);
+        tok_del(R, s);
         break;
-    case GM_BPMN_END_EVENT:
-        if (n->trigger == GM_BPMN_TRIGGER_TERMINATE)
-            terminate_case(R, ci);
-        else
-            consume(R, ci);
+    case PK_END:
+        tok_del(R, s);
         break;
-    case GM_BPMN_TASK:
-        enter_task(R, ci, pn->task);
+    case PK_TERMINATE:
+        terminate_scope(R, s);
         break;
-    case GM_BPMN_EXCLUSIVE_GATEWAY:
-        if (pn->gw == NONE) {
-            emit(R, ci, n->out, n->nout);
+    case PK_ERROR_END:
+        raise_error(R, s);
+        break;
+    case PK_ACTIVITY:
+        activate(R, s, w->node);
+        break;
+    case PK_XOR: {
+        const pgw *g = &p->gw[pn->idx];
+        double u = gm_rng_uniform(&R->rng[g->stream]);
+        size_t k = 0;
+        while (k + 1 < g->n && u >= g->p[k])
+            k++;
+        emit(R, s, &g->flow[k], 1);
+        tok_del(R, s);
+        break;
+    }
+    case PK_AND:
+    case PK_OR:
+        if (pn->join == NONE) {
+            if (pn->kind == PK_AND)
+                emit(R, s, n->out, n->nout);
+            else
+                or_split(R, s, w->node);
+            tok_del(R, s);
         } else {
-            const pgw *g = &p->gw[pn->gw];
-            double u = gm_rng_uniform(&R->gw_rng[pn->gw]);
-            size_t k = 0;
-            while (k + 1 < g->n && u >= g->cum[k])
-                k++;
-            emit(R, ci, &g->flow[k], 1);
-        }
-        break;
-    case GM_BPMN_PARALLEL_GATEWAY:
-        if (pn->join_base == NONE) {
-            emit(R, ci, n->out, n->nout);
-        } else {
-            uint32_t *cnt = R->cs[ci].joins + pn->join_base;
-            bool ready = true;
-            for (size_t k = 0; k < n->nin; k++) {
+            const pjoin *j = &p->join[pn->join];
+            uint32_t *cnt = R->sc[s].joins + j->slot;
+            for (size_t k = 0; k < n->nin; k++)
                 if (n->in[k] == w->flow)
                     cnt[k]++;
-                ready = ready && cnt[k] > 0;
+            if (pn->kind == PK_OR) {
+                R->sc[s].or_parked++;
+                touch(R, s);
+                break;
             }
-            if (!ready)
-                break; /* the token stays parked */
+            for (size_t k = 0; k < n->nin; k++)
+                if (cnt[k] == 0)
+                    return; /* the token stays parked */
             for (size_t k = 0; k < n->nin; k++)
                 cnt[k]--;
-            R->cs[ci].ntokens -= n->nin - 1;
-            emit(R, ci, n->out, n->nout);
+            emit(R, s, n->out, n->nout);
+            R->sc[s].ntok -= n->nin; /* nout >= 1 tokens were added first */
         }
         break;
-    default:
-        fail_run(R, GM_EINTERNAL, "unsupported node reached");
+    case PK_EVENT_GW: {
+        size_t best = NONE;
+        double bd = HUGE_VAL;
+        for (size_t k = 0; k < n->nout; k++) {
+            size_t t = gm_bpmn_flow_at(p->m, n->out[k])->target;
+            double d = catch_delay(R, t);
+            if (d < bd) {
+                bd = d;
+                best = t;
+            }
+        }
+        wait_at(R, R_EVGW, s, w->node, best, bd);
         break;
+    }
+    case PK_CATCH:
+        wait_at(R, R_CATCH, s, w->node, NONE, catch_delay(R, w->node));
+        break;
+    case PK_BOUNDARY:
+        fail_run(R, GM_EINTERNAL, "a token reached boundary event '%s' by a flow", n->id);
+        break;
+    }
+}
+
+/* An inclusive join of scope s fires when every input without a token can
+   no longer get one. */
+static bool or_join_ready(run *R, size_t s, size_t jnode)
+{
+    const gm_proc *p = R->p;
+    const pjoin *j = &p->join[p->node[jnode].join];
+    const uint32_t *cnt = R->sc[s].joins + j->slot;
+    bool any = false;
+    for (size_t k = 0; k < j->nin; k++)
+        any = any || cnt[k] > 0;
+    if (!any)
+        return false;
+    for (size_t k = 0; k < j->nin; k++) {
+        if (cnt[k] > 0)
+            continue;
+        const uint64_t *up = j->up[k];
+        for (size_t r = R->sc[s].head; r != NONE; r = R->rc[r].next) {
+            size_t x = R->rc[r].node;
+            if (up[x / 64] >> (x % 64) & 1)
+                return false;
+        }
+        for (size_t o = 0; o < p->njoin; o++) {
+            const pjoin *oj = &p->join[o];
+            const uint32_t *oc = R->sc[s].joins + oj->slot;
+            size_t on = NONE;
+            for (size_t k2 = 0; k2 < oj->nin && on == NONE; k2++)
+                if (oc[k2])
+                    on = 1;
+            if (on == NONE)
+                continue;
+            /* find the join's node: joins are few; scan */
+            for (size_t x = 0; x < gm_bpmn_nnodes(p->m); x++)
+                if (p->node[x].join == o && x != jnode && (up[x / 64] >> (x % 64) & 1))
+                    return false;
+        }
+    }
+    return true;
+}
+
+/* Fire the ready inclusive joins of dirty scopes until none is ready. */
+static void settle_or(run *R)
+{
+    const gm_proc *p = R->p;
+    while (R->dirty != NONE && !R->error) {
+        size_t s = R->dirty;
+        scope *S = &R->sc[s];
+        R->dirty = S->next;
+        S->dirty = false;
+        if (!S->alive) {
+            S->next = R->free_sc; /* deferred from scope_free */
+            R->free_sc = s;
+            continue;
+        }
+        if (!S->or_parked)
+            continue;
+        for (size_t x = 0; x < gm_bpmn_nnodes(p->m) && !R->error; x++) {
+            if (p->node[x].kind != PK_OR || p->node[x].join == NONE ||
+                nd(R, x)->parent != S->container || !or_join_ready(R, s, x))
+                continue;
+            const pjoin *j = &p->join[p->node[x].join];
+            uint32_t *cnt = R->sc[s].joins + j->slot;
+            uint32_t used = 0;
+            for (size_t k = 0; k < j->nin; k++)
+                if (cnt[k] > 0) {
+                    cnt[k]--;
+                    used++;
+                }
+            R->sc[s].or_parked -= used;
+            R->sc[s].ntok += 1; /* the firing token, consumed by or_split's caller */
+            or_split(R, s, x);
+            R->sc[s].ntok -= used;
+            tok_del(R, s);
+            process_work(R);
+            if (!R->sc[s].alive)
+                break;
+        }
     }
 }
 
@@ -850,8 +1443,8 @@ static void process_work(run *R)
     uint64_t steps = 0;
     while (R->nwork > 0 && !R->error) {
         witem w = R->work[--R->nwork];
-        if (!R->cs[w.cs].alive || R->cs[w.cs].gen != w.gen)
-            continue; /* its case was terminated */
+        if (!R->sc[w.scope].alive || R->sc[w.scope].gen != w.gen)
+            continue; /* its scope was ended */
         if (++steps > 10000000u) {
             fail_run(R, GM_ELIMIT, "tokens cycle through gateways without reaching a task");
             return;
@@ -861,103 +1454,248 @@ static void process_work(run *R)
     R->nwork = 0;
 }
 
-static void on_arrival(gm_sim *sim, void *ctx, uint64_t data)
+/* After an event: move every token to rest, then fire inclusive joins. */
+static void settle(run *R)
+{
+    process_work(R);
+    if (R->dirty != NONE)
+        settle_or(R);
+}
+
+/* ======================================================================== */
+/* Cases                                                                    */
+
+static void wip_change(run *R, double now, int delta)
+{
+    if (R->window_open && !R->window_closed) {
+        R->wip_area += (double)R->in_system * (now - R->wip_t);
+        R->wip_t = now;
+        if (R->p->wip && grow(R, (void **)&R->trace, &R->captrace, R->ntrace + 1,
+                              2 * sizeof *R->trace)) {
+            R->trace[2 * R->ntrace] = now;
+            R->trace[2 * R->ntrace + 1] = (double)(R->in_system + (uint64_t)(int64_t)delta);
+            R->ntrace++;
+        }
+    }
+    R->in_system = (uint64_t)((int64_t)R->in_system + delta);
+}
+
+static void maybe_stop(run *R)
+{
+    if (R->window_closed && R->measured_done == R->measured_arrived)
+        gm_sim_stop(R->sim);
+}
+
+static void case_done(run *R, size_t ci)
+{
+    pcase *c = &R->cs[ci];
+    double now = gm_sim_now(R->sim);
+    wip_change(R, now, -1);
+    if (c->measured) {
+        if (R->measured_done == 0)
+            R->t_first_done = now;
+        R->t_last_done = now;
+        R->sum_cycle += now - c->t_arrive;
+        R->sum_proc += c->proc;
+        R->sum_wait += c->wait;
+        R->sum_cost += c->cost;
+        R->measured_done++;
+    }
+    if (R->log) {
+        gm_err le;
+        gm_err_clear(&le);
+        if (gm_evlog_case_end(R->log, c->seq, &le))
+            fail_run(R, le.code, "event log: %s", le.what);
+    }
+    c->next_free = R->free_cs;
+    R->free_cs = ci;
+    maybe_stop(R);
+}
+
+static void close_window(run *R, double now)
+{
+    if (R->window_closed || !R->window_open)
+        return;
+    R->wip_area += (double)R->in_system * (now - R->wip_t);
+    R->window_closed = true;
+    R->t_w1 = now;
+    maybe_stop(R);
+}
+
+static void on_horizon(gm_sim *sim, void *ctx, uint64_t data)
 {
     (void)data;
     run *R = ctx;
+    if (!R->window_open) { /* nothing was measured: stop */
+        R->window_open = true;
+        R->t_w0 = gm_sim_now(sim);
+    }
+    close_window(R, gm_sim_now(sim));
+}
+
+static void open_window(run *R, double now)
+{
+    R->window_open = true;
+    R->t_w0 = R->wip_t = now;
+    R->trace0 = (double)R->in_system;
+    for (size_t r = 0; r < R->p->npool; r++)
+        R->pool[r].work = 0;
+}
+
+static void on_arrival(gm_sim *sim, void *ctx, uint64_t data)
+{
+    run *R = ctx;
     const gm_proc *p = R->p;
+    const parr *a = &p->arr[data];
     double now = gm_sim_now(sim);
     uint64_t seq = R->arrived++;
-    if (seq == (uint64_t)p->warmup) {
-        R->window_open = true;
-        R->t_w0 = now;
-        for (size_t r = 0; r < p->nres; r++)
-            gm_res_stats_reset(R->res[r]);
+    bool meas = !R->window_closed && seq >= (uint64_t)p->warmup_cases &&
+                now >= p->warmup_time && now < p->horizon &&
+                (p->cases == 0 || R->measured_arrived < (uint64_t)p->cases);
+    if (meas) {
+        if (!R->window_open)
+            open_window(R, now);
+        R->measured_arrived++;
+    } else if (R->window_open && !R->window_closed && p->cases &&
+               R->measured_arrived >= (uint64_t)p->cases) {
+        close_window(R, now);
     }
-    if (seq == (uint64_t)(p->warmup + p->cases)) {
-        R->window_closed = true;
-        R->t_w1 = now;
-        for (size_t r = 0; r < p->nres; r++) {
-            gm_res_stats st;
-            gm_res_stats_get(R->res[r], &st);
-            R->util[r] = st.utilization;
-        }
-        maybe_stop(R);
-    }
+    if (R->window_closed)
+        R->post_arrivals++;
     /* Arrivals go on past the measured cases so that they finish under load,
        up to a cap that lets a run whose cases never finish end. */
-    if (R->arrived < R->arrival_cap) {
-        double d = gm_dist_sample(&p->inter, &R->arr_rng);
-        if (!gm_sim_schedule(sim, d, on_arrival, R, 0)) {
-            fail_run(R, gm_sim_error(sim),
-                     d < 0 ? "an interarrival time was negative" : "cannot schedule an arrival");
+    if (!R->window_closed || R->post_arrivals < 10 * R->measured_arrived + 1000) {
+        gm_rng *rng = &R->rng[a->stream];
+        double t;
+        if (a->rate) {
+            t = gm_cal_advance(a->rate, now, -log1p(-gm_rng_uniform(rng)));
+        } else {
+            t = now + gm_dist_sample(&a->inter.d, rng) * a->inter.scale;
+            if (!(t >= now)) {
+                fail_run(R, GM_EINVAL, "an interarrival time was negative");
+                return;
+            }
+        }
+        if (t < HUGE_VAL && !gm_sim_schedule_at(sim, t, on_arrival, R, data)) {
+            fail_run(R, gm_sim_error(sim), "cannot schedule an arrival");
             return;
         }
     }
-    if (R->window_closed && seq >= (uint64_t)(p->warmup + p->cases) &&
-        R->measured_done == (uint64_t)p->cases)
+    if (R->window_closed && !meas && R->measured_done == R->measured_arrived)
         return;
-    size_t ci;
-    if (R->free_cs != NONE) {
-        ci = R->free_cs;
+    size_t ci = R->free_cs;
+    if (ci != NONE) {
         R->free_cs = R->cs[ci].next_free;
     } else {
-        if (R->ncs == R->capcs) {
-            size_t nc = R->capcs ? 2 * R->capcs : 64;
-            pcase *cc = realloc(R->cs, nc * sizeof *cc);
-            if (!cc) {
-                fail_run(R, GM_ENOMEM, "out of memory");
-                return;
-            }
-            R->cs = cc;
-            R->capcs = nc;
-        }
-        ci = R->ncs;
-        memset(&R->cs[ci], 0, sizeof R->cs[ci]);
-        if (p->njoin) {
-            R->cs[ci].joins = calloc(p->njoin, sizeof *R->cs[ci].joins);
-            if (!R->cs[ci].joins) {
-                fail_run(R, GM_ENOMEM, "out of memory");
-                return;
-            }
-        }
-        R->ncs++;
+        if (!grow(R, (void **)&R->cs, &R->capcs, R->ncs, sizeof *R->cs))
+            return;
+        ci = R->ncs++;
     }
     pcase *c = &R->cs[ci];
-    c->alive = true;
     c->seq = seq;
     c->t_arrive = now;
-    c->ntokens = 1;
-    c->head = NONE;
-    if (p->njoin)
-        memset(c->joins, 0, p->njoin * sizeof *c->joins);
-    if (push_work(R, ci, p->start, NONE))
-        process_work(R);
+    c->measured = meas;
+    c->proc = c->wait = c->cost = 0;
+    wip_change(R, now, +1);
+    size_t s = scope_new(R, ci, NONE, NONE, NONE);
+    if (s == NONE)
+        return;
+    R->sc[s].ntok = 1;
+    if (push_work(R, s, a->node, NONE))
+        settle(R);
 }
+
+/* ======================================================================== */
+/* One replication                                                          */
 
 static void free_run(run *R)
 {
-    if (R->res)
-        for (size_t r = 0; r < R->p->nres; r++)
-            gm_res_destroy(R->res[r]);
-    for (size_t i = 0; i < R->ncs; i++)
-        free(R->cs[i].joins);
-    free(R->res);
+    for (size_t i = 0; i < R->nsc; i++)
+        free(R->sc[i].joins);
+    for (size_t i = 0; i < R->nrc; i++)
+        free(R->rc[i].bev);
+    for (size_t i = 0; i < R->nrq; i++)
+        free(R->rq[i].units);
+    free(R->sc);
+    free(R->rc);
+    free(R->rq);
     free(R->cs);
-    free(R->tok);
     free(R->work);
-    free(R->task_rng);
-    free(R->gw_rng);
-    free(R->t_wait);
-    free(R->t_dur);
-    free(R->t_count);
-    free(R->util);
+    free(R->pool);
+    free(R->unit);
+    free(R->ts);
+    free(R->rng);
+    free(R->trace);
     gm_sim_destroy(R->sim);
 }
 
 static double ratio(double a, double b)
 {
     return b > 0 ? a / b : (double)NAN;
+}
+
+/* Integral of an availability calendar over [t0, t1]: the amount a with
+   advance(t0, a) == t1, by bisection (once per unit and replication). */
+static double cal_integral(const gm_cal *c, double t0, double t1)
+{
+    double lo = 0, hi = t1 - t0;
+    if (!(hi > 0))
+        return 0;
+    for (int i = 0; i < 200 && hi - lo > 1e-12 * (t1 - t0); i++) {
+        double mid = 0.5 * (lo + hi);
+        if (gm_cal_advance(c, t0, mid) <= t1)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static double available_time(const run *R, size_t pool)
+{
+    const gm_proc *p = R->p;
+    const ppooldef *pd = &p->pool[pool];
+    double span = R->t_w1 - R->t_w0;
+    if (!pd->named)
+        return pd->nunits * (pd->cal == NONE ? span : cal_integral(p->cal[pd->cal], R->t_w0, R->t_w1));
+    double sum = 0;
+    for (size_t u = pd->first_unit; u < pd->first_unit + pd->nunits; u++)
+        sum += p->unit[u].cal == NONE ? span : cal_integral(p->cal[p->unit[u].cal], R->t_w0, R->t_w1);
+    return sum;
+}
+
+static void bin_trace(const run *R)
+{
+    const gm_proc *p = R->p;
+    double *bins = p->wip;
+    size_t nb = p->nwip;
+    double t0 = R->t_w0, t1 = R->t_w1, w = (t1 - t0) / (double)nb;
+    for (size_t b = 0; b < nb; b++)
+        bins[b] = 0;
+    if (!(w > 0))
+        return;
+    /* level before the first change in the window */
+    double level = R->trace0;
+    double t = t0;
+    for (size_t i = 0; i <= R->ntrace; i++) {
+        double tn = i < R->ntrace ? R->trace[2 * i] : t1;
+        if (tn > t1)
+            tn = t1;
+        /* spread level over [t, tn) */
+        while (t < tn) {
+            size_t b = (size_t)((t - t0) / w);
+            if (b >= nb)
+                b = nb - 1;
+            double be = t0 + (double)(b + 1) * w;
+            double e = tn < be ? tn : be;
+            bins[b] += level * (e - t) / w;
+            if (e <= t)
+                break;
+            t = e;
+        }
+        if (i < R->ntrace)
+            level = R->trace[2 * i + 1];
+    }
 }
 
 int gm_proc_replicate(const void *ctx, uint64_t seed, uint64_t rep, double *kpi, double *batch,
@@ -970,72 +1708,79 @@ int gm_proc_replicate(const void *ctx, uint64_t seed, uint64_t rep, double *kpi,
     run R;
     memset(&R, 0, sizeof R);
     R.p = p;
-    R.free_cs = R.free_tok = NONE;
-    size_t nt = p->ntasks ? p->ntasks : 1, nr = p->nres ? p->nres : 1;
+    R.free_sc = R.free_rc = R.free_rq = R.free_cs = R.dirty = NONE;
     R.sim = gm_sim_create(GM_SIM_HEAP4, 64);
-    /* Only replication 0 writes the log: one stream, whatever the threads. */
     R.log = rep == 0 ? p->log : NULL;
-    if (R.log)
-        fputs("case_id,activity,resource,start,end\n", R.log);
-    R.task_rng = calloc(nt, sizeof *R.task_rng);
-    R.gw_rng = calloc(p->ngws ? p->ngws : 1, sizeof *R.gw_rng);
-    R.res = calloc(nr, sizeof *R.res);
-    R.t_wait = calloc(nt, sizeof *R.t_wait);
-    R.t_dur = calloc(nt, sizeof *R.t_dur);
-    R.t_count = calloc(nt, sizeof *R.t_count);
-    R.util = calloc(nr, sizeof *R.util);
+    R.rng = calloc(p->nstreams, sizeof *R.rng);
+    R.pool = calloc(p->npool ? p->npool : 1, sizeof *R.pool);
+    R.unit = calloc(p->nunit ? p->nunit : 1, sizeof *R.unit);
+    R.ts = calloc(p->nact ? p->nact : 1, sizeof *R.ts);
     int rc;
-    if (!R.sim || !R.task_rng || !R.gw_rng || !R.res || !R.t_wait || !R.t_dur || !R.t_count ||
-        !R.util)
+    if (!R.sim || !R.rng || !R.pool || !R.unit || !R.ts)
         goto nomem;
-    for (size_t r = 0; r < p->nres; r++)
-        if (!(R.res[r] = gm_res_create(R.sim, p->res_count[r], err)))
-            goto fail_err;
-    /* Streams: rep * S + k; k = 0 arrivals, then one per task, one per gateway. */
-    uint64_t base = rep * gm_proc_nstreams(p);
-    gm_rng_seed(&R.arr_rng, seed, base);
-    for (size_t t = 0; t < p->ntasks; t++)
-        gm_rng_seed(&R.task_rng[t], seed, base + 1 + t);
-    for (size_t g = 0; g < p->ngws; g++)
-        gm_rng_seed(&R.gw_rng[g], seed, base + 1 + p->ntasks + g);
-    uint64_t total = (uint64_t)(p->warmup + p->cases);
-    R.arrival_cap = total + 10 * total + 1000;
-    if (!gm_sim_schedule(R.sim, gm_dist_sample(&p->inter, &R.arr_rng), on_arrival, &R, 0))
+    for (size_t r = 0; r < p->npool; r++) {
+        R.pool[r].idle = p->pool[r].nunits;
+        R.pool[r].qhead = R.pool[r].qtail = NONE;
+    }
+    uint64_t base = rep * p->nstreams;
+    for (uint64_t k = 0; k < p->nstreams; k++)
+        gm_rng_seed(&R.rng[k], seed, base + k);
+    for (size_t i = 0; i < p->narr; i++) {
+        const parr *a = &p->arr[i];
+        double t = a->rate ? gm_cal_advance(a->rate, 0, -log1p(-gm_rng_uniform(&R.rng[a->stream])))
+                           : gm_dist_sample(&a->inter.d, &R.rng[a->stream]) * a->inter.scale;
+        if (!(t >= 0)) {
+            rc = gm_err_set(err, GM_EINVAL, "simulation", "an interarrival time was negative");
+            goto done;
+        }
+        if (t < HUGE_VAL && !gm_sim_schedule_at(R.sim, t, on_arrival, &R, i))
+            goto nomem;
+    }
+    if (p->horizon < HUGE_VAL && !gm_sim_schedule_at(R.sim, p->horizon, on_horizon, &R, 0))
         goto nomem;
     gm_sim_run(R.sim, HUGE_VAL, 0);
-    if (!R.error && (!R.window_closed || R.measured_done < (uint64_t)p->cases)) {
-        char m[200];
-        snprintf(m, sizeof m,
-                 "%llu of %lld measured cases never completed (a parallel join waiting for a "
+    if (!R.error && R.measured_arrived == 0)
+        fail_run(&R, GM_EINVAL, "no case arrived in the measured window (check \"horizon\", "
+                                "the warm-up and the arrival calendars)");
+    if (!R.error && (!R.window_closed || R.measured_done < R.measured_arrived))
+        fail_run(&R, GM_EINVAL,
+                 "%llu of %llu measured cases never completed (a parallel join waiting for a "
                  "token that never comes?)",
-                 (unsigned long long)((uint64_t)p->cases - R.measured_done), (long long)p->cases);
-        fail_run(&R, GM_EINVAL, m);
-    }
+                 (unsigned long long)(R.measured_arrived - R.measured_done),
+                 (unsigned long long)R.measured_arrived);
     if (R.error) {
         rc = gm_err_set(err, R.error, "simulation", "replication %llu: %s",
                         (unsigned long long)rep, R.msg);
         goto done;
     }
-    double n = (double)p->cases;
+    double n = (double)R.measured_done, span = R.t_w1 - R.t_w0;
     size_t k = 0;
     kpi[k++] = R.sum_cycle / n;
-    kpi[k++] = ratio((double)R.window_completions, R.t_w1 - R.t_w0);
-    for (size_t t = 0; t < p->ntasks; t++) {
-        kpi[k++] = ratio(R.t_wait[t], R.t_count[t]);
-        kpi[k++] = ratio(R.t_dur[t], R.t_count[t]);
-        kpi[k++] = R.t_count[t] / n;
+    kpi[k++] = R.sum_proc / n;
+    kpi[k++] = R.sum_wait / n;
+    kpi[k++] = R.sum_cost / n;
+    kpi[k++] = ratio(n - 1, R.t_last_done - R.t_first_done);
+    kpi[k++] = ratio(R.wip_area, span);
+    kpi[k++] = n;
+    for (size_t t = 0; t < p->nact; t++) {
+        const tstat *ts = &R.ts[t];
+        kpi[k++] = ts->count / n;
+        kpi[k++] = ratio(ts->wait, ts->count);
+        kpi[k++] = ratio(ts->dur, ts->count);
+        kpi[k++] = ratio(ts->cost, ts->count);
     }
-    for (size_t r = 0; r < p->nres; r++)
-        kpi[k++] = R.util[r];
+    for (size_t r = 0; r < p->npool; r++) {
+        kpi[k++] = ratio(R.pool[r].work, available_time(&R, r));
+        kpi[k++] = R.pool[r].cost / n;
+    }
+    if (rep == 0 && p->wip)
+        bin_trace(&R);
     if (events)
         *events += gm_sim_events(R.sim);
     rc = GM_OK;
     goto done;
 nomem:
     rc = gm_err_set(err, GM_ENOMEM, "simulation", "out of memory");
-    goto done;
-fail_err:
-    rc = err ? err->code : GM_ENOMEM;
 done:
     free_run(&R);
     return rc;

@@ -23,6 +23,7 @@
 
 #include "base/err.h"
 #include "sim/bpmn.h"
+#include "sim/evlog.h"
 
 typedef struct gm_proc gm_proc;
 
@@ -52,14 +53,46 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
 void gm_proc_free(gm_proc *p);
 
 /*
- * Write an event log of replication 0 to f (NULL: none): a CSV header, then
- * one row per completed task execution, "case_id,activity,resource,start,end"
- * (activity: the task's name, or its id when unnamed; resource: the pool, or
- * empty; times in simulated units). Other replications are not logged, so
- * the log is the same whatever the thread count. Not thread-safe: call
- * before running. p does not own f.
+ * Write the event log of replication 0 to log (NULL: none): every completed
+ * task execution of every case (warm-up included), then the case's end.
+ * Other replications are not logged, so the log is the same whatever the
+ * thread count. Not thread-safe: call before running. p does not own log;
+ * open it with gm_proc_clock's clock and gm_proc_process_name.
  */
-void gm_proc_set_log(gm_proc *p, FILE *f);
+void gm_proc_set_log(gm_proc *p, gm_evlog *log);
+
+/* The simulation clock (start, UTC offset, seconds per time unit). */
+void gm_proc_clock(const gm_proc *p, gm_evlog_clock *clk);
+
+/* The simulated process's name (or id when unnamed). */
+const char *gm_proc_process_name(const gm_proc *p);
+
+/*
+ * Work in progress over time: replication 0 writes into bins[0..n) the
+ * time-average number of cases in the system over n equal slices of the
+ * measured window (from the first measured arrival to the end of measured
+ * arrivals). NULL or n = 0: none. p does not own bins; not thread-safe.
+ */
+void gm_proc_set_wip(gm_proc *p, double *bins, size_t n);
+
+/* One entry of the bottleneck ranking. Strings live as long as p. */
+typedef struct gm_proc_bottleneck {
+    const char *task;     /* task id */
+    const char *resource; /* the busiest pool the task waits for */
+    double share;         /* of the total waiting of all tasks, per case */
+    double wait_per_case; /* executions per case x mean wait */
+    double wait_mean;     /* per execution */
+    double utilization;   /* of resource */
+} gm_proc_bottleneck;
+
+/*
+ * Rank the tasks that wait for resources by their share of the total
+ * waiting per case, largest first, from mean KPI values (mean[gm_proc_nkpi],
+ * e.g. the experiment's means). Writes at most cap entries to out; returns
+ * how many were written. Tasks that never wait are left out.
+ */
+size_t gm_proc_bottlenecks(const gm_proc *p, const double *mean, gm_proc_bottleneck *out,
+                           size_t cap);
 
 /* The KPI vector: count and names ("case.cycle_time_mean", "check.wait_mean",
    "clerk.utilization", ...), valid while p lives. */

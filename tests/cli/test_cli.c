@@ -237,50 +237,75 @@ static void test_process_simulate(void **state)
 }
 
 /* --log: replication 0's event log as CSV, the same for any thread count;
-   shipping follows 85% of the checks, and no task ends before it starts. */
+   shipping follows 85% of the checks, and no task ends before it starts.
+   The same run as XES has one trace per case. */
 static void test_process_event_log(void **state)
 {
     (void)state;
-    char a[] = "/tmp/gemel-log-a-XXXXXX", b[] = "/tmp/gemel-log-b-XXXXXX";
-    close(mkstemp(a));
-    close(mkstemp(b));
+    char a[] = "/tmp/gemel-log-a-XXXXXX.csv", b[] = "/tmp/gemel-log-b-XXXXXX.csv";
+    char x[] = "/tmp/gemel-log-x-XXXXXX.xes";
+    close(mkstemps(a, 4));
+    close(mkstemps(b, 4));
+    close(mkstemps(x, 4));
     cli_result r1 = RUN("process", GEMEL_SOURCE_DIR "/examples/orders.bpmn", "--params",
                         GEMEL_SOURCE_DIR "/examples/orders.params.json", "--reps", "2",
                         "--threads", "1", "--log", a);
     cli_result r2 = RUN("process", GEMEL_SOURCE_DIR "/examples/orders.bpmn", "--params",
                         GEMEL_SOURCE_DIR "/examples/orders.params.json", "--reps", "3",
                         "--threads", "2", "--log", b);
+    cli_result r3 = RUN("process", GEMEL_SOURCE_DIR "/examples/orders.bpmn", "--params",
+                        GEMEL_SOURCE_DIR "/examples/orders.params.json", "--reps", "2",
+                        "--cases", "100", "--log", x);
     assert_int_equal(r1.status, 0);
     assert_int_equal(r2.status, 0);
+    assert_int_equal(r3.status, 0);
     cli_free(&r1);
     cli_free(&r2);
-    int fa = open(a, O_RDONLY), fb = open(b, O_RDONLY);
-    char *ta = slurp_fd(fa), *tb = slurp_fd(fb);
+    cli_free(&r3);
+    int fa = open(a, O_RDONLY), fb = open(b, O_RDONLY), fx = open(x, O_RDONLY);
+    char *ta = slurp_fd(fa), *tb = slurp_fd(fb), *tx = slurp_fd(fx);
     close(fa);
     close(fb);
+    close(fx);
     unlink(a);
     unlink(b);
+    unlink(x);
     assert_string_equal(ta, tb);
     assert_memory_equal(ta, "case_id,activity,resource,start,end\n", 36);
     long checks = 0, ships = 0, rows = 0;
     for (char *line = strtok(ta + 36, "\n"); line; line = strtok(NULL, "\n")) {
         unsigned long long id;
-        char act[64], res[64];
-        double start, end;
-        if (sscanf(line, "%llu,%63[^,],%63[^,],%lf,%lf", &id, act, res, &start, &end) != 5)
+        char act[64], res[64], start[40], end[40];
+        if (sscanf(line, "%llu,%63[^,],%63[^,],%39[^,],%39s", &id, act, res, start, end) != 5)
             fail_msg("bad row '%s'", line);
-        assert_true(end >= start);
+        /* RFC 3339 in one offset: the text orders like the time */
+        assert_int_equal(strlen(start), strlen("2024-01-01T00:23:24.966Z"));
+        assert_true(strcmp(end, start) >= 0);
         checks += strcmp(act, "check order") == 0;
         ships += strcmp(act, "pick and ship") == 0;
         rows++;
     }
     assert_true(rows > 50000);
     assert_true(fabs((double)ships / (double)checks - 0.85) < 0.01);
+    /* XES: 100 measured cases plus the warm-up and the cases arriving while
+       they finish; every trace has its case id and start/complete pairs */
+    assert_non_null(strstr(tx, "<log xes.version=\"1849-2016\""));
+    size_t traces = 0, starts = 0, completes = 0;
+    for (const char *q = tx; (q = strstr(q, "<trace>")); q++)
+        traces++;
+    for (const char *q = tx; (q = strstr(q, "value=\"start\"")); q++)
+        starts++;
+    for (const char *q = tx; (q = strstr(q, "value=\"complete\"")); q++)
+        completes++;
+    assert_true(traces >= 1100);
+    assert_int_equal(starts + 1, completes); /* + the global default "complete" */
+    assert_true(starts >= 2 * traces);
     free(ta);
     free(tb);
+    free(tx);
     expect_usage_error(RUN("process", GEMEL_SOURCE_DIR "/examples/orders.bpmn", "--check",
                            "--log", "/tmp/x.csv"),
-                       "--log needs --params");
+                       "--log and --cases need a simulation");
 }
 
 /* The demo runs end to end and finds the bottleneck and a what-if. */

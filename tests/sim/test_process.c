@@ -8,11 +8,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/json.h"
+#include "base/time.h"
+#include "sim/evlog.h"
 #include "sim/bpmn.h"
 #include "sim/experiment.h"
 #include "sim/process.h"
+#include "sim/simparams.h"
+#include <sys/stat.h>
 
 #define assert_near(a, b, tol) assert_true(fabs((a) - (b)) <= (tol))
 
@@ -107,10 +112,10 @@ static void test_mm1(void **state)
                             "\"arrivals\": {\"interarrival\": {\"dist\": \"exponential\", \"mean\": 1}},"
                             "\"resources\": [{\"name\": \"clerk\", \"count\": 1}],"
                             "\"tasks\": {\"t\": {\"duration\": {\"dist\": \"exponential\", \"mean\": 0.8}}}}");
-    assert_int_equal(gm_proc_nkpi(p), 6);
+    assert_int_equal(gm_proc_nkpi(p), 7 + 4 + 2);
     assert_string_equal(gm_proc_kpi_name(p, 0), "case.cycle_time_mean");
-    assert_string_equal(gm_proc_kpi_name(p, 2), "t.wait_mean");
-    assert_string_equal(gm_proc_kpi_name(p, 5), "clerk.utilization");
+    assert_string_equal(gm_proc_kpi_name(p, 8), "t.wait_mean");
+    assert_string_equal(gm_proc_kpi_name(p, 11), "clerk.utilization");
     gm_exp_summary s;
     run_exp(p, 20, &s);
     expect_kpi(p, &s, "t.wait_mean", 3.2, 0.05);
@@ -357,41 +362,406 @@ static void test_param_errors(void **state)
 static void test_unsupported(void **state)
 {
     (void)state;
-    static const char incl[] = HEAD
+    static const char ebg[] = HEAD
         "<startEvent id=\"s\"/>\n"
-        "<inclusiveGateway id=\"og\"/>\n"
-        "<endEvent id=\"e\"/>\n"
-        "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"og\"/>\n"
-        "<sequenceFlow id=\"f2\" sourceRef=\"og\" targetRef=\"e\"/>\n" TAIL;
-    gm_bpmn *m = load_bpmn(incl);
+        "<eventBasedGateway id=\"eg\"/>\n"
+        "<receiveTask id=\"r\"/>\n"
+        "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"eg\"/>\n"
+        "<sequenceFlow id=\"f2\" sourceRef=\"eg\" targetRef=\"r\"/>\n" TAIL;
+    gm_bpmn *m = load_bpmn(ebg);
     expect_error(m, P0 "\"tasks\": {}}", GM_EUNSUPPORTED, "t.bpmn:5",
-                 "simulation of inclusiveGateway 'og' is not supported yet");
+                 "eventBasedGateway 'eg' followed by receiveTask 'r'");
     gm_bpmn_free(m);
 
+    /* markers and events need their parameters, named by element and line */
     static const char loopm[] = HEAD
         "<startEvent id=\"s\"/>\n"
         "<task id=\"t\"><standardLoopCharacteristics/></task>\n"
+        "<boundaryEvent id=\"msg\" attachedToRef=\"t\"><messageEventDefinition/></boundaryEvent>\n"
         "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"t\"/>\n" TAIL;
     m = load_bpmn(loopm);
-    expect_error(m, P0 "\"tasks\": {}}", GM_EUNSUPPORTED, "t.bpmn:5", "loop markers ('t')");
+    expect_error(m, P0 "\"tasks\": {\"t\": {\"duration\": {\"dist\": \"constant\", \"value\": 1}}}}",
+                 GM_EINVAL, "tasks.t", "'t' (t.bpmn:5) has a standard loop marker");
+    expect_error(m,
+                 P0 "\"tasks\": {\"t\": {\"duration\": {\"dist\": \"constant\", \"value\": 1},"
+                    "\"loop\": {\"repeat\": 0.5}}}}",
+                 GM_EINVAL, "events", "boundaryEvent 'msg' (t.bpmn:6, message) has no entry");
+    expect_error(m,
+                 P0 "\"tasks\": {\"t\": {\"duration\": {\"dist\": \"constant\", \"value\": 1},"
+                    "\"loop\": {\"repeat\": 1.5}}}}",
+                 GM_EINVAL, "tasks.t.loop.repeat", "");
+    expect_error(m,
+                 P0 "\"tasks\": {\"t\": {\"duration\": {\"dist\": \"constant\", \"value\": 1, "
+                    "\"unit\": \"fortnights\"}, \"loop\": {\"repeat\": 0.5}}}}",
+                 GM_EINVAL, "tasks.t.duration.unit", "");
     gm_bpmn_free(m);
 
-    static const char timer[] = HEAD
+    static const char mi[] = HEAD
         "<startEvent id=\"s\"/>\n"
-        "<task id=\"t\"/>\n"
-        "<boundaryEvent id=\"late\" attachedToRef=\"t\"><timerEventDefinition>"
-        "<timeDuration>PT1H</timeDuration></timerEventDefinition></boundaryEvent>\n"
+        "<task id=\"t\"><multiInstanceLoopCharacteristics/></task>\n"
         "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"t\"/>\n" TAIL;
-    m = load_bpmn(timer);
-    expect_error(m, P0 "\"tasks\": {}}", GM_EUNSUPPORTED, "t.bpmn:6", "boundaryEvent 'late'");
+    m = load_bpmn(mi);
+    expect_error(m, P0 "\"tasks\": {\"t\": {\"duration\": {\"dist\": \"constant\", \"value\": 1}}}}",
+                 GM_EINVAL, "tasks.t", "multi-instance marker");
+    gm_bpmn_free(m);
+}
+
+/* Inclusive split and join: each branch is taken with probability 1/2
+   (redrawn when none is); the join waits for exactly the branches taken. */
+static const char or_doc[] = HEAD
+    "<startEvent id=\"s\"/>\n"
+    "<inclusiveGateway id=\"split\"/>\n"
+    "<task id=\"a\"/>\n<task id=\"b\"/>\n<task id=\"c\"/>\n"
+    "<inclusiveGateway id=\"join\"/>\n"
+    "<endEvent id=\"e\"/>\n"
+    "<sequenceFlow id=\"f0\" sourceRef=\"s\" targetRef=\"split\"/>\n"
+    "<sequenceFlow id=\"fa\" sourceRef=\"split\" targetRef=\"a\"/>\n"
+    "<sequenceFlow id=\"fb\" sourceRef=\"split\" targetRef=\"b\"/>\n"
+    "<sequenceFlow id=\"fc\" sourceRef=\"split\" targetRef=\"c\"/>\n"
+    "<sequenceFlow id=\"ja\" sourceRef=\"a\" targetRef=\"join\"/>\n"
+    "<sequenceFlow id=\"jb\" sourceRef=\"b\" targetRef=\"join\"/>\n"
+    "<sequenceFlow id=\"jc\" sourceRef=\"c\" targetRef=\"join\"/>\n"
+    "<sequenceFlow id=\"fe\" sourceRef=\"join\" targetRef=\"e\"/>\n" TAIL;
+
+#define OR_TASKS                                                                             \
+    "\"tasks\": {\"a\": {\"duration\": {\"dist\": \"constant\", \"value\": 1}},"             \
+    "\"b\": {\"duration\": {\"dist\": \"constant\", \"value\": 2}},"                         \
+    "\"c\": {\"duration\": {\"dist\": \"constant\", \"value\": 4}}}"
+
+static void test_inclusive(void **state)
+{
+    (void)state;
+    gm_bpmn *m = load_bpmn(or_doc);
+    /* a and b always, c never: every case takes exactly max(1, 2) */
+    gm_proc *p = load_ok(m, "{\"type\": \"process-simulation\", \"cases\": 1000,"
+                            "\"arrivals\": {\"interarrival\": {\"dist\": \"exponential\", \"mean\": 1}},"
+                            OR_TASKS ", \"gateways\": {\"split\": {\"fa\": 1, \"fb\": 1, \"fc\": 0}}}");
+    gm_exp_summary s;
+    run_exp(p, 2, &s);
+    assert_near(s.kpi[gm_proc_kpi_index(p, "case.cycle_time_mean")].mean, 2.0, 1e-12);
+    assert_near(s.kpi[gm_proc_kpi_index(p, "c.count")].mean, 0.0, 0);
+    gm_exp_summary_free(&s);
+    gm_proc_free(p);
+
+    /* Each of a, b, c with 1/2, conditioned on at least one (7/8):
+       E[max] = (4 * 1/2 + 2 * 1/4 + 1 * 1/8) / (7/8) = 3. A join firing on
+       the first token would give the mean of the minimum (1.57...), one
+       waiting for all three would never fire. */
+    p = load_ok(m, "{\"type\": \"process-simulation\", \"cases\": 20000,"
+                   "\"arrivals\": {\"interarrival\": {\"dist\": \"exponential\", \"mean\": 1}},"
+                   OR_TASKS ", \"gateways\": {\"split\": {\"fa\": 0.5, \"fb\": 0.5, \"fc\": 0.5}}}");
+    run_exp(p, 10, &s);
+    expect_kpi(p, &s, "case.cycle_time_mean", 3.0, 0.01);
+    expect_kpi(p, &s, "c.count", 0.5 / 0.875, 0.01);
+    expect_kpi(p, &s, "a.count", 0.5 / 0.875, 0.01);
+    gm_exp_summary_free(&s);
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+}
+
+/* A timer on a task with exponential duration (mean 10): at 5 it
+   interrupts the task (P = e^-0.5) and the case takes the escalation. */
+static const char bnd_doc_fmt[] = HEAD
+    "<startEvent id=\"s\"/>\n"
+    "<task id=\"t\"/>\n"
+    "<boundaryEvent id=\"late\" attachedToRef=\"t\" cancelActivity=\"%s\">"
+    "<timerEventDefinition><timeDuration>PT5M</timeDuration></timerEventDefinition>"
+    "</boundaryEvent>\n"
+    "<task id=\"esc\"/>\n"
+    "<endEvent id=\"e1\"/>\n<endEvent id=\"e2\"/>\n"
+    "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"t\"/>\n"
+    "<sequenceFlow id=\"f2\" sourceRef=\"t\" targetRef=\"e1\"/>\n"
+    "<sequenceFlow id=\"f3\" sourceRef=\"late\" targetRef=\"esc\"/>\n"
+    "<sequenceFlow id=\"f4\" sourceRef=\"esc\" targetRef=\"e2\"/>\n" TAIL;
+
+#define BND_PARAMS                                                                           \
+    "{\"type\": \"process-simulation\", \"cases\": 20000, \"time_unit\": \"minutes\","       \
+    "\"arrivals\": {\"interarrival\": {\"dist\": \"exponential\", \"mean\": 1}},"             \
+    "\"tasks\": {\"t\": {\"duration\": {\"dist\": \"exponential\", \"mean\": 600, "         \
+    "\"unit\": \"seconds\"}},"                                                               \
+    "\"esc\": {\"duration\": {\"dist\": \"constant\", \"value\": 1}}}}"
+
+static void test_boundary_timer(void **state)
+{
+    (void)state;
+    char doc[2048];
+    snprintf(doc, sizeof doc, bnd_doc_fmt, "true");
+    gm_bpmn *m = load_bpmn(doc);
+    gm_proc *p = load_ok(m, BND_PARAMS);
+    gm_exp_summary s;
+    run_exp(p, 10, &s);
+    double q = exp(-0.5); /* P(duration > 5) */
+    expect_kpi(p, &s, "esc.count", q, 0.01);
+    expect_kpi(p, &s, "t.count", 1 - q, 0.02); /* interrupted runs do not complete */
+    /* E[min(D, 5)] + P(D > 5) * 1 */
+    expect_kpi(p, &s, "case.cycle_time_mean", 10 * (1 - q) + q, 0.01);
+    gm_exp_summary_free(&s);
+    gm_proc_free(p);
     gm_bpmn_free(m);
 
-    static const char sub[] = HEAD
-        "<startEvent id=\"s\"/>\n"
-        "<subProcess id=\"sp\"><startEvent id=\"s2\"/></subProcess>\n"
-        "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"sp\"/>\n" TAIL;
-    m = load_bpmn(sub);
-    expect_error(m, P0 "\"tasks\": {}}", GM_EUNSUPPORTED, "t.bpmn:5", "subProcess 'sp'");
+    /* non-interrupting: t always completes; the case waits for both */
+    snprintf(doc, sizeof doc, bnd_doc_fmt, "false");
+    m = load_bpmn(doc);
+    p = load_ok(m, BND_PARAMS);
+    run_exp(p, 10, &s);
+    expect_kpi(p, &s, "t.count", 1.0, 1e-12);
+    expect_kpi(p, &s, "esc.count", q, 0.01);
+    /* E[D; D <= 5] + E[max(D, 6); D > 5] = 10 - 9 e^-0.5 + 10 e^-0.6 */
+    expect_kpi(p, &s, "case.cycle_time_mean", 10 - 9 * q + 10 * exp(-0.6), 0.01);
+    gm_exp_summary_free(&s);
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+}
+
+/* An error end event inside a sub-process ends it and is caught by the
+   sub-process's error boundary event. */
+static const char sub_doc[] = HEAD
+    "<startEvent id=\"s\"/>\n"
+    "<subProcess id=\"sp\">\n"
+    "  <startEvent id=\"ss\"/>\n  <task id=\"w\"/>\n  <exclusiveGateway id=\"g\"/>\n"
+    "  <endEvent id=\"bad\"><errorEventDefinition/></endEvent>\n  <endEvent id=\"ok\"/>\n"
+    "  <sequenceFlow id=\"s1\" sourceRef=\"ss\" targetRef=\"w\"/>\n"
+    "  <sequenceFlow id=\"s2\" sourceRef=\"w\" targetRef=\"g\"/>\n"
+    "  <sequenceFlow id=\"s3\" sourceRef=\"g\" targetRef=\"bad\"/>\n"
+    "  <sequenceFlow id=\"s4\" sourceRef=\"g\" targetRef=\"ok\"/>\n"
+    "</subProcess>\n"
+    "<boundaryEvent id=\"err\" attachedToRef=\"sp\"><errorEventDefinition/></boundaryEvent>\n"
+    "<task id=\"fix\"/>\n<task id=\"after\"/>\n"
+    "<endEvent id=\"e1\"/>\n<endEvent id=\"e2\"/>\n"
+    "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"sp\"/>\n"
+    "<sequenceFlow id=\"f2\" sourceRef=\"sp\" targetRef=\"after\"/>\n"
+    "<sequenceFlow id=\"f3\" sourceRef=\"after\" targetRef=\"e1\"/>\n"
+    "<sequenceFlow id=\"f4\" sourceRef=\"err\" targetRef=\"fix\"/>\n"
+    "<sequenceFlow id=\"f5\" sourceRef=\"fix\" targetRef=\"e2\"/>\n" TAIL;
+
+static void test_subprocess_error(void **state)
+{
+    (void)state;
+    gm_bpmn *m = load_bpmn(sub_doc);
+    gm_proc *p = load_ok(m, "{\"type\": \"process-simulation\", \"cases\": 20000,"
+                            "\"arrivals\": {\"interarrival\": {\"dist\": \"exponential\", \"mean\": 1}},"
+                            "\"tasks\": {\"w\": {\"duration\": {\"dist\": \"constant\", \"value\": 2}},"
+                            "\"fix\": {\"duration\": {\"dist\": \"constant\", \"value\": 1}},"
+                            "\"after\": {\"duration\": {\"dist\": \"constant\", \"value\": 1}},"
+                            "\"sp\": {\"cost\": 10}},"
+                            "\"gateways\": {\"g\": {\"s3\": 0.3, \"s4\": 0.7}}}");
+    gm_exp_summary s;
+    run_exp(p, 10, &s);
+    expect_kpi(p, &s, "fix.count", 0.3, 0.02);
+    expect_kpi(p, &s, "after.count", 0.7, 0.01);
+    expect_kpi(p, &s, "sp.count", 0.7, 0.01); /* failed runs do not complete */
+    assert_near(s.kpi[gm_proc_kpi_index(p, "case.cycle_time_mean")].mean, 3.0, 1e-9);
+    assert_near(s.kpi[gm_proc_kpi_index(p, "sp.duration_mean")].mean, 2.0, 1e-9);
+    expect_kpi(p, &s, "case.cost_mean", 7.0, 0.01); /* the sub-process's fixed cost */
+    gm_exp_summary_free(&s);
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+}
+
+/* Loop and multi-instance markers. */
+static const char mark_doc[] = HEAD
+    "<startEvent id=\"s\"/>\n"
+    "<task id=\"lp\"><standardLoopCharacteristics/></task>\n"
+    "<task id=\"par\"><multiInstanceLoopCharacteristics/></task>\n"
+    "<task id=\"seq\"><multiInstanceLoopCharacteristics isSequential=\"true\"/></task>\n"
+    "<endEvent id=\"e\"/>\n"
+    "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"lp\"/>\n"
+    "<sequenceFlow id=\"f2\" sourceRef=\"lp\" targetRef=\"par\"/>\n"
+    "<sequenceFlow id=\"f3\" sourceRef=\"par\" targetRef=\"seq\"/>\n"
+    "<sequenceFlow id=\"f4\" sourceRef=\"seq\" targetRef=\"e\"/>\n" TAIL;
+
+static void test_markers(void **state)
+{
+    (void)state;
+    gm_bpmn *m = load_bpmn(mark_doc);
+    /* lp repeats with 0.75 (exit 1/4: 4 runs on average); par runs 3
+       instances at once, seq 3 one after another */
+    gm_proc *p = load_ok(m, "{\"type\": \"process-simulation\", \"cases\": 20000,"
+                            "\"arrivals\": {\"interarrival\": {\"dist\": \"exponential\", \"mean\": 100}},"
+                            "\"tasks\": {\"lp\": {\"duration\": {\"dist\": \"constant\", \"value\": 0},"
+                            "\"loop\": {\"repeat\": 0.75}},"
+                            "\"par\": {\"duration\": {\"dist\": \"constant\", \"value\": 1}, \"instances\": 3},"
+                            "\"seq\": {\"duration\": {\"dist\": \"constant\", \"value\": 1}, \"instances\": 3}}}");
+    gm_exp_summary s;
+    run_exp(p, 10, &s);
+    expect_kpi(p, &s, "lp.count", 4.0, 0.02);
+    assert_near(s.kpi[gm_proc_kpi_index(p, "par.count")].mean, 3.0, 1e-12);
+    assert_near(s.kpi[gm_proc_kpi_index(p, "seq.count")].mean, 3.0, 1e-12);
+    assert_near(s.kpi[gm_proc_kpi_index(p, "case.cycle_time_mean")].mean, 1.0 + 3.0, 1e-9);
+    gm_exp_summary_free(&s);
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+}
+
+/* An event-based gateway: the first of two exponential events wins. */
+static const char ebg_doc[] = HEAD
+    "<startEvent id=\"s\"/>\n"
+    "<eventBasedGateway id=\"g\"/>\n"
+    "<intermediateCatchEvent id=\"msg\"><messageEventDefinition/></intermediateCatchEvent>\n"
+    "<intermediateCatchEvent id=\"tmo\"><timerEventDefinition/></intermediateCatchEvent>\n"
+    "<task id=\"a\"/>\n<task id=\"b\"/>\n<endEvent id=\"e\"/>\n"
+    "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"g\"/>\n"
+    "<sequenceFlow id=\"f2\" sourceRef=\"g\" targetRef=\"msg\"/>\n"
+    "<sequenceFlow id=\"f3\" sourceRef=\"g\" targetRef=\"tmo\"/>\n"
+    "<sequenceFlow id=\"f4\" sourceRef=\"msg\" targetRef=\"a\"/>\n"
+    "<sequenceFlow id=\"f5\" sourceRef=\"tmo\" targetRef=\"b\"/>\n"
+    "<sequenceFlow id=\"f6\" sourceRef=\"a\" targetRef=\"e\"/>\n"
+    "<sequenceFlow id=\"f7\" sourceRef=\"b\" targetRef=\"e\"/>\n" TAIL;
+
+static void test_event_gateway(void **state)
+{
+    (void)state;
+    gm_bpmn *m = load_bpmn(ebg_doc);
+    gm_proc *p = load_ok(m, "{\"type\": \"process-simulation\", \"cases\": 20000,"
+                            "\"arrivals\": {\"interarrival\": {\"dist\": \"exponential\", \"mean\": 1}},"
+                            "\"tasks\": {\"a\": {\"duration\": {\"dist\": \"constant\", \"value\": 0}},"
+                            "\"b\": {\"duration\": {\"dist\": \"constant\", \"value\": 0}}},"
+                            "\"events\": {\"msg\": {\"delay\": {\"dist\": \"exponential\", \"mean\": 2}},"
+                            "\"tmo\": {\"delay\": {\"dist\": \"exponential\", \"mean\": 3}}}}");
+    gm_exp_summary s;
+    run_exp(p, 10, &s);
+    expect_kpi(p, &s, "a.count", 0.6, 0.01); /* (1/2) / (1/2 + 1/3) */
+    expect_kpi(p, &s, "b.count", 0.4, 0.02);
+    expect_kpi(p, &s, "case.cycle_time_mean", 1.2, 0.01); /* 1 / (1/2 + 1/3) */
+    gm_exp_summary_free(&s);
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+}
+
+/* Costs: 60 per hour is 1 per minute of work; plus the fixed cost. Named
+   units with their own durations, taken in turn (the longest idle first). */
+static void test_costs_and_units(void **state)
+{
+    (void)state;
+    gm_bpmn *m = load_bpmn(mm1_doc);
+    gm_proc *p = load_ok(m, "{\"type\": \"process-simulation\", \"cases\": 1000,"
+                            "\"arrivals\": {\"interarrival\": {\"dist\": \"constant\", \"value\": 10}},"
+                            "\"resources\": [{\"name\": \"clerk\", \"cost_per_hour\": 60,"
+                            "\"units\": [{\"name\": \"Anna\"}, {\"name\": \"Bob\", \"cost_per_hour\": 120}]}],"
+                            "\"tasks\": {\"t\": {\"duration\": {\"dist\": \"constant\", \"value\": 3},"
+                            "\"durations\": {\"Anna\": {\"dist\": \"constant\", \"value\": 1}}, \"cost\": 2}}}");
+    gm_exp_summary s;
+    run_exp(p, 2, &s);
+    /* Anna (1 minute, 1 per minute) and Bob (3 minutes, 2 per minute) alternate */
+    assert_near(s.kpi[gm_proc_kpi_index(p, "t.duration_mean")].mean, 2.0, 1e-9);
+    assert_near(s.kpi[gm_proc_kpi_index(p, "case.cost_mean")].mean, 2 + (1 + 6) / 2.0, 1e-9);
+    assert_near(s.kpi[gm_proc_kpi_index(p, "clerk.cost_per_case")].mean, 3.5, 1e-9);
+    assert_near(s.kpi[gm_proc_kpi_index(p, "clerk.utilization")].mean, 2.0 / 20, 1e-3);
+    gm_exp_summary_free(&s);
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+}
+
+/* A horizon instead of a case count: the cases arriving before it. */
+static void test_horizon(void **state)
+{
+    (void)state;
+    gm_bpmn *m = load_bpmn(mm1_doc);
+    gm_proc *p = load_ok(m, "{\"type\": \"process-simulation\", \"horizon\": 100.5,"
+                            "\"warmup_time\": 10.5,"
+                            "\"arrivals\": {\"interarrival\": {\"dist\": \"constant\", \"value\": 1}},"
+                            "\"tasks\": {\"t\": {\"duration\": {\"dist\": \"constant\", \"value\": 0.5}}}}");
+    gm_exp_summary s;
+    run_exp(p, 2, &s);
+    /* arrivals at 11, 12, ..., 100 */
+    assert_near(s.kpi[gm_proc_kpi_index(p, "case.count")].mean, 90, 0);
+    assert_near(s.kpi[gm_proc_kpi_index(p, "case.wip_mean")].mean, 0.5, 0.01);
+    gm_exp_summary_free(&s);
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+}
+
+/* Office hours: nobody works outside Monday to Friday 09:00-17:00, checked
+   on every row of the event log; work pauses overnight. */
+static void test_calendar(void **state)
+{
+    (void)state;
+    gm_bpmn *m = load_bpmn(mm1_doc);
+    gm_proc *p = load_ok(m, "{\"type\": \"process-simulation\", \"horizon\": 40320,"
+                            "\"start\": \"2024-01-01T00:00:00+01:00\","
+                            "\"arrivals\": {\"interarrival\": {\"dist\": \"exponential\", \"mean\": 120}},"
+                            "\"calendars\": {\"office\": [{\"days\": \"mon-fri\", \"from\": \"09:00\", \"to\": \"17:00\"}]},"
+                            "\"resources\": [{\"name\": \"clerk\", \"count\": 1, \"calendar\": \"office\"}],"
+                            "\"tasks\": {\"t\": {\"duration\": {\"dist\": \"exponential\", \"mean\": 20}}}}");
+    char path[] = "/tmp/gemel_cal_XXXXXX.csv";
+    int fd = mkstemps(path, 4);
+    assert_true(fd >= 0);
+    close(fd);
+    gm_evlog_clock clk;
+    gm_proc_clock(p, &clk);
+    gm_evlog *lg = NULL;
+    gm_err err;
+    gm_err_clear(&err);
+    assert_int_equal(gm_evlog_open(path, GM_EVLOG_CSV, &clk, "P", &lg, &err), 0);
+    gm_proc_set_log(p, lg);
+    gm_exp_summary s;
+    run_exp(p, 4, &s);
+    assert_int_equal(gm_evlog_close(lg, &err), 0);
+    /* 84 cases a week of 20 minutes: 1680 of 2400 minutes on shift */
+    expect_kpi(p, &s, "clerk.utilization", 0.7, 0.1);
+    gm_exp_summary_free(&s);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[512];
+    size_t rows = 0, overnight = 0;
+    assert_non_null(fgets(line, sizeof line, f)); /* header */
+    while (fgets(line, sizeof line, f)) {
+        /* case,activity,resource,start,end */
+        char *c1 = strchr(line, ','), *c2 = c1 ? strchr(c1 + 1, ',') : NULL;
+        char *c3 = c2 ? strchr(c2 + 1, ',') : NULL;
+        assert_non_null(c3);
+        int64_t t[2];
+        int off;
+        assert_int_equal(gm_time_parse_rfc3339(c3 + 1, 29, &t[0], &off, NULL), 0);
+        assert_int_equal(gm_time_parse_rfc3339(c3 + 31, 29, &t[1], &off, NULL), 0);
+        for (int k = 0; k < 2; k++) {
+            gm_time_civil cv;
+            assert_int_equal(gm_time_to_civil(t[k], off, &cv), 0);
+            int minute = cv.hour * 60 + cv.min;
+            assert_true(cv.wday >= 1 && cv.wday <= 5);
+            if (k == 0)
+                assert_true(minute >= 540 && minute < 1020);
+            else
+                assert_true(minute > 540 && minute <= 1020);
+        }
+        overnight += t[1] - t[0] > (int64_t)8 * 3600 * 1000000000;
+        rows++;
+    }
+    fclose(f);
+    remove(path);
+    assert_true(rows > 300);
+    assert_true(overnight > 0); /* some work paused overnight and went on */
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+}
+
+/* The bottleneck ranking: the task waiting most, with its resource. */
+static void test_bottlenecks(void **state)
+{
+    (void)state;
+    gm_bpmn *m = load_bpmn(xor_doc);
+    gm_proc *p = load_ok(m, "{\"type\": \"process-simulation\", \"cases\": 5000,"
+                            "\"arrivals\": {\"interarrival\": {\"dist\": \"exponential\", \"mean\": 1}},"
+                            "\"resources\": [{\"name\": \"busy\", \"count\": 1}, {\"name\": \"calm\", \"count\": 1}],"
+                            "\"tasks\": {\"a\": {\"duration\": {\"dist\": \"exponential\", \"mean\": 0.1}, \"resource\": \"calm\"},"
+                            "\"b\": {\"duration\": {\"dist\": \"exponential\", \"mean\": 1.1}, \"resource\": \"busy\"}},"
+                            "\"gateways\": {\"g\": {\"ga\": 0.3, \"gb\": 0.7}}}");
+    gm_exp_summary s;
+    run_exp(p, 4, &s);
+    double mean[64];
+    assert_true(gm_proc_nkpi(p) <= 64);
+    for (size_t k = 0; k < gm_proc_nkpi(p); k++)
+        mean[k] = s.kpi[k].mean;
+    gm_proc_bottleneck b[4];
+    size_t n = gm_proc_bottlenecks(p, mean, b, 4);
+    assert_int_equal(n, 2);
+    assert_string_equal(b[0].task, "b");
+    assert_string_equal(b[0].resource, "busy");
+    assert_true(b[0].share > 0.95 && b[0].share <= 1);
+    assert_near(b[0].share + b[1].share, 1.0, 1e-12);
+    assert_near(b[0].utilization, 0.77, 0.03);
+    gm_exp_summary_free(&s);
+    gm_proc_free(p);
     gm_bpmn_free(m);
 }
 
@@ -419,6 +789,82 @@ static void test_deadlock(void **state)
     gm_bpmn_free(m);
 }
 
+/* Scylla's samples simulate with their own configuration files. */
+static gm_proc *load_scylla(const char *name, gm_bpmn **m)
+{
+    char bpmn[512], sim[512];
+    snprintf(bpmn, sizeof bpmn, GEMEL_SHARED_DATA "/bpmn/scylla/%s.bpmn", name);
+    snprintf(sim, sizeof sim, GEMEL_SHARED_DATA "/bpmn/scylla/%s_sim.xml", name);
+    gm_err err;
+    gm_err_clear(&err);
+    assert_int_equal(gm_bpmn_load_file(bpmn, m, &err), 0);
+    json_t *j = NULL;
+    int rc = gm_bsim_load(*m, sim, GEMEL_SHARED_DATA "/bpmn/scylla/p0_globalconf.xml", &j, &err);
+    char buf[1200];
+    if (rc)
+        print_error("%s: %s\n", name, gm_err_format(&err, buf, sizeof buf));
+    assert_int_equal(rc, 0);
+    gm_proc *p = NULL;
+    rc = gm_proc_load(*m, bpmn, j, &p, &err);
+    if (rc)
+        print_error("%s: %s\n", name, gm_err_format(&err, buf, sizeof buf));
+    assert_int_equal(rc, 0);
+    json_decref(j);
+    return p;
+}
+
+static double kpi_of(const gm_proc *p, const gm_exp_summary *s, const char *name)
+{
+    long i = gm_proc_kpi_index(p, name);
+    if (i < 0)
+        print_error("no KPI %s\n", name);
+    assert_true(i >= 0);
+    return s->kpi[i].mean;
+}
+
+static void test_scylla_samples(void **state)
+{
+    (void)state;
+    struct stat st;
+    if (stat(GEMEL_SHARED_DATA "/bpmn/scylla/p0_globalconf.xml", &st) != 0) {
+        print_message("skipping: %s/bpmn/scylla not found\n", GEMEL_SHARED_DATA);
+        skip();
+    }
+    static const char *const names[] = {"p2_normal", "p4_parallel", "p3_subproc",
+                                        "p1_boundary"};
+    for (size_t i = 0; i < 4; i++) {
+        gm_bpmn *m = NULL;
+        gm_proc *p = load_scylla(names[i], &m);
+        gm_exp_summary s;
+        run_exp(p, 10, &s);
+        double cyc = kpi_of(p, &s, "case.cycle_time_mean");
+        assert_true(kpi_of(p, &s, "case.count") >= 10);
+        assert_true(isfinite(cyc) && cyc > 0);
+        if (i == 0) {
+            /* sequential: cycle = processing + waiting + time off shift */
+            assert_true(cyc >= kpi_of(p, &s, "case.processing_time_mean") +
+                                   kpi_of(p, &s, "case.waiting_time_mean") - 1e-9);
+            /* the exclusive gateway: one of the two branches per case */
+            assert_near(kpi_of(p, &s, "Task_16ibwbc.count") + kpi_of(p, &s, "Task_1nngha6.count"),
+                        1.0, 1e-12);
+        }
+        if (i == 1) /* the two tasks of one parallel branch run as often */
+            assert_near(kpi_of(p, &s, "Task_02xic69.count"), kpi_of(p, &s, "Task_1g76snk.count"),
+                        1e-12);
+        if (i == 3) {
+            /* the error boundary event fires after 5 minutes, always, and
+               "write thesis" takes at least 6: every case reports an error */
+            assert_near(kpi_of(p, &s, "sid-3D1F54AF-5FEF-464D-B45A-9C05224FAC1D.count"), 1.0,
+                        1e-12);
+            assert_near(kpi_of(p, &s, "sid-10642FA7-3483-45AF-AC53-88080CD67FF9.count"), 0.0,
+                        1e-12);
+        }
+        gm_exp_summary_free(&s);
+        gm_proc_free(p);
+        gm_bpmn_free(m);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -426,6 +872,11 @@ int main(void)
         cmocka_unit_test(test_exclusive),   cmocka_unit_test(test_loop),
         cmocka_unit_test(test_terminate),   cmocka_unit_test(test_param_errors),
         cmocka_unit_test(test_unsupported), cmocka_unit_test(test_deadlock),
+        cmocka_unit_test(test_inclusive),   cmocka_unit_test(test_boundary_timer),
+        cmocka_unit_test(test_subprocess_error), cmocka_unit_test(test_markers),
+        cmocka_unit_test(test_event_gateway), cmocka_unit_test(test_costs_and_units),
+        cmocka_unit_test(test_horizon),     cmocka_unit_test(test_calendar),
+        cmocka_unit_test(test_bottlenecks), cmocka_unit_test(test_scylla_samples),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
