@@ -718,6 +718,20 @@ static void release(run *R, size_t q)
 
 static void on_service_done(gm_sim *sim, void *ctx, uint64_t data);
 static void settle(run *R);
+
+/* Utilization is measured over the window of measured arrivals in a
+   steady-state run (a case count), and up to the last measured completion in
+   a run with a horizon, which is usually short and terminating (Scylla's
+   samples): there the work mostly happens after the last arrival. */
+static bool in_util_window(const run *R)
+{
+    return R->window_open && (!R->window_closed || R->p->horizon < HUGE_VAL);
+}
+
+static double util_end(const run *R)
+{
+    return R->p->horizon < HUGE_VAL && R->t_last_done > R->t_w1 ? R->t_last_done : R->t_w1;
+}
 static double cal_integral(const gm_cal *c, double t0, double t1);
 static void on_boundary(gm_sim *sim, void *ctx, uint64_t data);
 static void exec_finished(run *R, size_t e);
@@ -914,7 +928,7 @@ static void cancel_boundaries(run *R, size_t ar)
    (in working time under their calendars). */
 static void account_partial(run *R, size_t r)
 {
-    if (!R->window_open || R->window_closed)
+    if (!in_util_window(R))
         return;
     const gm_proc *p = R->p;
     const rec *x = &R->rc[r];
@@ -1104,7 +1118,7 @@ static void on_service_done(gm_sim *sim, void *ctx, uint64_t data)
     double rcost = 0;
     const req *Q = x->req != NONE ? &R->rq[x->req] : NULL;
     size_t ui = 0;
-    bool in_window = R->window_open && !R->window_closed;
+    bool in_window = in_util_window(R);
     for (size_t k = 0; Q && k < a->nneed; k++) {
         size_t pool = a->need[k].pool;
         double pc = 0;
@@ -1655,12 +1669,13 @@ static double available_time(const run *R, size_t pool)
 {
     const gm_proc *p = R->p;
     const ppooldef *pd = &p->pool[pool];
-    double span = R->t_w1 - R->t_w0;
+    double t1 = util_end(R);
+    double span = t1 - R->t_w0;
     if (!pd->named)
-        return pd->nunits * (pd->cal == NONE ? span : cal_integral(p->cal[pd->cal], R->t_w0, R->t_w1));
+        return pd->nunits * (pd->cal == NONE ? span : cal_integral(p->cal[pd->cal], R->t_w0, t1));
     double sum = 0;
     for (size_t u = pd->first_unit; u < pd->first_unit + pd->nunits; u++)
-        sum += p->unit[u].cal == NONE ? span : cal_integral(p->cal[p->unit[u].cal], R->t_w0, R->t_w1);
+        sum += p->unit[u].cal == NONE ? span : cal_integral(p->cal[p->unit[u].cal], R->t_w0, t1);
     return sum;
 }
 
