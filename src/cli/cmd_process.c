@@ -256,6 +256,15 @@ static const char *kpi_name(const void *p, size_t k)
     return gm_proc_kpi_name(p, k);
 }
 
+/* A number, or null when it is not finite (JSON has no NaN). */
+static void json_finite(gm_sb *sb, double v)
+{
+    if (isfinite(v))
+        gm_sb_appendf(sb, "%.6g", v);
+    else
+        gm_sb_append(sb, "null");
+}
+
 /* The bottleneck ranking and the WIP profile, as text or JSON members. */
 static void extras(gm_sb *sb, const gm_proc *p, const gm_exp_summary *s, const double *wip,
                    size_t nwip, bool json)
@@ -277,14 +286,22 @@ static void extras(gm_sb *sb, const gm_proc *p, const gm_exp_summary *s, const d
             json_str(sb, b[i].task);
             gm_sb_append(sb, ", \"resource\": ");
             json_str(sb, b[i].resource);
-            gm_sb_appendf(sb,
-                          ", \"share\": %.6g, \"wait_per_case\": %.6g, \"wait_mean\": %.6g, "
-                          "\"utilization\": %.6g}",
-                          b[i].share, b[i].wait_per_case, b[i].wait_mean, b[i].utilization);
+            const double v[] = {b[i].share, b[i].wait_per_case, b[i].wait_mean,
+                                b[i].utilization};
+            static const char *const key[] = {"share", "wait_per_case", "wait_mean",
+                                              "utilization"};
+            for (size_t f = 0; f < 4; f++) {
+                gm_sb_appendf(sb, ", \"%s\": ", key[f]);
+                json_finite(sb, v[f]);
+            }
+            gm_sb_append(sb, "}");
         }
         gm_sb_append(sb, "], \"wip_profile\": [");
-        for (size_t i = 0; i < nwip; i++)
-            gm_sb_appendf(sb, i ? ", %.6g" : "%.6g", wip[i]);
+        for (size_t i = 0; i < nwip; i++) {
+            if (i)
+                gm_sb_append(sb, ", ");
+            json_finite(sb, wip[i]);
+        }
         gm_sb_append(sb, "]");
         return;
     }

@@ -333,8 +333,13 @@ static int parse_calendars(gm_proc *p, const json_t *obj, double week0, gm_err *
         int rc = gm_cal_from_json(val, path, false, &p->cal[p->ncal], err);
         if (rc)
             return rc;
-        gm_cal_bind(p->cal[p->ncal], p->unit_seconds, week0);
+        gm_cal *c = p->cal[p->ncal];
         strcpy(p->cal_name[p->ncal++], key);
+        if (gm_cal_bind(c, p->unit_seconds, week0))
+            return gm_err_set(err, GM_EINTERNAL, path, "cannot bind the calendar");
+        if (gm_cal_week_total(c) <= 0)
+            return gm_err_set(err, GM_EINVAL, path,
+                              "the calendar has no working time; expected at least one entry");
     }
     return GM_OK;
 }
@@ -436,6 +441,12 @@ static int parse_resources(gm_proc *p, const json_t *arr, gm_err *err)
                     return gm_err_set(err, GM_EINVAL, q, "expected a name of 1 to %d bytes",
                                       PROC_NAME_MAX);
                 }
+                for (size_t o = pd->first_unit; o < p->nunit; o++)
+                    if (strcmp(p->unit[o].name, uname) == 0) {
+                        gm_json_path_key(q, sizeof q, up, "name");
+                        return gm_err_set(err, GM_EINVAL, q, "duplicate unit '%s' in '%s'", uname,
+                                          rname);
+                    }
                 strcpy(ud->name, uname);
                 ud->cost = ucost * p->unit_seconds / 3600.0;
                 ud->cal = pd->cal;
@@ -857,12 +868,20 @@ static int parse_arrival(gm_proc *p, parr *a, const json_t *spec, const char *pa
     char q[256];
     if (inter) {
         gm_json_path_key(q, sizeof q, path, "interarrival");
-        return parse_time(p, inter, q, &a->inter, err);
+        if ((rc = parse_time(p, inter, q, &a->inter, err)))
+            return rc;
+        if (!(gm_dist_mean(&a->inter.d) > 0))
+            return gm_err_set(err, GM_EINVAL, q,
+                              "the mean interarrival time is %g; expected > 0 (cases would "
+                              "arrive without end at one instant)",
+                              gm_dist_mean(&a->inter.d));
+        return GM_OK;
     }
     gm_json_path_key(q, sizeof q, path, "calendar");
     if ((rc = gm_cal_from_json(cal, q, true, &a->rate, err)))
         return rc;
-    gm_cal_bind(a->rate, p->unit_seconds, gm_cal_week_position(p->start_ns, p->offset_min));
+    if (gm_cal_bind(a->rate, p->unit_seconds, gm_cal_week_position(p->start_ns, p->offset_min)))
+        return gm_err_set(err, GM_EINTERNAL, q, "cannot bind the calendar");
     if (gm_cal_week_total(a->rate) <= 0)
         return gm_err_set(err, GM_EINVAL, q, "no window has a positive rate: no case would "
                                              "ever arrive");
@@ -1255,8 +1274,8 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
                    (n->nout > 1 || (gws && json_object_get(gws, n->id)))) {
             if ((rc = parse_gateway(p, name, i, gws ? json_object_get(gws, n->id) : NULL, err)))
                 goto fail;
-        } else if (p->node[i].kind == PK_OR) {
-            p->node[i].kind = PK_PASS; /* one way out: nothing to choose */
+        } else if (p->node[i].kind == PK_OR && n->nin <= 1) {
+            p->node[i].kind = PK_PASS; /* one way in and out: nothing to do */
         }
     }
     if ((rc = parse_events(p, name, events, err)) || (rc = parse_arrivals(p, name, arrivals, err)))

@@ -599,8 +599,14 @@ static void serve(run *R, size_t pool, double now)
         while (Q->a->need[k].pool != pool)
             k++;
         size_t next = Q->next[k];
-        if (satisfiable(R, Q->a, now))
+        if (satisfiable(R, Q->a, now)) {
             grant(R, q, now);
+        } else {
+            /* it may wait for another pool's units that are off shift */
+            for (size_t j = 0; j < Q->a->nneed; j++)
+                if (Q->a->need[j].pool != pool)
+                    ensure_wake(R, Q->a->need[j].pool, now);
+        }
         q = next;
     }
     ensure_wake(R, pool, now);
@@ -761,7 +767,7 @@ static void start_service(run *R, size_t r)
             }
     double dur = gm_dist_sample(&d->d, &R->rng[a->stream]) * d->scale;
     if (!(dur >= 0) || !isfinite(dur)) {
-        fail_run(R, GM_EINVAL, "task '%s' drew the duration %g; durations must not be negative",
+        fail_run(R, GM_EINVAL, "task '%s' drew the duration %g; expected a finite duration >= 0",
                  nd(R, x->node)->id, dur);
         return;
     }
@@ -928,21 +934,30 @@ static void cancel_boundaries(run *R, size_t ar)
    (in working time under their calendars). */
 static void account_partial(run *R, size_t r)
 {
-    if (!in_util_window(R))
-        return;
     const gm_proc *p = R->p;
     const rec *x = &R->rc[r];
     const pact *a = &p->act[p->node[x->node].idx];
     const req *Q = &R->rq[x->req];
     double now = gm_sim_now(R->sim);
+    pcase *c = &R->cs[R->sc[x->scope].cs];
+    bool in_window = in_util_window(R);
+    if (!in_window && !c->measured)
+        return;
     size_t ui = 0;
     for (size_t k = 0; k < a->nneed; k++) {
         size_t pool = a->need[k].pool;
         const ppooldef *pd = &p->pool[pool];
         for (uint32_t j = 0; j < a->need[k].amount; j++) {
-            size_t cal = pd->named ? p->unit[Q->units[ui++]].cal : pd->cal;
+            size_t u = pd->named ? Q->units[ui++] : 0;
+            size_t cal = pd->named ? p->unit[u].cal : pd->cal;
             double w = cal == NONE ? now - x->t_start : cal_integral(p->cal[cal], x->t_start, now);
-            R->pool[pool].work += w < x->dur ? w : x->dur;
+            w = w < x->dur ? w : x->dur;
+            if (in_window)
+                R->pool[pool].work += w;
+            if (c->measured) { /* the units were paid while they worked */
+                R->pool[pool].cost += unit_cost(p, pool, u) * w;
+                c->cost += unit_cost(p, pool, u) * w;
+            }
         }
     }
 }
@@ -1274,18 +1289,35 @@ static void or_split(run *R, size_t s, size_t node)
         return;
     }
     const pgw *g = &p->gw[p->node[node].idx];
-    size_t chosen[64], nch = 0;
     gm_rng *rng = &R->rng[g->stream];
-    for (int tries = 0; nch == 0 && tries < 1000; tries++) {
+    size_t first = 0;
+    if (g->dflt == NONE) {
+        /* Without a default flow the draw is conditioned on taking at least
+           one flow: the first flow taken, k, has probability proportional
+           to p_k prod_{j<k} (1 - p_j); the flows after it are free. */
+        double none = 1, u;
         for (size_t k = 0; k < g->n; k++)
-            if (gm_rng_uniform(rng) < g->p[k]) {
-                if (nch < 64)
-                    chosen[nch++] = g->flow[k];
-            }
-        if (nch == 0 && g->dflt != NONE)
-            chosen[nch++] = g->dflt;
+            none *= 1 - g->p[k];
+        u = gm_rng_uniform(rng) * (1 - none);
+        double skip = 1;
+        for (first = 0; first + 1 < g->n; first++) {
+            double w = g->p[first] * skip;
+            if (u < w)
+                break;
+            u -= w;
+            skip *= 1 - g->p[first];
+        }
+        emit(R, s, &g->flow[first], 1);
+        first++;
     }
-    emit(R, s, chosen, nch);
+    size_t taken = 0;
+    for (size_t k = first; k < g->n; k++)
+        if (gm_rng_uniform(rng) < g->p[k]) {
+            emit(R, s, &g->flow[k], 1);
+            taken++;
+        }
+    if (g->dflt != NONE && taken == 0)
+        emit(R, s, &g->dflt, 1);
 }
 
 static void visit(run *R, const witem *w)
@@ -1348,6 +1380,7 @@ static void visit(run *R, const witem *w)
                 cnt[k]--;
             emit(R, s, n->out, n->nout);
             R->sc[s].ntok -= n->nin; /* nout >= 1 tokens were added first */
+            touch(R, s);
         }
         break;
     case PK_EVENT_GW: {
@@ -1428,9 +1461,13 @@ static void settle_or(run *R)
         }
         if (!S->or_parked)
             continue;
+        /* process_work below may grow R->sc and end this scope: keep what
+           identifies it, not a pointer */
+        size_t container = S->container;
+        uint32_t gen = S->gen;
         for (size_t x = 0; x < gm_bpmn_nnodes(p->m) && !R->error; x++) {
             if (p->node[x].kind != PK_OR || p->node[x].join == NONE ||
-                nd(R, x)->parent != S->container || !or_join_ready(R, s, x))
+                nd(R, x)->parent != container || !or_join_ready(R, s, x))
                 continue;
             const pjoin *j = &p->join[p->node[x].join];
             uint32_t *cnt = R->sc[s].joins + j->slot;
@@ -1446,7 +1483,7 @@ static void settle_or(run *R)
             R->sc[s].ntok -= used;
             tok_del(R, s);
             process_work(R);
-            if (!R->sc[s].alive)
+            if (!R->sc[s].alive || R->sc[s].gen != gen)
                 break;
         }
     }

@@ -789,6 +789,87 @@ static void test_deadlock(void **state)
     gm_bpmn_free(m);
 }
 
+static double kpi_of(const gm_proc *p, const gm_exp_summary *s, const char *name);
+
+/* Found in review: an inclusive join followed by a task merges its tokens;
+   an inclusive split with tiny probabilities still sends at least one
+   token; a request waiting for two pools wakes when the off-shift one comes
+   on; inputs that could never run are refused. */
+static const char or_task_doc[] = HEAD
+    "<startEvent id=\"s\"/>\n<inclusiveGateway id=\"split\"/>\n"
+    "<task id=\"a\"/>\n<task id=\"b\"/>\n<inclusiveGateway id=\"join\"/>\n<task id=\"d\"/>\n"
+    "<endEvent id=\"e\"/>\n"
+    "<sequenceFlow id=\"f0\" sourceRef=\"s\" targetRef=\"split\"/>\n"
+    "<sequenceFlow id=\"fa\" sourceRef=\"split\" targetRef=\"a\"/>\n"
+    "<sequenceFlow id=\"fb\" sourceRef=\"split\" targetRef=\"b\"/>\n"
+    "<sequenceFlow id=\"ja\" sourceRef=\"a\" targetRef=\"join\"/>\n"
+    "<sequenceFlow id=\"jb\" sourceRef=\"b\" targetRef=\"join\"/>\n"
+    "<sequenceFlow id=\"jd\" sourceRef=\"join\" targetRef=\"d\"/>\n"
+    "<sequenceFlow id=\"fe\" sourceRef=\"d\" targetRef=\"e\"/>\n" TAIL;
+
+static const char two_pool_doc[] = HEAD
+    "<startEvent id=\"s\"/>\n<parallelGateway id=\"split\"/>\n<task id=\"Y\"/>\n<task id=\"X\"/>\n"
+    "<parallelGateway id=\"join\"/>\n<endEvent id=\"e\"/>\n"
+    "<sequenceFlow id=\"f0\" sourceRef=\"s\" targetRef=\"split\"/>\n"
+    "<sequenceFlow id=\"fy\" sourceRef=\"split\" targetRef=\"Y\"/>\n"
+    "<sequenceFlow id=\"fx\" sourceRef=\"split\" targetRef=\"X\"/>\n"
+    "<sequenceFlow id=\"jy\" sourceRef=\"Y\" targetRef=\"join\"/>\n"
+    "<sequenceFlow id=\"jx\" sourceRef=\"X\" targetRef=\"join\"/>\n"
+    "<sequenceFlow id=\"fe\" sourceRef=\"join\" targetRef=\"e\"/>\n" TAIL;
+
+static void test_review_regressions(void **state)
+{
+    (void)state;
+    gm_bpmn *m = load_bpmn(or_task_doc);
+    gm_proc *p = load_ok(m, "{\"type\": \"process-simulation\", \"cases\": 20000,"
+                            "\"arrivals\": {\"interarrival\": {\"dist\": \"exponential\", \"mean\": 1}},"
+                            "\"tasks\": {\"a\": {\"duration\": {\"dist\": \"constant\", \"value\": 1}},"
+                            "\"b\": {\"duration\": {\"dist\": \"constant\", \"value\": 2}},"
+                            "\"d\": {\"duration\": {\"dist\": \"constant\", \"value\": 0}}},"
+                            "\"gateways\": {\"split\": {\"fa\": 0.001, \"fb\": 0.001}}}");
+    gm_exp_summary s;
+    run_exp(p, 10, &s);
+    assert_near(kpi_of(p, &s, "d.count"), 1.0, 1e-12); /* one token leaves the join */
+    /* conditioned on at least one: each 1/(2 - 0.001), both 0.001/(2 - 0.001) */
+    expect_kpi(p, &s, "a.count", 1 / 1.999, 0.02);
+    expect_kpi(p, &s, "b.count", 1 / 1.999, 0.02);
+    gm_exp_summary_free(&s);
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+
+    /* The case arrives Tuesday 10:00; X holds B until Wednesday 06:00; Y
+       needs B and A (office hours): it starts Wednesday 09:00, woken by A's
+       shift, not whenever something else happens */
+    m = load_bpmn(two_pool_doc);
+    p = load_ok(m, "{\"type\": \"process-simulation\", \"cases\": 1, \"time_unit\": \"hours\","
+                   "\"arrivals\": {\"interarrival\": {\"dist\": \"constant\", \"value\": 34}},"
+                   "\"calendars\": {\"office\": [{\"days\": \"mon-fri\", \"from\": \"09:00\", \"to\": \"17:00\"}]},"
+                   "\"resources\": [{\"name\": \"A\", \"count\": 1, \"calendar\": \"office\"},"
+                   "{\"name\": \"B\", \"count\": 1}],"
+                   "\"tasks\": {\"X\": {\"duration\": {\"dist\": \"constant\", \"value\": 20}, \"resource\": \"B\"},"
+                   "\"Y\": {\"duration\": {\"dist\": \"constant\", \"value\": 1},"
+                   "\"resources\": [{\"name\": \"A\"}, {\"name\": \"B\"}]}}}");
+    run_exp(p, 2, &s);
+    assert_near(kpi_of(p, &s, "Y.wait_mean"), 23.0, 1e-9);
+    gm_exp_summary_free(&s);
+    gm_proc_free(p);
+
+    expect_error(m, "{\"type\": \"process-simulation\", \"horizon\": 10,"
+                    "\"arrivals\": {\"interarrival\": {\"dist\": \"constant\", \"value\": 0}},"
+                    "\"tasks\": {\"X\": {\"duration\": {\"dist\": \"constant\", \"value\": 1}},"
+                    "\"Y\": {\"duration\": {\"dist\": \"constant\", \"value\": 1}}}}",
+                 GM_EINVAL, "arrivals.interarrival", "mean interarrival time is 0");
+    expect_error(m, "{\"type\": \"process-simulation\", \"cases\": 10,"
+                    "\"arrivals\": {\"interarrival\": {\"dist\": \"constant\", \"value\": 1}},"
+                    "\"calendars\": {\"never\": []}}",
+                 GM_EINVAL, "calendars.never", "no working time");
+    expect_error(m, "{\"type\": \"process-simulation\", \"cases\": 10,"
+                    "\"arrivals\": {\"interarrival\": {\"dist\": \"constant\", \"value\": 1}},"
+                    "\"resources\": [{\"name\": \"r\", \"units\": [{\"name\": \"Al\"}, {\"name\": \"Al\"}]}]}",
+                 GM_EINVAL, "resources[0].units[1].name", "duplicate unit 'Al'");
+    gm_bpmn_free(m);
+}
+
 /* Scylla's samples simulate with their own configuration files. */
 static gm_proc *load_scylla(const char *name, gm_bpmn **m)
 {
@@ -877,6 +958,7 @@ int main(void)
         cmocka_unit_test(test_event_gateway), cmocka_unit_test(test_costs_and_units),
         cmocka_unit_test(test_horizon),     cmocka_unit_test(test_calendar),
         cmocka_unit_test(test_bottlenecks), cmocka_unit_test(test_scylla_samples),
+        cmocka_unit_test(test_review_regressions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
