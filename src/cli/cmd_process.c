@@ -46,7 +46,8 @@ static void help(FILE *out)
             "  --cases N        measured cases per replication (replaces the parameters')\n"
             "  --print-params   print the parameters as gemel JSON (e.g. translated from\n"
             "                   Scylla or BIMP) and stop\n"
-            "  --reps R         replications (at least 2; default 10)\n"
+            "  --reps R         replications (default 10); with 1, the intervals come from\n"
+            "                   batch means of the one long run\n"
             "  --threads T      threads (default: one per CPU)\n"
             "  --seed S         random seed (default 1)\n"
             "  --log FILE       write replication 0's event log, CSV (.csv: case_id,\n"
@@ -388,7 +389,8 @@ static int simulate(const char *path, const gm_bpmn *m, const psource *src, cons
     double wip[20];
     gm_proc_set_wip(p, wip, sizeof wip / sizeof wip[0]);
     gm_experiment e = {.reps = o->reps, .threads = (unsigned)o->threads, .seed = o->seed,
-                       .nkpi = gm_proc_nkpi(p), .nbatches = 0, .rep = gm_proc_replicate,
+                       .nkpi = gm_proc_nkpi(p), .nbatches = GM_PROC_BATCHES,
+                       .rep = gm_proc_replicate,
                        .ctx = p};
     gm_exp_summary s;
     int run_rc = gm_cli_run_experiment(&e, &s, &err);
@@ -474,7 +476,7 @@ static int run(int argc, char **argv)
         default:
             break;
         }
-        int handled = gm_cli_simopt(c, optarg, 2, &o, &err);
+        int handled = gm_cli_simopt(c, optarg, 1, &o, &err);
         if (handled < 0)
             return gm_cli_fail(&err);
         if (handled)

@@ -197,8 +197,6 @@ typedef struct pool_rt {
     uint32_t idle;    /* count form */
     size_t qhead, qtail;
     bool wake;        /* count form: a wake-up is pending */
-    double work;      /* unit-time worked in the window */
-    double cost;      /* resource cost of measured cases */
 } pool_rt;
 
 typedef struct unit_rt {
@@ -210,6 +208,7 @@ typedef struct pcase {
     uint64_t seq;
     double t_arrive;
     bool measured;
+    size_t batch;     /* measured: its batch (batch means), else NONE */
     double proc, wait, cost;
     size_t next_free;
 } pcase;
@@ -224,6 +223,19 @@ typedef struct witem {
 typedef struct tstat {
     double count, wait, dur, cost;
 } tstat;
+
+/* The statistics behind one KPI vector: the whole run, or one batch of it
+   (batch means). Case-based sums go to the case's batch; time-based ones
+   (work, WIP) to the batch whose arrivals are under way. */
+typedef struct blk {
+    double n;               /* measured cases completed */
+    double cycle, proc, wait, cost;
+    double t_first, t_last; /* their first and last completion */
+    double t0, t1;          /* time window */
+    double wip_area;
+    tstat *ts;              /* [nact] */
+    double *work, *pcost;   /* [npool]: unit-time worked, resource cost */
+} blk;
 
 typedef struct run {
     const gm_proc *p;
@@ -241,14 +253,14 @@ typedef struct run {
     size_t nwork, capwork;
     pool_rt *pool;
     unit_rt *unit;
-    tstat *ts;
     /* run length */
     uint64_t arrived, measured_arrived, measured_done, post_arrivals, in_system;
     bool window_open, window_closed;
     double t_w0, t_w1;
-    double t_first_done, t_last_done; /* measured completions */
-    double wip_area, wip_t;
-    double sum_cycle, sum_proc, sum_wait, sum_cost;
+    double wip_t;
+    blk *b;      /* b[0] the run, b[1 + i] batch i */
+    size_t nb;   /* batches (0: none) */
+    size_t cur;  /* batch of the latest measured arrival, or NONE */
     /* replication 0 */
     gm_evlog *log;
     double *trace; /* (t, n) pairs: the number in the system from t on */
@@ -257,6 +269,9 @@ typedef struct run {
     int error;
     char msg[GM_ERR_WHAT_MAX];
 } run;
+
+/* The batch block of case c, or NULL. */
+static blk *case_blk(run *R, const void *c);
 
 static void fail_run(run *R, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void fail_run(run *R, int code, const char *fmt, ...)
@@ -291,6 +306,42 @@ static bool grow(run *R, void **arr, size_t *cap, size_t n, size_t size)
     *arr = a;
     *cap = nc;
     return true;
+}
+
+static blk *case_blk(run *R, const void *cp)
+{
+    const pcase *c = cp;
+    return c->batch != NONE ? &R->b[1 + c->batch] : NULL;
+}
+
+/* Work done by a pool (in the utilization window). */
+static void add_work(run *R, size_t pool, double w)
+{
+    R->b[0].work[pool] += w;
+    if (R->cur != NONE && !R->window_closed)
+        R->b[1 + R->cur].work[pool] += w;
+}
+
+/* Resource cost of measured case c. */
+static void add_pcost(run *R, const pcase *c, size_t pool, double cost)
+{
+    R->b[0].pcost[pool] += cost;
+    blk *b = case_blk(R, c);
+    if (b)
+        b->pcost[pool] += cost;
+}
+
+/* One completed execution of activity t for measured case c. */
+static void add_task(run *R, const pcase *c, size_t t, double wait, double dur, double cost)
+{
+    blk *bs[2] = {&R->b[0], case_blk(R, c)};
+    for (int i = 0; i < 2 && bs[i]; i++) {
+        tstat *ts = &bs[i]->ts[t];
+        ts->count++;
+        ts->wait += wait;
+        ts->dur += dur;
+        ts->cost += cost;
+    }
 }
 
 /* ======================================================================== */
@@ -736,7 +787,7 @@ static bool in_util_window(const run *R)
 
 static double util_end(const run *R)
 {
-    return R->p->horizon < HUGE_VAL && R->t_last_done > R->t_w1 ? R->t_last_done : R->t_w1;
+    return R->p->horizon < HUGE_VAL && R->b[0].t_last > R->t_w1 ? R->b[0].t_last : R->t_w1;
 }
 static double cal_integral(const gm_cal *c, double t0, double t1);
 static void on_boundary(gm_sim *sim, void *ctx, uint64_t data);
@@ -953,9 +1004,9 @@ static void account_partial(run *R, size_t r)
             double w = cal == NONE ? now - x->t_start : cal_integral(p->cal[cal], x->t_start, now);
             w = w < x->dur ? w : x->dur;
             if (in_window)
-                R->pool[pool].work += w;
+                add_work(R, pool, w);
             if (c->measured) { /* the units were paid while they worked */
-                R->pool[pool].cost += unit_cost(p, pool, u) * w;
+                add_pcost(R, c, pool, unit_cost(p, pool, u) * w);
                 c->cost += unit_cost(p, pool, u) * w;
             }
         }
@@ -1025,11 +1076,9 @@ static void act_complete(run *R, size_t ar)
     const gm_proc *p = R->p;
     const pact *a = &p->act[p->node[node].idx];
     if (a->sub && measured_scope(R, s)) {
-        tstat *t = &R->ts[p->node[node].idx];
-        t->count++;
-        t->dur += gm_sim_now(R->sim) - A->t_req;
-        t->cost += a->cost;
-        R->cs[R->sc[s].cs].cost += a->cost;
+        pcase *c = &R->cs[R->sc[s].cs];
+        add_task(R, c, p->node[node].idx, 0, gm_sim_now(R->sim) - A->t_req, a->cost);
+        c->cost += a->cost;
     }
     unlink_rec(R, &R->sc[s].head, ar);
     rec_free(R, ar);
@@ -1101,11 +1150,9 @@ static void exec_finished(run *R, size_t e)
         const gm_proc *p = R->p;
         const pact *a = &p->act[p->node[node].idx];
         if (a->sub && measured_scope(R, s)) {
-            tstat *t = &R->ts[p->node[node].idx];
-            t->count++;
-            t->dur += gm_sim_now(R->sim) - t_req;
-            t->cost += a->cost;
-            R->cs[R->sc[s].cs].cost += a->cost;
+            pcase *c = &R->cs[R->sc[s].cs];
+            add_task(R, c, p->node[node].idx, 0, gm_sim_now(R->sim) - t_req, a->cost);
+            c->cost += a->cost;
         }
         emit(R, s, nd(R, node)->out, nd(R, node)->nout);
         tok_del(R, s);
@@ -1140,18 +1187,14 @@ static void on_service_done(gm_sim *sim, void *ctx, uint64_t data)
         for (uint32_t j = 0; j < a->need[k].amount; j++)
             pc += unit_cost(p, pool, p->pool[pool].named ? Q->units[ui++] : 0) * x->dur;
         if (in_window)
-            R->pool[pool].work += x->dur * a->need[k].amount;
+            add_work(R, pool, x->dur * a->need[k].amount);
         if (c->measured)
-            R->pool[pool].cost += pc;
+            add_pcost(R, c, pool, pc);
         rcost += pc;
     }
     if (c->measured) {
-        tstat *t = &R->ts[p->node[x->node].idx];
         double wait = x->t_start - x->t_req;
-        t->count++;
-        t->wait += wait;
-        t->dur += x->dur;
-        t->cost += a->cost + rcost;
+        add_task(R, c, p->node[x->node].idx, wait, x->dur, a->cost + rcost);
         c->proc += x->dur;
         c->wait += wait;
         c->cost += a->cost + rcost;
@@ -1516,11 +1559,21 @@ static void settle(run *R)
 /* ======================================================================== */
 /* Cases                                                                    */
 
+/* Count the cases in the system up to now into the run's and the current
+   batch's time average. */
+static void wip_flush(run *R, double now)
+{
+    double a = (double)R->in_system * (now - R->wip_t);
+    R->b[0].wip_area += a;
+    if (R->cur != NONE)
+        R->b[1 + R->cur].wip_area += a;
+    R->wip_t = now;
+}
+
 static void wip_change(run *R, double now, int delta)
 {
     if (R->window_open && !R->window_closed) {
-        R->wip_area += (double)R->in_system * (now - R->wip_t);
-        R->wip_t = now;
+        wip_flush(R, now);
         if (R->p->wip && grow(R, (void **)&R->trace, &R->captrace, R->ntrace + 1,
                               2 * sizeof *R->trace)) {
             R->trace[2 * R->ntrace] = now;
@@ -1543,13 +1596,18 @@ static void case_done(run *R, size_t ci)
     double now = gm_sim_now(R->sim);
     wip_change(R, now, -1);
     if (c->measured) {
-        if (R->measured_done == 0)
-            R->t_first_done = now;
-        R->t_last_done = now;
-        R->sum_cycle += now - c->t_arrive;
-        R->sum_proc += c->proc;
-        R->sum_wait += c->wait;
-        R->sum_cost += c->cost;
+        blk *bs[2] = {&R->b[0], case_blk(R, c)};
+        for (int i = 0; i < 2 && bs[i]; i++) {
+            blk *b = bs[i];
+            if (b->n == 0)
+                b->t_first = now;
+            b->t_last = now;
+            b->cycle += now - c->t_arrive;
+            b->proc += c->proc;
+            b->wait += c->wait;
+            b->cost += c->cost;
+            b->n++;
+        }
         R->measured_done++;
     }
     if (R->log) {
@@ -1567,9 +1625,11 @@ static void close_window(run *R, double now)
 {
     if (R->window_closed || !R->window_open)
         return;
-    R->wip_area += (double)R->in_system * (now - R->wip_t);
+    wip_flush(R, now);
     R->window_closed = true;
-    R->t_w1 = now;
+    R->t_w1 = R->b[0].t1 = now;
+    if (R->cur != NONE)
+        R->b[1 + R->cur].t1 = now;
     maybe_stop(R);
 }
 
@@ -1579,7 +1639,7 @@ static void on_horizon(gm_sim *sim, void *ctx, uint64_t data)
     run *R = ctx;
     if (!R->window_open) { /* nothing was measured: stop */
         R->window_open = true;
-        R->t_w0 = gm_sim_now(sim);
+        R->t_w0 = R->b[0].t0 = gm_sim_now(sim);
     }
     close_window(R, gm_sim_now(sim));
 }
@@ -1587,10 +1647,31 @@ static void on_horizon(gm_sim *sim, void *ctx, uint64_t data)
 static void open_window(run *R, double now)
 {
     R->window_open = true;
-    R->t_w0 = R->wip_t = now;
+    R->t_w0 = R->wip_t = R->b[0].t0 = now;
     R->trace0 = (double)R->in_system;
-    for (size_t r = 0; r < R->p->npool; r++)
-        R->pool[r].work = 0;
+}
+
+/* A measured case arrives: its batch, and the batches' time windows. */
+static size_t enter_batch(run *R, double now)
+{
+    const gm_proc *p = R->p;
+    if (!R->nb)
+        return NONE;
+    size_t bi;
+    if (p->cases)
+        bi = (size_t)((R->measured_arrived * R->nb) / (uint64_t)p->cases);
+    else
+        bi = (size_t)((now - p->warmup_time) / (p->horizon - p->warmup_time) * (double)R->nb);
+    if (bi >= R->nb)
+        bi = R->nb - 1;
+    if (bi != R->cur) {
+        wip_flush(R, now);
+        if (R->cur != NONE)
+            R->b[1 + R->cur].t1 = now;
+        R->cur = bi;
+        R->b[1 + bi].t0 = now;
+    }
+    return bi;
 }
 
 static void on_arrival(gm_sim *sim, void *ctx, uint64_t data)
@@ -1603,9 +1684,11 @@ static void on_arrival(gm_sim *sim, void *ctx, uint64_t data)
     bool meas = !R->window_closed && seq >= (uint64_t)p->warmup_cases &&
                 now >= p->warmup_time && now < p->horizon &&
                 (p->cases == 0 || R->measured_arrived < (uint64_t)p->cases);
+    size_t batch = NONE;
     if (meas) {
         if (!R->window_open)
             open_window(R, now);
+        batch = enter_batch(R, now);
         R->measured_arrived++;
     } else if (R->window_open && !R->window_closed && p->cases &&
                R->measured_arrived >= (uint64_t)p->cases) {
@@ -1646,6 +1729,7 @@ static void on_arrival(gm_sim *sim, void *ctx, uint64_t data)
     c->seq = seq;
     c->t_arrive = now;
     c->measured = meas;
+    c->batch = batch;
     c->proc = c->wait = c->cost = 0;
     wip_change(R, now, +1);
     size_t s = scope_new(R, ci, NONE, NONE, NONE);
@@ -1674,7 +1758,12 @@ static void free_run(run *R)
     free(R->work);
     free(R->pool);
     free(R->unit);
-    free(R->ts);
+    for (size_t i = 0; R->b && i <= R->nb; i++) {
+        free(R->b[i].ts);
+        free(R->b[i].work);
+        free(R->b[i].pcost);
+    }
+    free(R->b);
     free(R->rng);
     free(R->trace);
     gm_sim_destroy(R->sim);
@@ -1702,18 +1791,44 @@ static double cal_integral(const gm_cal *c, double t0, double t1)
     return lo;
 }
 
-static double available_time(const run *R, size_t pool)
+/* Unit-time pool could work in [t0, t1]. */
+static double available_time(const run *R, size_t pool, double t0, double t1)
 {
     const gm_proc *p = R->p;
     const ppooldef *pd = &p->pool[pool];
-    double t1 = util_end(R);
-    double span = t1 - R->t_w0;
+    double span = t1 - t0;
     if (!pd->named)
-        return pd->nunits * (pd->cal == NONE ? span : cal_integral(p->cal[pd->cal], R->t_w0, t1));
+        return pd->nunits * (pd->cal == NONE ? span : cal_integral(p->cal[pd->cal], t0, t1));
     double sum = 0;
     for (size_t u = pd->first_unit; u < pd->first_unit + pd->nunits; u++)
-        sum += p->unit[u].cal == NONE ? span : cal_integral(p->cal[p->unit[u].cal], R->t_w0, t1);
+        sum += p->unit[u].cal == NONE ? span : cal_integral(p->cal[p->unit[u].cal], t0, t1);
     return sum;
+}
+
+/* The KPI vector of block b; its utilization window ends at t_util. */
+static void fill_kpi(const run *R, const blk *b, double t_util, double *kpi)
+{
+    const gm_proc *p = R->p;
+    double n = b->n, span = b->t1 - b->t0;
+    size_t k = 0;
+    kpi[k++] = b->cycle / n;
+    kpi[k++] = b->proc / n;
+    kpi[k++] = b->wait / n;
+    kpi[k++] = b->cost / n;
+    kpi[k++] = ratio(n - 1, b->t_last - b->t_first);
+    kpi[k++] = ratio(b->wip_area, span);
+    kpi[k++] = n;
+    for (size_t t = 0; t < p->nact; t++) {
+        const tstat *ts = &b->ts[t];
+        kpi[k++] = ts->count / n;
+        kpi[k++] = ratio(ts->wait, ts->count);
+        kpi[k++] = ratio(ts->dur, ts->count);
+        kpi[k++] = ratio(ts->cost, ts->count);
+    }
+    for (size_t r = 0; r < p->npool; r++) {
+        kpi[k++] = ratio(b->work[r], available_time(R, r, b->t0, t_util));
+        kpi[k++] = b->pcost[r] / n;
+    }
 }
 
 static void bin_trace(const run *R)
@@ -1753,7 +1868,6 @@ static void bin_trace(const run *R)
 int gm_proc_replicate(const void *ctx, uint64_t seed, uint64_t rep, double *kpi, double *batch,
                       uint64_t *events, gm_err *err)
 {
-    (void)batch;
     const gm_proc *p = ctx;
     if (!p || !kpi)
         return gm_err_set(err, GM_EINVAL, "simulation", "model or KPI vector NULL");
@@ -1766,10 +1880,19 @@ int gm_proc_replicate(const void *ctx, uint64_t seed, uint64_t rep, double *kpi,
     R.rng = calloc(p->nstreams, sizeof *R.rng);
     R.pool = calloc(p->npool ? p->npool : 1, sizeof *R.pool);
     R.unit = calloc(p->nunit ? p->nunit : 1, sizeof *R.unit);
-    R.ts = calloc(p->nact ? p->nact : 1, sizeof *R.ts);
+    R.nb = batch ? GM_PROC_BATCHES : 0;
+    R.cur = NONE;
+    R.b = calloc(1 + R.nb, sizeof *R.b);
     int rc;
-    if (!R.sim || !R.rng || !R.pool || !R.unit || !R.ts)
+    if (!R.sim || !R.rng || !R.pool || !R.unit || !R.b)
         goto nomem;
+    for (size_t i = 0; i <= R.nb; i++) {
+        R.b[i].ts = calloc(p->nact ? p->nact : 1, sizeof *R.b[i].ts);
+        R.b[i].work = calloc(p->npool ? p->npool : 1, sizeof *R.b[i].work);
+        R.b[i].pcost = calloc(p->npool ? p->npool : 1, sizeof *R.b[i].pcost);
+        if (!R.b[i].ts || !R.b[i].work || !R.b[i].pcost)
+            goto nomem;
+    }
     for (size_t r = 0; r < p->npool; r++) {
         R.pool[r].idle = p->pool[r].nunits;
         R.pool[r].qhead = R.pool[r].qtail = NONE;
@@ -1805,26 +1928,9 @@ int gm_proc_replicate(const void *ctx, uint64_t seed, uint64_t rep, double *kpi,
                         (unsigned long long)rep, R.msg);
         goto done;
     }
-    double n = (double)R.measured_done, span = R.t_w1 - R.t_w0;
-    size_t k = 0;
-    kpi[k++] = R.sum_cycle / n;
-    kpi[k++] = R.sum_proc / n;
-    kpi[k++] = R.sum_wait / n;
-    kpi[k++] = R.sum_cost / n;
-    kpi[k++] = ratio(n - 1, R.t_last_done - R.t_first_done);
-    kpi[k++] = ratio(R.wip_area, span);
-    kpi[k++] = n;
-    for (size_t t = 0; t < p->nact; t++) {
-        const tstat *ts = &R.ts[t];
-        kpi[k++] = ts->count / n;
-        kpi[k++] = ratio(ts->wait, ts->count);
-        kpi[k++] = ratio(ts->dur, ts->count);
-        kpi[k++] = ratio(ts->cost, ts->count);
-    }
-    for (size_t r = 0; r < p->npool; r++) {
-        kpi[k++] = ratio(R.pool[r].work, available_time(&R, r));
-        kpi[k++] = R.pool[r].cost / n;
-    }
+    fill_kpi(&R, &R.b[0], util_end(&R), kpi);
+    for (size_t i = 0; i < R.nb; i++)
+        fill_kpi(&R, &R.b[1 + i], R.b[1 + i].t1, batch + i * p->nkpi);
     if (rep == 0 && p->wip)
         bin_trace(&R);
     if (events)

@@ -106,15 +106,21 @@ long gm_proc_kpi_index(const gm_proc *p, const char *name);
    rep * S .. rep * S + S - 1 of seed). */
 uint64_t gm_proc_nstreams(const gm_proc *p);
 
+/* Batches per replication for batch means (gm_experiment.nbatches). */
+#define GM_PROC_BATCHES 20
+
 /*
  * Run replication rep of the model ctx (a const gm_proc *): a gm_exp_rep_fn.
  * Fills kpi[gm_proc_nkpi]; adds the events simulated to *events (may be
- * NULL). batch is not supported: run experiments with nbatches = 0 and at
- * least 2 replications (batch, when not NULL, is left untouched). Thread-safe
- * on a shared model. Errors: GM_ENOMEM, GM_ELIMIT (a case holds more than
- * GM_PROC_MAX_CASE_TOKENS tokens, or a cycle of gateways without tasks spins),
- * GM_EINVAL (measured cases never complete: e.g. a parallel join waiting for
- * a token that never comes), with err's where "simulation".
+ * NULL). When batch is not NULL, also fills batch[GM_PROC_BATCHES * nkpi]
+ * with the KPIs of GM_PROC_BATCHES consecutive batches of the measured
+ * cases (by arrival: equal numbers of cases, or equal slices of the
+ * horizon), for batch means from one long replication. Thread-safe on a
+ * shared model. Errors: GM_ENOMEM, GM_ELIMIT (a case holds more than
+ * GM_PROC_MAX_CASE_TOKENS tokens, or a cycle of gateways without tasks
+ * spins), GM_EINVAL (measured cases never complete: e.g. a parallel join
+ * waiting for a token that never comes; a sampled time is negative), with
+ * err's where "simulation".
  */
 int gm_proc_replicate(const void *ctx, uint64_t seed, uint64_t rep, double *kpi, double *batch,
                       uint64_t *events, gm_err *err);

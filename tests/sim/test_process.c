@@ -163,6 +163,48 @@ static void test_parallel(void **state)
     gm_bpmn_free(m);
 }
 
+/* One long replication: intervals from batch means (as in the kernel). */
+static void test_batch_means(void **state)
+{
+    (void)state;
+    gm_bpmn *m = load_bpmn(mm1_doc);
+    gm_proc *p = load_ok(m, "{\"type\": \"process-simulation\", \"cases\": 400000, "
+                            "\"warmup_cases\": 5000,"
+                            "\"arrivals\": {\"interarrival\": {\"dist\": \"exponential\", \"mean\": 1}},"
+                            "\"resources\": [{\"name\": \"clerk\", \"count\": 1}],"
+                            "\"tasks\": {\"t\": {\"duration\": {\"dist\": \"exponential\", \"mean\": 0.5}}}}");
+    gm_experiment e = {.reps = 1, .threads = 1, .seed = 7, .nkpi = gm_proc_nkpi(p),
+                       .nbatches = GM_PROC_BATCHES, .rep = gm_proc_replicate, .ctx = p};
+    gm_exp_summary s;
+    gm_err err;
+    gm_err_clear(&err);
+    assert_int_equal(gm_experiment_run(&e, &s, &err), 0);
+    assert_true(s.batch_means);
+    /* M/M/1 with rho 0.5: Wq = 0.5, W = 1, L = 1 (Little). Batch means
+       give approximate intervals (batches are not quite independent), so
+       the check is the mean within a few half-widths and 3%. */
+    static const struct {
+        const char *kpi;
+        double theory;
+    } want[] = {{"t.wait_mean", 0.5},
+                {"clerk.utilization", 0.5},
+                {"case.cycle_time_mean", 1.0},
+                {"case.wip_mean", 1.0}};
+    for (size_t i = 0; i < 4; i++) {
+        const gm_exp_kpi *k = &s.kpi[gm_proc_kpi_index(p, want[i].kpi)];
+        double half = (k->hi - k->lo) / 2;
+        if (!(half > 0 && fabs(k->mean - want[i].theory) <= 3 * half &&
+              fabs(k->mean - want[i].theory) <= 0.03 * want[i].theory))
+            print_error("%s: %g [%g, %g]\n", want[i].kpi, k->mean, k->lo, k->hi);
+        assert_true(half > 0);
+        assert_true(fabs(k->mean - want[i].theory) <= 3 * half);
+        assert_true(fabs(k->mean - want[i].theory) <= 0.03 * want[i].theory);
+    }
+    gm_exp_summary_free(&s);
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+}
+
 static const char xor_doc[] = HEAD
     "<startEvent id=\"s\"/>\n"
     "<exclusiveGateway id=\"g\"/>\n"
@@ -959,6 +1001,7 @@ int main(void)
         cmocka_unit_test(test_horizon),     cmocka_unit_test(test_calendar),
         cmocka_unit_test(test_bottlenecks), cmocka_unit_test(test_scylla_samples),
         cmocka_unit_test(test_review_regressions),
+        cmocka_unit_test(test_batch_means),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
