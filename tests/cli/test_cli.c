@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <sys/stat.h>
 
 #include "base/version.h"
 #include "run.h"
@@ -308,6 +309,62 @@ static void test_process_event_log(void **state)
                        "--log and --cases need a simulation");
 }
 
+/* --scylla and --bimp on the shared samples: the translated parameters
+   print as gemel JSON, and the runs give the bottleneck ranking and the WIP
+   profile. */
+static void test_process_foreign_params(void **state)
+{
+    (void)state;
+    struct stat st;
+    if (stat(GEMEL_SHARED_DATA "/bpmn/scylla/p0_globalconf.xml", &st) != 0) {
+        print_message("skipping: %s/bpmn/scylla not found\n", GEMEL_SHARED_DATA);
+        skip();
+    }
+#define SC GEMEL_SHARED_DATA "/bpmn/scylla/"
+    cli_result r = RUN("process", SC "p4_parallel.bpmn", "--scylla", SC "p4_parallel_sim.xml",
+                       SC "p0_globalconf.xml", "--print-params");
+    assert_int_equal(r.status, 0);
+    json_error_t je;
+    json_t *j = json_loads(r.out, 0, &je);
+    assert_non_null(j);
+    assert_string_equal(json_string_value(json_object_get(j, "type")), "process-simulation");
+    assert_int_equal(json_integer_value(json_object_get(j, "cases")), 10);
+    json_decref(j);
+    cli_free(&r);
+
+    r = RUN("process", SC "p4_parallel.bpmn", "--scylla", SC "p4_parallel_sim.xml",
+            SC "p0_globalconf.xml", "--json", "--reps", "4");
+    assert_int_equal(r.status, 0);
+    j = json_loads(r.out, 0, &je);
+    if (!j)
+        fail_msg("--scylla --json printed '%s'", r.out);
+    /* one pool (Professor) serves every task: it is every task's cause */
+    json_t *b = json_object_get(j, "bottlenecks");
+    assert_true(json_array_size(b) >= 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(b, 0), "resource")),
+                        "Professor");
+    assert_int_equal(json_array_size(json_object_get(j, "wip_profile")), 20);
+    json_decref(j);
+    cli_free(&r);
+
+    /* BIMP: the case arrives on Saturday 12:22; the staff works Monday to
+       Friday from 09:00, so the first task waits until Monday morning */
+    r = RUN("process", SC "p5_batch.bpmn", "--bimp", "--json", "--reps", "2");
+    assert_int_equal(r.status, 0);
+    j = json_loads(r.out, 0, &je);
+    assert_non_null(j);
+    double wait = json_number_value(
+        json_object_get(json_object_get(json_object_get(j, "kpis"), "case.waiting_time_mean"),
+                        "mean"));
+    assert_true(wait > 2600 && wait < 2800); /* minutes: about 44 h */
+    json_decref(j);
+    cli_free(&r);
+
+    expect_usage_error(RUN("process", SC "p4_parallel.bpmn", "--scylla", SC "p4_parallel_sim.xml"),
+                       "--scylla needs SIM.xml GLOBAL.xml");
+#undef SC
+}
+
 /* The demo runs end to end and finds the bottleneck and a what-if. */
 static void test_demo_runs(void **state)
 {
@@ -343,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_process_check),
         cmocka_unit_test(test_process_simulate),
         cmocka_unit_test(test_process_event_log),
+        cmocka_unit_test(test_process_foreign_params),
         cmocka_unit_test(test_demo_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
