@@ -77,6 +77,8 @@ typedef struct pact {
     size_t *bnd;         /* indices into gm_proc.bnd */
     size_t error_bnd;    /* first error boundary event (index into bnd table) or NONE */
     bool plain;          /* no marker and no boundary: the fast path */
+    bool fast_res;       /* one counted pool without calendar: no request
+                            record when units are free */
     uint64_t stream;     /* durations; stream + 1: markers and boundaries */
 } pact;
 

@@ -1297,8 +1297,12 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
         if (p->bnd[b].error && a->error_bnd == NONE)
             a->error_bnd = b;
     }
-    for (size_t i = 0; i < p->nact; i++)
-        p->act[i].plain = !p->act[i].loop && !p->act[i].mi && p->act[i].nbnd == 0;
+    for (size_t i = 0; i < p->nact; i++) {
+        pact *a = &p->act[i];
+        a->plain = !a->loop && !a->mi && a->nbnd == 0;
+        a->fast_res = a->nneed == 1 && !p->pool[a->need[0].pool].named &&
+                      p->pool[a->need[0].pool].cal == NONE;
+    }
     if ((rc = build_joins(p, err)) || (rc = build_kpis(p, err)))
         goto fail;
     /* Streams: arrivals, then two per activity, then gateways, then catch

@@ -40,6 +40,7 @@
 #include "sim/proc_int.h"
 
 #define NONE PROC_NONE
+#define REQ_FAST (SIZE_MAX - 1) /* rec.req: units of a fast_res pool held, no record */
 
 /* ======================================================================== */
 /* Accessors                                                                */
@@ -697,6 +698,15 @@ static size_t req_new(run *R, size_t r, const pact *a)
 /* Ask for the task's units; start at once when they are there. */
 static void request(run *R, size_t r, const pact *a)
 {
+    if (a->fast_res) { /* the common case: no queue, a unit free */
+        pool_rt *P = &R->pool[a->need[0].pool];
+        if (P->qhead == NONE && P->idle >= a->need[0].amount) {
+            P->idle -= a->need[0].amount;
+            R->rc[r].req = REQ_FAST;
+            start_service(R, r);
+            return;
+        }
+    }
     double now = gm_sim_now(R->sim);
     size_t q = req_new(R, r, a);
     if (q == NONE)
@@ -770,6 +780,28 @@ static void release(run *R, size_t q)
             serve(R, a->need[k].pool, now);
 }
 
+/* Record r gives back its units (or withdraws its request). */
+static void release_rec(run *R, size_t r)
+{
+    size_t q = R->rc[r].req;
+    R->rc[r].req = NONE;
+    if (q != REQ_FAST) {
+        release(R, q);
+        return;
+    }
+    const pact *a = &R->p->act[R->p->node[R->rc[r].node].idx];
+    size_t pool = a->need[0].pool;
+    R->pool[pool].idle += a->need[0].amount;
+    if (R->pool[pool].qhead != NONE)
+        serve(R, pool, gm_sim_now(R->sim));
+}
+
+/* The request record of x, or NULL (none, or a fast hold). */
+static const req *req_of(const run *R, const rec *x)
+{
+    return x->req == NONE || x->req == REQ_FAST ? NULL : &R->rq[x->req];
+}
+
 /* ======================================================================== */
 /* Activities                                                               */
 
@@ -809,7 +841,7 @@ static void start_service(run *R, size_t r)
     x->state = X_SERVICE;
     x->t_start = now;
     const ptime *d = &a->dur;
-    const req *Q = x->req != NONE ? &R->rq[x->req] : NULL;
+    const req *Q = req_of(R, x);
     if (a->unit_dur && Q)
         for (size_t i = 0; i < Q->nunits; i++)
             if (a->unit_dur[Q->units[i]].set) {
@@ -825,7 +857,7 @@ static void start_service(run *R, size_t r)
     x->dur = dur;
     /* work pauses while any unit held is off shift */
     double fin = now + dur;
-    if (Q) {
+    if (x->req != NONE && !a->fast_res) {
         size_t ui = 0;
         for (size_t k = 0; k < a->nneed; k++) {
             size_t pool = a->need[k].pool;
@@ -988,7 +1020,7 @@ static void account_partial(run *R, size_t r)
     const gm_proc *p = R->p;
     const rec *x = &R->rc[r];
     const pact *a = &p->act[p->node[x->node].idx];
-    const req *Q = &R->rq[x->req];
+    const req *Q = req_of(R, x);
     double now = gm_sim_now(R->sim);
     pcase *c = &R->cs[R->sc[x->scope].cs];
     bool in_window = in_util_window(R);
@@ -1029,11 +1061,8 @@ static void cancel_rec(run *R, size_t r)
     } else if (x->kind == R_EXEC) {
         if (x->req != NONE && x->state == X_SERVICE)
             account_partial(R, r);
-        if (x->req != NONE) {
-            size_t q = x->req;
-            x->req = NONE;
-            release(R, q);
-        }
+        if (x->req != NONE)
+            release_rec(R, r);
         x = &R->rc[r];
         if (x->child != NONE) {
             size_t c = x->child;
@@ -1166,6 +1195,25 @@ static void exec_finished(run *R, size_t e)
 
 static void process_work(run *R);
 
+/* A plain task whose one outgoing flow leads to another plain task: the
+   token moves on in the same record (no work item, no new record). */
+static bool hand_on(run *R, size_t e)
+{
+    const gm_proc *p = R->p;
+    rec *x = &R->rc[e];
+    const gm_bpmn_node *n = nd(R, x->node);
+    if (n->nout != 1)
+        return false;
+    size_t next = p->flow_tgt[n->out[0]];
+    const pnode *pn = &p->node[next];
+    if (pn->kind != PK_ACTIVITY || !p->act[pn->idx].plain || p->act[pn->idx].sub)
+        return false;
+    x->node = next;
+    touch(R, x->scope); /* the token left its node: inclusive joins may fire */
+    begin_exec(R, e);
+    return true;
+}
+
 static void on_service_done(gm_sim *sim, void *ctx, uint64_t data)
 {
     run *R = ctx;
@@ -1178,10 +1226,10 @@ static void on_service_done(gm_sim *sim, void *ctx, uint64_t data)
     pcase *c = &R->cs[R->sc[x->scope].cs];
     /* costs: the fixed cost plus every unit held for the working time */
     double rcost = 0;
-    const req *Q = x->req != NONE ? &R->rq[x->req] : NULL;
+    const req *Q = req_of(R, x);
     size_t ui = 0;
     bool in_window = in_util_window(R);
-    for (size_t k = 0; Q && k < a->nneed; k++) {
+    for (size_t k = 0; x->req != NONE && k < a->nneed; k++) {
         size_t pool = a->need[k].pool;
         double pc = 0;
         for (uint32_t j = 0; j < a->need[k].amount; j++)
@@ -1213,9 +1261,7 @@ static void on_service_done(gm_sim *sim, void *ctx, uint64_t data)
             fail_run(R, le.code, "event log: %s", le.what);
     }
     if (x->req != NONE) {
-        size_t q = x->req;
-        x->req = NONE;
-        release(R, q);
+        release_rec(R, e);
         x = &R->rc[e];
     }
     /* a task can end in an error caught by its error boundary event */
@@ -1223,7 +1269,7 @@ static void on_service_done(gm_sim *sim, void *ctx, uint64_t data)
         p->bnd[a->error_bnd].prob > 0 &&
         gm_rng_uniform(&R->rng[a->stream + 1]) < p->bnd[a->error_bnd].prob) {
         interrupt(R, x->act, &p->bnd[a->error_bnd]);
-    } else {
+    } else if (x->act != NONE || !hand_on(R, e)) {
         exec_finished(R, e);
     }
     settle(R);
