@@ -1,18 +1,17 @@
 /* bpmn.c: BPMN 2.0 XML import (structure only), on libxml2's DOM. */
 #include "sim/bpmn.h"
 
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
 #include "base/arena.h"
 #include "base/checked.h"
+#include "base/file.h"
 #include "base/map.h"
 
 #define BPMN_NS "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -792,38 +791,11 @@ int gm_bpmn_load_file(const char *path, gm_bpmn **out, gm_err *err)
 {
     *out = NULL;
     char *buf = NULL;
-    int rc;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return gm_err_errno(err, errno == ENOENT ? GM_ENOENT : GM_EIO, errno, path,
-                            "cannot open");
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0) {
-        rc = gm_err_errno(err, GM_EIO, errno, path, "cannot stat");
-        goto fail;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        rc = gm_err_set(err, GM_EIO, path, "not a regular file");
-        goto fail;
-    }
-    if ((unsigned long long)st.st_size > GM_BPMN_MAX_FILE) {
-        rc = gm_err_set(err, GM_ELIMIT, path, "file larger than %u bytes", GM_BPMN_MAX_FILE);
-        goto fail;
-    }
-    size_t len = (size_t)st.st_size;
-    buf = malloc(len + 1);
-    if (!buf) {
-        rc = gm_err_set(err, GM_ENOMEM, path, "out of memory");
-        goto fail;
-    }
-    if (fread(buf, 1, len, f) != len) {
-        rc = gm_err_errno(err, GM_EIO, errno, path, "read failed");
-        goto fail;
-    }
-    rc = gm_bpmn_load_mem(buf, len, path, out, err);
-fail:
+    size_t len = 0;
+    int rc = gm_file_read(path, GM_BPMN_MAX_FILE, &buf, &len, err);
+    if (!rc)
+        rc = gm_bpmn_load_mem(buf, len, path, out, err);
     free(buf);
-    fclose(f);
     return rc;
 }
 

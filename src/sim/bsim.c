@@ -9,18 +9,17 @@
  */
 #include "sim/simparams.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
 #include "base/checked.h"
+#include "base/file.h"
 #include "base/map.h"
 #include "base/strconv.h"
 #include "base/time.h"
@@ -85,36 +84,12 @@ int sim__xml_load(const char *path, xmlDoc **out, gm_err *err)
 {
     *out = NULL;
     char *buf = NULL;
+    size_t len = 0;
     xmlParserCtxtPtr ctx = NULL;
     xmlDocPtr doc = NULL;
-    int rc;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return gm_err_errno(err, errno == ENOENT ? GM_ENOENT : GM_EIO, errno, path,
-                            "cannot open");
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0) {
-        rc = gm_err_errno(err, GM_EIO, errno, path, "cannot stat");
-        goto fail;
-    }
-    if (!S_ISREG(st.st_mode)) {
-        rc = gm_err_set(err, GM_EIO, path, "not a regular file");
-        goto fail;
-    }
-    if ((unsigned long long)st.st_size > GM_BPMN_MAX_FILE) {
-        rc = gm_err_set(err, GM_ELIMIT, path, "file larger than %u bytes", GM_BPMN_MAX_FILE);
-        goto fail;
-    }
-    size_t len = (size_t)st.st_size;
-    buf = malloc(len + 1);
-    if (!buf) {
-        rc = gm_err_set(err, GM_ENOMEM, path, "out of memory");
-        goto fail;
-    }
-    if (fread(buf, 1, len, f) != len) {
-        rc = gm_err_errno(err, GM_EIO, errno, path, "read failed");
-        goto fail;
-    }
+    int rc = gm_file_read(path, GM_BPMN_MAX_FILE, &buf, &len, err);
+    if (rc)
+        return rc;
     ctx = xmlNewParserCtxt();
     if (!ctx) {
         rc = gm_err_set(err, GM_ENOMEM, path, "out of memory");
@@ -144,7 +119,6 @@ int sim__xml_load(const char *path, xmlDoc **out, gm_err *err)
     if ((rc = check_limits(path, root, err)))
         goto fail;
     free(buf);
-    fclose(f);
     xmlFreeParserCtxt(ctx);
     *out = doc;
     return 0;
@@ -152,7 +126,6 @@ fail:
     xmlFreeDoc(doc);
     xmlFreeParserCtxt(ctx);
     free(buf);
-    fclose(f);
     return rc;
 }
 
