@@ -285,6 +285,31 @@ void sim__week_free(sim__week *w)
     w->n = w->cap = 0;
 }
 
+int sim__add_calendar(json_t *cals, const char *name, const sim__week *w, const char *file,
+                      const xmlNode *n, const char *id, gm_err *err)
+{
+    json_t *c = sim__week_json(w);
+    if (!c || json_object_set_new(cals, name, c))
+        return gm_err_set(err, GM_ENOMEM, file, "out of memory");
+    if (json_array_size(c) > SIM__MAX_CAL_ENTRIES)
+        return sim__xml_err(err, GM_ELIMIT, file, n,
+                            "timetable '%s' becomes more than %u calendar entries", id,
+                            SIM__MAX_CAL_ENTRIES);
+    return 0;
+}
+
+int sim__finish(json_t *out, json_t *cals, json_t *pools, json_t *tasks, json_t *gateways,
+                json_t *events, const char *file, gm_err *err)
+{
+    if ((json_object_size(cals) && json_object_set(out, "calendars", cals)) ||
+        (json_array_size(pools) && json_object_set(out, "resources", pools)) ||
+        json_object_set(out, "tasks", tasks) ||
+        (json_object_size(gateways) && json_object_set(out, "gateways", gateways)) ||
+        (json_object_size(events) && json_object_set(out, "events", events)))
+        return gm_err_set(err, GM_ENOMEM, file, "out of memory");
+    return 0;
+}
+
 static void fmt_tod(char *buf, size_t n, int64_t s)
 {
     if (s % 60)
@@ -1785,23 +1810,12 @@ static int finish(bl *L, const xmlNode *sc, json_t *out)
         if (res[i].used)
             rc = emit_pool(L, &res[i], pools);
     const btt *tt = L->tt.data;
-    for (size_t i = 0; i < L->tt.len && !rc; i++) {
-        if (!tt[i].used)
-            continue;
-        json_t *c = sim__week_json(&tt[i].week);
-        if (!c || json_object_set_new(cals, tt[i].cal, c))
-            rc = nomem(L);
-        else if (json_array_size(c) > SIM__MAX_CAL_ENTRIES)
-            rc = sim__xml_err(L->err, GM_ELIMIT, L->gfile, tt[i].node,
-                              "timetable '%s' becomes more than %u calendar entries", tt[i].id,
-                              SIM__MAX_CAL_ENTRIES);
-    }
-    if (!rc && ((json_object_size(cals) && json_object_set(out, "calendars", cals)) ||
-                (json_array_size(pools) && json_object_set(out, "resources", pools)) ||
-                json_object_set(out, "tasks", L->tasks) ||
-                (json_object_size(L->gateways) && json_object_set(out, "gateways", L->gateways)) ||
-                (json_object_size(L->events) && json_object_set(out, "events", L->events))))
-        rc = nomem(L);
+    for (size_t i = 0; i < L->tt.len && !rc; i++)
+        if (tt[i].used)
+            rc = sim__add_calendar(cals, tt[i].cal, &tt[i].week, L->gfile, tt[i].node, tt[i].id,
+                                   L->err);
+    if (!rc)
+        rc = sim__finish(out, cals, pools, L->tasks, L->gateways, L->events, L->sfile, L->err);
     json_decref(pools);
     json_decref(cals);
     return rc;

@@ -748,23 +748,12 @@ static int finish(ql *L, json_t *out)
             rc = nomem(L);
     }
     const qtt *tt = L->tt.data;
-    for (size_t i = 0; i < L->tt.len && !rc; i++) {
-        if (!tt[i].used)
-            continue;
-        json_t *c = sim__week_json(&tt[i].week);
-        if (!c || json_object_set_new(cals, tt[i].cal, c))
-            rc = nomem(L);
-        else if (json_array_size(c) > SIM__MAX_CAL_ENTRIES)
-            rc = sim__xml_err(L->err, GM_ELIMIT, L->file, tt[i].node,
-                              "timetable '%s' becomes more than %u calendar entries", tt[i].id,
-                              SIM__MAX_CAL_ENTRIES);
-    }
-    if (!rc && ((json_object_size(cals) && json_object_set(out, "calendars", cals)) ||
-                (json_array_size(pools) && json_object_set(out, "resources", pools)) ||
-                json_object_set(out, "tasks", L->tasks) ||
-                (json_object_size(L->gateways) && json_object_set(out, "gateways", L->gateways)) ||
-                (json_object_size(L->events) && json_object_set(out, "events", L->events))))
-        rc = nomem(L);
+    for (size_t i = 0; i < L->tt.len && !rc; i++)
+        if (tt[i].used)
+            rc = sim__add_calendar(cals, tt[i].cal, &tt[i].week, L->file, tt[i].node, tt[i].id,
+                                   L->err);
+    if (!rc)
+        rc = sim__finish(out, cals, pools, L->tasks, L->gateways, L->events, L->file, L->err);
 done:
     json_decref(pools);
     json_decref(cals);

@@ -177,6 +177,18 @@ int sim__week_add(sim__week *w, int64_t from, int64_t to);
 json_t *sim__week_json(const sim__week *w);
 void sim__week_free(sim__week *w);
 
+/* Add week w to the calendars object cals as calendar name; GM_ELIMIT at
+   file:LINE of n (naming timetable id) when it takes more than
+   SIM__MAX_CAL_ENTRIES entries; GM_ENOMEM with where file. */
+int sim__add_calendar(json_t *cals, const char *name, const sim__week *w, const char *file,
+                      const struct _xmlNode *n, const char *id, gm_err *err);
+
+/* Set the members of a converted parameter object that the loaders build
+   last: "calendars" and "resources" and "gateways" and "events" when not
+   empty, and "tasks". 0 or GM_ENOMEM (where file). */
+int sim__finish(json_t *out, json_t *cals, json_t *pools, json_t *tasks, json_t *gateways,
+                json_t *events, const char *file, gm_err *err);
+
 /* Parse a time of day "HH:MM[:SS[.fff]]" with, when allow_offset, an
    optional "Z" or "+hh:mm"/"-hh:mm". *sec gets seconds after midnight
    (fractions rounded to the nearest second, so it may be 86400), *has_off
