@@ -1195,8 +1195,12 @@ static void exec_finished(run *R, size_t e)
 
 static void process_work(run *R);
 
-/* A plain task whose one outgoing flow leads to another plain task: the
-   token moves on in the same record (no work item, no new record). */
+/* The token of a plain task that completed moves on in its record: through
+   exclusive gateways and pass-through nodes to the next plain task, which
+   reuses the record; elsewhere the record is freed and the token goes on
+   as a work item. Same draws, in the same order, as the work list would
+   make (each gateway has its own stream). False when the task has several
+   outgoing flows (or none). */
 static bool hand_on(run *R, size_t e)
 {
     const gm_proc *p = R->p;
@@ -1204,13 +1208,33 @@ static bool hand_on(run *R, size_t e)
     const gm_bpmn_node *n = nd(R, x->node);
     if (n->nout != 1)
         return false;
-    size_t next = p->flow_tgt[n->out[0]];
-    const pnode *pn = &p->node[next];
-    if (pn->kind != PK_ACTIVITY || !p->act[pn->idx].plain || p->act[pn->idx].sub)
-        return false;
-    x->node = next;
-    touch(R, x->scope); /* the token left its node: inclusive joins may fire */
-    begin_exec(R, e);
+    size_t flow = n->out[0], node = p->flow_tgt[flow], s = x->scope;
+    for (int hops = 0; hops < 64; hops++) {
+        const pnode *pn = &p->node[node];
+        if (pn->kind == PK_ACTIVITY && p->act[pn->idx].plain && !p->act[pn->idx].sub) {
+            x->node = node;
+            touch(R, s); /* the token left its node: inclusive joins may fire */
+            begin_exec(R, e);
+            return true;
+        }
+        if (pn->kind == PK_PASS && pn->bn->nout == 1) {
+            flow = pn->bn->out[0];
+        } else if (pn->kind == PK_XOR) {
+            const pgw *g = &p->gw[pn->idx];
+            double u = gm_rng_uniform(&R->rng[g->stream]);
+            size_t k = 0;
+            while (k + 1 < g->n && u >= g->p[k])
+                k++;
+            flow = g->flow[k];
+        } else {
+            break;
+        }
+        node = p->flow_tgt[flow];
+    }
+    unlink_rec(R, &R->sc[s].head, e);
+    rec_free(R, e);
+    if (push_work(R, s, node, flow)) /* the same token: the count stays */
+        touch(R, s);
     return true;
 }
 
