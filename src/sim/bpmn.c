@@ -1,5 +1,6 @@
 /* bpmn.c: BPMN 2.0 XML import (structure only), on libxml2's DOM. */
 #include "sim/bpmn.h"
+#include "sim/xmlcheck.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -670,36 +671,6 @@ static int parse_definitions(ld *L, const xmlNode *root)
     return 0;
 }
 
-/* Count elements and depth before interpreting anything, iteratively so a
-   hostile document cannot exhaust the stack. */
-static int check_limits(ld *L, const xmlNode *root)
-{
-    size_t count = 0;
-    unsigned depth = 1;
-    const xmlNode *n = root;
-    while (n) {
-        if (n->type == XML_ELEMENT_NODE) {
-            if (++count > GM_BPMN_MAX_ELEMENTS)
-                return at(L, n, GM_ELIMIT, "more than %u XML elements", GM_BPMN_MAX_ELEMENTS);
-            if (depth > GM_BPMN_MAX_DEPTH)
-                return at(L, n, GM_ELIMIT, "XML elements nested deeper than %u",
-                          GM_BPMN_MAX_DEPTH);
-        }
-        if (n->type == XML_ELEMENT_NODE && n->children) {
-            n = n->children;
-            depth++;
-            continue;
-        }
-        while (n && n != root && !n->next) {
-            n = n->parent;
-            depth--;
-        }
-        if (!n || n == root)
-            break;
-        n = n->next;
-    }
-    return 0;
-}
 
 static int fill_edges(gm_bpmn *m)
 {
@@ -766,7 +737,7 @@ int gm_bpmn_load_mem(const char *buf, size_t len, const char *name, gm_bpmn **ou
         rc = gm_err_set(err, GM_EPARSE, name, "empty XML document");
         goto fail;
     }
-    if ((rc = check_limits(&L, root)) || (rc = parse_definitions(&L, root)))
+    if ((rc = sim__xml_limits(L.file, root, false, L.err)) || (rc = parse_definitions(&L, root)))
         goto fail;
     if ((rc = fill_edges(m))) {
         nomem(&L);

@@ -8,6 +8,7 @@
  * boundary-event plugins, DateTimeUtils, DESMO-J's distributions).
  */
 #include "sim/simparams.h"
+#include "sim/xmlcheck.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -30,55 +31,6 @@
 #define DAY 86400
 
 /* ==== shared helpers ==== */
-
-int sim__xml_err(gm_err *err, int code, const char *file, const xmlNode *n, const char *fmt,
-                 ...)
-{
-    char where[GM_ERR_WHERE_MAX];
-    if (n)
-        snprintf(where, sizeof where, "%s:%ld", file, xmlGetLineNo(n));
-    else
-        snprintf(where, sizeof where, "%s", file);
-    va_list ap;
-    va_start(ap, fmt);
-    gm_err_vset(err, code, where, fmt, ap);
-    va_end(ap);
-    return code;
-}
-
-/* Count elements and depth iteratively, so a hostile document cannot
-   exhaust the stack; entity references cannot occur (no DTD). */
-static int check_limits(const char *file, const xmlNode *root, gm_err *err)
-{
-    size_t count = 0;
-    unsigned depth = 1;
-    const xmlNode *n = root;
-    while (n) {
-        if (n->type == XML_ELEMENT_NODE) {
-            if (++count > GM_BPMN_MAX_ELEMENTS)
-                return sim__xml_err(err, GM_ELIMIT, file, n, "more than %u XML elements",
-                                    GM_BPMN_MAX_ELEMENTS);
-            if (depth > GM_BPMN_MAX_DEPTH)
-                return sim__xml_err(err, GM_ELIMIT, file, n,
-                                    "XML elements nested deeper than %u", GM_BPMN_MAX_DEPTH);
-        }
-        if (n->type == XML_ENTITY_REF_NODE)
-            return sim__xml_err(err, GM_EPARSE, file, n, "entity references are not allowed");
-        if (n->type == XML_ELEMENT_NODE && n->children) {
-            n = n->children;
-            depth++;
-            continue;
-        }
-        while (n && n != root && !n->next) {
-            n = n->parent;
-            depth--;
-        }
-        if (!n || n == root)
-            break;
-        n = n->next;
-    }
-    return 0;
-}
 
 int sim__xml_load(const char *path, xmlDoc **out, gm_err *err)
 {
@@ -116,7 +68,7 @@ int sim__xml_load(const char *path, xmlDoc **out, gm_err *err)
         rc = gm_err_set(err, GM_EPARSE, path, "empty XML document");
         goto fail;
     }
-    if ((rc = check_limits(path, root, err)))
+    if ((rc = sim__xml_limits(path, root, true, err)))
         goto fail;
     free(buf);
     xmlFreeParserCtxt(ctx);
@@ -244,6 +196,16 @@ int sim__index_put(gm_map *m, const char *id, size_t i)
     if (sim__index_get(m, id) != SIZE_MAX)
         return GM_EEXIST;
     return gm_map_sput(m, id, strlen(id), (void *)(uintptr_t)(i + 1)) ? GM_ENOMEM : 0;
+}
+
+int sim__weekday(const char *name)
+{
+    static const char *const names[7] = {"MONDAY", "TUESDAY",  "WEDNESDAY", "THURSDAY",
+                                         "FRIDAY", "SATURDAY", "SUNDAY"};
+    for (int i = 0; i < 7; i++)
+        if (strcasecmp(name, names[i]) == 0)
+            return i;
+    return -1;
 }
 
 json_t *sim__num(double x)
@@ -974,18 +936,14 @@ done:
 
 static int weekday(bl *L, const xmlNode *n, const char *attr, int *day)
 {
-    static const char *const names[7] = {"MONDAY", "TUESDAY",  "WEDNESDAY", "THURSDAY",
-                                         "FRIDAY", "SATURDAY", "SUNDAY"};
     char *t;
     int rc = req_attr(L, L->gfile, n, attr, &t);
     if (rc)
         return rc;
-    for (int i = 0; i < 7; i++)
-        if (strcasecmp(t, names[i]) == 0) {
-            *day = i;
-            free(t);
-            return 0;
-        }
+    if ((*day = sim__weekday(t)) >= 0) {
+        free(t);
+        return 0;
+    }
     rc = sim__xml_err(L->err, GM_EINVAL, L->gfile, n,
                       "%s: expected a day MONDAY..SUNDAY, got '%.40s'", attr, t);
     free(t);

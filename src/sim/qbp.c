@@ -334,8 +334,6 @@ fail:
 
 static int weekday(ql *L, const xmlNode *n, const char *attr, const char *dflt, int *day)
 {
-    static const char *const names[7] = {"MONDAY", "TUESDAY",  "WEDNESDAY", "THURSDAY",
-                                         "FRIDAY", "SATURDAY", "SUNDAY"};
     char *t;
     int rc = opt_attr(L, n, attr, &t);
     if (rc)
@@ -344,12 +342,10 @@ static int weekday(ql *L, const xmlNode *n, const char *attr, const char *dflt, 
     if (!s)
         return sim__xml_err(L->err, GM_EINVAL, L->file, n, "<%s> needs the attribute %s",
                             (const char *)n->name, attr);
-    for (int i = 0; i < 7; i++)
-        if (strcasecmp(s, names[i]) == 0) {
-            *day = i;
-            free(t);
-            return 0;
-        }
+    if ((*day = sim__weekday(s)) >= 0) {
+        free(t);
+        return 0;
+    }
     rc = sim__xml_err(L->err, GM_EINVAL, L->file, n,
                       "%s: expected a day MONDAY..SUNDAY, got '%.40s'", attr, s);
     free(t);

@@ -42,6 +42,7 @@
 #include "base/err.h"
 #include "base/map.h"
 #include "sim/bpmn.h"
+#include "sim/xmlcheck.h"
 
 /*
  * Convert a Scylla configuration. sim_path is the simulationConfiguration
@@ -133,9 +134,6 @@ struct _xmlNode;
    *doc owns the document (xmlFreeDoc). */
 int sim__xml_load(const char *path, struct _xmlDoc **doc, gm_err *err);
 
-/* Record an error located at "file:LINE" of n (just "file" when n is NULL). */
-int sim__xml_err(gm_err *err, int code, const char *file, const struct _xmlNode *n,
-                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* Text of n's direct text and CDATA children, surrounding white space
    trimmed, malloc'd (caller frees); NULL when out of memory. */
@@ -157,6 +155,9 @@ int sim__unique_name(json_t *taken, const char *raw, const char *fallback, const
 /* ids -> vector indices (gm_map values are index + 1). */
 size_t sim__index_get(const gm_map *m, const char *id); /* SIZE_MAX when absent */
 int sim__index_put(gm_map *m, const char *id, size_t i); /* 0, GM_EEXIST, GM_ENOMEM */
+
+/* Day of the week of a name MONDAY..SUNDAY (any case): 0..6, or -1. */
+int sim__weekday(const char *name);
 
 /* A JSON number: an integer when x is integral and small, else a real. */
 json_t *sim__num(double x);
