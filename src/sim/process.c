@@ -89,6 +89,16 @@ long gm_proc_kpi_index(const gm_proc *p, const char *name)
     return -1;
 }
 
+void gm_proc_set_lean(gm_proc *p, bool on)
+{
+    p->lean_off = !on;
+}
+
+bool gm_proc_lean(const gm_proc *p)
+{
+    return p->lean && !p->lean_off;
+}
+
 uint64_t gm_proc_nstreams(const gm_proc *p)
 {
     return p->nstreams;
@@ -214,6 +224,15 @@ typedef struct pcase {
     size_t next_free;
 } pcase;
 
+/* A token in a task of the lean path (see lean_eligible): what a record and
+   a request are on the general path, in one small struct. */
+typedef struct ltok {
+    size_t scope;
+    size_t act;       /* pact index */
+    size_t next;      /* its pool's queue, or the free list */
+    double t_req, t_start, dur;
+} ltok;
+
 typedef struct witem {
     size_t scope;
     uint32_t gen;
@@ -262,6 +281,9 @@ typedef struct run {
     blk *b;      /* b[0] the run, b[1 + i] batch i */
     size_t nb;   /* batches (0: none) */
     size_t cur;  /* batch of the latest measured arrival, or NONE */
+    bool lean;   /* tasks run on the lean path */
+    ltok *lt;
+    size_t nlt, caplt, free_lt;
     /* replication 0 */
     gm_evlog *log;
     double *trace; /* (t, n) pairs: the number in the system from t on */
@@ -923,6 +945,7 @@ static size_t exec_new(run *R, size_t act_rec)
 }
 
 static void act_complete(run *R, size_t ar);
+static void lean_activate(run *R, size_t s, size_t node);
 
 /* Start the instances or the first iteration of ACT ar. */
 static void act_start_body(run *R, size_t ar)
@@ -957,6 +980,10 @@ static void activate(run *R, size_t s, size_t node)
 {
     const gm_proc *p = R->p;
     const pact *a = &p->act[p->node[node].idx];
+    if (R->lean) {
+        lean_activate(R, s, node);
+        return;
+    }
     if (a->plain) {
         size_t e = rec_new(R, R_EXEC, node, s);
         if (e == NONE)
@@ -1296,6 +1323,180 @@ static void on_service_done(gm_sim *sim, void *ctx, uint64_t data)
     } else if (x->act != NONE || !hand_on(R, e)) {
         exec_finished(R, e);
     }
+    settle(R);
+}
+
+/* ======================================================================== */
+/* The lean path                                                            */
+
+/*
+ * Most process models are plain tasks, each needing units of at most one
+ * counted pool without a calendar, joined by exclusive and parallel
+ * gateways (proc_load.c marks them "lean"). Their tasks need no record, no request and no cancellation:
+ * a task's token is an ltok, queued directly in its pool, first in, first
+ * out. Gateways, arrivals, cases and statistics are the general path's. The
+ * lean path makes the same draws in the same order and schedules the same
+ * events, so a run gives the same results on either path (tests check it).
+ */
+static void on_lean_done(gm_sim *sim, void *ctx, uint64_t data);
+
+/* Token k starts its task now: units taken, duration drawn. */
+static void lean_start(run *R, size_t k)
+{
+    ltok *t = &R->lt[k];
+    const pact *a = &R->p->act[t->act];
+    double now = gm_sim_now(R->sim);
+    double dur = gm_dist_sample(&a->dur.d, &R->rng[a->stream]) * a->dur.scale;
+    if (!(dur >= 0) || !isfinite(dur)) {
+        fail_run(R, GM_EINVAL, "task '%s' drew the duration %g; expected a finite duration >= 0",
+                 nd(R, a->node)->id, dur);
+        return;
+    }
+    t->t_start = now;
+    t->dur = dur;
+    if (!gm_sim_schedule_at(R->sim, now + dur, on_lean_done, R, k))
+        fail_run(R, gm_sim_error(R->sim), "cannot schedule a task completion");
+}
+
+/* Grant pool's queue in order while it has units (a token that needs more
+   than are idle lets later ones pass). */
+static void lean_serve(run *R, size_t pool)
+{
+    pool_rt *P = &R->pool[pool];
+    size_t prev = NONE, k = P->qhead;
+    while (k != NONE && P->idle > 0 && !R->error) {
+        size_t next = R->lt[k].next;
+        uint32_t amount = R->p->act[R->lt[k].act].need[0].amount;
+        if (P->idle >= amount) {
+            if (prev == NONE)
+                P->qhead = next;
+            else
+                R->lt[prev].next = next;
+            if (P->qtail == k)
+                P->qtail = prev;
+            P->idle -= amount;
+            lean_start(R, k);
+        } else {
+            prev = k;
+        }
+        k = next;
+    }
+}
+
+/* Token k (t_req and act set) asks for its units. */
+static void lean_request(run *R, size_t k)
+{
+    const pact *a = &R->p->act[R->lt[k].act];
+    if (a->nneed == 0) {
+        lean_start(R, k);
+        return;
+    }
+    size_t pool = a->need[0].pool;
+    uint32_t amount = a->need[0].amount;
+    pool_rt *P = &R->pool[pool];
+    if (P->qhead == NONE && P->idle >= amount) {
+        P->idle -= amount;
+        lean_start(R, k);
+        return;
+    }
+    R->lt[k].next = NONE;
+    if (P->qtail != NONE)
+        R->lt[P->qtail].next = k;
+    else
+        P->qhead = k;
+    P->qtail = k;
+    if (P->idle >= amount) /* units idle, but others were ahead */
+        lean_serve(R, pool);
+}
+
+/* A token reaches activity node in scope s. */
+static void lean_activate(run *R, size_t s, size_t node)
+{
+    size_t k = R->free_lt;
+    if (k != NONE) {
+        R->free_lt = R->lt[k].next;
+    } else {
+        if (!grow(R, (void **)&R->lt, &R->caplt, R->nlt, sizeof *R->lt))
+            return;
+        k = R->nlt++;
+    }
+    ltok *t = &R->lt[k];
+    t->scope = s;
+    t->act = R->p->node[node].idx;
+    t->t_req = gm_sim_now(R->sim);
+    lean_request(R, k);
+}
+
+static void on_lean_done(gm_sim *sim, void *ctx, uint64_t data)
+{
+    run *R = ctx;
+    const gm_proc *p = R->p;
+    size_t k = (size_t)data;
+    ltok *t = &R->lt[k];
+    const pact *a = &p->act[t->act];
+    size_t s = t->scope;
+    pcase *c = &R->cs[R->sc[s].cs];
+    double rcost = 0;
+    if (a->nneed) {
+        size_t pool = a->need[0].pool;
+        uint32_t amount = a->need[0].amount;
+        double pc = 0;
+        for (uint32_t j = 0; j < amount; j++)
+            pc += p->pool[pool].cost * t->dur;
+        if (in_util_window(R))
+            add_work(R, pool, t->dur * amount);
+        if (c->measured)
+            add_pcost(R, c, pool, pc);
+        rcost = pc;
+        R->pool[pool].idle += amount;
+        if (R->pool[pool].qhead != NONE)
+            lean_serve(R, pool);
+        t = &R->lt[k];
+    }
+    if (c->measured) {
+        double wait = t->t_start - t->t_req;
+        add_task(R, c, t->act, wait, t->dur, a->cost + rcost);
+        c->proc += t->dur;
+        c->wait += wait;
+        c->cost += a->cost + rcost;
+    }
+    /* the token moves on in place, as hand_on does, while it meets a single
+       flow, pass-through nodes and exclusive gateways */
+    const gm_bpmn_node *n = p->node[a->node].bn;
+    if (n->nout == 1) {
+        size_t flow = n->out[0], node = p->flow_tgt[flow];
+        for (int hops = 0; hops < 64; hops++) {
+            const pnode *pn = &p->node[node];
+            if (pn->kind == PK_ACTIVITY) {
+                t->act = pn->idx;
+                t->t_req = gm_sim_now(sim);
+                lean_request(R, k);
+                return;
+            }
+            if (pn->kind == PK_PASS && pn->bn->nout == 1) {
+                flow = pn->bn->out[0];
+            } else if (pn->kind == PK_XOR) {
+                const pgw *g = &p->gw[pn->idx];
+                double u = gm_rng_uniform(&R->rng[g->stream]);
+                size_t j = 0;
+                while (j + 1 < g->n && u >= g->p[j])
+                    j++;
+                flow = g->flow[j];
+            } else {
+                break;
+            }
+            node = p->flow_tgt[flow];
+        }
+        t->next = R->free_lt;
+        R->free_lt = k;
+        if (push_work(R, s, node, flow)) /* the same token: the count stays */
+            settle(R);
+        return;
+    }
+    t->next = R->free_lt;
+    R->free_lt = k;
+    emit(R, s, n->out, n->nout);
+    tok_del(R, s);
     settle(R);
 }
 
@@ -1826,6 +2027,7 @@ static void free_run(run *R)
     free(R->rq);
     free(R->cs);
     free(R->work);
+    free(R->lt);
     free(R->pool);
     free(R->unit);
     for (size_t i = 0; R->b && i <= R->nb; i++) {
@@ -1944,9 +2146,10 @@ int gm_proc_replicate(const void *ctx, uint64_t seed, uint64_t rep, double *kpi,
     run R;
     memset(&R, 0, sizeof R);
     R.p = p;
-    R.free_sc = R.free_rc = R.free_rq = R.free_cs = R.dirty = NONE;
+    R.free_sc = R.free_rc = R.free_rq = R.free_cs = R.free_lt = R.dirty = NONE;
     R.sim = gm_sim_create(GM_SIM_HEAP4, 64);
     R.log = rep == 0 ? p->log : NULL;
+    R.lean = gm_proc_lean(p) && !R.log;
     R.rng = calloc(p->nstreams, sizeof *R.rng);
     R.pool = calloc(p->npool ? p->npool : 1, sizeof *R.pool);
     R.unit = calloc(p->nunit ? p->nunit : 1, sizeof *R.unit);

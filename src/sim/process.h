@@ -1,20 +1,22 @@
 /*
- * process.h: discrete-event simulation of an imported BPMN process (a core
- * subset), driven by gemel's "process-simulation" parameter JSON.
+ * process.h: discrete-event simulation of an imported BPMN process, driven
+ * by gemel's "process-simulation" parameter JSON (Scylla and BIMP parameters
+ * are translated into it by simparams.h).
  *
- * Supported: one top-level process with exactly one none start event, where
- * cases arrive by an interarrival distribution; tasks of every task type
- * (a sampled duration, holding one unit of a resource pool, FIFO);
- * exclusive gateways (split by probability, merge passes through); parallel
- * gateways (split to every outgoing flow, join waits for one token per
- * incoming flow of the same case); none and terminate end events; cycles.
- * Everything else with execution semantics is refused by gm_proc_load with
- * GM_EUNSUPPORTED. docs/processes.md ("Simulating a process") describes the
- * parameters and the KPIs.
+ * Runs one process: start events with interarrival distributions or rate
+ * calendars; tasks of every type, call activities and embedded
+ * sub-processes, with loop and multi-instance markers; exclusive, parallel,
+ * inclusive and event-based gateways; catch, boundary (timer, message,
+ * signal, conditional, error) and end events (none, terminate, error);
+ * resource pools of counted or named units with weekly calendars. Elements
+ * it cannot run are refused by gm_proc_load with GM_EUNSUPPORTED.
+ * docs/processes.md ("Simulating a process") describes the parameters, the
+ * semantics and the KPIs.
  */
 #ifndef GM_SIM_PROCESS_H
 #define GM_SIM_PROCESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
@@ -74,6 +76,17 @@ const char *gm_proc_process_name(const gm_proc *p);
  * arrivals). NULL or n = 0: none. p does not own bins; not thread-safe.
  */
 void gm_proc_set_wip(gm_proc *p, double *bins, size_t n);
+
+/*
+ * Models made only of plain tasks (each needing units of at most one counted
+ * pool without a calendar), exclusive and parallel gateways and none events
+ * run on a lean path, about 1.3 times faster, with the same draws and the
+ * same results as the general one (not while an event log is written).
+ * gm_proc_lean tells whether p does; gm_proc_set_lean(p, false) forces the
+ * general path (tests compare the two). Not thread-safe: call before running.
+ */
+void gm_proc_set_lean(gm_proc *p, bool on);
+bool gm_proc_lean(const gm_proc *p);
 
 /* One entry of the bottleneck ranking. Strings live as long as p. */
 typedef struct gm_proc_bottleneck {

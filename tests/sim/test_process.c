@@ -988,6 +988,195 @@ static void test_scylla_samples(void **state)
     }
 }
 
+/* ---- the lean path ------------------------------------------------------ */
+
+/* Replication rep of p on the lean and on the general path: every KPI, batch
+   KPI and the event count are equal to the bit. */
+static void expect_same_paths(gm_proc *p, uint64_t rep, bool batches)
+{
+    assert_true(gm_proc_lean(p));
+    size_t n = gm_proc_nkpi(p), nb = batches ? n * GM_PROC_BATCHES : 0;
+    double *k[2], *b[2] = {NULL, NULL};
+    uint64_t ev[2] = {0, 0};
+    for (int path = 0; path < 2; path++) {
+        gm_proc_set_lean(p, path == 0);
+        assert_int_equal(gm_proc_lean(p), path == 0);
+        k[path] = calloc(n, sizeof *k[path]);
+        assert_non_null(k[path]);
+        if (batches) {
+            b[path] = calloc(nb, sizeof *b[path]);
+            assert_non_null(b[path]);
+        }
+        gm_err err;
+        gm_err_clear(&err);
+        int rc = gm_proc_replicate(p, 777, rep, k[path], b[path], &ev[path], &err);
+        if (rc) {
+            char buf[1200];
+            print_error("path %d: %s\n", path, gm_err_format(&err, buf, sizeof buf));
+        }
+        assert_int_equal(rc, 0);
+    }
+    gm_proc_set_lean(p, true);
+    for (size_t i = 0; i < n; i++)
+        if (memcmp(&k[0][i], &k[1][i], sizeof k[0][i]) != 0)
+            print_error("%s: lean %.17g, general %.17g\n", gm_proc_kpi_name(p, i), k[0][i],
+                        k[1][i]);
+    assert_memory_equal(k[0], k[1], n * sizeof *k[0]);
+    if (batches)
+        assert_memory_equal(b[0], b[1], nb * sizeof *b[0]);
+    assert_true(ev[0] > 0);
+    assert_int_equal(ev[0], ev[1]);
+    for (int path = 0; path < 2; path++) {
+        free(k[path]);
+        free(b[path]);
+    }
+}
+
+/* Both paths fail replication 0 of p with the same error. */
+static void expect_same_failure(gm_proc *p, int code, const char *what)
+{
+    char msg[2][GM_ERR_WHAT_MAX];
+    for (int path = 0; path < 2; path++) {
+        gm_proc_set_lean(p, path == 0);
+        double *kpi = calloc(gm_proc_nkpi(p), sizeof *kpi);
+        assert_non_null(kpi);
+        gm_err err;
+        gm_err_clear(&err);
+        assert_int_equal(gm_proc_replicate(p, 5, 0, kpi, NULL, NULL, &err), code);
+        snprintf(msg[path], sizeof msg[path], "%s", err.what);
+        free(kpi);
+    }
+    gm_proc_set_lean(p, true);
+    assert_non_null(strstr(msg[0], what));
+    assert_string_equal(msg[0], msg[1]);
+}
+
+/* Amounts above one (a big request lets small ones pass), a task without a
+   resource, a task with two outgoing flows joined again, a throw event, an
+   exclusive gateway looping back, fixed and resource costs. */
+static const char lean_doc[] = HEAD
+    "<startEvent id=\"s\"/>\n"
+    "<task id=\"a\"/>\n"
+    "<exclusiveGateway id=\"g\"/>\n"
+    "<task id=\"b\"/>\n"
+    "<task id=\"c\"/>\n"
+    "<task id=\"d\"/>\n"
+    "<parallelGateway id=\"j\"/>\n"
+    "<intermediateThrowEvent id=\"n\"/>\n"
+    "<task id=\"z\"/>\n"
+    "<endEvent id=\"e\"/>\n"
+    "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"a\"/>\n"
+    "<sequenceFlow id=\"f2\" sourceRef=\"a\" targetRef=\"g\"/>\n"
+    "<sequenceFlow id=\"again\" sourceRef=\"g\" targetRef=\"a\"/>\n"
+    "<sequenceFlow id=\"on\" sourceRef=\"g\" targetRef=\"b\"/>\n"
+    "<sequenceFlow id=\"f3\" sourceRef=\"b\" targetRef=\"c\"/>\n"
+    "<sequenceFlow id=\"f4\" sourceRef=\"b\" targetRef=\"d\"/>\n"
+    "<sequenceFlow id=\"f5\" sourceRef=\"c\" targetRef=\"j\"/>\n"
+    "<sequenceFlow id=\"f6\" sourceRef=\"d\" targetRef=\"j\"/>\n"
+    "<sequenceFlow id=\"f7\" sourceRef=\"j\" targetRef=\"n\"/>\n"
+    "<sequenceFlow id=\"f8\" sourceRef=\"n\" targetRef=\"z\"/>\n"
+    "<sequenceFlow id=\"f9\" sourceRef=\"z\" targetRef=\"e\"/>\n" TAIL;
+
+#define LEAN_PARAMS(extra)                                                                   \
+    "{\"type\": \"process-simulation\"," extra                                               \
+    "\"arrivals\": {\"interarrival\": {\"dist\": \"exponential\", \"mean\": 1}},"             \
+    "\"resources\": [{\"name\": \"crew\", \"count\": 3, \"cost_per_hour\": 12},"              \
+    "                {\"name\": \"desk\", \"count\": 1, \"cost_per_hour\": 5}],"              \
+    "\"tasks\": {"                                                                           \
+    "  \"a\": {\"duration\": {\"dist\": \"exponential\", \"mean\": 0.5},"                     \
+    "          \"resources\": [{\"name\": \"crew\", \"amount\": 2}], \"cost\": 1},"           \
+    "  \"b\": {\"duration\": {\"dist\": \"triangular\", \"min\": 0.1, \"mode\": 0.3, "         \
+    "          \"max\": 0.9}, \"resource\": \"crew\"},"                                       \
+    "  \"c\": {\"duration\": {\"dist\": \"exponential\", \"mean\": 0.4}, \"resource\": \"crew\"}," \
+    "  \"d\": {\"duration\": {\"dist\": \"uniform\", \"min\": 0.2, \"max\": 1.4},"           \
+    "          \"resource\": \"desk\"},"                                                      \
+    "  \"z\": {\"duration\": {\"dist\": \"constant\", \"value\": 0.25}, \"cost\": 2}},"       \
+    "\"gateways\": {\"g\": {\"again\": 0.2, \"on\": 0.8}}}"
+
+static void test_lean_matches_general(void **state)
+{
+    (void)state;
+    /* the rich model: by cases, with a warm-up; by horizon, with a warm-up time */
+    gm_bpmn *m = load_bpmn(lean_doc);
+    gm_proc *p = load_ok(m, LEAN_PARAMS("\"cases\": 20000, \"warmup_cases\": 500,"));
+    expect_same_paths(p, 0, false);
+    expect_same_paths(p, 3, true);
+    gm_proc_free(p);
+    p = load_ok(m, LEAN_PARAMS("\"horizon\": 5000, \"warmup_time\": 100,"));
+    expect_same_paths(p, 1, true);
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+
+    /* the earlier models that fit the lean path */
+    m = load_bpmn(par_doc);
+    p = load_ok(m, "{\"type\": \"process-simulation\", \"cases\": 5000,"
+                   "\"arrivals\": {\"interarrival\": {\"dist\": \"exponential\", \"mean\": 0.5}},"
+                   "\"tasks\": {\"a\": {\"duration\": {\"dist\": \"exponential\", \"mean\": 1}},"
+                   "\"b\": {\"duration\": {\"dist\": \"exponential\", \"mean\": 0.5}}}}");
+    expect_same_paths(p, 0, false);
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+    m = load_bpmn(xor_doc);
+    p = load_ok(m, xor_params);
+    expect_same_paths(p, 2, false);
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+
+    /* the benchmark's model, shortened */
+    char path[1024];
+    snprintf(path, sizeof path, "%s/bench/process10.bpmn", GEMEL_SOURCE_DIR);
+    gm_err err;
+    gm_err_clear(&err);
+    assert_int_equal(gm_bpmn_load_file(path, &m, &err), 0);
+    snprintf(path, sizeof path, "%s/bench/process10.params.json", GEMEL_SOURCE_DIR);
+    json_t *j = gm_json_load_file(path, NULL, &err);
+    assert_non_null(j);
+    assert_int_equal(json_object_set_new(j, "cases", json_integer(30000)), 0);
+    assert_int_equal(gm_proc_load(m, "process10.bpmn", j, &p, &err), 0);
+    json_decref(j);
+    expect_same_paths(p, 0, true);
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+
+    /* failures: a negative duration, a token that never reaches a task */
+    m = load_bpmn(mm1_doc);
+    p = load_ok(m, "{\"type\": \"process-simulation\", \"cases\": 1000,"
+                   "\"arrivals\": {\"interarrival\": {\"dist\": \"exponential\", \"mean\": 1}},"
+                   "\"resources\": [{\"name\": \"clerk\", \"count\": 1}],"
+                   "\"tasks\": {\"t\": {\"duration\": {\"dist\": \"normal\", \"mean\": 0.1, "
+                   "\"sd\": 1}}}}");
+    expect_same_failure(p, GM_EINVAL, "task 't' drew the duration");
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+    static const char spin_doc[] = HEAD
+        "<startEvent id=\"s\"/>\n"
+        "<task id=\"a\"/>\n"
+        "<exclusiveGateway id=\"g\"/>\n"
+        "<exclusiveGateway id=\"h\"/>\n"
+        "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"a\"/>\n"
+        "<sequenceFlow id=\"f2\" sourceRef=\"a\" targetRef=\"g\"/>\n"
+        "<sequenceFlow id=\"f3\" sourceRef=\"g\" targetRef=\"h\"/>\n"
+        "<sequenceFlow id=\"f4\" sourceRef=\"h\" targetRef=\"g\"/>\n" TAIL;
+    m = load_bpmn(spin_doc);
+    p = load_ok(m, P0 "\"tasks\": {\"a\": {\"duration\": {\"dist\": \"constant\", "
+                      "\"value\": 1}}}}");
+    expect_same_failure(p, GM_ELIMIT, "tokens cycle through gateways");
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+
+    /* a model that needs the general path (a calendar) says so */
+    m = load_bpmn(mm1_doc);
+    p = load_ok(m, P0 "\"calendars\": {\"office\": [{\"days\": \"mon-fri\", \"from\": \"09:00\","
+                      "\"to\": \"17:00\"}]},"
+                      "\"resources\": [{\"name\": \"clerk\", \"count\": 1, \"calendar\": \"office\"}],"
+                      "\"tasks\": {\"t\": {\"duration\": {\"dist\": \"constant\", \"value\": 1}}}}");
+    assert_false(gm_proc_lean(p));
+    gm_proc_set_lean(p, true);
+    assert_false(gm_proc_lean(p));
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1001,7 +1190,7 @@ int main(void)
         cmocka_unit_test(test_horizon),     cmocka_unit_test(test_calendar),
         cmocka_unit_test(test_bottlenecks), cmocka_unit_test(test_scylla_samples),
         cmocka_unit_test(test_review_regressions),
-        cmocka_unit_test(test_batch_means),
+        cmocka_unit_test(test_batch_means), cmocka_unit_test(test_lean_matches_general),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
