@@ -1228,35 +1228,61 @@ static void process_work(run *R);
    as a work item. Same draws, in the same order, as the work list would
    make (each gateway has its own stream). False when the task has several
    outgoing flows (or none). */
-static bool hand_on(run *R, size_t e)
+/* The flow an exclusive gateway sends a token along. */
+static size_t xor_pick(run *R, const pgw *g)
+{
+    double u = gm_rng_uniform(&R->rng[g->stream]);
+    size_t k = 0;
+    while (k + 1 < g->n && u >= g->p[k])
+        k++;
+    return g->flow[k];
+}
+
+static bool plain_task(const gm_proc *p, size_t node)
+{
+    const pnode *pn = &p->node[node];
+    return pn->kind == PK_ACTIVITY && p->act[pn->idx].plain && !p->act[pn->idx].sub;
+}
+
+/* A token leaving along *flow walks through pass-through nodes and exclusive
+   gateways (drawing as visit would) for at most 64 hops. Returns the node it
+   stops at, a plain task or one for the work list; *flow: the flow it came
+   along. */
+static size_t walk_on(run *R, size_t *flow)
 {
     const gm_proc *p = R->p;
+    size_t node = p->flow_tgt[*flow];
+    for (int hops = 0; hops < 64 && !plain_task(p, node); hops++) {
+        const pnode *pn = &p->node[node];
+        if (pn->kind == PK_PASS && pn->bn->nout == 1)
+            *flow = pn->bn->out[0];
+        else if (pn->kind == PK_XOR)
+            *flow = xor_pick(R, &p->gw[pn->idx]);
+        else
+            break;
+        node = p->flow_tgt[*flow];
+    }
+    return node;
+}
+
+/* The token of a plain task that completed moves on in its record (walk_on)
+   to the next plain task, which reuses the record; elsewhere the record is
+   freed and the token goes on as a work item. Same draws, in the same order,
+   as the work list would make. False when the task has several outgoing
+   flows (or none). */
+static bool hand_on(run *R, size_t e)
+{
     rec *x = &R->rc[e];
     const gm_bpmn_node *n = nd(R, x->node);
     if (n->nout != 1)
         return false;
-    size_t flow = n->out[0], node = p->flow_tgt[flow], s = x->scope;
-    for (int hops = 0; hops < 64; hops++) {
-        const pnode *pn = &p->node[node];
-        if (pn->kind == PK_ACTIVITY && p->act[pn->idx].plain && !p->act[pn->idx].sub) {
-            x->node = node;
-            touch(R, s); /* the token left its node: inclusive joins may fire */
-            begin_exec(R, e);
-            return true;
-        }
-        if (pn->kind == PK_PASS && pn->bn->nout == 1) {
-            flow = pn->bn->out[0];
-        } else if (pn->kind == PK_XOR) {
-            const pgw *g = &p->gw[pn->idx];
-            double u = gm_rng_uniform(&R->rng[g->stream]);
-            size_t k = 0;
-            while (k + 1 < g->n && u >= g->p[k])
-                k++;
-            flow = g->flow[k];
-        } else {
-            break;
-        }
-        node = p->flow_tgt[flow];
+    size_t flow = n->out[0], s = x->scope;
+    size_t node = walk_on(R, &flow);
+    if (plain_task(R->p, node)) {
+        x->node = node;
+        touch(R, s); /* the token left its node: inclusive joins may fire */
+        begin_exec(R, e);
+        return true;
     }
     unlink_rec(R, &R->sc[s].head, e);
     rec_free(R, e);
@@ -1460,32 +1486,16 @@ static void on_lean_done(gm_sim *sim, void *ctx, uint64_t data)
         c->wait += wait;
         c->cost += a->cost + rcost;
     }
-    /* the token moves on in place, as hand_on does, while it meets a single
-       flow, pass-through nodes and exclusive gateways */
+    /* the token moves on in place, as hand_on does */
     const gm_bpmn_node *n = p->node[a->node].bn;
     if (n->nout == 1) {
-        size_t flow = n->out[0], node = p->flow_tgt[flow];
-        for (int hops = 0; hops < 64; hops++) {
-            const pnode *pn = &p->node[node];
-            if (pn->kind == PK_ACTIVITY) {
-                t->act = pn->idx;
-                t->t_req = gm_sim_now(sim);
-                lean_request(R, k);
-                return;
-            }
-            if (pn->kind == PK_PASS && pn->bn->nout == 1) {
-                flow = pn->bn->out[0];
-            } else if (pn->kind == PK_XOR) {
-                const pgw *g = &p->gw[pn->idx];
-                double u = gm_rng_uniform(&R->rng[g->stream]);
-                size_t j = 0;
-                while (j + 1 < g->n && u >= g->p[j])
-                    j++;
-                flow = g->flow[j];
-            } else {
-                break;
-            }
-            node = p->flow_tgt[flow];
+        size_t flow = n->out[0];
+        size_t node = walk_on(R, &flow);
+        if (p->node[node].kind == PK_ACTIVITY) {
+            t->act = p->node[node].idx;
+            t->t_req = gm_sim_now(sim);
+            lean_request(R, k);
+            return;
         }
         t->next = R->free_lt;
         R->free_lt = k;
@@ -1659,12 +1669,8 @@ static void visit(run *R, const witem *w)
         activate(R, s, w->node);
         break;
     case PK_XOR: {
-        const pgw *g = &p->gw[pn->idx];
-        double u = gm_rng_uniform(&R->rng[g->stream]);
-        size_t k = 0;
-        while (k + 1 < g->n && u >= g->p[k])
-            k++;
-        emit(R, s, &g->flow[k], 1);
+        size_t flow = xor_pick(R, &p->gw[pn->idx]);
+        emit(R, s, &flow, 1);
         tok_del(R, s);
         break;
     }
