@@ -21,6 +21,7 @@
 
 #include "base/json.h"
 #include "base/map.h"
+#include "base/vec.h"
 #include "model/dtmi.h"
 
 /* ---- classes ----------------------------------------------------------- */
@@ -185,10 +186,8 @@ typedef struct val {
     const gm_dtdl_opts *o;
     gm_dtdl_report *rep;
     gm_map *ids;         /* @id -> elem index + 1 */
-    elem *el;
-    size_t nel, capel;
-    ref *rf;
-    size_t nrf, caprf;
+    gm_vec el;           /* elem */
+    gm_vec rf;           /* ref */
     const char *file;    /* the current document */
     int version;         /* of the current document */
     bool nested_ctx;     /* the element being entered had its @context checked */
@@ -290,21 +289,10 @@ static int class_of(const char *s)
 
 static void add_ref(val *V, const char *id, unsigned classes, const char *where)
 {
-    if (V->nrf == V->caprf) {
-        size_t nc = V->caprf ? 2 * V->caprf : 16;
-        ref *r = realloc(V->rf, nc * sizeof *r);
-        if (!r) {
-            V->nomem = 1;
-            return;
-        }
-        V->rf = r;
-        V->caprf = nc;
-    }
-    ref *r = &V->rf[V->nrf++];
-    r->id = id;
-    r->classes = classes;
-    r->file = V->file;
-    snprintf(r->where, sizeof r->where, "%s", where);
+    ref r = {id, classes, V->file, ""};
+    snprintf(r.where, sizeof r.where, "%s", where);
+    if (gm_vec_push(&V->rf, &r))
+        V->nomem = 1;
 }
 
 static void check_dtmi(val *V, const char *s, bool iface, const char *where)
@@ -629,7 +617,7 @@ static void walk_elem(val *V, const json_t *obj, unsigned classes, int inferred,
         return;
     }
     V->nested_ctx = false;
-    if (V->nel >= GM_DTDL_MAX_ELEMENTS) {
+    if (V->el.len >= GM_DTDL_MAX_ELEMENTS) {
         problem(V, path, "more than %d elements", GM_DTDL_MAX_ELEMENTS);
         return;
     }
@@ -701,18 +689,12 @@ static void walk_elem(val *V, const json_t *obj, unsigned classes, int inferred,
     } else if (top) {
         problem(V, path, "@id is required on a top-level element");
     }
-    size_t me = V->nel;
-    if (V->nel == V->capel) {
-        size_t nc = V->capel ? 2 * V->capel : 32;
-        elem *e = realloc(V->el, nc * sizeof *e);
-        if (!e) {
-            V->nomem = 1;
-            return;
-        }
-        V->el = e;
-        V->capel = nc;
+    size_t me = V->el.len;
+    elem rec = {id, cls, V->version, obj, V->file};
+    if (gm_vec_push(&V->el, &rec)) {
+        V->nomem = 1;
+        return;
     }
-    V->el[V->nel++] = (elem){id, cls, V->version, obj, V->file};
     if (id) {
         bool created;
         void **slot = gm_map_sslot(V->ids, id, strlen(id), &created);
@@ -790,13 +772,13 @@ static const elem *find(const val *V, const char *id)
     void *x;
     if (!gm_map_sget(V->ids, id, strlen(id), &x))
         return NULL;
-    return &V->el[(uintptr_t)x - 1];
+    return (const elem *)V->el.data + ((uintptr_t)x - 1);
 }
 
 static void resolve(val *V)
 {
-    for (size_t i = 0; i < V->nrf; i++) {
-        const ref *r = &V->rf[i];
+    for (size_t i = 0; i < V->rf.len; i++) {
+        const ref *r = (const ref *)V->rf.data + i;
         const elem *e = find(V, r->id);
         V->file = r->file;
         if (!e) {
@@ -862,6 +844,8 @@ int gm_dtdl_validate(const gm_dtdl_doc *docs, size_t n, const gm_dtdl_opts *opts
     static const gm_dtdl_opts defaults = {false};
     val V;
     memset(&V, 0, sizeof V);
+    gm_vec_init(&V.el, sizeof(elem));
+    gm_vec_init(&V.rf, sizeof(ref));
     V.o = opts ? opts : &defaults;
     V.rep = rep;
     V.ids = gm_map_create(GM_MAP_STR);
@@ -882,17 +866,18 @@ int gm_dtdl_validate(const gm_dtdl_doc *docs, size_t n, const gm_dtdl_opts *opts
     }
     if (!V.nomem)
         resolve(&V);
-    for (size_t i = 0; i < V.nel && !V.nomem; i++) {
-        if (V.el[i].cls != C_INTERFACE)
+    const elem *els = V.el.data;
+    for (size_t i = 0; i < V.el.len && !V.nomem; i++) {
+        if (els[i].cls != C_INTERFACE)
             continue;
         size_t count = 0;
         bool bad = false;
-        extends_walk(&V, &V.el[i], 0, &count, &V.el[i], &bad);
+        extends_walk(&V, &els[i], 0, &count, &els[i], &bad);
     }
     int rc = V.nomem ? GM_ENOMEM
                      : (rep->nproblems || rep->dropped || rep->nunresolved ? GM_EINVAL : GM_OK);
     gm_map_destroy(V.ids);
-    free(V.el);
-    free(V.rf);
+    gm_vec_free(&V.el);
+    gm_vec_free(&V.rf);
     return rc;
 }
