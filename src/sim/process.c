@@ -224,8 +224,8 @@ typedef struct pcase {
     size_t next_free;
 } pcase;
 
-/* A token in a task of the lean path (see lean_eligible): what a record and
-   a request are on the general path, in one small struct. */
+/* A token in a task of the lean path (see "The lean path"): what a record
+   and a request are on the general path, in one small struct. */
 typedef struct ltok {
     size_t scope;
     size_t act;       /* pact index */
@@ -365,6 +365,16 @@ static void add_task(run *R, const pcase *c, size_t t, double wait, double dur, 
         ts->dur += dur;
         ts->cost += cost;
     }
+}
+
+/* Measured case c finished a task execution of activity t: the task's and
+   the case's sums. */
+static void task_done(run *R, pcase *c, size_t t, double wait, double dur, double cost)
+{
+    add_task(R, c, t, wait, dur, cost);
+    c->proc += dur;
+    c->wait += wait;
+    c->cost += cost;
 }
 
 /* ======================================================================== */
@@ -1222,12 +1232,6 @@ static void exec_finished(run *R, size_t e)
 
 static void process_work(run *R);
 
-/* The token of a plain task that completed moves on in its record: through
-   exclusive gateways and pass-through nodes to the next plain task, which
-   reuses the record; elsewhere the record is freed and the token goes on
-   as a work item. Same draws, in the same order, as the work list would
-   make (each gateway has its own stream). False when the task has several
-   outgoing flows (or none). */
 /* The flow an exclusive gateway sends a token along. */
 static size_t xor_pick(run *R, const pgw *g)
 {
@@ -1317,13 +1321,8 @@ static void on_service_done(gm_sim *sim, void *ctx, uint64_t data)
             add_pcost(R, c, pool, pc);
         rcost += pc;
     }
-    if (c->measured) {
-        double wait = x->t_start - x->t_req;
-        add_task(R, c, p->node[x->node].idx, wait, x->dur, a->cost + rcost);
-        c->proc += x->dur;
-        c->wait += wait;
-        c->cost += a->cost + rcost;
-    }
+    if (c->measured)
+        task_done(R, c, p->node[x->node].idx, x->t_start - x->t_req, x->dur, a->cost + rcost);
     if (R->log) {
         const gm_bpmn_node *n = nd(R, x->node);
         const char *who = "";
@@ -1358,9 +1357,9 @@ static void on_service_done(gm_sim *sim, void *ctx, uint64_t data)
 /*
  * Most process models are plain tasks, each needing units of at most one
  * counted pool without a calendar, joined by exclusive and parallel
- * gateways (proc_load.c marks them "lean"). Their tasks need no record, no request and no cancellation:
- * a task's token is an ltok, queued directly in its pool, first in, first
- * out. Gateways, arrivals, cases and statistics are the general path's. The
+ * gateways (proc_load.c marks them "lean"). Their tasks need no record, no
+ * request and no cancellation: a task's token is an ltok, queued directly
+ * in its pool, first in, first out. Gateways, arrivals, cases and statistics are the general path's. The
  * lean path makes the same draws in the same order and schedules the same
  * events, so a run gives the same results on either path (tests check it).
  */
@@ -1479,13 +1478,8 @@ static void on_lean_done(gm_sim *sim, void *ctx, uint64_t data)
             lean_serve(R, pool);
         t = &R->lt[k];
     }
-    if (c->measured) {
-        double wait = t->t_start - t->t_req;
-        add_task(R, c, t->act, wait, t->dur, a->cost + rcost);
-        c->proc += t->dur;
-        c->wait += wait;
-        c->cost += a->cost + rcost;
-    }
+    if (c->measured)
+        task_done(R, c, t->act, t->t_start - t->t_req, t->dur, a->cost + rcost);
     /* the token moves on in place, as hand_on does */
     const gm_bpmn_node *n = p->node[a->node].bn;
     if (n->nout == 1) {
