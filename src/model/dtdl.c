@@ -519,26 +519,41 @@ static void check_value(val *V, const json_t *v, const pdef *d, const char *path
     }
 }
 
-/* The names of the elements in array-or-object v are unique. */
+/* The values of member prop of the elements in array v are unique (by JSON
+   equality), in one pass over a map of their canonical encodings. */
 static void unique_names(val *V, const json_t *v, const char *prop, const char *path)
 {
     if (!json_is_array(v))
         return;
+    gm_map *seen = gm_map_create(GM_MAP_STR);
+    if (!seen) {
+        V->nomem = 1;
+        return;
+    }
     size_t n = json_array_size(v);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !V->nomem; i++) {
         const json_t *a = json_object_get(json_array_get(v, i), prop);
         if (!a)
             continue;
-        for (size_t j = 0; j < i; j++) {
-            const json_t *b = json_object_get(json_array_get(v, j), prop);
-            if (b && json_equal((json_t *)a, (json_t *)b)) {
-                char p[GM_ERR_WHERE_MAX];
-                gm_json_path_index(p, sizeof p, path, i);
-                problem(V, p, "duplicate %s (also at index %zu)", prop, j);
-                break;
-            }
+        char *key = json_dumps(a, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS);
+        if (!key) {
+            V->nomem = 1;
+            break;
         }
+        bool created;
+        void **slot = gm_map_sslot(seen, key, strlen(key), &created);
+        if (!slot) {
+            V->nomem = 1;
+        } else if (created) {
+            *slot = (void *)(uintptr_t)(i + 1);
+        } else {
+            char p[GM_ERR_WHERE_MAX];
+            gm_json_path_index(p, sizeof p, path, i);
+            problem(V, p, "duplicate %s (also at index %zu)", prop, (size_t)(uintptr_t)*slot - 1);
+        }
+        free(key);
     }
+    gm_map_destroy(seen);
 }
 
 static void check_context(val *V, const json_t *ctx, const char *path)
@@ -739,12 +754,12 @@ static void walk_elem(val *V, const json_t *obj, unsigned classes, int inferred,
             unique_names(V, v, "name", p);
             if (cls == C_ENUM)
                 unique_names(V, v, "enumValue", p);
-        } else if (json_is_array(v) && d->kind != K_LANG) {
+        } else if (json_is_array(v)) {
             if (json_array_size(v) == 1)
                 check_value(V, json_array_get(v, 0), d, p, depth);
             else
                 problem(V, p, "'%s' takes one value", k);
-        } else if (d->many || d->kind == K_ELEMS || d->kind == K_SCHEMA || !json_is_array(v)) {
+        } else {
             check_value(V, v, d, p, depth);
         }
     }
