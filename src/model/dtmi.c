@@ -197,6 +197,16 @@ int gm_dtmi_split(const char *s, gm_dtmi_parts *out)
     return 0;
 }
 
+bool gm_dtmi_segment(const char *s)
+{
+    if (!s || !is_letter(s[0]))
+        return false;
+    size_t i = 1;
+    while (is_seg_char(s[i]))
+        i++;
+    return s[i] == '\0' && s[i - 1] != '_';
+}
+
 bool gm_dtmi_reserved(const char *s)
 {
     static const char *const prefixes[] = {"dtmi:dtdl:", "dtmi:standard:"};

@@ -51,6 +51,13 @@ enum { GM_DTDL_V2 = 2, GM_DTDL_V3 = 3 };
  */
 int gm_dtmi_check(const char *s, int version, bool for_interface, const char *where, gm_err *err);
 
+/*
+ * True when s is one DTMI path segment: ASCII letters, digits and '_',
+ * starting with a letter and not ending with '_'. DTDL element names follow
+ * the same rule. False for NULL and "".
+ */
+bool gm_dtmi_segment(const char *s);
+
 /* The parts of a DTMI; path points into the string that was split. */
 typedef struct gm_dtmi_parts {
     size_t path_len;  /* bytes of path */

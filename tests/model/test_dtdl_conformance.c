@@ -20,7 +20,7 @@
 #include "base/file.h"
 #include "model/dtdl.h"
 
-#define BEST_AGREE 6082
+#define BEST_AGREE 6760
 #define SUITE_CASES 6760
 
 #ifdef GEMEL_SHARED_DATA
