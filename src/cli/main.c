@@ -12,6 +12,7 @@
 const gm_cli_cmd *const gm_cli_commands[] = {
     /* sorted by name; `gemel --help` lists them in this order */
     &gm_cmd_demo,
+    &gm_cmd_model,
     &gm_cmd_process,
     &gm_cmd_sim,
     &gm_cmd_version,

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <math.h>
+#include <stdbool.h>
 #include <sys/stat.h>
 
 #include "base/version.h"
@@ -366,6 +367,109 @@ static void test_process_foreign_params(void **state)
 }
 
 /* The demo runs end to end and finds the bottleneck and a what-if. */
+/* gemel model validate and show on the shipped example, a broken model and
+   a suite case that needs --allow-undefined-extensions. */
+#define FACTORY GEMEL_SOURCE_DIR "/examples/models/factory"
+static void test_model_validate(void **state)
+{
+    (void)state;
+    cli_result r = RUN("model", "validate", FACTORY);
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "3 files, 3 interfaces: valid\n");
+    cli_free(&r);
+
+    char dir[] = "/tmp/gemel-models-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[600];
+    snprintf(path, sizeof path, "%s/pump.json", dir);
+    write_file(path, "{\"@context\": \"dtmi:dtdl:context;3\", \"@id\": \"dtmi:ex:Pump;1\","
+                     " \"@type\": \"Interface\", \"extends\": \"dtmi:ex:Base;1\", \"contents\":"
+                     " [{\"@type\": \"Property\", \"name\": \"flow\", \"schema\": \"decimal\"}]}");
+    r = RUN("model", "validate", "--json", dir);
+    assert_int_equal(r.status, 1);
+    json_error_t je;
+    json_t *j = json_loads(r.out, 0, &je);
+    if (!j)
+        fail_msg("model validate --json printed '%s'", r.out);
+    assert_true(json_is_false(json_object_get(j, "valid")));
+    json_t *u = json_object_get(j, "unresolved");
+    assert_int_equal(json_array_size(u), 1);
+    assert_string_equal(json_string_value(json_array_get(u, 0)), "dtmi:ex:Base;1");
+    json_t *errs = json_object_get(j, "errors");
+    bool schema_error = false;
+    for (size_t i = 0; i < json_array_size(errs); i++) {
+        json_t *e = json_array_get(errs, i);
+        assert_string_equal(json_string_value(json_object_get(e, "file")), path);
+        schema_error |= strcmp(json_string_value(json_object_get(e, "where")),
+                               "contents[0].schema") == 0 &&
+                        strstr(json_string_value(json_object_get(e, "message")), "'decimal'");
+    }
+    assert_true(schema_error);
+    json_decref(j);
+    cli_free(&r);
+    /* text: one line per problem, FILE: PATH: MESSAGE */
+    r = RUN("model", "validate", path);
+    assert_int_equal(r.status, 1);
+    char want[700];
+    snprintf(want, sizeof want, "%s: contents[0].schema: 'decimal' is not a schema", path);
+    assert_non_null(strstr(r.out, want));
+    assert_non_null(strstr(r.out, "unresolved: dtmi:ex:Base;1\n"));
+    cli_free(&r);
+    /* a file that is not JSON: its line and column */
+    write_file(path, "{\n  \"@id\": oops\n}");
+    r = RUN("model", "validate", path);
+    assert_int_equal(r.status, 1);
+    snprintf(want, sizeof want, "%s: 2:", path);
+    assert_non_null(strstr(r.out, want));
+    cli_free(&r);
+    /* undefined extensions: refused by default, accepted when allowed */
+    write_file(path, "{\"@context\": [\"dtmi:dtdl:context;3\", \"dtmi:com:acme:ext;1\"],"
+                     " \"@id\": \"dtmi:ex:Pump;1\", \"@type\": \"Interface\", \"contents\":"
+                     " [{\"@type\": [\"Telemetry\", \"dtmi:com:acme:Special;1\"], \"name\": \"flow\","
+                     " \"schema\": \"double\", \"dtmi:com:acme:level;1\": 3}]}");
+    r = RUN("model", "validate", path);
+    assert_int_equal(r.status, 1);
+    cli_free(&r);
+    r = RUN("model", "validate", "--allow-undefined-extensions", path);
+    assert_int_equal(r.status, 0);
+    cli_free(&r);
+    unlink(path);
+    rmdir(dir);
+
+    expect_usage_error(RUN("model", "validate", "/nonexistent/models"), "/nonexistent/models");
+    expect_usage_error(RUN("model", "frobnicate"), "unknown sub-command");
+    expect_usage_error(RUN("model", "validate"), "at least one PATH");
+}
+
+static void test_model_show(void **state)
+{
+    (void)state;
+    cli_result r = RUN("model", "show", "dtmi:com:example:factory:Machine;1", "--models", FACTORY);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "contents: 7 (5 own, 2 inherited)"));
+    assert_non_null(strstr(r.out, "double  Temperature [degreeCelsius]"));
+    assert_non_null(strstr(r.out, "(from dtmi:com:example:factory:Asset;1)"));
+    cli_free(&r);
+    r = RUN("model", "show", "--json", "--models", FACTORY, "dtmi:com:example:factory:Machine;1");
+    assert_int_equal(r.status, 0);
+    json_error_t je;
+    json_t *j = json_loads(r.out, 0, &je);
+    if (!j)
+        fail_msg("model show --json printed '%s'", r.out);
+    json_t *c = json_object_get(j, "contents");
+    assert_int_equal(json_array_size(c), 7);
+    json_t *inst = json_array_get(c, 6);
+    assert_string_equal(json_string_value(json_object_get(inst, "name")), "installed");
+    assert_string_equal(json_string_value(json_object_get(inst, "definedIn")),
+                        "dtmi:com:example:factory:Asset;1");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(inst, "schema"), "@type")),
+                        "Object");
+    json_decref(j);
+    cli_free(&r);
+    expect_usage_error(RUN("model", "show", "dtmi:ex:Nope;1", "--models", FACTORY), "no such interface");
+    expect_usage_error(RUN("model", "show", "dtmi:ex:Nope;1"), "needs --models");
+}
+
 static void test_demo_runs(void **state)
 {
     (void)state;
@@ -401,6 +505,8 @@ int main(void)
         cmocka_unit_test(test_process_simulate),
         cmocka_unit_test(test_process_event_log),
         cmocka_unit_test(test_process_foreign_params),
+        cmocka_unit_test(test_model_validate),
+        cmocka_unit_test(test_model_show),
         cmocka_unit_test(test_demo_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
