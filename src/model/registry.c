@@ -27,7 +27,7 @@
 #include "model/units.h"
 
 typedef struct entry {
-    char *file;
+    const char *file; /* interned in the registry */
     json_t *json; /* one top-level element (a reference is held) */
     const char *id; /* its @id (inside json), or NULL */
 } entry;
@@ -40,6 +40,7 @@ struct gm_model_registry {
     gm_model_iface *ifaces;
     size_t nifaces;
     gm_map *byid;             /* @id -> interface index + 1 */
+    gm_map *files;            /* file name -> its copy, which nodes and entries point to */
     bool (*in_use)(void *ctx, const char *id);
     void *in_use_ctx;
 };
@@ -202,15 +203,32 @@ gm_model_registry *gm_model_registry_create(const gm_dtdl_opts *opts)
     if (opts)
         r->opts = *opts;
     gm_vec_init(&r->entries, sizeof(entry));
+    r->files = gm_map_create(GM_MAP_STR);
+    if (!r->files) {
+        free(r);
+        return NULL;
+    }
     return r;
 }
 
 static void free_entries(entry *e, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        free(e[i].file);
+    for (size_t i = 0; i < n; i++)
         json_decref(e[i].json);
+}
+
+/* The registry's lasting copy of a file name; NULL when out of memory. */
+static const char *intern(gm_model_registry *r, const char *name)
+{
+    bool created;
+    void **slot = gm_map_sslot(r->files, name, strlen(name), &created);
+    if (!slot)
+        return NULL;
+    if (created && !(*slot = strdup(name))) {
+        gm_map_sdel(r->files, name, strlen(name), NULL);
+        return NULL;
     }
+    return *slot;
 }
 
 static void free_compiled(gm_model_registry *r)
@@ -231,6 +249,11 @@ void gm_model_registry_destroy(gm_model_registry *r)
     gm_vec_free(&r->entries);
     model__graph_free(&r->g);
     free_compiled(r);
+    size_t pos = 0;
+    gm_map_item it;
+    while (gm_map_next(r->files, &pos, &it))
+        free(it.val);
+    gm_map_destroy(r->files);
     free(r);
 }
 
@@ -650,9 +673,8 @@ static int copy_entries(const gm_model_registry *r, gm_vec *out, size_t skip)
     for (size_t i = 0; i < r->entries.len; i++) {
         if (i == skip)
             continue;
-        entry c = {strdup(e[i].file), json_incref(e[i].json), e[i].id};
-        if (!c.file || gm_vec_push(out, &c)) {
-            free(c.file);
+        entry c = {e[i].file, json_incref(e[i].json), e[i].id};
+        if (gm_vec_push(out, &c)) {
             json_decref(c.json);
             return GM_ENOMEM;
         }
@@ -663,13 +685,35 @@ static int copy_entries(const gm_model_registry *r, gm_vec *out, size_t skip)
 static int push_element(gm_vec *out, const char *file, json_t *el)
 {
     const json_t *id = json_object_get(el, "@id");
-    entry c = {strdup(file), json_incref(el), json_string_value(id)};
-    if (!c.file || gm_vec_push(out, &c)) {
-        free(c.file);
+    entry c = {file, json_incref(el), json_string_value(id)};
+    if (gm_vec_push(out, &c)) {
         json_decref(c.json);
         return GM_ENOMEM;
     }
     return 0;
+}
+
+/* Point the nodes of the caller's documents at the registry's copies of
+   their file names (problems, reported before, keep the caller's). */
+static int adopt_files(gm_model_registry *r, model__graph *g, const gm_dtdl_doc *docs, size_t n,
+                       const char **interned)
+{
+    gm_map *m = gm_map_create(GM_MAP_INT);
+    if (!m)
+        return GM_ENOMEM;
+    int rc = 0;
+    for (size_t d = 0; d < n && !rc; d++) {
+        interned[d] = intern(r, docs[d].file);
+        if (!interned[d] || gm_map_iput(m, (uint64_t)(uintptr_t)docs[d].file, (void *)interned[d]))
+            rc = GM_ENOMEM;
+    }
+    for (size_t i = 0; i < g->nnodes && !rc; i++) {
+        void *to;
+        if (gm_map_iget(m, (uint64_t)(uintptr_t)g->nodes[i].file, &to))
+            g->nodes[i].file = to;
+    }
+    gm_map_destroy(m);
+    return rc;
 }
 
 int gm_model_registry_add(gm_model_registry *r, const gm_dtdl_doc *docs, size_t n,
@@ -705,18 +749,22 @@ int gm_model_registry_add(gm_model_registry *r, const gm_dtdl_doc *docs, size_t 
     }
     gm_vec entries;
     gm_vec_init(&entries, sizeof(entry));
-    rc = copy_entries(r, &entries, SIZE_MAX);
+    const char **files = calloc(n ? n : 1, sizeof *files);
+    rc = files ? adopt_files(r, &g, docs, n, files) : GM_ENOMEM;
+    if (!rc)
+        rc = copy_entries(r, &entries, SIZE_MAX);
     for (size_t d = 0; d < n && !rc; d++) {
         json_t *j = (json_t *)docs[d].json;
         if (json_is_array(j)) {
             for (size_t i = 0; i < json_array_size(j) && !rc; i++)
-                rc = push_element(&entries, docs[d].file, json_array_get(j, i));
+                rc = push_element(&entries, files[d], json_array_get(j, i));
         } else {
-            rc = push_element(&entries, docs[d].file, j);
+            rc = push_element(&entries, files[d], j);
         }
     }
     if (!rc)
         rc = commit(r, &g, &entries);
+    free(files);
     model__graph_free(&g);
     free_entries(entries.data, entries.len);
     gm_vec_free(&entries);
@@ -867,7 +915,7 @@ static int find_kind(const gm_model_iface *iface, const char *name, gm_content_k
 int gm_model_check_property(const gm_model_iface *iface, const char *name, const json_t *value,
                             const char *path, gm_err *err)
 {
-    const gm_model_content *c;
+    const gm_model_content *c = NULL;
     int rc = find_kind(iface, name, GM_CONTENT_PROPERTY, path, err, &c);
     if (rc)
         return rc;
@@ -886,7 +934,7 @@ int gm_model_check_telemetry(const gm_model_iface *iface, const json_t *payload,
     json_object_foreach((json_t *)payload, k, v) {
         char p[GM_ERR_WHERE_MAX];
         gm_json_path_key(p, sizeof p, path, k);
-        const gm_model_content *c;
+        const gm_model_content *c = NULL;
         int rc = find_kind(iface, k, GM_CONTENT_TELEMETRY, p, err, &c);
         if (!rc)
             rc = gm_schema_check(c->schema, v, p, err);
@@ -899,7 +947,7 @@ int gm_model_check_telemetry(const gm_model_iface *iface, const json_t *payload,
 int gm_model_check_command(const gm_model_iface *iface, const char *name, const json_t *request,
                            const char *path, gm_err *err)
 {
-    const gm_model_content *c;
+    const gm_model_content *c = NULL;
     int rc = find_kind(iface, name, GM_CONTENT_COMMAND, path, err, &c);
     if (rc)
         return rc;
