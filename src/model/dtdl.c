@@ -35,6 +35,8 @@
      M(MODEL_C_COMPONENT))
 #define M_COMPLEX (M(MODEL_C_ARRAY) | M(MODEL_C_ENUM) | M(MODEL_C_MAP) | M(MODEL_C_OBJECT))
 #define INF INT_MAX
+#define MAX_EXTENDS_COUNT 1024 /* interfaces named through extends, all levels */
+#define MAX_LANG_VALUES 256    /* values of one localizable string */
 
 static const char *const class_names[MODEL_C_COUNT] = {
     "Interface", "Telemetry", "Property",     "Command",   "CommandRequest", "CommandResponse",
@@ -309,6 +311,7 @@ typedef struct builder {
     gm_vec nodes;        /* model__node */
     gm_vec edges;        /* model__edge, in discovery order */
     const char *file;
+    gm_map *unres;       /* the unresolved identifiers reported */
     bool nomem;
 } builder;
 
@@ -359,9 +362,13 @@ static void problem(builder *B, const char *file, const char *where, const char 
 static void unresolved(builder *B, const char *id)
 {
     gm_dtdl_report *r = B->rep;
-    for (size_t i = 0; i < r->nunresolved; i++)
-        if (strcmp(r->unresolved[i], id) == 0)
-            return;
+    bool created;
+    if (!gm_map_sslot(B->unres, id, strlen(id), &created)) {
+        B->nomem = true;
+        return;
+    }
+    if (!created)
+        return;
     if (r->nunresolved == r->capunresolved) {
         size_t nc = r->capunresolved ? 2 * r->capunresolved : 8;
         char **u = realloc(r->unresolved, nc * sizeof *u);
@@ -580,6 +587,10 @@ static void langstring(builder *B, const json_t *v, size_t max, const char *path
         return;
     }
     size_t n = json_array_size(v), defaults = 0;
+    if (n > MAX_LANG_VALUES) {
+        PROBLEM(B, path, "more than %d values (one per language)", MAX_LANG_VALUES);
+        return;
+    }
     for (size_t i = 0; i < n; i++) {
         const json_t *x = json_array_get(v, i);
         gm_json_path_index(p, sizeof p, path, i);
@@ -1407,18 +1418,23 @@ static long extends_closure(builder *B, int i, gm_vec *out, unsigned char *mark,
             const model__edge *e = &g->edges[nd->e0 + j];
             if (e->prop != MODEL_P_EXTENDS)
                 continue;
-            (*count)++;
+            /* past the limit the walk stops: the count is already too high */
+            if (++*count > MAX_EXTENDS_COUNT)
+                goto out;
             int t = edge_target(e);
             if (t >= 0 && !mark[t]) {
                 mark[t] = 1;
-                if (gm_vec_push(out, &t))
-                    return -1;
+                if (gm_vec_push(out, &t)) {
+                    *count = -1;
+                    goto out;
+                }
             }
         }
     }
+out:
     for (size_t k = 0; k < out->len; k++)
         mark[((int *)out->data)[k]] = 0;
-    return (long)out->len;
+    return *count < 0 ? -1 : (long)out->len;
 }
 
 /* Longest extends chain below node i (memoised in depth[], -1 unknown). */
@@ -1528,8 +1544,9 @@ static void check_interface(builder *B, int i, gm_vec *closure, gm_vec *kids, un
     }
     if (extends_depth(g, i, xdepth, 0) > 10)
         problem(B, nd->file, nd->path, "extends nests deeper than 10 levels");
-    if (count > 1024)
-        problem(B, nd->file, nd->path, "extends names %ld interfaces in all, more than 1024", count);
+    if (count > MAX_EXTENDS_COUNT)
+        problem(B, nd->file, nd->path, "extends names more than %d interfaces in all",
+                MAX_EXTENDS_COUNT);
     kids->len = 0;
     for (size_t k = 0; k < closure->len; k++)
         if (children(g, ((int *)closure->data)[k], MODEL_P_CONTENTS, kids, true) == (size_t)-1) {
@@ -1540,9 +1557,17 @@ static void check_interface(builder *B, int i, gm_vec *closure, gm_vec *kids, un
         problem(B, nd->file, nd->path, "%zu contents including inherited ones; DTDL v2 allows 300",
                 kids->len);
     unique_names(B, kids->data, kids->len, "the contents (inherited included)", seen);
-    /* the extensions' sibling rules, on the Interface's own contents */
+    /* the extensions' sibling rules, on the Interface's own contents, by name */
     children(g, i, MODEL_P_CONTENTS, kids, false);
     const int *kid = kids->data;
+    gm_map_clear(seen);
+    for (size_t a = 0; a < kids->len; a++) {
+        const model__node *c = &g->nodes[kid[a]];
+        if (c->name && gm_map_sput(seen, c->name, strlen(c->name), (void *)(uintptr_t)(kid[a] + 1))) {
+            B->nomem = true;
+            return;
+        }
+    }
     for (size_t a = 0; a < kids->len; a++) {
         const model__node *c = &g->nodes[kid[a]];
         if ((c->adj & MODEL_A_SEMANTIC) && !(c->adj & MODEL_A_OVERRIDE) && !numeric_schema(g, c))
@@ -1551,10 +1576,10 @@ static void check_interface(builder *B, int i, gm_vec *closure, gm_vec *kids, un
         if (!(c->adj & MODEL_A_ANNOTATION) || !c->annotates)
             continue;
         const model__node *target = NULL;
-        for (size_t b = 0; b < kids->len && !target; b++) {
-            const model__node *s = &g->nodes[kid[b]];
-            if (b != a && s->name && strcmp(s->name, c->annotates) == 0 &&
-                (s->cls == MODEL_C_PROPERTY || s->cls == MODEL_C_TELEMETRY) &&
+        void *x;
+        if (gm_map_sget(seen, c->annotates, strlen(c->annotates), &x)) {
+            const model__node *s = &g->nodes[(uintptr_t)x - 1];
+            if ((s->cls == MODEL_C_PROPERTY || s->cls == MODEL_C_TELEMETRY) &&
                 !(s->adj & MODEL_A_ANNOTATION))
                 target = s;
         }
@@ -1567,14 +1592,21 @@ static void check_interface(builder *B, int i, gm_vec *closure, gm_vec *kids, un
             !(strcmp(c->overrides, "unit") == 0 && (target->adj & MODEL_A_SEMANTIC)))
             problem(B, c->file, c->path, "'overrides' names '%s', which '%s' does not have",
                     c->overrides, target->name);
-        for (size_t b = 0; b < a; b++) {
-            const model__node *s = &g->nodes[kid[b]];
-            if ((s->adj & MODEL_A_OVERRIDE) && (c->adj & MODEL_A_OVERRIDE) && s->annotates &&
-                c->overrides && s->overrides && strcmp(s->annotates, c->annotates) == 0 &&
-                strcmp(s->overrides, c->overrides) == 0)
-                problem(B, c->file, c->path, "'%s' of '%s' is overridden twice", c->overrides,
-                        c->annotates);
+        if (!(c->adj & MODEL_A_OVERRIDE) || !c->overrides)
+            continue;
+        /* "\x1f" cannot start a name: these keys do not meet the names' */
+        char key[2 * 2048 + 4];
+        int kl = snprintf(key, sizeof key, "\x1f%s\x1f%s", c->annotates, c->overrides);
+        bool created;
+        void **slot = gm_map_sslot(seen, key, kl > 0 ? (size_t)kl : 0, &created);
+        if (!slot) {
+            B->nomem = true;
+            return;
         }
+        if (!created)
+            problem(B, c->file, c->path, "'%s' of '%s' is overridden twice", c->overrides,
+                    c->annotates);
+        *slot = (void *)1;
     }
 }
 
@@ -1643,23 +1675,29 @@ static void check_enum(builder *B, int i, gm_vec *kids, gm_map *seen)
 }
 
 /* Indexed siblings: index unique among the values of one member. */
-static void check_indexes(builder *B, int i, gm_vec *kids)
+static void check_indexes(builder *B, int i, gm_vec *kids, gm_map *seen)
 {
     model__graph *g = B->g;
     static const int props[] = {MODEL_P_CONTENTS, MODEL_P_FIELDS, MODEL_P_ENUMVALUES};
     for (size_t p = 0; p < 3; p++) {
         children(g, i, props[p], kids, false);
+        gm_map_clear(seen);
         const int *k = kids->data;
-        for (size_t a = 0; a < kids->len; a++)
-            for (size_t b = 0; b < a; b++) {
-                const model__node *x = &g->nodes[k[a]], *y = &g->nodes[k[b]];
-                if ((x->adj & MODEL_A_INDEXED) && (y->adj & MODEL_A_INDEXED) && x->index &&
-                    x->index == y->index) {
-                    problem(B, x->file, x->path, "index %ld is used twice among %s", x->index,
-                            prop_names[props[p]]);
-                    break;
-                }
+        for (size_t a = 0; a < kids->len; a++) {
+            const model__node *x = &g->nodes[k[a]];
+            if (!(x->adj & MODEL_A_INDEXED) || x->index < 1)
+                continue;
+            bool created;
+            void **slot = gm_map_islot(seen, (uint64_t)x->index, &created);
+            if (!slot) {
+                B->nomem = true;
+                return;
             }
+            if (!created)
+                problem(B, x->file, x->path, "index %ld is used twice among %s", x->index,
+                        prop_names[props[p]]);
+            *slot = (void *)1;
+        }
     }
 }
 
@@ -1673,8 +1711,8 @@ static void whole_graph(builder *B)
     unsigned char *mark = calloc(n ? n : 1, 1);
     int *xdepth = malloc((n ? n : 1) * sizeof *xdepth);
     int *sdepth = malloc((n ? n : 1) * sizeof *sdepth);
-    gm_map *seen = gm_map_create(GM_MAP_STR);
-    if (!mark || !xdepth || !sdepth || !seen) {
+    gm_map *seen = gm_map_create(GM_MAP_STR), *seen_int = gm_map_create(GM_MAP_INT);
+    if (!mark || !xdepth || !sdepth || !seen || !seen_int) {
         B->nomem = true;
         goto done;
     }
@@ -1703,7 +1741,7 @@ static void whole_graph(builder *B)
             if (schema_depth(g, (int)i, sdepth, 0) > 5)
                 problem(B, nd->file, nd->path, "complex schemas nest deeper than 5 levels");
         }
-        check_indexes(B, (int)i, &kids);
+        check_indexes(B, (int)i, &kids, seen_int);
     }
 done:
     gm_vec_free(&closure);
@@ -1712,6 +1750,7 @@ done:
     free(xdepth);
     free(sdepth);
     gm_map_destroy(seen);
+    gm_map_destroy(seen_int);
 }
 
 /* ---- entry points ----------------------------------------------------------- */
@@ -1763,7 +1802,8 @@ int model__dtdl_build(const gm_dtdl_doc *docs, size_t n, const gm_dtdl_opts *opt
     gm_vec_init(&B.edges, sizeof(model__edge));
     g->ids = gm_map_create(GM_MAP_STR);
     g->arena = gm_arena_create(0, 0);
-    if (!g->ids || !g->arena) {
+    B.unres = gm_map_create(GM_MAP_STR);
+    if (!g->ids || !g->arena || !B.unres) {
         B.nomem = true;
         goto done;
     }
@@ -1785,10 +1825,8 @@ int model__dtdl_build(const gm_dtdl_doc *docs, size_t n, const gm_dtdl_opts *opt
         goto done;
     }
     resolve(&B);
-    if (!B.nomem && acyclic(&B)) {
+    if (!B.nomem && acyclic(&B))
         whole_graph(&B);
-        g->complete = true;
-    }
 done:
     if (!g->nodes) {
         g->nodes = B.nodes.data;
@@ -1797,6 +1835,7 @@ done:
     }
     gm_vec_free(&B.nodes);
     gm_vec_free(&B.edges);
+    gm_map_destroy(B.unres);
     if (B.nomem) {
         model__graph_free(g);
         return GM_ENOMEM;

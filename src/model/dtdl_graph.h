@@ -133,7 +133,6 @@ typedef struct model__graph {
     size_t nedges;
     gm_map *ids;           /* @id -> node index + 1 */
     gm_arena *arena;
-    bool complete;         /* resolution and graph checks ran (no cycle) */
 } model__graph;
 
 /* The class name ("Interface", "CommandRequest", ...). */

@@ -143,6 +143,22 @@ static void test_other_extensions(void **state)
             " \"contents\": [{\"@type\": [\"Telemetry\", \"ValueAnnotation\"], \"name\": \"q\","
             " \"schema\": \"string\", \"annotates\": \"nothing\"}]}",
             "'annotates' names 'nothing'", "contents[0]");
+    /* overriding: the annotated element must have the member, overridden once */
+#define OV "[\"dtmi:dtdl:context;3\", \"dtmi:dtdl:extension:quantitativeTypes;1\"," \
+           " \"dtmi:dtdl:extension:annotation;1\", \"dtmi:dtdl:extension:overriding;1\"]"
+#define OVERRIDE(name) "{\"@type\": [\"Property\", \"ValueAnnotation\", \"Override\"]," \
+    " \"name\": \"" name "\", \"schema\": \"string\", \"annotates\": \"temp\", \"overrides\": \"unit\"}"
+    VALID("{\"@context\": " OV ", \"@id\": \"dtmi:ex:A;1\", \"@type\": \"Interface\","
+          " \"contents\": [{\"@type\": [\"Telemetry\", \"Temperature\"], \"name\": \"temp\","
+          " \"schema\": \"double\", \"unit\": \"kelvin\"}, " OVERRIDE("tempUnit") "]}");
+    INVALID("{\"@context\": " OV ", \"@id\": \"dtmi:ex:A;1\", \"@type\": \"Interface\","
+            " \"contents\": [{\"@type\": [\"Telemetry\", \"Temperature\"], \"name\": \"temp\","
+            " \"schema\": \"double\", \"unit\": \"kelvin\"}, " OVERRIDE("u1") ", " OVERRIDE("u2") "]}",
+            "'unit' of 'temp' is overridden twice", "contents[2]");
+    INVALID("{\"@context\": " OV ", \"@id\": \"dtmi:ex:A;1\", \"@type\": \"Interface\","
+            " \"contents\": [{\"@type\": \"Telemetry\", \"name\": \"temp\","
+            " \"schema\": \"double\"}, " OVERRIDE("u1") "]}",
+            "'overrides' names 'unit', which 'temp' does not have", "contents[1]");
     /* mqtt: payloadFormat required; Cacheable needs Idempotent and a duration ttl */
     VALID("{\"@context\": " CTX("mqtt") ", \"@id\": \"dtmi:ex:A;1\", \"@type\": [\"Interface\", \"Mqtt\"],"
           " \"payloadFormat\": \"Avro/1.11.0\", \"telemetryTopic\": \"sample/{senderId}/telemetry\","
