@@ -912,6 +912,47 @@ static void member(builder *B, int ni, const mdef *d, const json_t *v, const act
     }
 }
 
+/* A character of an MQTT topic level (the mqtt extension's grammar):
+   printable ASCII but '"', '#', '+', '/', '{', '}', and '$' only after the
+   topic's first character. */
+static bool topic_char(char c, bool first)
+{
+    return c >= '!' && c <= '~' && c != '"' && c != '#' && c != '+' && c != '/' && c != '{' &&
+           c != '}' && !(first && c == '$');
+}
+
+/* An mqtt telemetryTopic or commandTopic: levels separated by '/', each
+   literal or a token "{name}" / "{prefix:name}" of letters. */
+static bool topic_pattern(const char *s)
+{
+    bool first = true;
+    for (;;) {
+        if (*s == '{') {
+            const char *p = ++s;
+            while ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z'))
+                s++;
+            if (*s == ':' && s > p) {
+                p = ++s;
+                while ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z'))
+                    s++;
+            }
+            if (s == p || *s++ != '}')
+                return false;
+        } else {
+            const char *p = s;
+            while (topic_char(*s, first && s == p))
+                s++;
+            if (s == p)
+                return false;
+        }
+        first = false;
+        if (*s == '\0')
+            return true;
+        if (*s++ != '/')
+            return false;
+    }
+}
+
 /* Check an extension member's value. */
 static void ext_member(builder *B, int ni, int xp, const json_t *v, const char *path)
 {
@@ -975,11 +1016,10 @@ static void ext_member(builder *B, int ni, int xp, const json_t *v, const char *
             nd->annotates = json_string_value(lit);
         if (xp == XP_TELEMETRY_TOPIC || xp == XP_COMMAND_TOPIC) {
             const char *s = json_string_value(lit);
-            bool ok = s[0] && s[0] != '$' && !strpbrk(s, "#+") && !strstr(s, "//") &&
-                      s[strlen(s) - 1] != '/';
-            if (!ok)
-                PROBLEM(B, path, "'%s' is not an MQTT topic pattern (levels separated by '/', "
-                                 "no wildcards, not starting with '$')", s);
+            if (!topic_pattern(s))
+                PROBLEM(B, path, "'%s' is not an MQTT topic pattern: non-empty levels separated "
+                                 "by '/', each printable ASCII without '#', '+', '{', '}' or a "
+                                 "leading '$', or a token such as {senderId} or {ex:name}", s);
         }
         return;
     }

@@ -176,6 +176,20 @@ static void test_other_extensions(void **state)
             " \"schema\": \"double\", \"index\": 1}, {\"@type\": [\"Telemetry\", \"Indexed\"],"
             " \"name\": \"b\", \"schema\": \"double\", \"index\": 1}]}",
             "index 1 is used twice", "contents[1]");
+    /* topic patterns */
+    const char *topics[][2] = {{"sample/{senderId}/telemetry", "ok"}, {"a/{ex:name}/b", "ok"},
+                               {"$SYS/x", NULL}, {"a/#", NULL}, {"a//b", NULL}, {"a/", NULL},
+                               {"a/{bad1}", NULL}, {"a/+/b", NULL}, {"", NULL}, {"x$/y$", "ok"}};
+    for (size_t i = 0; i < sizeof topics / sizeof topics[0]; i++) {
+        char m[512];
+        snprintf(m, sizeof m, "{\"@context\": " CTX("mqtt") ", \"@id\": \"dtmi:ex:A;1\","
+                 " \"@type\": [\"Interface\", \"Mqtt\"], \"payloadFormat\": \"json\","
+                 " \"commandTopic\": \"%s\"}", topics[i][0]);
+        if (topics[i][1])
+            VALID(m);
+        else
+            INVALID(m, "is not an MQTT topic pattern", "commandTopic");
+    }
     /* an extension property without its co-type is not a member */
     INVALID("{\"@context\": " CTX("mqtt") ", \"@id\": \"dtmi:ex:A;1\", \"@type\": \"Interface\","
             " \"payloadFormat\": \"json\"}",
