@@ -15,10 +15,10 @@ enum { OP_FREE = 0, OP_PUT_WAIT, OP_GET_WAIT, OP_PUT_DONE, OP_GET_DONE };
 /* A put or get, blocked or with its completion on the calendar. */
 typedef struct op {
     gm_sim_handler on_done;  /* puts */
-    gm_store_get_fn on_item; /* gets */
+    gm_simstore_get_fn on_item; /* gets */
     void *ctx;
     uint64_t data;
-    gm_store_item item;
+    gm_simstore_item item;
     double t; /* when the put or get was made */
     gm_sim_event ev;
     uint32_t gen; /* never 0; bumped when the slot is freed */
@@ -30,11 +30,11 @@ typedef struct list {
     uint32_t head, tail, len;
 } list;
 
-struct gm_store {
+struct gm_simstore {
     gm_sim *sim;
     uint64_t capacity;
     /* Ring buffer of stored items. */
-    gm_store_item *buf;
+    gm_simstore_item *buf;
     size_t buf_cap, buf_head;
     uint64_t level;
     /* Operations. */
@@ -48,12 +48,12 @@ struct gm_store {
 
 /* ---- slots and handles -------------------------------------------------- */
 
-static inline gm_store_op make_handle(const gm_store *st, uint32_t i)
+static inline gm_simstore_op make_handle(const gm_simstore *st, uint32_t i)
 {
     return ((uint64_t)st->ops[i].gen << 32) | i;
 }
 
-static uint32_t lookup(const gm_store *st, gm_store_op h)
+static uint32_t lookup(const gm_simstore *st, gm_simstore_op h)
 {
     if (!st || h == 0)
         return NIL;
@@ -63,7 +63,7 @@ static uint32_t lookup(const gm_store *st, gm_store_op h)
     return i;
 }
 
-static int alloc_op(gm_store *st, uint32_t *out)
+static int alloc_op(gm_simstore *st, uint32_t *out)
 {
     if (st->free_head != NIL) {
         *out = st->free_head;
@@ -88,7 +88,7 @@ static int alloc_op(gm_store *st, uint32_t *out)
     return GM_OK;
 }
 
-static void free_op(gm_store *st, uint32_t i)
+static void free_op(gm_simstore *st, uint32_t i)
 {
     op *o = &st->ops[i];
     o->state = OP_FREE;
@@ -98,7 +98,7 @@ static void free_op(gm_store *st, uint32_t i)
     st->free_head = i;
 }
 
-static void list_push(gm_store *st, list *l, uint32_t i)
+static void list_push(gm_simstore *st, list *l, uint32_t i)
 {
     op *o = &st->ops[i];
     o->prev = l->tail;
@@ -111,7 +111,7 @@ static void list_push(gm_store *st, list *l, uint32_t i)
     l->len++;
 }
 
-static void list_unlink(gm_store *st, list *l, uint32_t i)
+static void list_unlink(gm_simstore *st, list *l, uint32_t i)
 {
     op *o = &st->ops[i];
     if (o->prev != NIL)
@@ -127,14 +127,14 @@ static void list_unlink(gm_store *st, list *l, uint32_t i)
 
 /* ---- the buffer --------------------------------------------------------- */
 
-static bool has_room(const gm_store *st)
+static bool has_room(const gm_simstore *st)
 {
     return st->capacity == 0 || st->level < st->capacity;
 }
 
 /* Make room for one more item in the ring (the level limit is checked by
    the caller). */
-static int buf_reserve(gm_store *st)
+static int buf_reserve(gm_simstore *st)
 {
     if (st->level < st->buf_cap)
         return GM_OK;
@@ -144,7 +144,7 @@ static int buf_reserve(gm_store *st)
     size_t bytes;
     if (ncap <= st->buf_cap || gm_size_mul(ncap, sizeof *st->buf, &bytes))
         return GM_ENOMEM;
-    gm_store_item *n = malloc(bytes);
+    gm_simstore_item *n = malloc(bytes);
     if (!n)
         return GM_ENOMEM;
     /* Unwrap the ring into the new array, oldest first. */
@@ -157,21 +157,21 @@ static int buf_reserve(gm_store *st)
     return GM_OK;
 }
 
-static void set_level(gm_store *st, uint64_t level)
+static void set_level(gm_simstore *st, uint64_t level)
 {
     st->level = level;
     gm_timeavg_set(&st->level_avg, gm_sim_now(st->sim), (double)level);
 }
 
-static void buf_push(gm_store *st, gm_store_item it)
+static void buf_push(gm_simstore *st, gm_simstore_item it)
 {
     st->buf[(st->buf_head + st->level) % st->buf_cap] = it;
     set_level(st, st->level + 1);
 }
 
-static gm_store_item buf_pop(gm_store *st)
+static gm_simstore_item buf_pop(gm_simstore *st)
 {
-    gm_store_item it = st->buf[st->buf_head];
+    gm_simstore_item it = st->buf[st->buf_head];
     st->buf_head = (st->buf_head + 1) % st->buf_cap;
     set_level(st, st->level - 1);
     return it;
@@ -181,7 +181,7 @@ static gm_store_item buf_pop(gm_store *st)
 
 static void put_fire(gm_sim *sim, void *ctx, uint64_t data)
 {
-    gm_store *st = ctx;
+    gm_simstore *st = ctx;
     uint32_t i = lookup(st, data);
     if (i == NIL || st->ops[i].state != OP_PUT_DONE)
         return; /* cannot happen: cancel and destroy withdraw this event */
@@ -194,20 +194,20 @@ static void put_fire(gm_sim *sim, void *ctx, uint64_t data)
 
 static void get_fire(gm_sim *sim, void *ctx, uint64_t data)
 {
-    gm_store *st = ctx;
+    gm_simstore *st = ctx;
     uint32_t i = lookup(st, data);
     if (i == NIL || st->ops[i].state != OP_GET_DONE)
         return;
-    gm_store_get_fn fn = st->ops[i].on_item;
+    gm_simstore_get_fn fn = st->ops[i].on_item;
     void *uctx = st->ops[i].ctx;
     uint64_t udata = st->ops[i].data;
-    gm_store_item it = st->ops[i].item;
+    gm_simstore_item it = st->ops[i].item;
     free_op(st, i);
     fn(sim, uctx, udata, it);
 }
 
 /* Complete the head put: store its item and schedule on_done. */
-static int complete_put(gm_store *st)
+static int complete_put(gm_simstore *st)
 {
     uint32_t i = st->putters.head;
     int rc = buf_reserve(st);
@@ -231,7 +231,7 @@ static int complete_put(gm_store *st)
 }
 
 /* Hand the oldest item to the head get and schedule on_item. */
-static int complete_get(gm_store *st)
+static int complete_get(gm_simstore *st)
 {
     uint32_t i = st->getters.head;
     op *o = &st->ops[i];
@@ -250,7 +250,7 @@ static int complete_get(gm_store *st)
  * A put meets a waiting get on an empty store: the item goes straight
  * across, so the level (and its maximum) never shows it.
  */
-static int handoff(gm_store *st)
+static int handoff(gm_simstore *st)
 {
     uint32_t p = st->putters.head, g = st->getters.head;
     gm_sim_event pev = 0, gev;
@@ -290,7 +290,7 @@ static int handoff(gm_store *st)
  * Serve the queues until neither can move. Afterwards no get waits while
  * items are stored, and no put is blocked while there is room.
  */
-static int dispatch(gm_store *st)
+static int dispatch(gm_simstore *st)
 {
     for (;;) {
         int rc;
@@ -309,10 +309,10 @@ static int dispatch(gm_store *st)
 
 /* ---- public ------------------------------------------------------------- */
 
-gm_store *gm_store_create(gm_sim *sim, uint64_t capacity, gm_err *err)
+gm_simstore *gm_simstore_create(gm_sim *sim, uint64_t capacity, gm_err *err)
 {
     if (!sim) {
-        gm_err_set(err, GM_EINVAL, "gm_store_create", "expected a simulation, got NULL");
+        gm_err_set(err, GM_EINVAL, "gm_simstore_create", "expected a simulation, got NULL");
         return NULL;
     }
     if (capacity > GM_STORE_MAX_ITEMS) {
@@ -321,9 +321,9 @@ gm_store *gm_store_create(gm_sim *sim, uint64_t capacity, gm_err *err)
                    (unsigned long long)GM_STORE_MAX_ITEMS, (unsigned long long)capacity);
         return NULL;
     }
-    gm_store *st = calloc(1, sizeof *st);
+    gm_simstore *st = calloc(1, sizeof *st);
     if (!st) {
-        gm_err_set(err, GM_ENOMEM, "gm_store_create", "out of memory");
+        gm_err_set(err, GM_ENOMEM, "gm_simstore_create", "out of memory");
         return NULL;
     }
     st->sim = sim;
@@ -337,7 +337,7 @@ gm_store *gm_store_create(gm_sim *sim, uint64_t capacity, gm_err *err)
     return st;
 }
 
-void gm_store_destroy(gm_store *st)
+void gm_simstore_destroy(gm_simstore *st)
 {
     if (!st)
         return;
@@ -351,9 +351,9 @@ void gm_store_destroy(gm_store *st)
 }
 
 /* Queue a new operation and serve the queues; on error withdraw it. */
-static gm_store_op submit(gm_store *st, uint32_t i, list *l, const char *what, gm_err *err)
+static gm_simstore_op submit(gm_simstore *st, uint32_t i, list *l, const char *what, gm_err *err)
 {
-    gm_store_op h = make_handle(st, i);
+    gm_simstore_op h = make_handle(st, i);
     list_push(st, l, i);
     int rc = dispatch(st);
     if (rc < 0 && l->head == i) {
@@ -367,22 +367,22 @@ static gm_store_op submit(gm_store *st, uint32_t i, list *l, const char *what, g
     return h;
 }
 
-gm_store_op gm_store_put(gm_store *st, gm_store_item item, gm_sim_handler on_done, void *ctx,
+gm_simstore_op gm_simstore_put(gm_simstore *st, gm_simstore_item item, gm_sim_handler on_done, void *ctx,
                          uint64_t data, gm_err *err)
 {
     if (!st) {
-        gm_err_set(err, GM_EINVAL, "gm_store_put", "expected a store, got NULL");
+        gm_err_set(err, GM_EINVAL, "gm_simstore_put", "expected a store, got NULL");
         return 0;
     }
     if (st->capacity == 0 && st->level + st->putters.len >= GM_STORE_MAX_ITEMS) {
-        gm_err_set(err, GM_ELIMIT, "gm_store_put", "more than %llu items",
+        gm_err_set(err, GM_ELIMIT, "gm_simstore_put", "more than %llu items",
                    (unsigned long long)GM_STORE_MAX_ITEMS);
         return 0;
     }
     uint32_t i;
     int rc = alloc_op(st, &i);
     if (rc < 0) {
-        gm_err_set(err, rc, "gm_store_put", "%s", rc == GM_ELIMIT ? "too many operations"
+        gm_err_set(err, rc, "gm_simstore_put", "%s", rc == GM_ELIMIT ? "too many operations"
                                                                    : "out of memory");
         return 0;
     }
@@ -395,21 +395,21 @@ gm_store_op gm_store_put(gm_store *st, gm_store_item item, gm_sim_handler on_don
     o->t = gm_sim_now(st->sim);
     o->ev = 0;
     o->state = OP_PUT_WAIT;
-    return submit(st, i, &st->putters, "gm_store_put", err);
+    return submit(st, i, &st->putters, "gm_simstore_put", err);
 }
 
-gm_store_op gm_store_get(gm_store *st, gm_store_get_fn on_item, void *ctx, uint64_t data,
+gm_simstore_op gm_simstore_get(gm_simstore *st, gm_simstore_get_fn on_item, void *ctx, uint64_t data,
                          gm_err *err)
 {
     if (!st || !on_item) {
-        gm_err_set(err, GM_EINVAL, "gm_store_get", "expected a store and an on_item callback, "
+        gm_err_set(err, GM_EINVAL, "gm_simstore_get", "expected a store and an on_item callback, "
                    "got NULL");
         return 0;
     }
     uint32_t i;
     int rc = alloc_op(st, &i);
     if (rc < 0) {
-        gm_err_set(err, rc, "gm_store_get", "%s", rc == GM_ELIMIT ? "too many operations"
+        gm_err_set(err, rc, "gm_simstore_get", "%s", rc == GM_ELIMIT ? "too many operations"
                                                                    : "out of memory");
         return 0;
     }
@@ -422,10 +422,10 @@ gm_store_op gm_store_get(gm_store *st, gm_store_get_fn on_item, void *ctx, uint6
     o->t = gm_sim_now(st->sim);
     o->ev = 0;
     o->state = OP_GET_WAIT;
-    return submit(st, i, &st->getters, "gm_store_get", err);
+    return submit(st, i, &st->getters, "gm_simstore_get", err);
 }
 
-int gm_store_cancel(gm_store *st, gm_store_op h)
+int gm_simstore_cancel(gm_simstore *st, gm_simstore_op h)
 {
     uint32_t i = lookup(st, h);
     if (i == NIL)
@@ -447,17 +447,17 @@ int gm_store_cancel(gm_store *st, gm_store_op h)
     return GM_OK;
 }
 
-uint64_t gm_store_level(const gm_store *st)
+uint64_t gm_simstore_level(const gm_simstore *st)
 {
     return st ? st->level : 0;
 }
 
-uint64_t gm_store_capacity(const gm_store *st)
+uint64_t gm_simstore_capacity(const gm_simstore *st)
 {
     return st ? st->capacity : 0;
 }
 
-void gm_store_stats_get(const gm_store *st, gm_store_stats *out)
+void gm_simstore_stats_get(const gm_simstore *st, gm_simstore_stats *out)
 {
     if (!st || !out)
         return;
@@ -474,7 +474,7 @@ void gm_store_stats_get(const gm_store *st, gm_store_stats *out)
     out->gets_waiting = st->getters.len;
 }
 
-void gm_store_stats_reset(gm_store *st)
+void gm_simstore_stats_reset(gm_simstore *st)
 {
     if (!st)
         return;

@@ -7,7 +7,7 @@
  * otherwise blocks until a get makes room; a get takes the oldest item, or
  * waits until one is put. Blocked puts and waiting gets are each served
  * first-in first-out. Items are a 64-bit integer or a pointer
- * (gm_store_item); the store never owns what a pointer points to.
+ * (gm_simstore_item); the store never owns what a pointer points to.
  *
  * Callbacks never re-enter the caller: completions are delivered as
  * zero-delay events on the simulation's calendar, in the order the
@@ -18,7 +18,7 @@
  *
  * Operation memory is pooled; handles are opaque, never 0, and carry a
  * generation number, so a handle whose operation was delivered or cancelled
- * is refused. A gm_store belongs to one gm_sim and is single-threaded like it.
+ * is refused. A gm_simstore belongs to one gm_sim and is single-threaded like it.
  */
 #ifndef GM_SIM_STORE_H
 #define GM_SIM_STORE_H
@@ -29,36 +29,36 @@
 #include "num/stats.h"
 #include "sim/kernel.h"
 
-typedef struct gm_store gm_store;
+typedef struct gm_simstore gm_simstore;
 
 /* A put's or get's handle; 0 is never valid. */
-typedef uint64_t gm_store_op;
+typedef uint64_t gm_simstore_op;
 
-typedef union gm_store_item {
+typedef union gm_simstore_item {
     uint64_t u;
     void *p;
-} gm_store_item;
+} gm_simstore_item;
 
-static inline gm_store_item gm_store_u64(uint64_t u)
+static inline gm_simstore_item gm_simstore_u64(uint64_t u)
 {
-    gm_store_item it = {.u = u};
+    gm_simstore_item it = {.u = u};
     return it;
 }
 
-static inline gm_store_item gm_store_ptr(void *p)
+static inline gm_simstore_item gm_simstore_ptr(void *p)
 {
-    gm_store_item it = {.p = p};
+    gm_simstore_item it = {.p = p};
     return it;
 }
 
 /* A get's completion: the item taken. */
-typedef void (*gm_store_get_fn)(gm_sim *sim, void *ctx, uint64_t data, gm_store_item item);
+typedef void (*gm_simstore_get_fn)(gm_sim *sim, void *ctx, uint64_t data, gm_simstore_item item);
 
 /* Most items stored, and most operations (blocked or being delivered). */
 #define GM_STORE_MAX_ITEMS ((uint64_t)1 << 32)
 #define GM_STORE_MAX_OPS ((uint32_t)1 << 24)
 
-typedef struct gm_store_stats {
+typedef struct gm_simstore_stats {
     double level_mean;   /* time-average number of items stored */
     double level_max;
     gm_tally put_wait;   /* completion time - put time, per completed put */
@@ -67,21 +67,21 @@ typedef struct gm_store_stats {
     uint64_t puts_cancelled, gets_cancelled;
     uint64_t level;      /* current values */
     uint32_t puts_blocked, gets_waiting;
-} gm_store_stats;
+} gm_simstore_stats;
 
 /*
  * Create a store holding at most capacity items (0 = unlimited, up to
  * GM_STORE_MAX_ITEMS) on sim, which must outlive it. Statistics start at
  * the current simulated time. Returns NULL and fills err (may be NULL) with
  * GM_EINVAL (sim NULL, capacity above GM_STORE_MAX_ITEMS) or GM_ENOMEM. The
- * caller owns the store: gm_store_destroy.
+ * caller owns the store: gm_simstore_destroy.
  */
-gm_store *gm_store_create(gm_sim *sim, uint64_t capacity, gm_err *err);
+gm_simstore *gm_simstore_create(gm_sim *sim, uint64_t capacity, gm_err *err);
 
 /* Free the store; completions still pending on the calendar are cancelled.
    Items left inside are dropped (the store never owns pointed-to memory).
    NULL does nothing. */
-void gm_store_destroy(gm_store *st);
+void gm_simstore_destroy(gm_simstore *st);
 
 /*
  * Put item. When there is room and no put is blocked, the item is stored now
@@ -94,7 +94,7 @@ void gm_store_destroy(gm_store *st);
  * items), GM_ENOMEM, or the kernel's error when the completion event could
  * not be scheduled. On error nothing changed.
  */
-gm_store_op gm_store_put(gm_store *st, gm_store_item item, gm_sim_handler on_done, void *ctx,
+gm_simstore_op gm_simstore_put(gm_simstore *st, gm_simstore_item item, gm_sim_handler on_done, void *ctx,
                          uint64_t data, gm_err *err);
 
 /*
@@ -104,7 +104,7 @@ gm_store_op gm_store_put(gm_store *st, gm_store_item item, gm_sim_handler on_don
  * or 0 with err filled: GM_EINVAL (st or on_item NULL), GM_ELIMIT, GM_ENOMEM,
  * or the kernel's error. On error nothing changed.
  */
-gm_store_op gm_store_get(gm_store *st, gm_store_get_fn on_item, void *ctx, uint64_t data,
+gm_simstore_op gm_simstore_get(gm_simstore *st, gm_simstore_get_fn on_item, void *ctx, uint64_t data,
                          gm_err *err);
 
 /*
@@ -114,15 +114,15 @@ gm_store_op gm_store_get(gm_store *st, gm_store_get_fn on_item, void *ctx, uint6
  * and its callback is about to be delivered at this instant: the item has
  * already moved, so it cannot be undone).
  */
-int gm_store_cancel(gm_store *st, gm_store_op op);
+int gm_simstore_cancel(gm_simstore *st, gm_simstore_op op);
 
-uint64_t gm_store_level(const gm_store *st);    /* items stored now */
-uint64_t gm_store_capacity(const gm_store *st); /* 0 = unlimited */
+uint64_t gm_simstore_level(const gm_simstore *st);    /* items stored now */
+uint64_t gm_simstore_capacity(const gm_simstore *st); /* 0 = unlimited */
 
 /* Statistics since creation or the last reset, up to now. */
-void gm_store_stats_get(const gm_store *st, gm_store_stats *out);
+void gm_simstore_stats_get(const gm_simstore *st, gm_simstore_stats *out);
 
 /* Warm-up deletion: forget statistics before now (current state is kept). */
-void gm_store_stats_reset(gm_store *st);
+void gm_simstore_stats_reset(gm_simstore *st);
 
 #endif
