@@ -1,0 +1,77 @@
+/*
+ * backend.h: the store's internal interface to a database (module-internal;
+ * only src/store and its tests include it).
+ *
+ * store.c owns everything that does not depend on the database: the pending
+ * batches, the sequence checks, the committer thread, the counters. A backend
+ * only turns "write these records in one durable transaction", "write this
+ * snapshot", "trim", "replay" into its database's terms. store.c serialises
+ * every call on one backend with a mutex, so a backend needs no locking of
+ * its own, but successive calls may come from different threads (the
+ * committer and the store's owner).
+ *
+ * Every operation that writes is one transaction, durable when it returns 0
+ * and rolled back (as far as the database allows) when it fails. Errors fill
+ * err with the database's own message and the database's location.
+ */
+#ifndef GM_STORE_BACKEND_H
+#define GM_STORE_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "store/store.h"
+
+typedef struct store__backend store__backend;
+
+/* What a backend found on opening. */
+typedef struct store__open_info {
+    uint64_t last_seq; /* highest seq in the log or the snapshot; 0 when empty */
+    uint64_t snap_seq; /* newest snapshot's seq, when has_snap */
+    int has_snap;
+} store__open_info;
+
+typedef struct store__backend_ops {
+    const char *name;
+
+    /* Open (creating if needed) the store at location (a directory for
+       SQLite), taking whatever lock keeps other processes out, and report
+       what is in it. Returns 0 and sets *out, or an error (see
+       gm_store_open) with nothing left open. */
+    int (*open)(const char *location, store__backend **out, store__open_info *info, gm_err *err);
+
+    /* Insert recs[0..n) (n >= 1, seqs already checked) in one transaction
+       and make it durable. */
+    int (*append)(store__backend *b, const gm_store_rec *recs, size_t n, gm_err *err);
+
+    /* In one durable transaction: store the snapshot taken at seq (replacing
+       one with the same seq) and delete older snapshots. */
+    int (*snapshot)(store__backend *b, uint64_t seq, const void *data, size_t len, gm_err *err);
+
+    /* Delete at most max_rows log records with seq <= upto, oldest first, in
+       one transaction; *done tells whether none is left. */
+    int (*trim)(store__backend *b, uint64_t upto, size_t max_rows, bool *done, gm_err *err);
+
+    /* As gm_store_recover, in one read transaction. */
+    int (*recover)(store__backend *b, gm_store_snapshot_fn on_snapshot, gm_store_record_fn on_record,
+                   void *ctx, uint64_t *last_seq, gm_err *err);
+
+    /* Syncs (fsync and the like) the backend has issued since open. */
+    uint64_t (*syncs)(const store__backend *b);
+
+    /* Close and free; releases the lock. NULL is allowed. */
+    void (*close)(store__backend *b);
+} store__backend_ops;
+
+extern const store__backend_ops store__sqlite_ops;
+
+/*
+ * Fault injection for tests: make the n-th sync from now, by any SQLite
+ * store in this process, fail with SQLITE_IOERR_FSYNC without syncing (as
+ * an fsync that reports EIO would). 0 cancels. Fires once.
+ */
+void store__sqlite_fail_sync(uint64_t n);
+
+#endif

@@ -1,0 +1,859 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <ftw.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "base/err.h"
+#include "store/backend.h"
+#include "store/store.h"
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+typedef struct tmp {
+    char root[64];
+    char dir[128]; /* the store: root/data/store, created by gm_store_open */
+} tmp;
+
+static void tmp_make(tmp *t)
+{
+    snprintf(t->root, sizeof t->root, "/tmp/gemel-store-XXXXXX");
+    assert_non_null(mkdtemp(t->root));
+    snprintf(t->dir, sizeof t->dir, "%s/data/store", t->root);
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void tmp_remove(tmp *t)
+{
+    assert_int_equal(nftw(t->root, rm_entry, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
+static gm_store *open_ok(const char *dir, const gm_store_opts *opts)
+{
+    gm_err e;
+    gm_err_clear(&e);
+    gm_store *s = gm_store_open(dir, opts, &e);
+    if (!s)
+        fail_msg("gm_store_open(%s): %s: %s", dir, e.where, e.what);
+    return s;
+}
+
+static void close_ok(gm_store *s)
+{
+    gm_err e;
+    gm_err_clear(&e);
+    int rc = gm_store_close(s, &e);
+    if (rc != GM_OK)
+        fail_msg("gm_store_close: %s: %s", e.where, e.what);
+}
+
+/* A record whose data is "rec <seq>". */
+static gm_store_rec mkrec(uint64_t seq, char *buf, size_t n)
+{
+    int k = snprintf(buf, n, "rec %" PRIu64, seq);
+    return (gm_store_rec){.seq = seq, .kind = (uint32_t)(seq % 5), .key = "twin", .key_len = 4,
+                          .data = buf, .len = (size_t)k};
+}
+
+static void append_range(gm_store *s, uint64_t from, uint64_t to)
+{
+    for (uint64_t q = from; q <= to; q++) {
+        char buf[32];
+        gm_store_rec r = mkrec(q, buf, sizeof buf);
+        gm_err e;
+        if (gm_store_append(s, &r, 1, &e) != GM_OK)
+            fail_msg("append %" PRIu64 ": %s", q, e.what);
+    }
+}
+
+/* Trimming after a snapshot runs on the committer: wait until it has
+   reached seq (or fail after 20 s). */
+static void wait_trimmed(gm_store *s, uint64_t seq)
+{
+    for (int i = 0; i < 20000; i++) {
+        gm_store_counts c;
+        gm_store_counts_get(s, &c);
+        if (c.trimmed_seq >= seq)
+            return;
+        usleep(1000);
+    }
+    fail_msg("the log was not trimmed up to %" PRIu64 " within 20 s", seq);
+}
+
+/* What gm_store_recover delivered, copied. */
+typedef struct got {
+    int snapshots;
+    uint64_t snap_seq;
+    char *snap;
+    size_t snap_len;
+    size_t n;
+    gm_store_rec recs[64];
+    int stop_at; /* return GM_ECONFLICT at this record index (1-based); 0: never */
+} got;
+
+static int got_snapshot(void *ctx, uint64_t seq, const void *data, size_t len)
+{
+    got *g = ctx;
+    g->snapshots++;
+    g->snap_seq = seq;
+    g->snap = malloc(len + 1);
+    assert_non_null(g->snap);
+    memcpy(g->snap, data, len);
+    g->snap_len = len;
+    return 0;
+}
+
+static int got_record(void *ctx, const gm_store_rec *r)
+{
+    got *g = ctx;
+    assert_true(g->n < 64);
+    assert_non_null(r->key);
+    assert_non_null(r->data);
+    gm_store_rec *c = &g->recs[g->n++];
+    *c = *r;
+    char *k = malloc(r->key_len + 1), *d = malloc(r->len + 1);
+    assert_non_null(k);
+    assert_non_null(d);
+    memcpy(k, r->key, r->key_len);
+    memcpy(d, r->data, r->len);
+    c->key = k;
+    c->data = d;
+    if (g->stop_at && (int)g->n == g->stop_at)
+        return GM_ECONFLICT;
+    return 0;
+}
+
+static void got_free(got *g)
+{
+    free(g->snap);
+    for (size_t i = 0; i < g->n; i++) {
+        free((void *)g->recs[i].key);
+        free((void *)g->recs[i].data);
+    }
+    memset(g, 0, sizeof *g);
+}
+
+static void recover_ok(gm_store *s, got *g, uint64_t *last)
+{
+    gm_err e;
+    gm_err_clear(&e);
+    if (gm_store_recover(s, got_snapshot, got_record, g, last, &e) != GM_OK)
+        fail_msg("recover: %s: %s", e.where, e.what);
+}
+
+/* One integer from the database file, read with plain SQLite (store closed). */
+static int64_t db_int(const char *dir, const char *sql)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/gemel.db", dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int64_t v = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return v;
+}
+
+static void db_exec(const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+}
+
+/* on_durable bookkeeping, shared with the committer thread. */
+typedef struct dur {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    uint64_t last, calls, not_increasing;
+    int gate_closed, in_gate;
+} dur;
+
+static void dur_init(dur *d)
+{
+    memset(d, 0, sizeof *d);
+    pthread_mutex_init(&d->mu, NULL);
+    pthread_cond_init(&d->cv, NULL);
+}
+
+static void dur_destroy(dur *d)
+{
+    pthread_cond_destroy(&d->cv);
+    pthread_mutex_destroy(&d->mu);
+}
+
+static void on_durable(void *ctx, uint64_t seq)
+{
+    dur *d = ctx;
+    pthread_mutex_lock(&d->mu);
+    if (seq <= d->last)
+        d->not_increasing++;
+    d->last = seq;
+    d->calls++;
+    while (d->gate_closed) {
+        d->in_gate = 1;
+        pthread_cond_broadcast(&d->cv);
+        pthread_cond_wait(&d->cv, &d->mu);
+    }
+    d->in_gate = 0;
+    pthread_mutex_unlock(&d->mu);
+}
+
+static uint64_t dur_last(dur *d)
+{
+    pthread_mutex_lock(&d->mu);
+    uint64_t v = d->last;
+    pthread_mutex_unlock(&d->mu);
+    return v;
+}
+
+/* ---- tests ----------------------------------------------------------------- */
+
+static void test_roundtrip(void **state)
+{
+    (void)state;
+    tmp t;
+    tmp_make(&t);
+    gm_store *s = open_ok(t.dir, NULL); /* creates root/data/store */
+    assert_int_equal(gm_store_last_seq(s), 0);
+
+    const char bin[] = {'\0', '\1', '\2', '"', '\n', (char)0xff};
+    gm_store_rec in[3] = {
+        {.seq = 1, .kind = 7, .key = "pump1", .key_len = 5, .data = "{\"a\":1}", .len = 7},
+        {.seq = 2, .kind = 0, .key = NULL, .key_len = 0, .data = bin, .len = sizeof bin},
+        {.seq = 3, .kind = UINT32_MAX, .key = "k\0z", .key_len = 3, .data = NULL, .len = 0},
+    };
+    gm_err e;
+    assert_int_equal(gm_store_append(s, in, 3, &e), GM_OK);
+    assert_int_equal(gm_store_last_seq(s), 3);
+    gm_store_counts c;
+    gm_store_counts_get(s, &c);
+    assert_int_equal(c.records, 3);
+    assert_int_equal(c.batches, 1); /* one append, one transaction */
+    assert_int_equal(c.durable_seq, 3);
+    assert_int_equal(c.pending, 0);
+    assert_int_equal(c.bytes, 5 + 7 + sizeof bin + 3);
+    assert_true(c.fsyncs >= 1);
+    close_ok(s);
+
+    s = open_ok(t.dir, NULL);
+    assert_int_equal(gm_store_last_seq(s), 3);
+    got g = {0};
+    uint64_t last = 99;
+    recover_ok(s, &g, &last);
+    assert_int_equal(last, 3);
+    assert_int_equal(g.snapshots, 0);
+    assert_int_equal(g.n, 3);
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(g.recs[i].seq, in[i].seq);
+        assert_int_equal(g.recs[i].kind, in[i].kind);
+        assert_int_equal(g.recs[i].key_len, in[i].key_len);
+        assert_int_equal(g.recs[i].len, in[i].len);
+        assert_memory_equal(g.recs[i].key, in[i].key ? in[i].key : "", in[i].key_len);
+        if (in[i].len)
+            assert_memory_equal(g.recs[i].data, in[i].data, in[i].len);
+    }
+    got_free(&g);
+    close_ok(s);
+    /* Empty key and data are zero-length blobs, never NULL. */
+    assert_int_equal(db_int(t.dir, "SELECT count(*) FROM log WHERE key IS NULL OR data IS NULL"), 0);
+    assert_int_equal(db_int(t.dir, "SELECT count(*) FROM pragma_journal_mode WHERE journal_mode = 'wal'"), 1);
+    assert_int_equal(db_int(t.dir, "PRAGMA application_id"), 0x67656d6c);
+    tmp_remove(&t);
+}
+
+static void test_seq_refused(void **state)
+{
+    (void)state;
+    tmp t;
+    tmp_make(&t);
+    gm_store_opts o = {.max_record_bytes = 1024};
+    gm_store *s = open_ok(t.dir, &o);
+    char buf[32];
+    gm_err e;
+    gm_store_rec r = mkrec(2, buf, sizeof buf);
+    assert_int_equal(gm_store_append(s, &r, 1, &e), GM_EINVAL); /* empty store starts at 1 */
+    assert_non_null(strstr(e.what, "expected 1"));
+    assert_int_equal(gm_store_submit(s, &r, &e), GM_EINVAL);
+    append_range(s, 1, 1);
+
+    r = mkrec(1, buf, sizeof buf); /* repeat */
+    assert_int_equal(gm_store_submit(s, &r, &e), GM_EINVAL);
+    assert_string_equal(e.where, "seq");
+    assert_non_null(strstr(e.what, "expected 2"));
+    r = mkrec(3, buf, sizeof buf); /* gap */
+    assert_int_equal(gm_store_submit(s, &r, &e), GM_EINVAL);
+    r = mkrec(0, buf, sizeof buf); /* backwards */
+    assert_int_equal(gm_store_submit(s, &r, &e), GM_EINVAL);
+
+    /* A batch with a gap inside is refused whole. */
+    char b2[32], b3[32], b5[32];
+    gm_store_rec batch[3] = {mkrec(2, b2, sizeof b2), mkrec(3, b3, sizeof b3), mkrec(5, b5, sizeof b5)};
+    assert_int_equal(gm_store_append(s, batch, 3, &e), GM_EINVAL);
+    assert_non_null(strstr(e.what, "expected 4"));
+    assert_int_equal(gm_store_last_seq(s), 1);
+    /* Bad records are refused before their seq is looked at. */
+    gm_store_rec bad = batch[0];
+    bad.key = NULL;
+    bad.key_len = 5;
+    assert_int_equal(gm_store_submit(s, &bad, &e), GM_EINVAL);
+    bad = batch[0];
+    bad.data = NULL;
+    assert_int_equal(gm_store_submit(s, &bad, &e), GM_EINVAL);
+    bad = batch[0];
+    bad.key_len = GM_STORE_KEY_MAX + 1;
+    assert_int_equal(gm_store_submit(s, &bad, &e), GM_ELIMIT);
+    static char big[1025];
+    bad = batch[0];
+    bad.data = big;
+    bad.len = sizeof big - bad.key_len; /* key + data = 1025 > 1024 */
+    assert_int_equal(gm_store_submit(s, &bad, &e), GM_ELIMIT);
+    bad.len--; /* exactly the limit */
+    assert_int_equal(gm_store_submit(s, &bad, &e), GM_OK);
+    assert_int_equal(gm_store_submit(NULL, &bad, &e), GM_EINVAL);
+    assert_int_equal(gm_store_submit(s, NULL, &e), GM_EINVAL);
+    assert_int_equal(gm_store_flush(s, 3, &e), GM_EINVAL); /* never submitted */
+    assert_int_equal(gm_store_flush(s, GM_STORE_FLUSH_ALL, &e), GM_OK);
+    assert_int_equal(gm_store_flush(s, 0, &e), GM_OK);
+    close_ok(s);
+
+    /* Exactly 1 and 2 reached the disk. */
+    s = open_ok(t.dir, NULL);
+    assert_int_equal(gm_store_last_seq(s), 2);
+    got g = {0};
+    uint64_t last;
+    recover_ok(s, &g, &last);
+    assert_int_equal(g.n, 2);
+    assert_int_equal(g.recs[0].seq, 1);
+    assert_int_equal(g.recs[1].seq, 2);
+    assert_int_equal(g.recs[1].len, 1024 - 4);
+    got_free(&g);
+    /* The check survives reopening: 3 is next, not 1. */
+    r = mkrec(1, buf, sizeof buf);
+    assert_int_equal(gm_store_append(s, &r, 1, &e), GM_EINVAL);
+    append_range(s, 3, 3);
+    close_ok(s);
+    tmp_remove(&t);
+}
+
+static void test_snapshot_recover(void **state)
+{
+    (void)state;
+    tmp t;
+    tmp_make(&t);
+    gm_store *s = open_ok(t.dir, NULL);
+    gm_err e;
+    /* A snapshot of the initial state is allowed on an empty log. */
+    assert_int_equal(gm_store_snapshot(s, 0, "init", 4, &e), GM_OK);
+    append_range(s, 1, 10);
+    assert_int_equal(gm_store_snapshot(s, 6, "state@6", 7, &e), GM_OK);
+    append_range(s, 11, 12);
+
+    got g = {0};
+    uint64_t last = 0;
+    recover_ok(s, &g, &last);
+    assert_int_equal(g.snapshots, 1);
+    assert_int_equal(g.snap_seq, 6);
+    assert_int_equal(g.snap_len, 7);
+    assert_memory_equal(g.snap, "state@6", 7);
+    assert_int_equal(g.n, 6);
+    for (size_t i = 0; i < g.n; i++) {
+        char buf[32];
+        gm_store_rec want = mkrec(7 + i, buf, sizeof buf);
+        assert_int_equal(g.recs[i].seq, want.seq);
+        assert_int_equal(g.recs[i].len, want.len);
+        assert_memory_equal(g.recs[i].data, want.data, want.len);
+    }
+    assert_int_equal(last, 12);
+    got_free(&g);
+
+    /* Out of range: older than the newest snapshot, or beyond the log. */
+    assert_int_equal(gm_store_snapshot(s, 5, "x", 1, &e), GM_EINVAL);
+    assert_int_equal(gm_store_snapshot(s, 13, "x", 1, &e), GM_EINVAL);
+    assert_int_equal(gm_store_snapshot(s, 12, NULL, 1, &e), GM_EINVAL);
+    gm_store_counts c;
+    gm_store_counts_get(s, &c);
+    assert_int_equal(c.snapshots, 2);
+    assert_int_equal(c.snapshot_seq, 6);
+    wait_trimmed(s, 6);
+    close_ok(s);
+    assert_int_equal(db_int(t.dir, "SELECT count(*) FROM log"), 6);
+    assert_int_equal(db_int(t.dir, "SELECT min(seq) FROM log"), 7);
+    assert_int_equal(db_int(t.dir, "SELECT count(*) FROM snapshot"), 1);
+
+    /* A big snapshot at the end of the log: no records follow it, and the
+       log is empty; reopening continues after the snapshot. */
+    s = open_ok(t.dir, NULL);
+    size_t big_len = (size_t)3 << 20;
+    unsigned char *big = malloc(big_len);
+    assert_non_null(big);
+    for (size_t i = 0; i < big_len; i++)
+        big[i] = (unsigned char)(i * 2654435761u >> 13);
+    assert_int_equal(gm_store_snapshot(s, 12, big, big_len, &e), GM_OK);
+    wait_trimmed(s, 12);
+    close_ok(s);
+    assert_int_equal(db_int(t.dir, "SELECT count(*) FROM log"), 0);
+    assert_int_equal(db_int(t.dir, "SELECT count(*) FROM snapshot"), 1);
+
+    s = open_ok(t.dir, NULL);
+    assert_int_equal(gm_store_last_seq(s), 12);
+    recover_ok(s, &g, &last);
+    assert_int_equal(g.snapshots, 1);
+    assert_int_equal(g.snap_seq, 12);
+    assert_int_equal(g.snap_len, big_len);
+    assert_memory_equal(g.snap, big, big_len);
+    assert_int_equal(g.n, 0);
+    assert_int_equal(last, 12);
+    got_free(&g);
+    free(big);
+    append_range(s, 13, 14);
+    close_ok(s);
+    tmp_remove(&t);
+}
+
+static void test_interrupted_trim(void **state)
+{
+    (void)state;
+    /* A crash between writing a snapshot and trimming the log leaves old
+       records behind; put them back by hand and check that recovery skips
+       them and that the next open deletes them. */
+    tmp t;
+    tmp_make(&t);
+    gm_store *s = open_ok(t.dir, NULL);
+    append_range(s, 1, 5);
+    gm_err e;
+    assert_int_equal(gm_store_snapshot(s, 3, "s3", 2, &e), GM_OK);
+    wait_trimmed(s, 3);
+    close_ok(s);
+    char path[256];
+    snprintf(path, sizeof path, "%s/gemel.db", t.dir);
+    db_exec(path, "INSERT INTO log VALUES (2, 0, x'', x'00')");
+    s = open_ok(t.dir, NULL);
+    got g = {0};
+    uint64_t last;
+    recover_ok(s, &g, &last);
+    assert_int_equal(g.snap_seq, 3);
+    assert_int_equal(g.n, 2); /* 4 and 5: the stray 2 is not replayed */
+    assert_int_equal(g.recs[0].seq, 4);
+    got_free(&g);
+    wait_trimmed(s, 3);
+    close_ok(s);
+    assert_int_equal(db_int(t.dir, "SELECT min(seq) FROM log"), 4);
+
+    /* A gap after the snapshot is damage: recovery says where. */
+    db_exec(path, "DELETE FROM log WHERE seq = 4");
+    s = open_ok(t.dir, NULL);
+    assert_int_equal(gm_store_recover(s, got_snapshot, got_record, &g, NULL, &e), GM_EIO);
+    assert_non_null(strstr(e.what, "jumps from seq 3 to 5"));
+    assert_non_null(strstr(e.where, "gemel.db"));
+    got_free(&g);
+    close_ok(s);
+    tmp_remove(&t);
+}
+
+static void test_recover_callback_stops(void **state)
+{
+    (void)state;
+    tmp t;
+    tmp_make(&t);
+    gm_store *s = open_ok(t.dir, NULL);
+    append_range(s, 1, 5);
+    got g = {.stop_at = 2};
+    uint64_t last = 77;
+    gm_err e;
+    assert_int_equal(gm_store_recover(s, got_snapshot, got_record, &g, &last, &e), GM_ECONFLICT);
+    assert_int_equal(g.n, 2); /* stopped right there */
+    assert_int_equal(last, 77); /* untouched on failure */
+    assert_non_null(strstr(e.what, "at seq 2"));
+    got_free(&g);
+    /* NULL callbacks: read and checked, nothing delivered. */
+    assert_int_equal(gm_store_recover(s, NULL, NULL, NULL, &last, &e), GM_OK);
+    assert_int_equal(last, 5);
+    close_ok(s);
+    tmp_remove(&t);
+}
+
+static void test_reopen_and_lock(void **state)
+{
+    (void)state;
+    tmp t;
+    tmp_make(&t);
+    gm_store *a = open_ok(t.dir, NULL);
+    append_range(a, 1, 3);
+
+    gm_err e;
+    gm_err_clear(&e);
+    assert_null(gm_store_open(t.dir, NULL, &e));
+    assert_int_equal(e.code, GM_ECONFLICT);
+    assert_non_null(strstr(e.what, "in use"));
+    char pid[32];
+    snprintf(pid, sizeof pid, "process %ld", (long)getpid());
+    assert_non_null(strstr(e.what, pid));
+
+    /* Another process is refused too. */
+    fflush(NULL);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        gm_err ce;
+        gm_store *cs = gm_store_open(t.dir, NULL, &ce);
+        _exit(cs == NULL && ce.code == GM_ECONFLICT ? 0 : 1);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+
+    /* The first store is unharmed by the refused opens. */
+    append_range(a, 4, 4);
+    close_ok(a);
+
+    gm_store *b = open_ok(t.dir, NULL);
+    assert_int_equal(gm_store_last_seq(b), 4);
+    append_range(b, 5, 6);
+    close_ok(b);
+    b = open_ok(t.dir, NULL);
+    got g = {0};
+    uint64_t last;
+    recover_ok(b, &g, &last);
+    assert_int_equal(g.n, 6);
+    assert_int_equal(last, 6);
+    got_free(&g);
+    close_ok(b);
+    tmp_remove(&t);
+}
+
+static void test_bad_open(void **state)
+{
+    (void)state;
+    tmp t;
+    tmp_make(&t);
+    gm_err e;
+    gm_err_clear(&e);
+    assert_null(gm_store_open(NULL, NULL, &e));
+    assert_int_equal(e.code, GM_EINVAL);
+    assert_null(gm_store_open("", NULL, &e));
+    assert_int_equal(e.code, GM_EINVAL);
+    gm_store_opts o = {.backend = "postgres"};
+    assert_null(gm_store_open(t.dir, &o, &e));
+    assert_int_equal(e.code, GM_EUNSUPPORTED);
+    o = (gm_store_opts){.backlog_bytes = 1000, .max_record_bytes = 2000};
+    assert_null(gm_store_open(t.dir, &o, &e));
+    assert_int_equal(e.code, GM_EINVAL);
+
+    char path[256], dir[200];
+    /* A file where the directory should be. */
+    snprintf(path, sizeof path, "%s/file", t.root);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fclose(f);
+    assert_null(gm_store_open(path, NULL, &e));
+    assert_int_equal(e.code, GM_EIO);
+    assert_non_null(strstr(e.what, "not a directory"));
+
+    /* Not a database at all. */
+    snprintf(dir, sizeof dir, "%s/garbage", t.root);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(path, sizeof path, "%s/gemel.db", dir);
+    f = fopen(path, "w");
+    assert_non_null(f);
+    for (int i = 0; i < 200; i++)
+        fputs("this is not a database. ", f);
+    fclose(f);
+    assert_null(gm_store_open(dir, NULL, &e));
+    assert_int_equal(e.code, GM_EINVAL);
+    assert_string_equal(e.where, path);
+    assert_non_null(strstr(e.what, "not a database"));
+
+    /* Another application's database. */
+    snprintf(dir, sizeof dir, "%s/other", t.root);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    snprintf(path, sizeof path, "%s/gemel.db", dir);
+    db_exec(path, "CREATE TABLE orders (id INTEGER PRIMARY KEY)");
+    assert_null(gm_store_open(dir, NULL, &e));
+    assert_int_equal(e.code, GM_EINVAL);
+    assert_non_null(strstr(e.what, "not a gemel store"));
+
+    /* A store from a newer gemel. */
+    gm_store *s = open_ok(t.dir, NULL);
+    close_ok(s);
+    snprintf(path, sizeof path, "%s/gemel.db", t.dir);
+    db_exec(path, "UPDATE gemel_schema SET version = 99");
+    assert_null(gm_store_open(t.dir, NULL, &e));
+    assert_int_equal(e.code, GM_EUNSUPPORTED);
+    assert_non_null(strstr(e.what, "version 99"));
+    tmp_remove(&t);
+}
+
+static void test_group_commit_gate(void **state)
+{
+    (void)state;
+    /* Hold the committer inside on_durable: everything submitted meanwhile
+       must go to disk as one batch, and the backlog bound must hold. */
+    tmp t;
+    tmp_make(&t);
+    dur d;
+    dur_init(&d);
+    gm_store_opts o = {.on_durable = on_durable, .ctx = &d, .backlog_records = 1000};
+    gm_store *s = open_ok(t.dir, &o);
+    char buf[32];
+    gm_err e;
+
+    pthread_mutex_lock(&d.mu);
+    d.gate_closed = 1;
+    pthread_mutex_unlock(&d.mu);
+    gm_store_rec r = mkrec(1, buf, sizeof buf);
+    assert_int_equal(gm_store_submit(s, &r, &e), GM_OK);
+    pthread_mutex_lock(&d.mu);
+    while (!d.in_gate)
+        pthread_cond_wait(&d.cv, &d.mu);
+    pthread_mutex_unlock(&d.mu);
+
+    /* Record 1 is durable; 2..1001 fill the backlog exactly. */
+    for (uint64_t q = 2; q <= 1001; q++) {
+        r = mkrec(q, buf, sizeof buf);
+        assert_int_equal(gm_store_submit(s, &r, &e), GM_OK);
+    }
+    r = mkrec(1002, buf, sizeof buf);
+    assert_int_equal(gm_store_submit(s, &r, &e), GM_EAGAIN);
+    assert_string_equal(e.where, "backlog");
+    assert_int_equal(gm_store_last_seq(s), 1001); /* nothing queued */
+    gm_store_counts c;
+    gm_store_counts_get(s, &c);
+    assert_int_equal(c.durable_seq, 1);
+    assert_int_equal(c.pending, 1000);
+
+    pthread_mutex_lock(&d.mu);
+    d.gate_closed = 0;
+    pthread_cond_broadcast(&d.cv);
+    pthread_mutex_unlock(&d.mu);
+    assert_int_equal(gm_store_flush(s, 1001, &e), GM_OK);
+    gm_store_counts_get(s, &c);
+    assert_int_equal(c.records, 1001);
+    assert_int_equal(c.batches, 2);
+    assert_int_equal(c.max_batch, 1000);
+    assert_int_equal(c.pending, 0);
+    assert_int_equal(gm_store_submit(s, &r, &e), GM_OK); /* room again */
+    close_ok(s);
+    /* close flushed 1002 and waited for its on_durable. */
+    assert_int_equal(d.last, 1002);
+    assert_int_equal(d.calls, 3);
+    assert_int_equal(d.not_increasing, 0);
+    dur_destroy(&d);
+    tmp_remove(&t);
+}
+
+#define N_GROUP 100000
+
+static void test_group_commit_100k(void **state)
+{
+    (void)state;
+    tmp t;
+    tmp_make(&t);
+    dur d;
+    dur_init(&d);
+    gm_store_opts o = {.on_durable = on_durable, .ctx = &d};
+    gm_store *s = open_ok(t.dir, &o);
+    gm_err e;
+    uint64_t again = 0;
+    for (uint64_t q = 1; q <= N_GROUP; q++) {
+        char buf[48];
+        int k = snprintf(buf, sizeof buf, "{\"op\":\"replace\",\"seq\":%" PRIu64 "}", q);
+        gm_store_rec r = {.seq = q, .kind = 1, .key = "pump", .key_len = 4, .data = buf,
+                          .len = (size_t)k};
+        int rc;
+        while ((rc = gm_store_submit(s, &r, &e)) == GM_EAGAIN) {
+            again++;
+            sched_yield();
+        }
+        assert_int_equal(rc, GM_OK);
+    }
+    assert_int_equal(gm_store_flush(s, N_GROUP, &e), GM_OK);
+    gm_store_counts c;
+    gm_store_counts_get(s, &c);
+    /* flush may return before the last on_durable call has run; close waits. */
+    close_ok(s);
+    assert_int_equal(d.last, N_GROUP);
+    assert_int_equal(d.not_increasing, 0);
+    assert_int_equal(d.calls, c.batches);
+    assert_int_equal(c.records, N_GROUP);
+    assert_int_equal(c.durable_seq, N_GROUP);
+    /* Group commit: far fewer transactions, and syncs, than records. */
+    assert_true(c.batches * 20 <= N_GROUP);
+    assert_true(c.fsyncs >= c.batches);
+    assert_true(c.fsyncs * 10 <= N_GROUP);
+    print_message("    100000 records: %" PRIu64 " transactions (largest %" PRIu64
+                  "), %" PRIu64 " fsyncs, %" PRIu64 " EAGAIN retries\n",
+                  c.batches, c.max_batch, c.fsyncs, again);
+
+    s = open_ok(t.dir, NULL);
+    uint64_t last;
+    assert_int_equal(gm_store_recover(s, NULL, NULL, NULL, &last, &e), GM_OK);
+    assert_int_equal(last, N_GROUP);
+    close_ok(s);
+    assert_int_equal(db_int(t.dir, "SELECT count(*) FROM log"), N_GROUP);
+    assert_int_equal(dur_last(&d), N_GROUP);
+    dur_destroy(&d);
+    tmp_remove(&t);
+}
+
+typedef struct snap_job {
+    gm_store *s;
+    uint64_t seq;
+    int rc;
+} snap_job;
+
+static void *snap_worker(void *arg)
+{
+    snap_job *j = arg;
+    char state[64];
+    int k = snprintf(state, sizeof state, "state@%" PRIu64, j->seq);
+    j->rc = gm_store_snapshot(j->s, j->seq, state, (size_t)k, NULL);
+    return NULL;
+}
+
+static void submit_range(gm_store *s, uint64_t from, uint64_t to)
+{
+    for (uint64_t q = from; q <= to; q++) {
+        char buf[32];
+        gm_store_rec r = mkrec(q, buf, sizeof buf);
+        gm_err e;
+        int rc;
+        while ((rc = gm_store_submit(s, &r, &e)) == GM_EAGAIN)
+            sched_yield();
+        if (rc != GM_OK)
+            fail_msg("submit %" PRIu64 ": %s", q, e.what);
+    }
+}
+
+static void test_snapshot_from_worker(void **state)
+{
+    (void)state;
+    /* A worker writes a snapshot while the owner keeps submitting; the
+       50,000 replaced records are trimmed in the background. */
+    tmp t;
+    tmp_make(&t);
+    gm_store *s = open_ok(t.dir, NULL);
+    submit_range(s, 1, 50000);
+    snap_job j = {.s = s, .seq = 50000, .rc = 1};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, snap_worker, &j), 0);
+    submit_range(s, 50001, 60000);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(j.rc, GM_OK);
+    gm_err e;
+    assert_int_equal(gm_store_flush(s, GM_STORE_FLUSH_ALL, &e), GM_OK);
+    wait_trimmed(s, 50000);
+    gm_store_counts c;
+    gm_store_counts_get(s, &c);
+    assert_int_equal(c.snapshot_seq, 50000);
+    assert_int_equal(c.records, 60000);
+    uint64_t last;
+    assert_int_equal(gm_store_recover(s, NULL, NULL, NULL, &last, &e), GM_OK);
+    assert_int_equal(last, 60000);
+    close_ok(s);
+    assert_int_equal(db_int(t.dir, "SELECT count(*) FROM log"), 10000);
+    assert_int_equal(db_int(t.dir, "SELECT min(seq) FROM log"), 50001);
+    assert_int_equal(db_int(t.dir, "SELECT seq FROM snapshot"), 50000);
+    tmp_remove(&t);
+}
+
+static void test_fsync_failure(void **state)
+{
+    (void)state;
+    tmp t;
+    tmp_make(&t);
+    dur d;
+    dur_init(&d);
+    gm_store_opts o = {.on_durable = on_durable, .ctx = &d};
+    gm_store *s = open_ok(t.dir, &o);
+    append_range(s, 1, 5);
+
+    /* The next sync, the commit of 6..10, reports an I/O error. */
+    store__sqlite_fail_sync(1);
+    gm_err e;
+    char bufs[5][32];
+    for (uint64_t q = 6; q <= 10; q++) {
+        gm_store_rec r = mkrec(q, bufs[q - 6], sizeof bufs[0]);
+        /* Submits may race the failing commit: before it they are
+           accepted, after it they report the failure. */
+        int rc = gm_store_submit(s, &r, &e);
+        assert_true(rc == GM_OK || rc == GM_EIO);
+        if (rc != GM_OK)
+            break;
+    }
+    assert_int_equal(gm_store_flush(s, GM_STORE_FLUSH_ALL, &e), GM_EIO);
+    char db_path[256];
+    snprintf(db_path, sizeof db_path, "%s/gemel.db", t.dir);
+    assert_string_equal(e.where, db_path);
+    assert_non_null(strstr(e.what, "disk I/O error"));
+    assert_int_equal(dur_last(&d), 5); /* nothing after 5 was acknowledged */
+
+    /* The store has failed for good, with the same message. */
+    char buf[32];
+    gm_store_rec r = mkrec(gm_store_last_seq(s) + 1, buf, sizeof buf);
+    gm_err e2;
+    assert_int_equal(gm_store_submit(s, &r, &e2), GM_EIO);
+    assert_string_equal(e2.what, e.what);
+    assert_int_equal(gm_store_snapshot(s, 5, "x", 1, &e2), GM_EIO);
+    assert_int_equal(gm_store_close(s, &e2), GM_EIO);
+    store__sqlite_fail_sync(0);
+
+    /* Recovery: everything acknowledged, gap-free; the failed batch may be
+       there as a whole (its frames were written) or not at all. */
+    s = open_ok(t.dir, NULL);
+    got g = {0};
+    uint64_t last;
+    recover_ok(s, &g, &last);
+    assert_true(last >= 5 && last <= 10);
+    assert_int_equal(g.n, last);
+    for (size_t i = 0; i < g.n; i++)
+        assert_int_equal(g.recs[i].seq, i + 1);
+    got_free(&g);
+    append_range(s, last + 1, last + 1);
+    close_ok(s);
+    dur_destroy(&d);
+    tmp_remove(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_roundtrip),
+        cmocka_unit_test(test_seq_refused),
+        cmocka_unit_test(test_snapshot_recover),
+        cmocka_unit_test(test_interrupted_trim),
+        cmocka_unit_test(test_recover_callback_stops),
+        cmocka_unit_test(test_reopen_and_lock),
+        cmocka_unit_test(test_bad_open),
+        cmocka_unit_test(test_group_commit_gate),
+        cmocka_unit_test(test_group_commit_100k),
+        cmocka_unit_test(test_snapshot_from_worker),
+        cmocka_unit_test(test_fsync_failure),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
