@@ -1,0 +1,1100 @@
+/*
+ * graph.c: twins and relationships in memory, validated against the model
+ * registry.
+ *
+ * Each twin is its stored JSON document plus indexes: by id, by model
+ * (exact DTMI; a query for a base model unions the models that extend it),
+ * outgoing relationships by id and incoming ones. A patch is applied to a
+ * working copy that shares every untouched member with the current
+ * document (only the members the patch reaches are deep-copied), then the
+ * touched members are validated and the copy replaces the document: an
+ * invalid patch changes nothing, and a valid one costs what it touches.
+ */
+#include "twin/graph.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/json.h"
+#include "base/map.h"
+#include "base/time.h"
+#include "base/vec.h"
+#include "twin/patch.h"
+
+typedef struct twin twin;
+
+typedef struct rel {
+    char *id;
+    twin *src, *tgt;
+    json_t *doc;
+    size_t in_pos; /* index in tgt->in */
+} rel;
+
+struct twin {
+    char *id;
+    char *model;
+    json_t *doc;
+    gm_map *out;    /* relationship id -> rel *, created on first use */
+    gm_vec in;      /* rel * */
+    size_t model_pos; /* index in its model's bucket */
+};
+
+struct gm_twin_graph {
+    gm_model_registry *models;
+    gm_map *twins;   /* id -> twin * */
+    gm_map *bymodel; /* model DTMI -> gm_vec * of twin * */
+    size_t nrels;
+    uint64_t seq;
+};
+
+static const char *const event_names[] = {
+    "twin.create", "twin.replace", "twin.patch", "twin.delete",
+    "relationship.create", "relationship.replace", "relationship.patch", "relationship.delete",
+};
+
+const char *gm_twin_event_kind_name(gm_twin_event_kind k)
+{
+    return (unsigned)k < sizeof event_names / sizeof event_names[0] ? event_names[k] : "?";
+}
+
+int gm_twin_event_kind_parse(const char *s)
+{
+    for (size_t i = 0; s && i < sizeof event_names / sizeof event_names[0]; i++)
+        if (strcmp(s, event_names[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* ---- create / destroy ------------------------------------------------------------ */
+
+static bool model_in_use(void *ctx, const char *id)
+{
+    const gm_twin_graph *g = ctx;
+    void *v;
+    return gm_map_sget(g->bymodel, id, strlen(id), &v) && ((gm_vec *)v)->len > 0;
+}
+
+gm_twin_graph *gm_twin_graph_create(gm_model_registry *models)
+{
+    gm_twin_graph *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    g->models = models;
+    g->twins = gm_map_create(GM_MAP_STR);
+    g->bymodel = gm_map_create(GM_MAP_STR);
+    if (!g->twins || !g->bymodel) {
+        gm_twin_graph_destroy(g);
+        return NULL;
+    }
+    gm_model_registry_set_in_use(models, model_in_use, g);
+    return g;
+}
+
+static void free_rel(rel *r)
+{
+    free(r->id);
+    json_decref(r->doc);
+    free(r);
+}
+
+static void free_twin(twin *t)
+{
+    size_t pos = 0;
+    gm_map_item it;
+    while (t->out && gm_map_next(t->out, &pos, &it))
+        free_rel(it.val);
+    gm_map_destroy(t->out);
+    gm_vec_free(&t->in);
+    json_decref(t->doc);
+    free(t->model);
+    free(t->id);
+    free(t);
+}
+
+void gm_twin_graph_destroy(gm_twin_graph *g)
+{
+    if (!g)
+        return;
+    size_t pos = 0;
+    gm_map_item it;
+    while (g->twins && gm_map_next(g->twins, &pos, &it))
+        free_twin(it.val);
+    pos = 0;
+    while (g->bymodel && gm_map_next(g->bymodel, &pos, &it)) {
+        gm_vec_free(it.val);
+        free(it.val);
+    }
+    gm_map_destroy(g->twins);
+    gm_map_destroy(g->bymodel);
+    if (g->models)
+        gm_model_registry_set_in_use(g->models, NULL, NULL);
+    free(g);
+}
+
+uint64_t gm_twin_graph_seq(const gm_twin_graph *g)
+{
+    return g->seq;
+}
+
+size_t gm_twin_graph_twins(const gm_twin_graph *g)
+{
+    return gm_map_len(g->twins);
+}
+
+size_t gm_twin_graph_relationships(const gm_twin_graph *g)
+{
+    return g->nrels;
+}
+
+/* ---- helpers ----------------------------------------------------------------------- */
+
+static twin *find_twin(const gm_twin_graph *g, const char *id)
+{
+    void *v;
+    return id && gm_map_sget(g->twins, id, strlen(id), &v) ? v : NULL;
+}
+
+static rel *find_rel(const twin *t, const char *rel_id)
+{
+    void *v;
+    return t && t->out && rel_id && gm_map_sget(t->out, rel_id, strlen(rel_id), &v) ? v : NULL;
+}
+
+static void etag_of(uint64_t seq, char *buf, size_t n)
+{
+    snprintf(buf, n, "W/\"%016llx\"", (unsigned long long)seq);
+}
+
+static json_t *time_json(int64_t ns)
+{
+    char buf[GM_TIME_RFC3339_MAX];
+    if (gm_time_format_rfc3339(ns, 0, 9, buf, sizeof buf) < 0)
+        snprintf(buf, sizeof buf, "1970-01-01T00:00:00Z");
+    return json_string(buf);
+}
+
+static int check_id(const char *id, const char *what, gm_err *err)
+{
+    size_t n = id ? strlen(id) : 0;
+    if (n == 0 || n > GM_TWIN_ID_MAX)
+        return gm_err_set(err, GM_EINVAL, what, "an id of 1 to %d bytes is required",
+                          GM_TWIN_ID_MAX);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)id[i] < 0x20)
+            return gm_err_set(err, GM_EINVAL, what, "control characters are not allowed in ids");
+    return 0;
+}
+
+static int check_etag(const json_t *doc, const char *if_match, const char *id, gm_err *err)
+{
+    if (!if_match || strcmp(if_match, "*") == 0)
+        return 0;
+    const char *cur = json_string_value(json_object_get(doc, "$etag"));
+    if (!cur || strcmp(cur, if_match))
+        return gm_err_set(err, GM_ECONFLICT, id, "If-Match %s does not match the current ETag %s",
+                          if_match, cur ? cur : "(none)");
+    return 0;
+}
+
+static void event_init(gm_twin_event *ev, uint64_t seq, int64_t now, gm_twin_event_kind k,
+                       const char *twin_id, const char *rel_id, json_t *body)
+{
+    if (!ev) {
+        json_decref(body);
+        return;
+    }
+    ev->seq = seq;
+    ev->time_ns = now;
+    ev->kind = k;
+    snprintf(ev->twin_id, sizeof ev->twin_id, "%s", twin_id);
+    snprintf(ev->rel_id, sizeof ev->rel_id, "%s", rel_id ? rel_id : "");
+    ev->body = body;
+}
+
+/* ---- validation against the model ----------------------------------------------------- */
+
+/* Check member name = v of a twin of interface iface (or of a component's
+   interface); path names it. */
+static int check_member(const gm_twin_graph *g, const gm_model_iface *iface, const char *name,
+                        const json_t *v, const char *path, bool in_component, gm_err *err)
+{
+    const gm_model_content *c = gm_model_iface_find(iface, name);
+    if (!c)
+        return gm_err_set(err, GM_EINVAL, path, "%s declares no property or component '%s'",
+                          iface->id, name);
+    if (c->kind == GM_CONTENT_PROPERTY)
+        return gm_schema_check(c->schema, v, path, err);
+    if (c->kind != GM_CONTENT_COMPONENT || in_component)
+        return gm_err_set(err, GM_EINVAL, path, "'%s' is a %s of %s; a twin holds properties%s",
+                          name, gm_content_kind_name(c->kind), iface->id,
+                          in_component ? "" : " and components");
+    if (!json_is_object(v))
+        return gm_err_set(err, GM_EINVAL, path, "component '%s' must be an object, found %s", name,
+                          gm_json_type_name(v));
+    const gm_model_iface *ci = gm_model_registry_get(g->models, c->component);
+    if (!ci)
+        return gm_err_set(err, GM_EINVAL, path, "component interface %s is not loaded",
+                          c->component);
+    const char *k;
+    const json_t *x;
+    json_object_foreach((json_t *)v, k, x) {
+        char p[GM_ERR_WHERE_MAX];
+        gm_json_path_key(p, sizeof p, path, k);
+        if (strcmp(k, "$metadata") == 0) {
+            if (!json_is_object(x))
+                return gm_err_set(err, GM_EINVAL, p, "expected an object");
+            continue;
+        }
+        int rc = check_member(g, ci, k, x, p, true, err);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* Set metadata[name].lastUpdateTime = now. */
+static int touch(json_t *metadata, const char *name, int64_t now)
+{
+    json_t *m = json_pack("{s:o}", "lastUpdateTime", time_json(now));
+    return m && json_object_set_new(metadata, name, m) == 0 ? 0 : GM_ENOMEM;
+}
+
+/* Give component value v (owned by the document) its "$metadata", with
+   every property touched at now (sub NULL) or only sub. */
+static int component_metadata(json_t *v, const char *sub, int64_t now)
+{
+    json_t *md = json_object_get(v, "$metadata");
+    if (!json_is_object(md)) {
+        md = json_object();
+        if (!md || json_object_set_new(v, "$metadata", md))
+            return GM_ENOMEM;
+    }
+    const char *k;
+    json_t *x;
+    json_object_foreach(v, k, x) {
+        if (k[0] == '$' || (sub && strcmp(k, sub)))
+            continue;
+        if (touch(md, k, now))
+            return GM_ENOMEM;
+    }
+    /* a removed sub-property loses its metadata */
+    if (sub && !json_object_get(v, sub))
+        json_object_del(md, sub);
+    return 0;
+}
+
+static bool is_component(const gm_model_iface *iface, const char *name)
+{
+    const gm_model_content *c = gm_model_iface_find(iface, name);
+    return c && c->kind == GM_CONTENT_COMPONENT;
+}
+
+/* ---- model index ---------------------------------------------------------------------- */
+
+static int index_model(gm_twin_graph *g, twin *t)
+{
+    bool created;
+    void **slot = gm_map_sslot(g->bymodel, t->model, strlen(t->model), &created);
+    if (!slot)
+        return GM_ENOMEM;
+    if (created) {
+        gm_vec *v = malloc(sizeof *v);
+        if (!v) {
+            gm_map_sdel(g->bymodel, t->model, strlen(t->model), NULL);
+            return GM_ENOMEM;
+        }
+        gm_vec_init(v, sizeof(twin *));
+        *slot = v;
+    }
+    gm_vec *v = *slot;
+    t->model_pos = v->len;
+    return gm_vec_push(v, &t);
+}
+
+static void unindex_model(gm_twin_graph *g, twin *t)
+{
+    void *x;
+    if (!gm_map_sget(g->bymodel, t->model, strlen(t->model), &x))
+        return;
+    gm_vec *v = x;
+    twin **a = v->data;
+    a[t->model_pos] = a[v->len - 1];
+    a[t->model_pos]->model_pos = t->model_pos;
+    v->len--;
+}
+
+/* ---- twins ----------------------------------------------------------------------------- */
+
+/* Build the stored document of a twin from a request body. */
+static int build_twin(const gm_twin_graph *g, const char *id, const json_t *body, uint64_t seq,
+                      int64_t now, json_t **out, const char **model_out, gm_err *err)
+{
+    if (!json_is_object(body))
+        return gm_err_set(err, GM_EINVAL, id, "a twin is a JSON object, found %s",
+                          gm_json_type_name(body));
+    const json_t *md = json_object_get(body, "$metadata");
+    const char *model = json_string_value(json_object_get(md, "$model"));
+    if (!model)
+        return gm_err_set(err, GM_EINVAL, "$metadata.$model", "a twin needs its model's DTMI");
+    const gm_model_iface *iface = gm_model_registry_get(g->models, model);
+    if (!iface)
+        return gm_err_set(err, GM_EINVAL, "$metadata.$model", "model %s is not loaded", model);
+    const json_t *dtid = json_object_get(body, "$dtId");
+    if (dtid && (!json_is_string(dtid) || strcmp(json_string_value(dtid), id)))
+        return gm_err_set(err, GM_EINVAL, "$dtId", "must be the twin's id '%s'", id);
+    json_t *doc = json_object(), *meta = json_object();
+    char etag[40];
+    etag_of(seq, etag, sizeof etag);
+    int rc = GM_ENOMEM;
+    if (!doc || !meta || json_object_set_new(doc, "$dtId", json_string(id)) ||
+        json_object_set_new(doc, "$etag", json_string(etag)) ||
+        json_object_set_new(meta, "$model", json_string(model)) ||
+        json_object_set_new(meta, "$lastUpdateTime", time_json(now)))
+        goto fail;
+    const char *k;
+    const json_t *v;
+    json_object_foreach((json_t *)body, k, v) {
+        if (k[0] == '$') {
+            if (strcmp(k, "$dtId") && strcmp(k, "$etag") && strcmp(k, "$metadata")) {
+                rc = gm_err_set(err, GM_EINVAL, k, "unknown system member '%s'", k);
+                goto fail;
+            }
+            continue;
+        }
+        if ((rc = check_member(g, iface, k, v, k, false, err)))
+            goto fail;
+        json_t *copy = json_deep_copy(v);
+        if (!copy || json_object_set_new(doc, k, copy)) {
+            rc = GM_ENOMEM;
+            goto fail;
+        }
+        if (is_component(iface, k)) {
+            if ((rc = component_metadata(copy, NULL, now)))
+                goto fail;
+        } else if ((rc = touch(meta, k, now))) {
+            goto fail;
+        }
+    }
+    /* components are part of the twin: each must be there */
+    for (size_t i = 0; i < iface->ncontents; i++) {
+        const gm_model_content *c = &iface->contents[i];
+        if (c->kind == GM_CONTENT_COMPONENT && !json_object_get(doc, c->name)) {
+            rc = gm_err_set(err, GM_EINVAL, c->name,
+                            "component '%s' of %s is missing (give at least {\"$metadata\": {}})",
+                            c->name, model);
+            goto fail;
+        }
+    }
+    if (json_object_set_new(doc, "$metadata", meta)) {
+        meta = NULL;
+        goto fail;
+    }
+    *out = doc;
+    *model_out = iface->id;
+    return 0;
+fail:
+    json_decref(meta);
+    json_decref(doc);
+    return rc;
+}
+
+int gm_twin_put(gm_twin_graph *g, const char *id, const json_t *body, const char *if_match,
+                const char *if_none_match, int64_t now_ns, gm_twin_event *ev, gm_err *err)
+{
+    int rc = check_id(id, "$dtId", err);
+    if (rc)
+        return rc;
+    twin *t = find_twin(g, id);
+    if (t && if_none_match && strcmp(if_none_match, "*") == 0)
+        return gm_err_set(err, GM_EEXIST, id, "twin '%s' exists (If-None-Match: *)", id);
+    if (t && (rc = check_etag(t->doc, if_match, id, err)))
+        return rc;
+    if (!t && if_match && strcmp(if_match, "*"))
+        return gm_err_set(err, GM_ENOENT, id, "no twin '%s' to match If-Match", id);
+    json_t *doc = NULL;
+    const char *model = NULL;
+    if ((rc = build_twin(g, id, body, g->seq + 1, now_ns, &doc, &model, err)))
+        return rc;
+    json_t *evbody = json_incref(doc);
+    if (t) {
+        if (strcmp(t->model, model)) {
+            if (t->in.len || (t->out && gm_map_len(t->out))) {
+                json_decref(doc);
+                json_decref(evbody);
+                return gm_err_set(err, GM_ECONFLICT, id, "changing the model of a twin with "
+                                                         "relationships is not supported");
+            }
+            char *m = strdup(model);
+            if (!m) {
+                json_decref(doc);
+                json_decref(evbody);
+                return GM_ENOMEM;
+            }
+            unindex_model(g, t);
+            free(t->model);
+            t->model = m;
+            if (index_model(g, t)) {
+                /* the bucket push failed: the twin stays unindexed (memory is gone anyway) */
+                json_decref(doc);
+                json_decref(evbody);
+                return GM_ENOMEM;
+            }
+        }
+        json_decref(t->doc);
+        t->doc = doc;
+        g->seq++;
+        event_init(ev, g->seq, now_ns, GM_EV_TWIN_REPLACE, id, NULL, evbody);
+        return 0;
+    }
+    t = calloc(1, sizeof *t);
+    if (!t || !(t->id = strdup(id)) || !(t->model = strdup(model))) {
+        rc = GM_ENOMEM;
+        goto fail;
+    }
+    gm_vec_init(&t->in, sizeof(rel *));
+    t->doc = doc;
+    doc = NULL;
+    if (index_model(g, t)) {
+        rc = GM_ENOMEM;
+        goto fail;
+    }
+    if (gm_map_sput(g->twins, id, strlen(id), t)) {
+        unindex_model(g, t);
+        rc = GM_ENOMEM;
+        goto fail;
+    }
+    g->seq++;
+    event_init(ev, g->seq, now_ns, GM_EV_TWIN_CREATE, id, NULL, evbody);
+    return 0;
+fail:
+    if (t)
+        free_twin(t);
+    json_decref(doc);
+    json_decref(evbody);
+    return rc;
+}
+
+const json_t *gm_twin_get(const gm_twin_graph *g, const char *id)
+{
+    const twin *t = find_twin(g, id);
+    return t ? t->doc : NULL;
+}
+
+const char *gm_twin_model(const gm_twin_graph *g, const char *id)
+{
+    const twin *t = find_twin(g, id);
+    return t ? t->model : NULL;
+}
+
+/* The first segment of a JSON Pointer, unescaped, into buf; false when
+   the pointer is the root or names a system member. */
+static bool first_segment(const char *ptr, char *buf, size_t n, const char **rest)
+{
+    if (!ptr || ptr[0] != '/')
+        return false;
+    size_t o = 0;
+    const char *p = ptr + 1;
+    for (; *p && *p != '/'; p++) {
+        char c = *p;
+        if (c == '~') {
+            c = p[1] == '0' ? '~' : p[1] == '1' ? '/' : 0;
+            if (!c)
+                return false;
+            p++;
+        }
+        if (o + 1 >= n)
+            return false;
+        buf[o++] = c;
+    }
+    buf[o] = '\0';
+    *rest = p;
+    return true;
+}
+
+/* Parse the op's pointer member key; reject system members. */
+static int patch_target(const json_t *op, const char *key, size_t i, char *name, size_t n,
+                        const char **rest, gm_err *err)
+{
+    const char *ptr = json_string_value(json_object_get(op, key));
+    if (!ptr)
+        return 1; /* absent ("from" of most ops) */
+    if (!first_segment(ptr, name, n, rest))
+        return gm_err_set(err, GM_EINVAL, "patch", "[%zu]: '%s' must name a member of the twin",
+                          i, ptr);
+    if (name[0] == '$')
+        return gm_err_set(err, GM_EINVAL, "patch", "[%zu]: '%s' is managed by gemel and cannot "
+                                                    "be patched", i, ptr);
+    return 0;
+}
+
+/* Add name to the list of touched members (with the sub-member when the
+   path goes one level deeper, for component metadata). */
+typedef struct touched {
+    char name[256];
+    char sub[256];  /* "" when the whole member changed */
+} touched;
+
+static int note_touched(gm_vec *list, const char *name, const char *rest)
+{
+    touched t;
+    memset(&t, 0, sizeof t);
+    snprintf(t.name, sizeof t.name, "%s", name);
+    if (rest[0] == '/') {
+        const char *end;
+        if (!first_segment(rest, t.sub, sizeof t.sub, &end))
+            t.sub[0] = '\0';
+    }
+    touched *a = list->data;
+    for (size_t i = 0; i < list->len; i++)
+        if (strcmp(a[i].name, t.name) == 0) {
+            if (strcmp(a[i].sub, t.sub))
+                a[i].sub[0] = '\0'; /* several sub-members: treat as whole */
+            return 0;
+        }
+    return gm_vec_push(list, &t);
+}
+
+/* The working copy a patch is applied to: the document's members shared,
+   except the touched ones, deep-copied. */
+static json_t *working_copy(const json_t *doc, const gm_vec *list)
+{
+    json_t *w = json_copy((json_t *)doc);
+    if (!w)
+        return NULL;
+    const touched *a = list->data;
+    for (size_t i = 0; i < list->len; i++) {
+        json_t *m = json_object_get(w, a[i].name);
+        if (!m)
+            continue;
+        json_t *c = json_deep_copy(m);
+        if (!c || json_object_set_new(w, a[i].name, c)) {
+            json_decref(w);
+            return NULL;
+        }
+    }
+    json_t *md = json_deep_copy(json_object_get(w, "$metadata"));
+    if (!md || json_object_set_new(w, "$metadata", md)) {
+        json_decref(w);
+        return NULL;
+    }
+    return w;
+}
+
+int gm_twin_patch(gm_twin_graph *g, const char *id, const json_t *patch, const char *if_match,
+                  int64_t now_ns, gm_twin_event *ev, gm_err *err)
+{
+    twin *t = find_twin(g, id);
+    if (!t)
+        return gm_err_set(err, GM_ENOENT, id, "no twin '%s'", id);
+    int rc = check_etag(t->doc, if_match, id, err);
+    if (rc)
+        return rc;
+    if ((rc = gm_patch_check(patch, err)))
+        return rc;
+    const gm_model_iface *iface = gm_model_registry_get(g->models, t->model);
+    if (!iface)
+        return gm_err_set(err, GM_EINVAL, id, "model %s is not loaded", t->model);
+    gm_vec list;
+    gm_vec_init(&list, sizeof(touched));
+    json_t *w = NULL;
+    size_t n = json_array_size(patch);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *op = json_array_get(patch, i);
+        char name[256];
+        const char *rest;
+        for (int k = 0; k < 2; k++) {
+            int r = patch_target(op, k ? "from" : "path", i, name, sizeof name, &rest, err);
+            if (r < 0) {
+                rc = r;
+                goto done;
+            }
+            if (r == 0 && note_touched(&list, name, rest)) {
+                rc = GM_ENOMEM;
+                goto done;
+            }
+        }
+    }
+    if (!(w = working_copy(t->doc, &list))) {
+        rc = GM_ENOMEM;
+        goto done;
+    }
+    if ((rc = gm_patch_apply(&w, patch, err)))
+        goto done;
+    json_t *meta = json_object_get(w, "$metadata");
+    const touched *a = list.data;
+    for (size_t i = 0; i < list.len; i++) {
+        json_t *v = json_object_get(w, a[i].name);
+        bool comp = is_component(iface, a[i].name);
+        if (!v) {
+            if (comp) {
+                rc = gm_err_set(err, GM_EINVAL, a[i].name, "component '%s' cannot be removed",
+                                a[i].name);
+                goto done;
+            }
+            json_object_del(meta, a[i].name);
+            continue;
+        }
+        if ((rc = check_member(g, iface, a[i].name, v, a[i].name, false, err)))
+            goto done;
+        rc = comp ? component_metadata(v, a[i].sub[0] ? a[i].sub : NULL, now_ns)
+                  : touch(meta, a[i].name, now_ns);
+        if (rc)
+            goto done;
+    }
+    char etag[40];
+    etag_of(g->seq + 1, etag, sizeof etag);
+    json_t *pcopy = json_deep_copy(patch);
+    if (!pcopy || json_object_set_new(w, "$etag", json_string(etag)) ||
+        json_object_set_new(meta, "$lastUpdateTime", time_json(now_ns))) {
+        json_decref(pcopy);
+        rc = GM_ENOMEM;
+        goto done;
+    }
+    json_decref(t->doc);
+    t->doc = w;
+    w = NULL;
+    g->seq++;
+    event_init(ev, g->seq, now_ns, GM_EV_TWIN_PATCH, id, NULL, pcopy);
+done:
+    json_decref(w);
+    gm_vec_free(&list);
+    return rc;
+}
+
+static void remove_twin(gm_twin_graph *g, twin *t)
+{
+    gm_map_sdel(g->twins, t->id, strlen(t->id), NULL);
+    unindex_model(g, t);
+    free_twin(t);
+}
+
+int gm_twin_delete(gm_twin_graph *g, const char *id, const char *if_match, int64_t now_ns,
+                   gm_twin_event *ev, gm_err *err)
+{
+    twin *t = find_twin(g, id);
+    if (!t)
+        return gm_err_set(err, GM_ENOENT, id, "no twin '%s'", id);
+    int rc = check_etag(t->doc, if_match, id, err);
+    if (rc)
+        return rc;
+    size_t nout = t->out ? gm_map_len(t->out) : 0;
+    if (nout || t->in.len)
+        return gm_err_set(err, GM_ECONFLICT, id,
+                          "twin '%s' has %zu outgoing and %zu incoming relationships; delete "
+                          "them first", id, nout, t->in.len);
+    char idc[GM_TWIN_ID_MAX + 1];
+    snprintf(idc, sizeof idc, "%s", id);
+    remove_twin(g, t);
+    g->seq++;
+    event_init(ev, g->seq, now_ns, GM_EV_TWIN_DELETE, idc, NULL, NULL);
+    return 0;
+}
+
+/* ---- relationships ----------------------------------------------------------------------- */
+
+static const gm_model_content *rel_property(const gm_model_content *r, const char *name)
+{
+    for (size_t i = 0; i < r->nproperties; i++)
+        if (strcmp(r->properties[i].name, name) == 0)
+            return &r->properties[i];
+    return NULL;
+}
+
+static int check_rel_member(const gm_model_content *r, const char *k, const json_t *v,
+                            gm_err *err)
+{
+    const gm_model_content *p = rel_property(r, k);
+    if (!p)
+        return gm_err_set(err, GM_EINVAL, k, "relationship '%s' declares no property '%s'",
+                          r->name, k);
+    return gm_schema_check(p->schema, v, k, err);
+}
+
+static size_t count_named(const twin *t, const char *name, const rel *except)
+{
+    size_t n = 0, pos = 0;
+    gm_map_item it;
+    while (t->out && gm_map_next(t->out, &pos, &it)) {
+        const rel *r = it.val;
+        if (r != except &&
+            strcmp(json_string_value(json_object_get(r->doc, "$relationshipName")), name) == 0)
+            n++;
+    }
+    return n;
+}
+
+static void unlink_in(rel *r)
+{
+    rel **a = r->tgt->in.data;
+    size_t last = r->tgt->in.len - 1;
+    a[r->in_pos] = a[last];
+    a[r->in_pos]->in_pos = r->in_pos;
+    r->tgt->in.len--;
+}
+
+int gm_rel_put(gm_twin_graph *g, const char *src, const char *rel_id, const json_t *body,
+               const char *if_match, const char *if_none_match, int64_t now_ns, gm_twin_event *ev,
+               gm_err *err)
+{
+    int rc = check_id(rel_id, "$relationshipId", err);
+    if (rc)
+        return rc;
+    twin *s = find_twin(g, src);
+    if (!s)
+        return gm_err_set(err, GM_ENOENT, src ? src : "", "no source twin '%s'", src ? src : "");
+    if (!json_is_object(body))
+        return gm_err_set(err, GM_EINVAL, rel_id, "a relationship is a JSON object, found %s",
+                          gm_json_type_name(body));
+    rel *old = find_rel(s, rel_id);
+    if (old && if_none_match && strcmp(if_none_match, "*") == 0)
+        return gm_err_set(err, GM_EEXIST, rel_id, "relationship '%s' of '%s' exists", rel_id, src);
+    if (old && (rc = check_etag(old->doc, if_match, rel_id, err)))
+        return rc;
+    if (!old && if_match && strcmp(if_match, "*"))
+        return gm_err_set(err, GM_ENOENT, rel_id, "no relationship '%s' to match If-Match", rel_id);
+    const char *name = json_string_value(json_object_get(body, "$relationshipName"));
+    const char *target = json_string_value(json_object_get(body, "$targetId"));
+    if (!name)
+        return gm_err_set(err, GM_EINVAL, "$relationshipName", "a string is required");
+    if (!target)
+        return gm_err_set(err, GM_EINVAL, "$targetId", "a string is required");
+    const json_t *x = json_object_get(body, "$relationshipId");
+    if (x && (!json_is_string(x) || strcmp(json_string_value(x), rel_id)))
+        return gm_err_set(err, GM_EINVAL, "$relationshipId", "must be '%s'", rel_id);
+    x = json_object_get(body, "$sourceId");
+    if (x && (!json_is_string(x) || strcmp(json_string_value(x), src)))
+        return gm_err_set(err, GM_EINVAL, "$sourceId", "must be '%s'", src);
+    const gm_model_iface *iface = gm_model_registry_get(g->models, s->model);
+    const gm_model_content *rd = iface ? gm_model_iface_find(iface, name) : NULL;
+    if (!rd || rd->kind != GM_CONTENT_RELATIONSHIP)
+        return gm_err_set(err, GM_EINVAL, "$relationshipName",
+                          "%s declares no relationship '%s'", s->model, name);
+    twin *t = find_twin(g, target);
+    if (!t)
+        return gm_err_set(err, GM_EINVAL, "$targetId", "no target twin '%s'", target);
+    if (rd->target && !gm_model_registry_is_a(g->models, t->model, rd->target))
+        return gm_err_set(err, GM_EINVAL, "$targetId",
+                          "'%s' is a %s; relationship '%s' targets %s", target, t->model, name,
+                          rd->target);
+    if (rd->max_multiplicity >= 0 &&
+        count_named(s, name, old) + 1 > (size_t)rd->max_multiplicity)
+        return gm_err_set(err, GM_EINVAL, "$relationshipName",
+                          "'%s' already has %ld '%s' relationships (maxMultiplicity)", src,
+                          rd->max_multiplicity, name);
+    char etag[40];
+    etag_of(g->seq + 1, etag, sizeof etag);
+    json_t *doc = json_pack("{s:s,s:s,s:s,s:s,s:s}", "$relationshipId", rel_id, "$etag", etag,
+                            "$sourceId", src, "$relationshipName", name, "$targetId", target);
+    if (!doc)
+        return GM_ENOMEM;
+    const char *k;
+    const json_t *v;
+    json_object_foreach((json_t *)body, k, v) {
+        if (k[0] == '$') {
+            if (strcmp(k, "$relationshipId") && strcmp(k, "$sourceId") &&
+                strcmp(k, "$relationshipName") && strcmp(k, "$targetId") && strcmp(k, "$etag")) {
+                json_decref(doc);
+                return gm_err_set(err, GM_EINVAL, k, "unknown system member '%s'", k);
+            }
+            continue;
+        }
+        if ((rc = check_rel_member(rd, k, v, err)) ||
+            json_object_set_new(doc, k, json_deep_copy(v))) {
+            json_decref(doc);
+            return rc ? rc : GM_ENOMEM;
+        }
+    }
+    rel *r = old;
+    if (!r) {
+        r = calloc(1, sizeof *r);
+        if (!r || !(r->id = strdup(rel_id)) ||
+            (!s->out && !(s->out = gm_map_create(GM_MAP_STR)))) {
+            if (r)
+                free(r->id);
+            free(r);
+            json_decref(doc);
+            return GM_ENOMEM;
+        }
+        r->src = s;
+    } else {
+        unlink_in(r);
+        json_decref(r->doc);
+    }
+    r->doc = doc;
+    r->tgt = t;
+    r->in_pos = t->in.len;
+    if (gm_vec_push(&t->in, &r) || (!old && gm_map_sput(s->out, rel_id, strlen(rel_id), r))) {
+        /* out of memory half-way: drop the relationship entirely */
+        if (t->in.len && ((rel **)t->in.data)[t->in.len - 1] == r)
+            t->in.len--;
+        if (old) {
+            gm_map_sdel(s->out, rel_id, strlen(rel_id), NULL);
+            g->nrels--;
+        }
+        free_rel(r);
+        return GM_ENOMEM;
+    }
+    if (!old)
+        g->nrels++;
+    g->seq++;
+    event_init(ev, g->seq, now_ns, old ? GM_EV_REL_REPLACE : GM_EV_REL_CREATE, src, rel_id,
+               json_incref(doc));
+    return 0;
+}
+
+const json_t *gm_rel_get(const gm_twin_graph *g, const char *src, const char *rel_id)
+{
+    const rel *r = find_rel(find_twin(g, src), rel_id);
+    return r ? r->doc : NULL;
+}
+
+int gm_rel_patch(gm_twin_graph *g, const char *src, const char *rel_id, const json_t *patch,
+                 const char *if_match, int64_t now_ns, gm_twin_event *ev, gm_err *err)
+{
+    twin *s = find_twin(g, src);
+    rel *r = find_rel(s, rel_id);
+    if (!r)
+        return gm_err_set(err, GM_ENOENT, rel_id ? rel_id : "", "no relationship '%s' of '%s'",
+                          rel_id ? rel_id : "", src ? src : "");
+    int rc = check_etag(r->doc, if_match, rel_id, err);
+    if (rc || (rc = gm_patch_check(patch, err)))
+        return rc;
+    size_t n = json_array_size(patch);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *op = json_array_get(patch, i);
+        char name[256];
+        const char *rest;
+        for (int k = 0; k < 2; k++) {
+            int r2 = patch_target(op, k ? "from" : "path", i, name, sizeof name, &rest, err);
+            if (r2 < 0)
+                return r2;
+        }
+    }
+    const gm_model_iface *iface = gm_model_registry_get(g->models, s->model);
+    const char *name = json_string_value(json_object_get(r->doc, "$relationshipName"));
+    const gm_model_content *rd = iface ? gm_model_iface_find(iface, name) : NULL;
+    if (!rd)
+        return gm_err_set(err, GM_EINVAL, rel_id, "model %s is not loaded", s->model);
+    json_t *w = json_deep_copy(r->doc); /* relationships are small */
+    if (!w)
+        return GM_ENOMEM;
+    if ((rc = gm_patch_apply(&w, patch, err))) {
+        json_decref(w);
+        return rc;
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(w, k, v) {
+        if (k[0] != '$' && (rc = check_rel_member(rd, k, v, err))) {
+            json_decref(w);
+            return rc;
+        }
+    }
+    char etag[40];
+    etag_of(g->seq + 1, etag, sizeof etag);
+    json_t *pcopy = json_deep_copy(patch);
+    if (!pcopy || json_object_set_new(w, "$etag", json_string(etag))) {
+        json_decref(pcopy);
+        json_decref(w);
+        return GM_ENOMEM;
+    }
+    json_decref(r->doc);
+    r->doc = w;
+    g->seq++;
+    event_init(ev, g->seq, now_ns, GM_EV_REL_PATCH, src, rel_id, pcopy);
+    return 0;
+}
+
+int gm_rel_delete(gm_twin_graph *g, const char *src, const char *rel_id, const char *if_match,
+                  int64_t now_ns, gm_twin_event *ev, gm_err *err)
+{
+    twin *s = find_twin(g, src);
+    rel *r = find_rel(s, rel_id);
+    if (!r)
+        return gm_err_set(err, GM_ENOENT, rel_id ? rel_id : "", "no relationship '%s' of '%s'",
+                          rel_id ? rel_id : "", src ? src : "");
+    int rc = check_etag(r->doc, if_match, rel_id, err);
+    if (rc)
+        return rc;
+    char rid[GM_TWIN_ID_MAX + 1];
+    snprintf(rid, sizeof rid, "%s", rel_id);
+    gm_map_sdel(s->out, rid, strlen(rid), NULL);
+    unlink_in(r);
+    free_rel(r);
+    g->nrels--;
+    g->seq++;
+    event_init(ev, g->seq, now_ns, GM_EV_REL_DELETE, s->id, rid, NULL);
+    return 0;
+}
+
+/* ---- traversal --------------------------------------------------------------------------- */
+
+int gm_twin_each(const gm_twin_graph *g, int (*fn)(void *ctx, const json_t *twin), void *ctx)
+{
+    size_t pos = 0;
+    gm_map_item it;
+    while (gm_map_next(g->twins, &pos, &it)) {
+        int rc = fn(ctx, ((const twin *)it.val)->doc);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int gm_twin_each_of_model(const gm_twin_graph *g, const char *model,
+                          int (*fn)(void *ctx, const json_t *twin), void *ctx)
+{
+    void *x;
+    if (!model || !gm_map_sget(g->bymodel, model, strlen(model), &x))
+        return 0;
+    const gm_vec *v = x;
+    for (size_t i = 0; i < v->len; i++) {
+        int rc = fn(ctx, ((twin *const *)v->data)[i]->doc);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int gm_rel_each_out(const gm_twin_graph *g, const char *id, const char *name,
+                    int (*fn)(void *ctx, const json_t *rel), void *ctx)
+{
+    const twin *t = find_twin(g, id);
+    size_t pos = 0;
+    gm_map_item it;
+    while (t && t->out && gm_map_next(t->out, &pos, &it)) {
+        const rel *r = it.val;
+        if (name && strcmp(json_string_value(json_object_get(r->doc, "$relationshipName")), name))
+            continue;
+        int rc = fn(ctx, r->doc);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int gm_rel_each_in(const gm_twin_graph *g, const char *id,
+                   int (*fn)(void *ctx, const json_t *rel), void *ctx)
+{
+    const twin *t = find_twin(g, id);
+    for (size_t i = 0; t && i < t->in.len; i++) {
+        int rc = fn(ctx, ((rel *const *)t->in.data)[i]->doc);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- restoring ------------------------------------------------------------------------ */
+
+void gm_twin_graph_set_seq(gm_twin_graph *g, uint64_t seq)
+{
+    g->seq = seq;
+}
+
+void gm_twin_graph_advance(gm_twin_graph *g)
+{
+    g->seq++;
+}
+
+int gm_twin_graph_restore_twin(gm_twin_graph *g, const json_t *doc, gm_err *err)
+{
+    const char *id = json_string_value(json_object_get(doc, "$dtId"));
+    const char *model = json_string_value(json_object_get(json_object_get(doc, "$metadata"), "$model"));
+    if (!id || !model || check_id(id, "$dtId", NULL))
+        return gm_err_set(err, GM_EINVAL, "snapshot", "a twin without $dtId or $metadata.$model");
+    if (find_twin(g, id))
+        return gm_err_set(err, GM_EEXIST, id, "twin '%s' twice in the snapshot", id);
+    if (!gm_model_registry_get(g->models, model))
+        return gm_err_set(err, GM_EINVAL, id, "model %s is not loaded", model);
+    twin *t = calloc(1, sizeof *t);
+    if (!t || !(t->id = strdup(id)) || !(t->model = strdup(model)))
+        goto nomem;
+    gm_vec_init(&t->in, sizeof(rel *));
+    t->doc = json_deep_copy(doc);
+    if (!t->doc || index_model(g, t))
+        goto nomem;
+    if (gm_map_sput(g->twins, id, strlen(id), t)) {
+        unindex_model(g, t);
+        goto nomem;
+    }
+    return 0;
+nomem:
+    if (t)
+        free_twin(t);
+    return GM_ENOMEM;
+}
+
+int gm_twin_graph_restore_rel(gm_twin_graph *g, const json_t *doc, gm_err *err)
+{
+    const char *id = json_string_value(json_object_get(doc, "$relationshipId"));
+    twin *s = find_twin(g, json_string_value(json_object_get(doc, "$sourceId")));
+    twin *t = find_twin(g, json_string_value(json_object_get(doc, "$targetId")));
+    if (!id || !s || !t || !json_is_string(json_object_get(doc, "$relationshipName")))
+        return gm_err_set(err, GM_EINVAL, "snapshot", "a relationship without its id, name, or "
+                                                      "existing source and target");
+    if (find_rel(s, id))
+        return gm_err_set(err, GM_EEXIST, id, "relationship '%s' twice in the snapshot", id);
+    rel *r = calloc(1, sizeof *r);
+    if (!r || !(r->id = strdup(id)) || !(r->doc = json_deep_copy(doc)) ||
+        (!s->out && !(s->out = gm_map_create(GM_MAP_STR))))
+        goto nomem;
+    r->src = s;
+    r->tgt = t;
+    r->in_pos = t->in.len;
+    if (gm_vec_push(&t->in, &r))
+        goto nomem;
+    if (gm_map_sput(s->out, id, strlen(id), r)) {
+        t->in.len--;
+        goto nomem;
+    }
+    g->nrels++;
+    return 0;
+nomem:
+    if (r)
+        free_rel(r);
+    return GM_ENOMEM;
+}
+
+int gm_rel_each(const gm_twin_graph *g, int (*fn)(void *ctx, const json_t *rel), void *ctx)
+{
+    size_t pos = 0;
+    gm_map_item it;
+    while (gm_map_next(g->twins, &pos, &it)) {
+        const twin *t = it.val;
+        size_t p2 = 0;
+        gm_map_item r;
+        while (t->out && gm_map_next(t->out, &p2, &r)) {
+            int rc = fn(ctx, ((const rel *)r.val)->doc);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+/* ---- replay ---------------------------------------------------------------------------- */
+
+int gm_twin_graph_replay(gm_twin_graph *g, const gm_twin_event *ev, gm_err *err)
+{
+    if (ev->seq != g->seq + 1)
+        return gm_err_set(err, GM_EINVAL, "replay", "event %llu follows %llu: a gap or a repeat",
+                          (unsigned long long)ev->seq, (unsigned long long)g->seq);
+    const char *rid = ev->rel_id;
+    switch (ev->kind) {
+    case GM_EV_TWIN_CREATE:
+    case GM_EV_TWIN_REPLACE:
+        return gm_twin_put(g, ev->twin_id, ev->body, NULL, NULL, ev->time_ns, NULL, err);
+    case GM_EV_TWIN_PATCH:
+        return gm_twin_patch(g, ev->twin_id, ev->body, NULL, ev->time_ns, NULL, err);
+    case GM_EV_TWIN_DELETE: return gm_twin_delete(g, ev->twin_id, NULL, ev->time_ns, NULL, err);
+    case GM_EV_REL_CREATE:
+    case GM_EV_REL_REPLACE:
+        return gm_rel_put(g, ev->twin_id, rid, ev->body, NULL, NULL, ev->time_ns, NULL, err);
+    case GM_EV_REL_PATCH:
+        return gm_rel_patch(g, ev->twin_id, rid, ev->body, NULL, ev->time_ns, NULL, err);
+    case GM_EV_REL_DELETE: return gm_rel_delete(g, ev->twin_id, rid, NULL, ev->time_ns, NULL, err);
+    }
+    return gm_err_set(err, GM_EINVAL, "replay", "unknown event kind %d", (int)ev->kind);
+}

@@ -1,0 +1,187 @@
+/*
+ * graph.h: the twin graph: digital twins and the relationships between them,
+ * in the JSON shapes of the Azure Digital Twins REST API, validated against
+ * the model registry, with every accepted change described as an event.
+ *
+ * A twin, as stored and returned:
+ *
+ *   {"$dtId": "pump-7", "$etag": "W/\"000000000000002a\"",
+ *    "$metadata": {"$model": "dtmi:com:example:Pump;1",
+ *                  "$lastUpdateTime": "2026-11-22T07:00:00.000000000Z",
+ *                  "flow": {"lastUpdateTime": "2026-11-22T07:00:00.000000000Z"}},
+ *    "flow": 12.5,
+ *    "motor": {"$metadata": {"rpm": {"lastUpdateTime": "..."}}, "rpm": 1450}}
+ *
+ * Top-level members other than $dtId/$etag/$metadata are the model's
+ * Properties (inherited included) and Components (an object with its own
+ * "$metadata" and the component interface's Properties). A relationship:
+ *
+ *   {"$relationshipId": "r1", "$etag": "W/\"...\"", "$sourceId": "line-1",
+ *    "$relationshipName": "contains", "$targetId": "pump-7", "position": 3}
+ *
+ * Mutations take the time of the change (ns since the epoch, from the
+ * caller, so that replaying events reproduces the same state) and return
+ * the event they caused. Each accepted mutation advances the graph's
+ * sequence number by one; the ETag of what changed is derived from it.
+ * A refused mutation changes nothing and returns an error naming the twin,
+ * the JSON path and what was expected.
+ *
+ * Not thread-safe: the engine's writer thread owns the graph.
+ */
+#ifndef GM_TWIN_GRAPH_H
+#define GM_TWIN_GRAPH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "base/err.h"
+#include "model/registry.h"
+
+#define GM_TWIN_ID_MAX 512 /* bytes of a $dtId or $relationshipId */
+
+typedef struct gm_twin_graph gm_twin_graph;
+
+typedef enum gm_twin_event_kind {
+    GM_EV_TWIN_CREATE,  /* body: the twin as stored */
+    GM_EV_TWIN_REPLACE, /* body: the twin as stored */
+    GM_EV_TWIN_PATCH,   /* body: the JSON Patch applied */
+    GM_EV_TWIN_DELETE,  /* body: NULL */
+    GM_EV_REL_CREATE,   /* body: the relationship as stored */
+    GM_EV_REL_REPLACE,
+    GM_EV_REL_PATCH,    /* body: the JSON Patch applied */
+    GM_EV_REL_DELETE,
+} gm_twin_event_kind;
+
+/* What an accepted mutation did. The caller owns body (json_decref). */
+typedef struct gm_twin_event {
+    uint64_t seq;
+    int64_t time_ns;
+    gm_twin_event_kind kind;
+    char twin_id[GM_TWIN_ID_MAX + 1];  /* the twin, or the relationship's source */
+    char rel_id[GM_TWIN_ID_MAX + 1];   /* "" for twin events */
+    json_t *body;
+} gm_twin_event;
+
+/* An empty graph over models (borrowed: it must outlive the graph). The
+   graph registers itself with the registry so that models in use by twins
+   cannot be removed. NULL when out of memory. */
+gm_twin_graph *gm_twin_graph_create(gm_model_registry *models);
+
+void gm_twin_graph_destroy(gm_twin_graph *g);
+
+/* The sequence number of the last accepted mutation (0: none). */
+uint64_t gm_twin_graph_seq(const gm_twin_graph *g);
+
+/* Twins and relationships held. */
+size_t gm_twin_graph_twins(const gm_twin_graph *g);
+size_t gm_twin_graph_relationships(const gm_twin_graph *g);
+
+/* ---- twins ---- */
+
+/*
+ * Create twin id from body (the twin's JSON: "$metadata": {"$model": DTMI}
+ * and property values; "$dtId" may be given and must equal id; "$etag" and
+ * metadata times are ignored), or replace it when it exists. if_none_match
+ * "*" refuses replacing (GM_EEXIST); if_match (NULL: any) must equal the
+ * current ETag when replacing (GM_ECONFLICT). Errors: GM_EINVAL with err
+ * naming the JSON path (an unknown model, a member the model does not
+ * declare, a value of the wrong schema, a component missing), GM_ENOMEM.
+ */
+int gm_twin_put(gm_twin_graph *g, const char *id, const json_t *body, const char *if_match,
+                const char *if_none_match, int64_t now_ns, gm_twin_event *ev, gm_err *err);
+
+/* The twin as stored (borrowed until the next mutation), or NULL. */
+const json_t *gm_twin_get(const gm_twin_graph *g, const char *id);
+
+/* The model DTMI of twin id, or NULL. */
+const char *gm_twin_model(const gm_twin_graph *g, const char *id);
+
+/*
+ * Apply a JSON Patch (RFC 6902) to twin id's properties and components,
+ * atomically: every operation or none. Paths address members of the twin
+ * ("/flow", "/motor/rpm", "/limits/high"); "$dtId", "$etag" and "$metadata"
+ * cannot be patched. The result must conform to the model. if_match (NULL:
+ * any) must equal the current ETag (GM_ECONFLICT). GM_ENOENT: no twin.
+ */
+int gm_twin_patch(gm_twin_graph *g, const char *id, const json_t *patch, const char *if_match,
+                  int64_t now_ns, gm_twin_event *ev, gm_err *err);
+
+/* Delete twin id; refused with GM_ECONFLICT while relationships leave or
+   reach it (delete them first, as Azure Digital Twins requires). */
+int gm_twin_delete(gm_twin_graph *g, const char *id, const char *if_match, int64_t now_ns,
+                   gm_twin_event *ev, gm_err *err);
+
+/* ---- relationships ---- */
+
+/*
+ * Create (or replace) relationship rel_id of source twin src from body:
+ * "$targetId", "$relationshipName" and the relationship's properties. The
+ * name must be a Relationship of the source's model, the target an existing
+ * twin whose model is (or extends) the relationship's target, and the
+ * number of relationships of that name within maxMultiplicity.
+ */
+int gm_rel_put(gm_twin_graph *g, const char *src, const char *rel_id, const json_t *body,
+               const char *if_match, const char *if_none_match, int64_t now_ns, gm_twin_event *ev,
+               gm_err *err);
+
+const json_t *gm_rel_get(const gm_twin_graph *g, const char *src, const char *rel_id);
+
+/* Patch a relationship's properties ("/position"); the system members
+   cannot be patched. */
+int gm_rel_patch(gm_twin_graph *g, const char *src, const char *rel_id, const json_t *patch,
+                 const char *if_match, int64_t now_ns, gm_twin_event *ev, gm_err *err);
+
+int gm_rel_delete(gm_twin_graph *g, const char *src, const char *rel_id, const char *if_match,
+                  int64_t now_ns, gm_twin_event *ev, gm_err *err);
+
+/* ---- traversal (borrowed results, valid until the next mutation) ---- */
+
+/* Call fn for every twin (unspecified order) until it returns non-zero,
+   which is returned. */
+int gm_twin_each(const gm_twin_graph *g, int (*fn)(void *ctx, const json_t *twin), void *ctx);
+
+/* Call fn for every twin whose model is exactly model. */
+int gm_twin_each_of_model(const gm_twin_graph *g, const char *model,
+                          int (*fn)(void *ctx, const json_t *twin), void *ctx);
+
+/* Relationships leaving twin id (name NULL: any name) and reaching it. */
+int gm_rel_each_out(const gm_twin_graph *g, const char *id, const char *name,
+                    int (*fn)(void *ctx, const json_t *rel), void *ctx);
+int gm_rel_each_in(const gm_twin_graph *g, const char *id,
+                   int (*fn)(void *ctx, const json_t *rel), void *ctx);
+
+/* ---- events ---- */
+
+/*
+ * Re-apply an event (from the change log, in sequence) to the graph: the
+ * same validation runs, and ev->seq must be the graph's next sequence
+ * number. Returns what the mutation returns.
+ */
+int gm_twin_graph_replay(gm_twin_graph *g, const gm_twin_event *ev, gm_err *err);
+
+/*
+ * Restoring from a snapshot: put a twin or a relationship back exactly as it
+ * was stored ($etag and $metadata times kept), and set the sequence number
+ * the snapshot was taken at. The model must be loaded, a relationship's
+ * source and target must be there; the values are not re-validated (they
+ * were when they were accepted). GM_EINVAL with err for a malformed
+ * document, GM_EEXIST for a duplicate, GM_ENOMEM.
+ */
+int gm_twin_graph_restore_twin(gm_twin_graph *g, const json_t *doc, gm_err *err);
+int gm_twin_graph_restore_rel(gm_twin_graph *g, const json_t *doc, gm_err *err);
+void gm_twin_graph_set_seq(gm_twin_graph *g, uint64_t seq);
+
+/* Another kind of event (a model change) took the next sequence number. */
+void gm_twin_graph_advance(gm_twin_graph *g);
+
+/* Call fn for every relationship (unspecified order). */
+int gm_rel_each(const gm_twin_graph *g, int (*fn)(void *ctx, const json_t *rel), void *ctx);
+
+/* The event's kind as text ("twin.create", ...), and back (-1: unknown). */
+const char *gm_twin_event_kind_name(gm_twin_event_kind k);
+int gm_twin_event_kind_parse(const char *s);
+
+#endif
