@@ -1,0 +1,235 @@
+/*
+ * test_engine.c: the engine over a real SQLite store: changes acknowledged
+ * once durable, refused ones leaving no trace, state recovered on reopen
+ * (from the log, and from a snapshot plus the log), many requests in flight
+ * at once.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "engine/engine.h"
+
+static const char *models_json =
+    "[{\"@context\": \"dtmi:dtdl:context;3\", \"@id\": \"dtmi:e:Sensor;1\", \"@type\": \"Interface\","
+    " \"contents\": [{\"@type\": \"Property\", \"name\": \"v\", \"schema\": \"long\"},"
+    " {\"@type\": \"Property\", \"name\": \"label\", \"schema\": \"string\"},"
+    " {\"@type\": \"Relationship\", \"name\": \"next\", \"target\": \"dtmi:e:Sensor;1\"}]}]";
+
+static json_t *J(const char *text)
+{
+    json_error_t je;
+    json_t *j = json_loads(text, JSON_DECODE_ANY, &je);
+    if (!j)
+        fail_msg("bad test JSON: %s", je.text);
+    return j;
+}
+
+static int call(gm_engine *e, gm_engine_op op, const char *id, const char *rel, const char *body,
+                const char *if_match, json_t **value)
+{
+    json_t *b = body ? J(body) : NULL;
+    gm_engine_req r;
+    memset(&r, 0, sizeof r);
+    r.op = op;
+    r.id = id;
+    r.rel_id = rel;
+    r.body = b;
+    r.if_match = if_match;
+    int rc = gm_engine_call(e, &r);
+    if (rc && rc != GM_ENOENT && rc != GM_ECONFLICT && rc != GM_EINVAL)
+        print_message("request %d on %s: %s: %s\n", (int)op, id ? id : "-", r.err.where, r.err.what);
+    if (value)
+        *value = r.value;
+    else
+        json_decref(r.value);
+    json_decref(b);
+    return rc;
+}
+
+static gm_engine *open_dir(const char *dir, uint64_t snapshot_every)
+{
+    gm_engine_opts o = {.dir = dir, .snapshot_every = snapshot_every};
+    gm_err err;
+    gm_err_clear(&err);
+    gm_engine *e = gm_engine_open(&o, &err);
+    if (!e)
+        fail_msg("open %s: %s: %s", dir, err.where, err.what);
+    return e;
+}
+
+static char *temp_dir(void)
+{
+    char *d = strdup("/tmp/gemel-engine-XXXXXX");
+    assert_non_null(mkdtemp(d));
+    return d;
+}
+
+static void remove_dir(char *d)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
+    assert_int_equal(system(cmd), 0);
+    free(d);
+}
+
+#define SENSOR(v) "{\"$metadata\": {\"$model\": \"dtmi:e:Sensor;1\"}, \"v\": " #v "}"
+
+static void test_changes_survive_reopen(void **state)
+{
+    (void)state;
+    char *dir = temp_dir();
+    gm_engine *e = open_dir(dir, 0);
+    assert_int_equal(call(e, GM_OP_MODELS_ADD, NULL, NULL, models_json, NULL, NULL), 0);
+    assert_int_equal(call(e, GM_OP_TWIN_PUT, "a", NULL, SENSOR(1), NULL, NULL), 0);
+    assert_int_equal(call(e, GM_OP_TWIN_PUT, "b", NULL, SENSOR(2), NULL, NULL), 0);
+    assert_int_equal(call(e, GM_OP_REL_PUT, "a", "r1",
+                          "{\"$relationshipName\": \"next\", \"$targetId\": \"b\"}", NULL, NULL), 0);
+    assert_int_equal(call(e, GM_OP_TWIN_PATCH, "a", NULL,
+                          "[{\"op\": \"add\", \"path\": \"/label\", \"value\": \"first\"}]", NULL, NULL),
+                     0);
+    uint64_t seq = gm_engine_seq(e);
+    assert_int_equal(seq, 5);
+    /* refused: nothing logged, the sequence does not move */
+    assert_int_equal(call(e, GM_OP_TWIN_PATCH, "a", NULL,
+                          "[{\"op\": \"add\", \"path\": \"/v\", \"value\": \"x\"}]", NULL, NULL),
+                     GM_EINVAL);
+    assert_int_equal(call(e, GM_OP_TWIN_PATCH, "zz", NULL, "[]", NULL, NULL), GM_ENOENT);
+    assert_int_equal(call(e, GM_OP_TWIN_PATCH, "a", NULL, "[]", "W/\"0000000000000001\"", NULL),
+                     GM_ECONFLICT);
+    assert_int_equal(call(e, GM_OP_MODEL_DELETE, "dtmi:e:Sensor;1", NULL, NULL, NULL, NULL),
+                     GM_ECONFLICT);
+    assert_int_equal(gm_engine_seq(e), seq);
+    json_t *a1;
+    assert_int_equal(call(e, GM_OP_TWIN_GET, "a", NULL, NULL, NULL, &a1), 0);
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+
+    e = open_dir(dir, 0);
+    assert_int_equal(gm_engine_seq(e), seq);
+    json_t *a2;
+    assert_int_equal(call(e, GM_OP_TWIN_GET, "a", NULL, NULL, NULL, &a2), 0);
+    assert_true(json_equal(a1, a2));
+    json_t *r;
+    assert_int_equal(call(e, GM_OP_REL_GET, "a", "r1", NULL, NULL, &r), 0);
+    assert_string_equal(json_string_value(json_object_get(r, "$targetId")), "b");
+    json_decref(r);
+    /* a snapshot, more changes, reopen: snapshot + log */
+    assert_int_equal(gm_engine_snapshot(e, NULL), 0);
+    assert_int_equal(call(e, GM_OP_REL_DELETE, "a", "r1", NULL, NULL, NULL), 0);
+    assert_int_equal(call(e, GM_OP_TWIN_DELETE, "b", NULL, NULL, NULL, NULL), 0);
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+    e = open_dir(dir, 0);
+    assert_int_equal(gm_engine_seq(e), seq + 2);
+    assert_int_equal(call(e, GM_OP_TWIN_GET, "b", NULL, NULL, NULL, NULL), GM_ENOENT);
+    json_t *a3;
+    assert_int_equal(call(e, GM_OP_TWIN_GET, "a", NULL, NULL, NULL, &a3), 0);
+    assert_true(json_equal(a1, a3));
+    /* models came back too: the model can go now that no twin uses it... once a is gone */
+    assert_int_equal(call(e, GM_OP_TWIN_DELETE, "a", NULL, NULL, NULL, NULL), 0);
+    assert_int_equal(call(e, GM_OP_MODEL_DELETE, "dtmi:e:Sensor;1", NULL, NULL, NULL, NULL), 0);
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+    e = open_dir(dir, 0);
+    assert_int_equal(call(e, GM_OP_TWIN_PUT, "c", NULL, SENSOR(1), NULL, NULL), GM_EINVAL);
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+    json_decref(a1);
+    json_decref(a2);
+    json_decref(a3);
+    remove_dir(dir);
+}
+
+typedef struct counter {
+    atomic_uint_fast64_t done;
+    atomic_uint_fast64_t max_seq;
+    atomic_uint_fast64_t out_of_order;
+} counter;
+
+static void count_done(void *ctx, gm_engine_req *r)
+{
+    counter *c = ctx;
+    uint64_t prev = atomic_load(&c->max_seq);
+    if (r->status == 0) {
+        if (r->seq < prev)
+            atomic_fetch_add(&c->out_of_order, 1);
+        atomic_store(&c->max_seq, r->seq);
+    }
+    atomic_fetch_add(&c->done, 1);
+}
+
+/* Many patches in flight: every one acknowledged, in sequence order, after
+   the store made it durable; a snapshot taken automatically on the way. */
+static void test_pipelined(void **state)
+{
+    (void)state;
+    char *dir = temp_dir();
+    gm_engine *e = open_dir(dir, 3000);
+    assert_int_equal(call(e, GM_OP_MODELS_ADD, NULL, NULL, models_json, NULL, NULL), 0);
+    assert_int_equal(call(e, GM_OP_TWIN_PUT, "a", NULL, SENSOR(0), NULL, NULL), 0);
+    enum { N = 10000 };
+    gm_engine_req *reqs = calloc(N, sizeof *reqs);
+    json_t **bodies = calloc(N, sizeof *bodies);
+    counter c = {0};
+    for (int i = 0; i < N; i++) {
+        bodies[i] = json_pack("[{s:s,s:s,s:i}]", "op", "replace", "path", "/v", "value", i + 1);
+        reqs[i] = (gm_engine_req){.op = GM_OP_TWIN_PATCH, .id = "a", .body = bodies[i],
+                                  .done = count_done, .ctx = &c};
+        while (gm_engine_submit(e, &reqs[i]) == GM_EAGAIN)
+            usleep(100);
+    }
+    /* a synchronous read after them all sees them all */
+    json_t *a;
+    assert_int_equal(call(e, GM_OP_TWIN_GET, "a", NULL, NULL, NULL, &a), 0);
+    assert_int_equal(json_integer_value(json_object_get(a, "v")), N);
+    json_decref(a);
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+    assert_int_equal(atomic_load(&c.done), N);
+    assert_int_equal(atomic_load(&c.out_of_order), 0);
+    assert_int_equal(atomic_load(&c.max_seq), N + 2);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(reqs[i].status, 0);
+        assert_int_equal(reqs[i].seq, (uint64_t)i + 3);
+        json_decref(bodies[i]);
+    }
+    free(reqs);
+    free(bodies);
+    e = open_dir(dir, 0);
+    assert_int_equal(gm_engine_seq(e), N + 2);
+    assert_int_equal(call(e, GM_OP_TWIN_GET, "a", NULL, NULL, NULL, &a), 0);
+    assert_int_equal(json_integer_value(json_object_get(a, "v")), N);
+    json_decref(a);
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+    remove_dir(dir);
+}
+
+static void test_second_open_refused(void **state)
+{
+    (void)state;
+    char *dir = temp_dir();
+    gm_engine *e = open_dir(dir, 0);
+    gm_engine_opts o = {.dir = dir};
+    gm_err err;
+    gm_err_clear(&err);
+    assert_null(gm_engine_open(&o, &err));
+    assert_int_equal(err.code, GM_ECONFLICT);
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+    remove_dir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_changes_survive_reopen),
+        cmocka_unit_test(test_pipelined),
+        cmocka_unit_test(test_second_open_refused),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
