@@ -253,16 +253,21 @@ static int check_member(const gm_twin_graph *g, const gm_model_iface *iface, con
     return 0;
 }
 
-/* Set metadata[name].lastUpdateTime = now. */
-static int touch(json_t *metadata, const char *name, int64_t now)
+/* Set metadata[name].lastUpdateTime to the time string ts (shared). */
+static int touch(json_t *metadata, const char *name, json_t *ts)
 {
-    json_t *m = json_pack("{s:o}", "lastUpdateTime", time_json(now));
-    return m && json_object_set_new(metadata, name, m) == 0 ? 0 : GM_ENOMEM;
+    json_t *m = json_object_get(metadata, name);
+    if (json_is_object(m)) /* the usual case: update it where it is */
+        return json_object_set(m, "lastUpdateTime", ts) ? GM_ENOMEM : 0;
+    m = json_object();
+    if (!m || json_object_set(m, "lastUpdateTime", ts) || json_object_set_new(metadata, name, m))
+        return GM_ENOMEM;
+    return 0;
 }
 
 /* Give component value v (owned by the document) its "$metadata", with
-   every property touched at now (sub NULL) or only sub. */
-static int component_metadata(json_t *v, const char *sub, int64_t now)
+   every property touched at ts (sub NULL) or only sub. */
+static int component_metadata(json_t *v, const char *sub, json_t *ts)
 {
     json_t *md = json_object_get(v, "$metadata");
     if (!json_is_object(md)) {
@@ -275,7 +280,7 @@ static int component_metadata(json_t *v, const char *sub, int64_t now)
     json_object_foreach(v, k, x) {
         if (k[0] == '$' || (sub && strcmp(k, sub)))
             continue;
-        if (touch(md, k, now))
+        if (touch(md, k, ts))
             return GM_ENOMEM;
     }
     /* a removed sub-property loses its metadata */
@@ -343,14 +348,14 @@ static int build_twin(const gm_twin_graph *g, const char *id, const json_t *body
     const json_t *dtid = json_object_get(body, "$dtId");
     if (dtid && (!json_is_string(dtid) || strcmp(json_string_value(dtid), id)))
         return gm_err_set(err, GM_EINVAL, "$dtId", "must be the twin's id '%s'", id);
-    json_t *doc = json_object(), *meta = json_object();
+    json_t *doc = json_object(), *meta = json_object(), *ts = time_json(now);
     char etag[40];
     etag_of(seq, etag, sizeof etag);
     int rc = GM_ENOMEM;
-    if (!doc || !meta || json_object_set_new(doc, "$dtId", json_string(id)) ||
+    if (!doc || !meta || !ts || json_object_set_new(doc, "$dtId", json_string(id)) ||
         json_object_set_new(doc, "$etag", json_string(etag)) ||
         json_object_set_new(meta, "$model", json_string(model)) ||
-        json_object_set_new(meta, "$lastUpdateTime", time_json(now)))
+        json_object_set(meta, "$lastUpdateTime", ts))
         goto fail;
     const char *k;
     const json_t *v;
@@ -370,9 +375,9 @@ static int build_twin(const gm_twin_graph *g, const char *id, const json_t *body
             goto fail;
         }
         if (is_component(iface, k)) {
-            if ((rc = component_metadata(copy, NULL, now)))
+            if ((rc = component_metadata(copy, NULL, ts)))
                 goto fail;
-        } else if ((rc = touch(meta, k, now))) {
+        } else if ((rc = touch(meta, k, ts))) {
             goto fail;
         }
     }
@@ -392,8 +397,10 @@ static int build_twin(const gm_twin_graph *g, const char *id, const json_t *body
     }
     *out = doc;
     *model_out = iface->id;
+    json_decref(ts);
     return 0;
 fail:
+    json_decref(ts);
     json_decref(meta);
     json_decref(doc);
     return rc;
@@ -416,7 +423,12 @@ int gm_twin_put(gm_twin_graph *g, const char *id, const json_t *body, const char
     const char *model = NULL;
     if ((rc = build_twin(g, id, body, g->seq + 1, now_ns, &doc, &model, err)))
         return rc;
-    json_t *evbody = json_incref(doc);
+    /* the document changes in place later (patches): the event keeps a copy */
+    json_t *evbody = json_deep_copy(doc);
+    if (!evbody) {
+        json_decref(doc);
+        return GM_ENOMEM;
+    }
     if (t) {
         if (strcmp(t->model, model)) {
             if (t->in.len || (t->out && gm_map_len(t->out))) {
@@ -528,59 +540,69 @@ static int patch_target(const json_t *op, const char *key, size_t i, char *name,
     return 0;
 }
 
-/* Add name to the list of touched members (with the sub-member when the
-   path goes one level deeper, for component metadata). */
+/* The members a patch touches (with the sub-member when the path goes one
+   level deeper, for component metadata). Most patches touch one or two:
+   they live on the stack. */
+#define MAX_TOUCHED 64
+
 typedef struct touched {
     char name[256];
-    char sub[256];  /* "" when the whole member changed */
+    char sub[256]; /* "" when the whole member changed */
 } touched;
 
-static int note_touched(gm_vec *list, const char *name, const char *rest)
+static int note_touched(touched *list, size_t *n, const char *name, const char *rest, size_t i,
+                        gm_err *err)
 {
     touched t;
-    memset(&t, 0, sizeof t);
     snprintf(t.name, sizeof t.name, "%s", name);
+    t.sub[0] = '\0';
     if (rest[0] == '/') {
         const char *end;
         if (!first_segment(rest, t.sub, sizeof t.sub, &end))
             t.sub[0] = '\0';
+        else if (t.sub[0] == '$')
+            return gm_err_set(err, GM_EINVAL, "patch", "[%zu]: '%s' is managed by gemel and "
+                                                        "cannot be patched", i, t.sub);
     }
-    touched *a = list->data;
-    for (size_t i = 0; i < list->len; i++)
-        if (strcmp(a[i].name, t.name) == 0) {
-            if (strcmp(a[i].sub, t.sub))
-                a[i].sub[0] = '\0'; /* several sub-members: treat as whole */
+    for (size_t k = 0; k < *n; k++)
+        if (strcmp(list[k].name, t.name) == 0) {
+            if (strcmp(list[k].sub, t.sub))
+                list[k].sub[0] = '\0'; /* several sub-members: treat as whole */
             return 0;
         }
-    return gm_vec_push(list, &t);
+    if (*n == MAX_TOUCHED)
+        return gm_err_set(err, GM_ELIMIT, "patch", "a patch may change at most %d members of a "
+                                                    "twin", MAX_TOUCHED);
+    list[(*n)++] = t;
+    return 0;
 }
 
-/* The working copy a patch is applied to: the document's members shared,
-   except the touched ones, deep-copied. */
-static json_t *working_copy(const json_t *doc, const gm_vec *list)
+/* Update the metadata of the touched members after a valid patch. */
+static int patch_metadata(json_t *doc, const gm_model_iface *iface, const touched *list,
+                          size_t n, json_t *ts)
 {
-    json_t *w = json_copy((json_t *)doc);
-    if (!w)
-        return NULL;
-    const touched *a = list->data;
-    for (size_t i = 0; i < list->len; i++) {
-        json_t *m = json_object_get(w, a[i].name);
-        if (!m)
-            continue;
-        json_t *c = json_deep_copy(m);
-        if (!c || json_object_set_new(w, a[i].name, c)) {
-            json_decref(w);
-            return NULL;
-        }
+    json_t *meta = json_object_get(doc, "$metadata");
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_object_get(doc, list[i].name);
+        int rc;
+        if (!v) {
+            json_object_del(meta, list[i].name);
+            rc = 0;
+        } else if (is_component(iface, list[i].name))
+            rc = component_metadata(v, list[i].sub[0] ? list[i].sub : NULL, ts);
+        else
+            rc = touch(meta, list[i].name, ts);
+        if (rc)
+            return rc;
     }
-    json_t *md = json_deep_copy(json_object_get(w, "$metadata"));
-    if (!md || json_object_set_new(w, "$metadata", md)) {
-        json_decref(w);
-        return NULL;
-    }
-    return w;
+    return json_object_set(meta, "$lastUpdateTime", ts) ? GM_ENOMEM : 0;
 }
 
+/*
+ * A patch is applied in place, keeping its undo log; the members it touched
+ * are then validated and the patch reverted if any is invalid. So a valid
+ * patch costs what it touches, and nothing is copied.
+ */
 int gm_twin_patch(gm_twin_graph *g, const char *id, const json_t *patch, const char *if_match,
                   int64_t now_ns, gm_twin_event *ev, gm_err *err)
 {
@@ -595,9 +617,8 @@ int gm_twin_patch(gm_twin_graph *g, const char *id, const json_t *patch, const c
     const gm_model_iface *iface = gm_model_registry_get(g->models, t->model);
     if (!iface)
         return gm_err_set(err, GM_EINVAL, id, "model %s is not loaded", t->model);
-    gm_vec list;
-    gm_vec_init(&list, sizeof(touched));
-    json_t *w = NULL;
+    touched list[MAX_TOUCHED];
+    size_t nt = 0;
     size_t n = json_array_size(patch);
     for (size_t i = 0; i < n; i++) {
         const json_t *op = json_array_get(patch, i);
@@ -605,61 +626,47 @@ int gm_twin_patch(gm_twin_graph *g, const char *id, const json_t *patch, const c
         const char *rest;
         for (int k = 0; k < 2; k++) {
             int r = patch_target(op, k ? "from" : "path", i, name, sizeof name, &rest, err);
-            if (r < 0) {
-                rc = r;
-                goto done;
-            }
-            if (r == 0 && note_touched(&list, name, rest)) {
-                rc = GM_ENOMEM;
-                goto done;
-            }
+            if (r < 0)
+                return r;
+            if (r == 0 && (rc = note_touched(list, &nt, name, rest, i, err)))
+                return rc;
         }
     }
-    if (!(w = working_copy(t->doc, &list))) {
-        rc = GM_ENOMEM;
-        goto done;
-    }
-    if ((rc = gm_patch_apply(&w, patch, err)))
-        goto done;
-    json_t *meta = json_object_get(w, "$metadata");
-    const touched *a = list.data;
-    for (size_t i = 0; i < list.len; i++) {
-        json_t *v = json_object_get(w, a[i].name);
-        bool comp = is_component(iface, a[i].name);
+    gm_patch_undo *undo;
+    if ((rc = gm_patch_apply_undo(&t->doc, patch, &undo, err)))
+        return rc;
+    for (size_t i = 0; i < nt; i++) {
+        json_t *v = json_object_get(t->doc, list[i].name);
         if (!v) {
-            if (comp) {
-                rc = gm_err_set(err, GM_EINVAL, a[i].name, "component '%s' cannot be removed",
-                                a[i].name);
-                goto done;
+            if (is_component(iface, list[i].name)) {
+                rc = gm_err_set(err, GM_EINVAL, list[i].name, "component '%s' cannot be removed",
+                                list[i].name);
+                break;
             }
-            json_object_del(meta, a[i].name);
             continue;
         }
-        if ((rc = check_member(g, iface, a[i].name, v, a[i].name, false, err)))
-            goto done;
-        rc = comp ? component_metadata(v, a[i].sub[0] ? a[i].sub : NULL, now_ns)
-                  : touch(meta, a[i].name, now_ns);
-        if (rc)
-            goto done;
+        if ((rc = check_member(g, iface, list[i].name, v, list[i].name, false, err)))
+            break;
     }
+    if (rc) {
+        if (gm_patch_revert(undo))
+            gm_err_set(err, GM_EINTERNAL, id, "out of memory undoing a refused patch");
+        return rc;
+    }
+    gm_patch_undo_free(undo);
     char etag[40];
     etag_of(g->seq + 1, etag, sizeof etag);
-    json_t *pcopy = json_deep_copy(patch);
-    if (!pcopy || json_object_set_new(w, "$etag", json_string(etag)) ||
-        json_object_set_new(meta, "$lastUpdateTime", time_json(now_ns))) {
-        json_decref(pcopy);
-        rc = GM_ENOMEM;
-        goto done;
-    }
-    json_decref(t->doc);
-    t->doc = w;
-    w = NULL;
+    /* the change stands from here on: it becomes an event even if, out of
+       memory, its metadata could not all be updated */
+    json_t *ts = time_json(now_ns);
+    if (ts)
+        patch_metadata(t->doc, iface, list, nt, ts);
+    json_decref(ts);
+    json_object_set_new(t->doc, "$etag", json_string(etag));
     g->seq++;
-    event_init(ev, g->seq, now_ns, GM_EV_TWIN_PATCH, id, NULL, pcopy);
-done:
-    json_decref(w);
-    gm_vec_free(&list);
-    return rc;
+    /* the event shares the caller's patch: it is read, never changed */
+    event_init(ev, g->seq, now_ns, GM_EV_TWIN_PATCH, id, NULL, json_incref((json_t *)patch));
+    return 0;
 }
 
 static void remove_twin(gm_twin_graph *g, twin *t)
@@ -1012,8 +1019,8 @@ int gm_twin_graph_restore_twin(gm_twin_graph *g, const json_t *doc, gm_err *err)
     if (!t || !(t->id = strdup(id)) || !(t->model = strdup(model)))
         goto nomem;
     gm_vec_init(&t->in, sizeof(rel *));
-    t->doc = json_deep_copy(doc);
-    if (!t->doc || index_model(g, t))
+    t->doc = json_incref((json_t *)doc); /* the snapshot's tree is the caller's to give */
+    if (index_model(g, t))
         goto nomem;
     if (gm_map_sput(g->twins, id, strlen(id), t)) {
         unindex_model(g, t);
@@ -1037,7 +1044,7 @@ int gm_twin_graph_restore_rel(gm_twin_graph *g, const json_t *doc, gm_err *err)
     if (find_rel(s, id))
         return gm_err_set(err, GM_EEXIST, id, "relationship '%s' twice in the snapshot", id);
     rel *r = calloc(1, sizeof *r);
-    if (!r || !(r->id = strdup(id)) || !(r->doc = json_deep_copy(doc)) ||
+    if (!r || !(r->id = strdup(id)) || !(r->doc = json_incref((json_t *)doc)) ||
         (!s->out && !(s->out = gm_map_create(GM_MAP_STR))))
         goto nomem;
     r->src = s;

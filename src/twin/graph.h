@@ -165,7 +165,8 @@ int gm_twin_graph_replay(gm_twin_graph *g, const gm_twin_event *ev, gm_err *err)
 /*
  * Restoring from a snapshot: put a twin or a relationship back exactly as it
  * was stored ($etag and $metadata times kept), and set the sequence number
- * the snapshot was taken at. The model must be loaded, a relationship's
+ * the snapshot was taken at. The graph takes a reference to doc and may
+ * change it later: the caller must not use it afterwards. The model must be loaded, a relationship's
  * source and target must be there; the values are not re-validated (they
  * were when they were accepted). GM_EINVAL with err for a malformed
  * document, GM_EEXIST for a duplicate, GM_ENOMEM.

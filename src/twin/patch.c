@@ -1279,8 +1279,36 @@ static void op_where(char *out, size_t cap, size_t k, const op_desc *d)
     }
 }
 
+struct gm_patch_undo {
+    txn t;
+};
+
 int gm_patch_apply(json_t **doc, const json_t *patch, gm_err *err)
 {
+    return gm_patch_apply_undo(doc, patch, NULL, err);
+}
+
+int gm_patch_revert(gm_patch_undo *u)
+{
+    if (!u)
+        return GM_OK;
+    int rc = txn_rollback(&u->t);
+    free(u);
+    return rc;
+}
+
+void gm_patch_undo_free(gm_patch_undo *u)
+{
+    if (!u)
+        return;
+    txn_commit(&u->t);
+    free(u);
+}
+
+int gm_patch_apply_undo(json_t **doc, const json_t *patch, gm_patch_undo **undo, gm_err *err)
+{
+    if (undo)
+        *undo = NULL;
     if (!doc || !*doc)
         return gm_err_set(err, GM_EINVAL, "", "no document given");
     /* Shape first, so a malformed patch is refused the same way whatever the
@@ -1309,6 +1337,17 @@ int gm_patch_apply(json_t **doc, const json_t *patch, gm_err *err)
             gm_err_set(err, rc, where, "%s", msg);
             goto fail;
         }
+    }
+    if (undo) {
+        /* the caller decides: keep (gm_patch_undo_free) or revert */
+        gm_patch_undo *u = malloc(sizeof *u);
+        if (!u) {
+            rc = GM_ENOMEM;
+            goto fail;
+        }
+        u->t = t;
+        *undo = u;
+        return GM_OK;
     }
     txn_commit(&t);
     return GM_OK;

@@ -162,6 +162,21 @@ int gm_patch_check(const json_t *patch, gm_err *err);
 int gm_patch_apply(json_t **doc, const json_t *patch, gm_err *err);
 
 /*
+ * As gm_patch_apply, keeping what reverts the patch: on success *undo (the
+ * caller owns it) lets the caller still change its mind, for example after
+ * validating the result. Either keep the change with gm_patch_undo_free or
+ * take it back with gm_patch_revert, before anything else modifies *doc
+ * (which must stay at the same address). On failure *undo is NULL and *doc
+ * is unchanged, as with gm_patch_apply. gm_patch_revert returns 0, or
+ * GM_EINTERNAL when it ran out of memory restoring object members (the
+ * document may then be damaged); both free undo (NULL is ignored).
+ */
+typedef struct gm_patch_undo gm_patch_undo;
+int gm_patch_apply_undo(json_t **doc, const json_t *patch, gm_patch_undo **undo, gm_err *err);
+int gm_patch_revert(gm_patch_undo *undo);
+void gm_patch_undo_free(gm_patch_undo *undo);
+
+/*
  * Build a patch that turns from into to: apply(from, *patch) is json_equal to
  * to (so 1 and 1.0 count as different here and the patch replaces one with
  * the other). Objects are compared member by member; arrays keep their common
