@@ -16,13 +16,19 @@
  */
 #include "engine/engine.h"
 
+#include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "base/json.h"
+#include "base/log.h"
 #include "base/mpsc.h"
 #include "base/time.h"
 #include "base/vec.h"
@@ -35,11 +41,13 @@ struct gm_engine {
     gm_store *store;
     gm_model_registry *models;
     gm_twin_graph *graph;
-    json_t *model_docs;     /* @id -> top-level element: what the snapshot saves */
     gm_mpsc *q;
     pthread_t writer;
     bool writer_started;
     uint64_t since_snapshot;
+    atomic_bool snapshot_running;
+    pthread_t snapshot_thread;
+    bool snapshot_thread_started;
     _Atomic uint64_t seq;
     _Atomic uint64_t durable;
     pthread_mutex_t mu;     /* guards pending */
@@ -64,12 +72,12 @@ static void complete(gm_engine_req *r)
 static void on_durable(void *ctx, uint64_t seq)
 {
     gm_engine *e = ctx;
-    pthread_mutex_lock(&e->done_mu);
+    /* raise durable first: a writer that parks after this sees it */
     uint64_t d = atomic_load(&e->durable);
-    if (seq > d)
-        atomic_store(&e->durable, seq);
-    else
-        seq = d;
+    while (seq > d && !atomic_compare_exchange_weak(&e->durable, &d, seq))
+        ;
+    pthread_mutex_lock(&e->done_mu);
+    seq = atomic_load(&e->durable);
     for (;;) {
         gm_engine_req *r = NULL;
         pthread_mutex_lock(&e->mu);
@@ -132,24 +140,6 @@ static json_t *twin_event_json(const gm_twin_event *ev)
     return j;
 }
 
-/* Split documents (each an element or an array of them) into top-level
-   elements, keyed by @id, into into. */
-static int collect_elements(const json_t *docs, json_t *into)
-{
-    size_t i;
-    const json_t *d;
-    json_array_foreach((json_t *)docs, i, d) {
-        size_t n = json_is_array(d) ? json_array_size(d) : 1;
-        for (size_t k = 0; k < n; k++) {
-            json_t *el = json_is_array(d) ? json_array_get(d, k) : (json_t *)d;
-            const char *id = json_string_value(json_object_get(el, "@id"));
-            if (id && json_object_set(into, id, el))
-                return GM_ENOMEM;
-        }
-    }
-    return 0;
-}
-
 static int models_add(gm_engine *e, const json_t *docs, gm_err *err)
 {
     if (!json_is_array(docs))
@@ -180,8 +170,6 @@ static int models_add(gm_engine *e, const json_t *docs, gm_err *err)
                        rep.unresolved[0], rep.nunresolved);
         else
             gm_err_set(err, rc, "models", "the models are invalid");
-    } else if (rc == 0) {
-        rc = collect_elements(docs, e->model_docs);
     }
     gm_dtdl_report_free(&rep);
     free(d);
@@ -228,7 +216,6 @@ static bool apply(gm_engine *e, gm_engine_req *r)
         if (!r->id) {
             rc = gm_err_set(err, GM_EINVAL, "model", "the model's DTMI is required");
         } else if (!(rc = gm_model_registry_remove(e->models, r->id, err))) {
-            json_object_del(e->model_docs, r->id);
             gm_twin_graph_advance(e->graph);
             event = json_pack("{s:s,s:I,s:s}", "kind", "model.delete", "time", (json_int_t)now,
                               "id", r->id);
@@ -296,8 +283,11 @@ static bool apply(gm_engine *e, gm_engine_req *r)
         r->status = GM_ENOMEM; /* it is logged; the caller is told it may not be */
         return false;
     }
-    /* durable already (the committer reported before the park)? */
-    on_durable(e, 0);
+    /* durable already (the committer reported before the park)? Then no
+       later report may come for it: complete it here. Otherwise the
+       committer's next report sees it parked. */
+    if (atomic_load(&e->durable) >= r->seq)
+        on_durable(e, 0);
     return true;
 }
 
@@ -308,35 +298,163 @@ static int add_to_array(void *ctx, const json_t *v)
     return json_array_append((json_t *)ctx, (json_t *)v) ? GM_ENOMEM : 0;
 }
 
-static int snapshot(gm_engine *e, gm_err *err)
+/* The state as snapshot text: {"seq", "models", "twins", "relationships"}.
+   Returns malloc'd text, or NULL when out of memory. */
+static char *snapshot_text(gm_engine *e, uint64_t *seq)
 {
     json_t *models = json_array(), *twins = json_array(), *rels = json_array();
-    int rc = GM_ENOMEM;
+    char *text = NULL;
     if (!models || !twins || !rels)
         goto done;
-    const char *k;
-    json_t *v;
-    json_object_foreach(e->model_docs, k, v) {
-        if (json_array_append(models, v))
+    for (size_t i = 0; i < gm_model_registry_documents(e->models); i++)
+        if (json_array_append(models, (json_t *)gm_model_registry_document(e->models, i)))
             goto done;
-    }
     if (gm_twin_each(e->graph, add_to_array, twins) || gm_rel_each(e->graph, add_to_array, rels))
         goto done;
-    uint64_t seq = gm_twin_graph_seq(e->graph);
-    json_t *snap = json_pack("{s:I,s:O,s:O,s:O}", "seq", (json_int_t)seq, "models", models,
+    *seq = gm_twin_graph_seq(e->graph);
+    json_t *snap = json_pack("{s:I,s:O,s:O,s:O}", "seq", (json_int_t)*seq, "models", models,
                              "twins", twins, "relationships", rels);
-    char *text = snap ? json_dumps(snap, JSON_COMPACT) : NULL;
+    text = snap ? json_dumps(snap, JSON_COMPACT) : NULL;
     json_decref(snap);
-    if (!text)
-        goto done;
-    rc = gm_store_snapshot(e->store, seq, text, strlen(text), err);
-    free(text);
-    e->since_snapshot = 0;
 done:
     json_decref(models);
     json_decref(twins);
     json_decref(rels);
+    return text;
+}
+
+/* A snapshot now, on the writer thread (gm_engine_snapshot). */
+static int snapshot(gm_engine *e, gm_err *err)
+{
+    uint64_t seq = 0;
+    char *text = snapshot_text(e, &seq);
+    if (!text)
+        return gm_err_set(err, GM_ENOMEM, "snapshot", "out of memory");
+    int rc = gm_store_snapshot(e->store, seq, text, strlen(text), err);
+    free(text);
+    e->since_snapshot = 0;
     return rc;
+}
+
+/*
+ * Background snapshots, as Redis saves: the writer forks; the child, a
+ * copy-on-write image of the graph at that instant, writes the snapshot
+ * text into a pipe and exits; a thread of this process reads it and hands it
+ * to the store (which may take it from any thread). The writer goes on at
+ * once: a snapshot of a million twins costs it one fork.
+ */
+typedef struct bg_snapshot {
+    gm_engine *e;
+    int fd;
+    pid_t pid;
+    uint64_t seq;
+} bg_snapshot;
+
+static void *bg_snapshot_main(void *arg)
+{
+    bg_snapshot *b = arg;
+    gm_engine *e = b->e;
+    size_t len = 0, cap = 1 << 20;
+    char *buf = malloc(cap);
+    bool ok = buf != NULL;
+    for (;;) {
+        if (ok && len == cap) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb) {
+                ok = false;
+            } else {
+                buf = nb;
+                cap *= 2;
+            }
+        }
+        char sink[65536];
+        ssize_t n = ok ? read(b->fd, buf + len, cap - len) : read(b->fd, sink, sizeof sink);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        if (ok)
+            len += (size_t)n;
+    }
+    close(b->fd);
+    int st = 0;
+    while (waitpid(b->pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    gm_err err;
+    gm_err_clear(&err);
+    if (ok && WIFEXITED(st) && WEXITSTATUS(st) == 0 && len > 0) {
+        if (gm_store_snapshot(e->store, b->seq, buf, len, &err))
+            gm_log_warn("engine: the snapshot could not be stored", GM_LOG_STR("error", err.what));
+    } else {
+        gm_log_warn("engine: a background snapshot failed; the next one will retry",
+                    GM_LOG_UINT("seq", b->seq));
+    }
+    free(buf);
+    free(b);
+    atomic_store(&e->snapshot_running, false);
+    return NULL;
+}
+
+static void snapshot_in_background(gm_engine *e)
+{
+    if (atomic_load(&e->snapshot_running))
+        return; /* one at a time; the next event will try again */
+    if (e->snapshot_thread_started) {
+        pthread_join(e->snapshot_thread, NULL);
+        e->snapshot_thread_started = false;
+    }
+    int p[2];
+    if (pipe(p))
+        return;
+    bg_snapshot *b = malloc(sizeof *b);
+    if (!b) {
+        close(p[0]);
+        close(p[1]);
+        return;
+    }
+    uint64_t seq = gm_twin_graph_seq(e->graph);
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* the child: only the writer thread exists here; write and leave
+           without running any exit handler of the parent's. It dies with
+           the writer, so that it never outlives a crashed engine (it holds
+           copies of the store's descriptors, the directory lock included) */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(1);
+        close(p[0]);
+        uint64_t s = 0;
+        char *text = snapshot_text(e, &s);
+        size_t len = text ? strlen(text) : 0, off = 0;
+        while (text && off < len) {
+            ssize_t n = write(p[1], text + off, len - off);
+            if (n < 0 && errno == EINTR)
+                continue;
+            if (n <= 0)
+                _exit(1);
+            off += (size_t)n;
+        }
+        _exit(text ? 0 : 1);
+    }
+    close(p[1]);
+    if (pid < 0) {
+        close(p[0]);
+        free(b);
+        return;
+    }
+    *b = (bg_snapshot){e, p[0], pid, seq};
+    atomic_store(&e->snapshot_running, true);
+    if (pthread_create(&e->snapshot_thread, NULL, bg_snapshot_main, b)) {
+        atomic_store(&e->snapshot_running, false);
+        close(p[0]);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        free(b);
+        return;
+    }
+    e->snapshot_thread_started = true;
+    e->since_snapshot = 0;
 }
 
 /* ---- the writer thread --------------------------------------------------------------- */
@@ -355,14 +473,13 @@ static void *writer_main(void *arg)
         bool parked = apply(e, r);
         if (!parked)
             complete(r);
-        if (parked && ++e->since_snapshot >= e->opts.snapshot_every && !e->failed) {
-            gm_err serr;
-            gm_err_clear(&serr);
-            if (snapshot(e, &serr)) {
-                e->failed = serr.code ? serr.code : GM_EIO;
-                e->fail_err = serr;
-            }
-        }
+        if (parked && ++e->since_snapshot >= e->opts.snapshot_every && !e->failed)
+            snapshot_in_background(e);
+    }
+    /* a snapshot child dies with this thread: let it finish first */
+    if (e->snapshot_thread_started) {
+        pthread_join(e->snapshot_thread, NULL);
+        e->snapshot_thread_started = false;
     }
     return NULL;
 }
@@ -432,10 +549,8 @@ static int recover_record(void *ctx, const gm_store_rec *rec)
     } else if (kind && strcmp(kind, "model.delete") == 0) {
         const char *id = json_string_value(json_object_get(j, "id"));
         r = id ? gm_model_registry_remove(e->models, id, rc->err) : GM_EINVAL;
-        if (!r) {
-            json_object_del(e->model_docs, id);
+        if (!r)
             gm_twin_graph_advance(e->graph);
-        }
     } else {
         gm_twin_event ev;
         memset(&ev, 0, sizeof ev);
@@ -470,7 +585,6 @@ static void destroy(gm_engine *e)
         gm_mpsc_destroy(e->q);
     gm_twin_graph_destroy(e->graph);
     gm_model_registry_destroy(e->models);
-    json_decref(e->model_docs);
     gm_vec_free(&e->pending);
     pthread_mutex_destroy(&e->mu);
     pthread_mutex_destroy(&e->done_mu);
@@ -495,14 +609,21 @@ gm_engine *gm_engine_open(const gm_engine_opts *opts, gm_err *err)
     gm_dtdl_opts mo = {opts->allow_undefined_extensions};
     e->models = gm_model_registry_create(&mo);
     e->graph = e->models ? gm_twin_graph_create(e->models) : NULL;
-    e->model_docs = json_object();
-    if (!e->graph || !e->model_docs) {
+    if (!e->graph) {
         gm_err_set(err, GM_ENOMEM, "engine", "out of memory");
         destroy(e);
         return NULL;
     }
     gm_store_opts so = {.on_durable = on_durable, .ctx = e};
     e->store = gm_store_open(opts->dir, &so, err);
+    /* the snapshot child of an engine that just died may hold the lock for
+       a moment longer (it dies with its parent, asynchronously): wait a
+       little before calling the directory busy */
+    for (int i = 0; !e->store && err && err->code == GM_ECONFLICT && i < 40; i++) {
+        usleep(50000);
+        gm_err_clear(err);
+        e->store = gm_store_open(opts->dir, &so, err);
+    }
     if (!e->store) {
         destroy(e);
         return NULL;

@@ -866,6 +866,16 @@ const gm_model_iface *gm_model_registry_at(const gm_model_registry *r, size_t i)
     return i < r->nifaces ? &r->ifaces[i] : NULL;
 }
 
+size_t gm_model_registry_documents(const gm_model_registry *r)
+{
+    return r->entries.len;
+}
+
+const json_t *gm_model_registry_document(const gm_model_registry *r, size_t i)
+{
+    return i < r->entries.len ? ((const entry *)r->entries.data)[i].json : NULL;
+}
+
 bool gm_model_registry_is_a(const gm_model_registry *r, const char *id, const char *base)
 {
     const gm_model_iface *i = gm_model_registry_get(r, id);

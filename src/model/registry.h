@@ -136,6 +136,11 @@ const gm_model_iface *gm_model_registry_get(const gm_model_registry *r, const ch
 size_t gm_model_registry_count(const gm_model_registry *r);
 const gm_model_iface *gm_model_registry_at(const gm_model_registry *r, size_t i);
 
+/* The top-level elements held (as added; one per interface even when a file
+   held an array), in the order they were added; borrowed. */
+size_t gm_model_registry_documents(const gm_model_registry *r);
+const json_t *gm_model_registry_document(const gm_model_registry *r, size_t i);
+
 /* True when interface id is base or extends it, directly or not. */
 bool gm_model_registry_is_a(const gm_model_registry *r, const char *id, const char *base);
 
