@@ -55,6 +55,7 @@ extern const unsigned gm_cli_ncommands;
 extern const gm_cli_cmd gm_cmd_version;
 extern const gm_cli_cmd gm_cmd_demo;
 extern const gm_cli_cmd gm_cmd_sim;
+extern const gm_cli_cmd gm_cmd_twin;
 extern const gm_cli_cmd gm_cmd_model;
 extern const gm_cli_cmd gm_cmd_process;
 

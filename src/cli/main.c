@@ -15,6 +15,7 @@ const gm_cli_cmd *const gm_cli_commands[] = {
     &gm_cmd_model,
     &gm_cmd_process,
     &gm_cmd_sim,
+    &gm_cmd_twin,
     &gm_cmd_version,
 };
 const unsigned gm_cli_ncommands = sizeof gm_cli_commands / sizeof gm_cli_commands[0];

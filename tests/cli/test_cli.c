@@ -470,6 +470,99 @@ static void test_model_show(void **state)
     expect_usage_error(RUN("model", "show", "dtmi:ex:Nope;1"), "needs --models");
 }
 
+/* gemel twin: import the example, change and query it, export it and import
+   the export elsewhere: the same graph. */
+static void test_twin_commands(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/gemel-twin-XXXXXX", dir2[] = "/tmp/gemel-twin2-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    assert_non_null(mkdtemp(dir2));
+    char data[600], data2[600], exp1[600], exp2[600], patch[600], bad[600];
+    snprintf(data, sizeof data, "%s/data", dir);
+    snprintf(data2, sizeof data2, "%s/data", dir2);
+    snprintf(exp1, sizeof exp1, "%s/export.ndjson", dir);
+    snprintf(exp2, sizeof exp2, "%s/export.ndjson", dir2);
+    snprintf(patch, sizeof patch, "%s/patch.json", dir);
+    snprintf(bad, sizeof bad, "%s/bad.ndjson", dir);
+    cli_result r = RUN("twin", "import", GEMEL_SOURCE_DIR "/examples/twins/factory.ndjson", "--data", data);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.err, "imported 3 models, 10 twins, 14 relationships; 0 lines refused"));
+    cli_free(&r);
+
+    write_file(patch, "[{\"op\": \"replace\", \"path\": \"/state\", \"value\": \"IDLE\"}]");
+    r = RUN("twin", "patch", "press-2", patch, "--data", data);
+    assert_int_equal(r.status, 0);
+    json_error_t je;
+    json_t *t = json_loads(r.out, 0, &je);
+    assert_non_null(t);
+    assert_string_equal(json_string_value(json_object_get(t, "state")), "IDLE");
+    char etag[64];
+    snprintf(etag, sizeof etag, "%s", json_string_value(json_object_get(t, "$etag")));
+    json_decref(t);
+    cli_free(&r);
+    /* a stale ETag, an invalid value: exit 2, one line naming the twin and the path */
+    expect_usage_error(RUN("twin", "patch", "press-2", patch, "--data", data, "--if-match", "W/\"1\""),
+                       "does not match the current ETag");
+    write_file(patch, "[{\"op\": \"replace\", \"path\": \"/state\", \"value\": \"BROKEN\"}]");
+    expect_usage_error(RUN("twin", "patch", "press-2", patch, "--data", data, "--if-match", etag),
+                       "press-2: state: 'BROKEN' is not a value of the enum");
+    expect_usage_error(RUN("twin", "get", "press-99", "--data", data), "press-99");
+    expect_usage_error(RUN("twin", "delete", "press-1", "--data", data), "delete them first");
+    expect_usage_error(RUN("twin", "get", "press-1"), "--data DIR is required");
+
+    r = RUN("twin", "query", "SELECT COUNT() FROM DIGITALTWINS T WHERE T.state = 'IDLE'", "--data", data);
+    assert_int_equal(r.status, 0);
+    json_t *q = json_loads(r.out, 0, &je);
+    assert_non_null(q);
+    /* press-1 and press-5 were IDLE in the file, press-2 is now */
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(q, "value"), 0),
+                                                        "COUNT")), 3);
+    assert_true(json_is_null(json_object_get(q, "continuationToken")));
+    json_decref(q);
+    cli_free(&r);
+    expect_usage_error(RUN("twin", "query", "SELECT * FROM DIGITALTWINS WHERE", "--data", data),
+                       "query:1:");
+
+    /* export, import elsewhere, export again: the same lines */
+    r = RUN("twin", "export", exp1, "--data", data);
+    assert_int_equal(r.status, 0);
+    cli_free(&r);
+    r = RUN("twin", "import", exp1, "--data", data2);
+    assert_int_equal(r.status, 0);
+    cli_free(&r);
+    r = RUN("twin", "export", exp2, "--data", data2);
+    assert_int_equal(r.status, 0);
+    cli_free(&r);
+    r = RUN("twin", "get", "press-2", "--data", data2);
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "\"IDLE\""));
+    cli_free(&r);
+
+    /* a bad line stops the import there, with its number; or is skipped */
+    write_file(bad, "{\"Section\": \"Header\"}\n{}\n{\"Section\": \"Twins\"}\n"
+                    "{\"$dtId\": \"a\", \"$metadata\": {\"$model\": \"dtmi:com:example:factory:Line;1\"}}\n"
+                    "{\"$dtId\": \"b\", \"$metadata\": {\"$model\": \"dtmi:nope;1\"}}\n"
+                    "not json\n"
+                    "{\"$dtId\": \"c\", \"$metadata\": {\"$model\": \"dtmi:com:example:factory:Line;1\"}}\n");
+    r = RUN("twin", "import", bad, "--data", data, "--continue-on-error");
+    assert_int_equal(r.status, 2);
+    char want[700];
+    snprintf(want, sizeof want, "%s:5: ", bad);
+    assert_non_null(strstr(r.err, want));
+    snprintf(want, sizeof want, "%s:6: not valid JSON", bad);
+    assert_non_null(strstr(r.err, want));
+    assert_non_null(strstr(r.err, "2 twins, 0 relationships; 2 lines refused"));
+    cli_free(&r);
+    r = RUN("twin", "get", "c", "--data", data);
+    assert_int_equal(r.status, 0);
+    cli_free(&r);
+
+    char cmd[1300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", dir, dir2);
+    assert_int_equal(system(cmd), 0);
+}
+
 static void test_demo_runs(void **state)
 {
     (void)state;
@@ -507,6 +600,7 @@ int main(void)
         cmocka_unit_test(test_process_foreign_params),
         cmocka_unit_test(test_model_validate),
         cmocka_unit_test(test_model_show),
+        cmocka_unit_test(test_twin_commands),
         cmocka_unit_test(test_demo_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
