@@ -900,16 +900,15 @@ int gm_rel_patch(gm_twin_graph *g, const char *src, const char *rel_id, const js
     }
     char etag[40];
     etag_of(g->seq + 1, etag, sizeof etag);
-    json_t *pcopy = json_deep_copy(patch);
-    if (!pcopy || json_object_set_new(w, "$etag", json_string(etag))) {
-        json_decref(pcopy);
+    if (json_object_set_new(w, "$etag", json_string(etag))) {
         json_decref(w);
         return GM_ENOMEM;
     }
     json_decref(r->doc);
     r->doc = w;
     g->seq++;
-    event_init(ev, g->seq, now_ns, GM_EV_REL_PATCH, src, rel_id, pcopy);
+    /* as for twins, the event shares the caller's patch */
+    event_init(ev, g->seq, now_ns, GM_EV_REL_PATCH, src, rel_id, json_incref((json_t *)patch));
     return 0;
 }
 

@@ -55,7 +55,9 @@ typedef enum gm_twin_event_kind {
     GM_EV_REL_DELETE,
 } gm_twin_event_kind;
 
-/* What an accepted mutation did. The caller owns body (json_decref). */
+/* What an accepted mutation did. The caller owns a reference to body
+   (json_decref); for patches it is the caller's own patch, shared, so the
+   caller must not change that patch while it keeps the event. */
 typedef struct gm_twin_event {
     uint64_t seq;
     int64_t time_ns;
