@@ -279,6 +279,9 @@ static bool apply(gm_engine *e, gm_engine_req *r)
         r->status = rc;
         return false;
     }
+    /* once parked, r belongs to the committer, which may complete it (and
+       its submitter free it) at any moment: r is not touched after park */
+    uint64_t seq = r->seq;
     if (park(e, r)) {
         r->status = GM_ENOMEM; /* it is logged; the caller is told it may not be */
         return false;
@@ -286,7 +289,7 @@ static bool apply(gm_engine *e, gm_engine_req *r)
     /* durable already (the committer reported before the park)? Then no
        later report may come for it: complete it here. Otherwise the
        committer's next report sees it parked. */
-    if (atomic_load(&e->durable) >= r->seq)
+    if (atomic_load(&e->durable) >= seq)
         on_durable(e, 0);
     return true;
 }
