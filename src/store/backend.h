@@ -74,4 +74,7 @@ extern const store__backend_ops store__sqlite_ops;
  */
 void store__sqlite_fail_sync(uint64_t n);
 
+/* The SQLite backend's snapshot row size (256 MiB); tests lower it. */
+extern size_t store__snapshot_part;
+
 #endif

@@ -8,7 +8,9 @@
  * Schema (version 1):
  *   gemel_schema(version, created_ns)        one row
  *   log(seq INTEGER PRIMARY KEY, kind, key BLOB, data BLOB)
- *   snapshot(seq INTEGER PRIMARY KEY, data BLOB, created_ns)
+ *   snapshot(seq, part, data BLOB, created_ns), PRIMARY KEY (seq, part): a
+ *     snapshot is parts 0..n-1 of one seq (rows of at most 256 MiB, so a
+ *     snapshot is not bound by SQLite's largest value)
  * plus PRAGMA application_id = 'geml', so that another application's SQLite
  * file is refused rather than written into. seq is the rowid, so appends go
  * to the right edge of one b-tree and trimming is a range delete.
@@ -38,7 +40,9 @@
 #include "base/time.h"
 #include "store/backend.h"
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2 /* 2: snapshots in parts */
+/* Bytes of one snapshot row; tests lower it to exercise many parts. */
+size_t store__snapshot_part = (size_t)1 << 28;
 #define APPLICATION_ID 0x67656d6c /* "geml" */
 #define DB_NAME "gemel.db"
 #define LOCK_NAME "gemel.lock"
@@ -597,8 +601,8 @@ static int setup_schema(store__backend *b, gm_err *err)
                  "INSERT INTO gemel_schema VALUES (%d, %" PRId64 ");"
                  "CREATE TABLE log (seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL,"
                  " key BLOB NOT NULL, data BLOB NOT NULL);"
-                 "CREATE TABLE snapshot (seq INTEGER PRIMARY KEY, data BLOB NOT NULL,"
-                 " created_ns INTEGER NOT NULL);"
+                 "CREATE TABLE snapshot (seq INTEGER NOT NULL, part INTEGER NOT NULL,"
+                 " data BLOB NOT NULL, created_ns INTEGER NOT NULL, PRIMARY KEY (seq, part));"
                  "PRAGMA application_id=%d",
                  SCHEMA_VERSION, gm_time_wall_ns(), APPLICATION_ID);
         if ((rc = exec(b, sql, err)) != GM_OK)
@@ -615,6 +619,14 @@ static int setup_schema(store__backend *b, gm_err *err)
             null || version < 1) {
             rc = gm_err_set(err, GM_EIO, b->db_path,
                             "damaged gemel store: no valid schema version");
+            goto fail;
+        }
+        if (version < SCHEMA_VERSION) {
+            rc = gm_err_set(err, GM_EUNSUPPORTED, b->db_path,
+                            "store has schema version %" PRId64
+                            ", written by an earlier development version of gemel; this one "
+                            "reads version %d (export and re-import the data)",
+                            version, SCHEMA_VERSION);
             goto fail;
         }
         if (version > SCHEMA_VERSION) {
@@ -649,7 +661,8 @@ static int prepare_all(store__backend *b, gm_err *err)
                       "INSERT INTO log (seq, kind, key, data) VALUES (?1, ?2, ?3, ?4)", err)) !=
             GM_OK ||
         (rc = prepare(b, &b->ins_snap,
-                      "INSERT OR REPLACE INTO snapshot (seq, data, created_ns) VALUES (?1, ?2, ?3)",
+                      "INSERT OR REPLACE INTO snapshot (seq, part, data, created_ns)"
+                      " VALUES (?1, ?2, ?3, ?4)",
                       err)) != GM_OK ||
         (rc = prepare(b, &b->del_snaps, "DELETE FROM snapshot WHERE seq < ?1", err)) != GM_OK ||
         (rc = prepare(b, &b->min_log, "SELECT min(seq) FROM log", err)) != GM_OK ||
@@ -657,7 +670,8 @@ static int prepare_all(store__backend *b, gm_err *err)
            on the other, scanning the whole log for every chunk. */
         (rc = prepare(b, &b->trim, "DELETE FROM log WHERE seq <= ?1", err)) != GM_OK ||
         (rc = prepare(b, &b->sel_snap,
-                      "SELECT seq, data FROM snapshot ORDER BY seq DESC LIMIT 1", err)) != GM_OK ||
+                      "SELECT seq, part, data FROM snapshot WHERE seq = (SELECT max(seq) FROM"
+                      " snapshot) ORDER BY part", err)) != GM_OK ||
         (rc = prepare(b, &b->sel_log,
                       "SELECT seq, kind, key, data FROM log WHERE seq > ?1 ORDER BY seq", err)) !=
             GM_OK)
@@ -791,15 +805,22 @@ static int sq_snapshot(store__backend *b, uint64_t seq, const void *data, size_t
         rc = sql_fail(b, err, rc, "cannot begin a transaction");
         goto fail;
     }
-    sqlite3_bind_int64(b->ins_snap, 1, (sqlite3_int64)seq);
-    sqlite3_bind_blob64(b->ins_snap, 2, len ? data : "", len, SQLITE_STATIC);
-    sqlite3_bind_int64(b->ins_snap, 3, gm_time_wall_ns());
-    rc = run(b->ins_snap);
-    /* Drop the statement's reference to the caller's buffer. */
-    sqlite3_clear_bindings(b->ins_snap);
-    if (rc != SQLITE_OK) {
-        rc = sql_fail(b, err, rc, "cannot write snapshot");
-        goto fail;
+    int64_t now = gm_time_wall_ns();
+    size_t off = 0;
+    for (int64_t part = 0; off < len || part == 0; part++) {
+        size_t n = len - off < store__snapshot_part ? len - off : store__snapshot_part;
+        sqlite3_bind_int64(b->ins_snap, 1, (sqlite3_int64)seq);
+        sqlite3_bind_int64(b->ins_snap, 2, part);
+        sqlite3_bind_blob64(b->ins_snap, 3, n ? (const char *)data + off : "", n, SQLITE_STATIC);
+        sqlite3_bind_int64(b->ins_snap, 4, now);
+        rc = run(b->ins_snap);
+        /* Drop the statement's reference to the caller's buffer. */
+        sqlite3_clear_bindings(b->ins_snap);
+        if (rc != SQLITE_OK) {
+            rc = sql_fail(b, err, rc, "cannot write snapshot");
+            goto fail;
+        }
+        off += n;
     }
     sqlite3_bind_int64(b->del_snaps, 1, (sqlite3_int64)seq);
     if ((rc = run(b->del_snaps)) != SQLITE_OK) {
@@ -878,27 +899,53 @@ static int sq_recover(store__backend *b, gm_store_snapshot_fn on_snapshot,
         goto done;
     }
 
-    rc = sqlite3_step(b->sel_snap);
-    if (rc == SQLITE_ROW) {
+    /* the newest snapshot's parts, in order, joined */
+    char *snap = NULL;
+    size_t snap_len = 0;
+    int64_t snap_seq = -1, parts = 0;
+    while ((rc = sqlite3_step(b->sel_snap)) == SQLITE_ROW) {
         int64_t seq = sqlite3_column_int64(b->sel_snap, 0);
+        int64_t part = sqlite3_column_int64(b->sel_snap, 1);
         const void *data = "";
         size_t len = 0;
-        if (seq < 0) {
-            rc = gm_err_set(err, GM_EIO, b->db_path, "damaged gemel store: snapshot seq %" PRId64,
-                            seq);
+        if (seq < 0 || part != parts || (parts && seq != snap_seq)) {
+            free(snap);
+            rc = gm_err_set(err, GM_EIO, b->db_path,
+                            "damaged gemel store: snapshot seq %" PRId64 " part %" PRId64, seq,
+                            part);
             goto done;
         }
-        if ((rc = column_bytes(b, b->sel_snap, 1, &data, &len, err)) != GM_OK)
+        if ((rc = column_bytes(b, b->sel_snap, 2, &data, &len, err)) != GM_OK) {
+            free(snap);
             goto done;
-        last = (uint64_t)seq;
-        if (on_snapshot && (rc = on_snapshot(ctx, last, data, len)) != 0) {
+        }
+        char *grown = realloc(snap, snap_len + len + 1);
+        if (!grown) {
+            free(snap);
+            rc = gm_err_set(err, GM_ENOMEM, b->db_path, "out of memory reading the snapshot");
+            goto done;
+        }
+        snap = grown;
+        if (len)
+            memcpy(snap + snap_len, data, len);
+        snap_len += len;
+        snap_seq = seq;
+        parts++;
+    }
+    if (rc != SQLITE_DONE) {
+        free(snap);
+        rc = sql_fail(b, err, rc, "cannot read the snapshot");
+        goto done;
+    }
+    if (parts) {
+        last = (uint64_t)snap_seq;
+        rc = on_snapshot ? on_snapshot(ctx, last, snap, snap_len) : 0;
+        free(snap);
+        if (rc != 0) {
             rc = gm_err_set(err, rc < 0 ? rc : GM_EINVAL, b->db_path,
                             "recovery stopped by the snapshot callback at seq %" PRIu64, last);
             goto done;
         }
-    } else if (rc != SQLITE_DONE) {
-        rc = sql_fail(b, err, rc, "cannot read the snapshot");
-        goto done;
     }
     rc = GM_OK;
 

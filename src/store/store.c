@@ -606,9 +606,9 @@ int gm_store_snapshot(gm_store *s, uint64_t seq, const void *data, size_t len, g
     if (!s || (!data && len))
         return gm_err_set(err, GM_EINVAL, "gm_store_snapshot",
                           "store must not be NULL, nor data with a length");
-    if (len > GM_STORE_VALUE_MAX)
+    if (len > GM_STORE_SNAPSHOT_MAX)
         return gm_err_set(err, GM_ELIMIT, "snapshot", "%zu bytes (at most %zu)", len,
-                          (size_t)GM_STORE_VALUE_MAX);
+                          (size_t)GM_STORE_SNAPSHOT_MAX);
     int rc = GM_OK;
     pthread_mutex_lock(&s->mu);
     if (s->failed)

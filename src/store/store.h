@@ -69,6 +69,9 @@ typedef struct gm_store gm_store;
    512 MiB, well inside SQLite's limit on a row (SQLITE_MAX_LENGTH, 10^9
    by default; gm_store_open checks the library it runs with). */
 #define GM_STORE_VALUE_MAX ((size_t)1 << 29)
+
+/* Largest snapshot (stored in parts, so beyond one value's limit). */
+#define GM_STORE_SNAPSHOT_MAX ((size_t)1 << 36)
 /* gm_store_flush: wait for every record submitted so far. */
 #define GM_STORE_FLUSH_ALL UINT64_MAX
 
@@ -211,7 +214,7 @@ int gm_store_append(gm_store *s, const gm_store_rec *recs, size_t n, gm_err *err
  * seq must be at least the newest snapshot's seq and at most the last
  * accepted seq (0 is allowed: the initial state of an empty log).
  * Returns 0, or GM_EINVAL (seq out of that range, data NULL with len > 0;
- * nothing changed), GM_ELIMIT (len above GM_STORE_VALUE_MAX; nothing
+ * nothing changed), GM_ELIMIT (len above GM_STORE_SNAPSHOT_MAX; nothing
  * changed), or an I/O error from the database, which fails the store as a
  * failed commit does (see gm_store_submit; after the restart either the old
  * or the new snapshot is the newest, and recovery is consistent with it).

@@ -360,6 +360,44 @@ static void test_seq_refused(void **state)
     tmp_remove(&t);
 }
 
+/* A snapshot larger than one row is stored in parts and comes back whole;
+   the next, smaller snapshot replaces every part of it. */
+static void test_snapshot_parts(void **state)
+{
+    (void)state;
+    size_t saved = store__snapshot_part;
+    store__snapshot_part = 1000;
+    tmp t;
+    tmp_make(&t);
+    gm_store *s = open_ok(t.dir, NULL);
+    gm_err e;
+    char big[5500];
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (char)('a' + i % 26);
+    append_range(s, 1, 3);
+    assert_int_equal(gm_store_snapshot(s, 2, big, sizeof big, &e), GM_OK);
+    close_ok(s);
+    s = open_ok(t.dir, NULL);
+    got g = {0};
+    uint64_t last = 0;
+    recover_ok(s, &g, &last);
+    assert_int_equal(g.snap_seq, 2);
+    assert_int_equal(g.snap_len, sizeof big);
+    assert_memory_equal(g.snap, big, sizeof big);
+    assert_int_equal(g.n, 1);
+    got_free(&g);
+    assert_int_equal(gm_store_snapshot(s, 3, "small", 5, &e), GM_OK);
+    memset(&g, 0, sizeof g);
+    recover_ok(s, &g, &last);
+    assert_int_equal(g.snap_seq, 3);
+    assert_int_equal(g.snap_len, 5);
+    assert_memory_equal(g.snap, "small", 5);
+    got_free(&g);
+    close_ok(s);
+    tmp_remove(&t);
+    store__snapshot_part = saved;
+}
+
 static void test_snapshot_recover(void **state)
 {
     (void)state;
@@ -846,6 +884,7 @@ int main(void)
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_seq_refused),
         cmocka_unit_test(test_snapshot_recover),
+        cmocka_unit_test(test_snapshot_parts),
         cmocka_unit_test(test_interrupted_trim),
         cmocka_unit_test(test_recover_callback_stops),
         cmocka_unit_test(test_reopen_and_lock),
