@@ -252,7 +252,14 @@ static bool apply(gm_engine *e, gm_engine_req *r)
         rc = r->read ? r->read(r->read_ctx, e->graph, e->models)
                      : gm_err_set(err, GM_EINVAL, "read", "no read function");
         break;
-    case GM_OP_SNAPSHOT: rc = snapshot(e, err); break;
+    case GM_OP_SNAPSHOT:
+        /* the store takes one snapshot at a time, in sequence order */
+        if (e->snapshot_thread_started) {
+            pthread_join(e->snapshot_thread, NULL);
+            e->snapshot_thread_started = false;
+        }
+        rc = snapshot(e, err);
+        break;
     default: rc = gm_err_set(err, GM_EINVAL, "request", "unknown operation %d", (int)r->op);
     }
     r->status = rc;
