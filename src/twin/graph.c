@@ -499,47 +499,6 @@ const char *gm_twin_model(const gm_twin_graph *g, const char *id)
     return t ? t->model : NULL;
 }
 
-/* The first segment of a JSON Pointer, unescaped, into buf; false when
-   the pointer is the root or names a system member. */
-static bool first_segment(const char *ptr, char *buf, size_t n, const char **rest)
-{
-    if (!ptr || ptr[0] != '/')
-        return false;
-    size_t o = 0;
-    const char *p = ptr + 1;
-    for (; *p && *p != '/'; p++) {
-        char c = *p;
-        if (c == '~') {
-            c = p[1] == '0' ? '~' : p[1] == '1' ? '/' : 0;
-            if (!c)
-                return false;
-            p++;
-        }
-        if (o + 1 >= n)
-            return false;
-        buf[o++] = c;
-    }
-    buf[o] = '\0';
-    *rest = p;
-    return true;
-}
-
-/* Parse the op's pointer member key; reject system members. */
-static int patch_target(const json_t *op, const char *key, size_t i, char *name, size_t n,
-                        const char **rest, gm_err *err)
-{
-    const char *ptr = json_string_value(json_object_get(op, key));
-    if (!ptr)
-        return 1; /* absent ("from" of most ops) */
-    if (!first_segment(ptr, name, n, rest))
-        return gm_err_set(err, GM_EINVAL, "patch", "[%zu]: '%s' must name a member of the twin",
-                          i, ptr);
-    if (name[0] == '$')
-        return gm_err_set(err, GM_EINVAL, "patch", "[%zu]: '%s' is managed by gemel and cannot "
-                                                    "be patched", i, ptr);
-    return 0;
-}
-
 /* The members a patch touches (with the sub-member when the path goes one
    level deeper, for component metadata). Most patches touch one or two:
    they live on the stack. */
@@ -550,30 +509,48 @@ typedef struct touched {
     char sub[256]; /* "" when the whole member changed */
 } touched;
 
-static int note_touched(touched *list, size_t *n, const char *name, const char *rest, size_t i,
-                        gm_err *err)
+/* The member the op's pointer `key` (path or from) addresses, and the
+   sub-member one level down, into *t; 1 when the op has no such pointer.
+   The root and system members ($dtId, $etag, $metadata) are refused. */
+static int patch_target(const json_t *op, const char *key, size_t i, touched *t, gm_err *err)
 {
-    touched t;
-    snprintf(t.name, sizeof t.name, "%s", name);
-    t.sub[0] = '\0';
-    if (rest[0] == '/') {
-        const char *end;
-        if (!first_segment(rest, t.sub, sizeof t.sub, &end))
-            t.sub[0] = '\0';
-        else if (t.sub[0] == '$')
-            return gm_err_set(err, GM_EINVAL, "patch", "[%zu]: '%s' is managed by gemel and "
-                                                        "cannot be patched", i, t.sub);
+    const char *ptr = json_string_value(json_object_get(op, key));
+    if (!ptr)
+        return 1; /* absent ("from" of most ops) */
+    gm_pointer p;
+    size_t len = 0;
+    if (gm_pointer_parse(ptr, &p, NULL) || p.depth == 0 ||
+        (gm_pointer_token(&p, 0, &len), len >= sizeof t->name))
+        return gm_err_set(err, GM_EINVAL, "patch", "[%zu]: '%s' must name a member of the twin",
+                          i, ptr);
+    memcpy(t->name, gm_pointer_token(&p, 0, NULL), len + 1);
+    t->sub[0] = '\0';
+    if (p.depth > 1) {
+        const char *sub = gm_pointer_token(&p, 1, &len);
+        if (len < sizeof t->sub)
+            memcpy(t->sub, sub, len + 1);
     }
+    if (t->name[0] == '$')
+        return gm_err_set(err, GM_EINVAL, "patch", "[%zu]: '%s' is managed by gemel and cannot "
+                                                    "be patched", i, ptr);
+    return 0;
+}
+
+static int note_touched(touched *list, size_t *n, const touched *t, size_t i, gm_err *err)
+{
+    if (t->sub[0] == '$')
+        return gm_err_set(err, GM_EINVAL, "patch", "[%zu]: '%s' is managed by gemel and "
+                                                    "cannot be patched", i, t->sub);
     for (size_t k = 0; k < *n; k++)
-        if (strcmp(list[k].name, t.name) == 0) {
-            if (strcmp(list[k].sub, t.sub))
+        if (strcmp(list[k].name, t->name) == 0) {
+            if (strcmp(list[k].sub, t->sub))
                 list[k].sub[0] = '\0'; /* several sub-members: treat as whole */
             return 0;
         }
     if (*n == MAX_TOUCHED)
         return gm_err_set(err, GM_ELIMIT, "patch", "a patch may change at most %d members of a "
                                                     "twin", MAX_TOUCHED);
-    list[(*n)++] = t;
+    list[(*n)++] = *t;
     return 0;
 }
 
@@ -622,13 +599,12 @@ int gm_twin_patch(gm_twin_graph *g, const char *id, const json_t *patch, const c
     size_t n = json_array_size(patch);
     for (size_t i = 0; i < n; i++) {
         const json_t *op = json_array_get(patch, i);
-        char name[256];
-        const char *rest;
         for (int k = 0; k < 2; k++) {
-            int r = patch_target(op, k ? "from" : "path", i, name, sizeof name, &rest, err);
+            touched target;
+            int r = patch_target(op, k ? "from" : "path", i, &target, err);
             if (r < 0)
                 return r;
-            if (r == 0 && (rc = note_touched(list, &nt, name, rest, i, err)))
+            if (r == 0 && (rc = note_touched(list, &nt, &target, i, err)))
                 return rc;
         }
     }
@@ -870,10 +846,9 @@ int gm_rel_patch(gm_twin_graph *g, const char *src, const char *rel_id, const js
     size_t n = json_array_size(patch);
     for (size_t i = 0; i < n; i++) {
         const json_t *op = json_array_get(patch, i);
-        char name[256];
-        const char *rest;
         for (int k = 0; k < 2; k++) {
-            int r2 = patch_target(op, k ? "from" : "path", i, name, sizeof name, &rest, err);
+            touched target;
+            int r2 = patch_target(op, k ? "from" : "path", i, &target, err);
             if (r2 < 0)
                 return r2;
         }

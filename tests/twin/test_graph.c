@@ -202,6 +202,16 @@ static void test_patch(void **state)
                                 " \"value\": \"dtmi:t:Site;1\"}]", NULL, &e),
                      GM_EINVAL);
     assert_non_null(strstr(e.what, "managed by gemel"));
+    gm_err_clear(&e);
+    assert_int_equal(patch_twin(f, "pump-1",
+                                "[{\"op\": \"add\", \"path\": \"/motor/$metadata/x\","
+                                " \"value\": 1}]", NULL, &e),
+                     GM_EINVAL);
+    assert_non_null(strstr(e.what, "managed by gemel"));
+    /* the root is no member */
+    assert_int_equal(patch_twin(f, "pump-1", "[{\"op\": \"replace\", \"path\": \"\","
+                                " \"value\": {}}]", NULL, NULL),
+                     GM_EINVAL);
     /* a stale ETag */
     gm_err_clear(&e);
     assert_int_equal(patch_twin(f, "pump-1",
