@@ -35,7 +35,6 @@
      M(MODEL_C_COMPONENT))
 #define M_COMPLEX (M(MODEL_C_ARRAY) | M(MODEL_C_ENUM) | M(MODEL_C_MAP) | M(MODEL_C_OBJECT))
 #define INF INT_MAX
-#define MAX_EXTENDS_COUNT 1024 /* interfaces named through extends, all levels */
 #define MAX_LANG_VALUES 256    /* values of one localizable string */
 
 static const char *const class_names[MODEL_C_COUNT] = {
@@ -1442,11 +1441,9 @@ done:
 
 /* ---- phase 3: whole-graph rules ------------------------------------------------ */
 
-/* Interfaces reachable from node i by extends (i included), in visit order;
-   returns how many, or -1 when out of memory. */
-static long extends_closure(builder *B, int i, gm_vec *out, unsigned char *mark, long *count)
+long model__extends_closure(const model__graph *g, int i, gm_vec *out, unsigned char *mark,
+                            long *count)
 {
-    model__graph *g = B->g;
     out->len = 0;
     *count = 0;
     if (gm_vec_push(out, &i))
@@ -1459,7 +1456,7 @@ static long extends_closure(builder *B, int i, gm_vec *out, unsigned char *mark,
             if (e->prop != MODEL_P_EXTENDS)
                 continue;
             /* past the limit the walk stops: the count is already too high */
-            if (++*count > MAX_EXTENDS_COUNT)
+            if (++*count > MODEL_MAX_EXTENDS_COUNT)
                 goto out;
             int t = edge_target(e);
             if (t >= 0 && !mark[t]) {
@@ -1578,15 +1575,15 @@ static void check_interface(builder *B, int i, gm_vec *closure, gm_vec *kids, un
     model__graph *g = B->g;
     const model__node *nd = &g->nodes[i];
     long count;
-    if (extends_closure(B, i, closure, mark, &count) < 0) {
+    if (model__extends_closure(B->g, i, closure, mark, &count) < 0) {
         B->nomem = true;
         return;
     }
     if (extends_depth(g, i, xdepth, 0) > 10)
         problem(B, nd->file, nd->path, "extends nests deeper than 10 levels");
-    if (count > MAX_EXTENDS_COUNT)
+    if (count > MODEL_MAX_EXTENDS_COUNT)
         problem(B, nd->file, nd->path, "extends names more than %d interfaces in all",
-                MAX_EXTENDS_COUNT);
+                MODEL_MAX_EXTENDS_COUNT);
     kids->len = 0;
     for (size_t k = 0; k < closure->len; k++)
         if (children(g, ((int *)closure->data)[k], MODEL_P_CONTENTS, kids, true) == (size_t)-1) {
@@ -1660,7 +1657,7 @@ static void check_component(builder *B, int i, gm_vec *closure, gm_vec *kids, un
     if (kids->len != 1)
         return;
     long count;
-    if (extends_closure(B, ((int *)kids->data)[0], closure, mark, &count) < 0) {
+    if (model__extends_closure(g, ((int *)kids->data)[0], closure, mark, &count) < 0) {
         B->nomem = true;
         return;
     }

@@ -159,6 +159,18 @@ int model__report_add(gm_dtdl_report *r, const char *file, const char *where, co
 int model__report_vadd(gm_dtdl_report *r, const char *file, const char *where, const char *fmt,
                        va_list ap) __attribute__((format(printf, 4, 0)));
 
+/*
+ * The Interfaces reachable from node i through extends, i first, in
+ * breadth-first order, each once, into out (int node indexes; cleared
+ * first). mark (one byte per node, all zero) is used and left zero.
+ * *count receives the extends values met on the way; past
+ * MODEL_MAX_EXTENDS_COUNT the walk stops, the count being too high
+ * already. Returns the interfaces found, or -1 when out of memory.
+ */
+#define MODEL_MAX_EXTENDS_COUNT 1024 /* extends values, all levels */
+long model__extends_closure(const model__graph *g, int i, gm_vec *out, unsigned char *mark,
+                            long *count);
+
 /* The node an @id names, or -1. */
 int model__graph_find(const model__graph *g, const char *id);
 

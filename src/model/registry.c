@@ -543,26 +543,12 @@ static int compile_iface(compiler *C, int i, gm_model_iface *out, gm_vec *closur
     }
     out->extends = ext;
     out->nextends = next;
-    closure->len = 0;
-    if (gm_vec_push(closure, &i))
+    long count;
+    if (model__extends_closure(g, i, closure, mark, &count) < 0)
         return GM_ENOMEM;
-    mark[i] = 1;
     size_t ncontents = 0;
-    for (size_t q = 0; q < closure->len; q++) {
-        int b = ((int *)closure->data)[q];
-        ncontents += count_edges(g, b, MODEL_P_CONTENTS);
-        const model__node *bn = &g->nodes[b];
-        for (size_t j = 0; j < bn->ne; j++) {
-            const model__edge *e = &g->edges[bn->e0 + j];
-            if (e->prop == MODEL_P_EXTENDS && e->to >= 0 && !mark[e->to]) {
-                mark[e->to] = 1;
-                if (gm_vec_push(closure, &e->to))
-                    return GM_ENOMEM;
-            }
-        }
-    }
     for (size_t q = 0; q < closure->len; q++)
-        mark[((int *)closure->data)[q]] = 0;
+        ncontents += count_edges(g, ((int *)closure->data)[q], MODEL_P_CONTENTS);
     gm_model_content *cs = gm_arena_calloc(C->a, ncontents ? ncontents : 1, sizeof *cs);
     const gm_model_content **sorted = gm_arena_calloc(C->a, ncontents ? ncontents : 1, sizeof *sorted);
     if (!cs || !sorted)
