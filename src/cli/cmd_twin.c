@@ -256,13 +256,11 @@ static void slot_clear(import_slot *s)
 /* A free slot, waiting for one when all are in flight. */
 static import_slot *take_slot(importer *im)
 {
-    for (;;) {
-        import_slot *s = &im->slots[im->next++ % IMPORT_IN_FLIGHT];
-        while (atomic_load(&s->busy))
-            usleep(20);
-        slot_clear(s);
-        return s;
-    }
+    import_slot *s = &im->slots[im->next++ % IMPORT_IN_FLIGHT];
+    while (atomic_load(&s->busy))
+        usleep(20);
+    slot_clear(s);
+    return s;
 }
 
 static void line_error(const importer *im, unsigned long line, const char *fmt, ...)

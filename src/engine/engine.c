@@ -179,6 +179,16 @@ static int models_add(gm_engine *e, const json_t *docs, gm_err *err)
 
 static int snapshot(gm_engine *e, gm_err *err);
 
+/* Wait for the background snapshot thread, if one was started (writer
+   thread only). */
+static void join_snapshot(gm_engine *e)
+{
+    if (e->snapshot_thread_started) {
+        pthread_join(e->snapshot_thread, NULL);
+        e->snapshot_thread_started = false;
+    }
+}
+
 /* Apply one request on the writer thread. Returns true when it was parked
    (completion follows durability). */
 static bool apply(gm_engine *e, gm_engine_req *r)
@@ -254,10 +264,7 @@ static bool apply(gm_engine *e, gm_engine_req *r)
         break;
     case GM_OP_SNAPSHOT:
         /* the store takes one snapshot at a time, in sequence order */
-        if (e->snapshot_thread_started) {
-            pthread_join(e->snapshot_thread, NULL);
-            e->snapshot_thread_started = false;
-        }
+        join_snapshot(e);
         rc = snapshot(e, err);
         break;
     default: rc = gm_err_set(err, GM_EINVAL, "request", "unknown operation %d", (int)r->op);
@@ -409,10 +416,7 @@ static void snapshot_in_background(gm_engine *e)
 {
     if (atomic_load(&e->snapshot_running))
         return; /* one at a time; the next event will try again */
-    if (e->snapshot_thread_started) {
-        pthread_join(e->snapshot_thread, NULL);
-        e->snapshot_thread_started = false;
-    }
+    join_snapshot(e);
     int p[2];
     if (pipe(p))
         return;
@@ -487,10 +491,7 @@ static void *writer_main(void *arg)
             snapshot_in_background(e);
     }
     /* a snapshot child dies with this thread: let it finish first */
-    if (e->snapshot_thread_started) {
-        pthread_join(e->snapshot_thread, NULL);
-        e->snapshot_thread_started = false;
-    }
+    join_snapshot(e);
     return NULL;
 }
 
