@@ -19,6 +19,7 @@
 
 #include "base/file.h"
 #include "model/dtdl.h"
+#include "suite.h"
 
 #define BEST_AGREE 6760
 #define SUITE_CASES 6760
@@ -96,15 +97,7 @@ static void test_suite(void **state)
     for (size_t f = 0; f < nn; f++) {
         char path[1024];
         snprintf(path, sizeof path, "%s/%s", SUITE, names[f]);
-        char *buf = NULL;
-        size_t len = 0;
-        gm_err err;
-        gm_err_clear(&err);
-        assert_int_equal(gm_file_read(path, 16u << 20, &buf, &len, &err), 0);
-        size_t skip_bom = len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
-        json_error_t je;
-        json_t *cases = json_loadb(buf + skip_bom, len - skip_bom, 0, &je);
-        free(buf);
+        json_t *cases = suite_cases(path);
         assert_non_null(cases);
         snprintf(t[f].file, sizeof t[f].file, "%s", names[f]);
         for (size_t c = 0; c < json_array_size(cases); c++) {

@@ -14,6 +14,7 @@
 #include "base/err.h"
 #include "base/file.h"
 #include "model/dtmi.h"
+#include "suite.h"
 
 #ifndef GEMEL_SHARED_DATA
 #define GEMEL_SHARED_DATA "/work/shared/data"
@@ -390,17 +391,8 @@ static void test_conformance_suite(void **state)
             continue;
         char path[1024];
         snprintf(path, sizeof path, "%s/%s", SPEC_DIR, de->d_name);
-        char *buf = NULL;
-        size_t len = 0;
-        gm_err e;
-        assert_int_equal(gm_file_read(path, 16u << 20, &buf, &len, &e), 0);
-        size_t off = len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
-        json_error_t jerr;
-        json_t *cases = json_loadb(buf + off, len - off, JSON_DECODE_ANY, &jerr);
-        free(buf);
-        if (!cases)
-            print_message("%s: %s\n", path, jerr.text);
-        assert_true(json_is_array(cases));
+        json_t *cases = suite_cases(path);
+        assert_non_null(cases);
         files++;
         size_t i;
         json_t *c;
