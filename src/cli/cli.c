@@ -78,3 +78,10 @@ int gm_cli_getopt(const gm_cli_cmd *cmd, int argc, char **argv, const char *shor
         return c;
     }
 }
+
+int gm_cli_print_json(const json_t *j)
+{
+    if (json_dumpf(j, stdout, JSON_INDENT(2)) != 0 || putchar('\n') == EOF)
+        return -1;
+    return 0;
+}

@@ -13,6 +13,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+#include <jansson.h>
+
 #include "base/err.h"
 
 enum { GM_EXIT_OK = 0, GM_EXIT_FAIL = 1, GM_EXIT_USAGE = 2 };
@@ -26,6 +28,10 @@ typedef struct gm_cli_cmd {
 
 /* Print "gemel: <where>: <what>" (built from fmt) to stderr. */
 void gm_cli_error(const char *where, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Print j to stdout as indented JSON and a newline. Returns 0, or -1 when
+   stdout refused it. */
+int gm_cli_print_json(const json_t *j);
 
 /* Report a usage error for command cmd, with a pointer to its --help. Returns 2. */
 int gm_cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -219,8 +219,7 @@ static int cmd_validate(int argc, char **argv, const gm_dtdl_opts *o, bool json)
     size_t nif = r ? gm_model_registry_count(r) : 0;
     if (json) {
         json_t *out = report_json(&rep, nfiles, nif, rc == GM_EXIT_OK);
-        json_dumpf(out, stdout, JSON_INDENT(2));
-        fputc('\n', stdout);
+        gm_cli_print_json(out);
         json_decref(out);
     } else {
         print_problems(stdout, &rep);
@@ -366,8 +365,7 @@ static int cmd_show(int argc, char **argv, const char *const *models, size_t nmo
         json_t *out = json_pack("{s:s,s:i,s:s,s:s?,s:s?,s:o,s:o}", "@id", i->id, "version",
                                 i->version, "file", i->file, "displayName", i->display_name,
                                 "description", i->description, "extends", ext, "contents", cs);
-        json_dumpf(out, stdout, JSON_INDENT(2));
-        fputc('\n', stdout);
+        gm_cli_print_json(out);
         json_decref(out);
     } else {
         printf("%s  (DTDL v%d, %s)\n", i->id, i->version, i->file);

@@ -101,12 +101,6 @@ static json_t *read_json(const char *path, gm_err *err)
     return gm_json_load_file(path, NULL, err);
 }
 
-static void print_json(const json_t *j)
-{
-    json_dumpf(j, stdout, JSON_INDENT(2));
-    fputc('\n', stdout);
-}
-
 /* The exit code for a refused request. */
 static int refused(const gm_engine_req *r)
 {
@@ -121,7 +115,7 @@ static int get_and_print(gm_engine *e, const char *id)
     gm_engine_req r = {.op = GM_OP_TWIN_GET, .id = id};
     if (gm_engine_call(e, &r))
         return refused(&r);
-    print_json(r.value);
+    gm_cli_print_json(r.value);
     json_decref(r.value);
     return GM_EXIT_OK;
 }
@@ -194,7 +188,7 @@ static int query(const char *text, const char *dir, size_t page_size, const char
         rc = gm_cli_fail(q.err.code ? &q.err : &r.err);
     } else {
         json_t *out = gm_query_page_json(&q.page);
-        print_json(out);
+        gm_cli_print_json(out);
         json_decref(out);
     }
     gm_query_page_free(&q.page);
