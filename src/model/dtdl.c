@@ -1228,6 +1228,7 @@ static int element(builder *B, const json_t *obj, unsigned allowed, bool v2ok, c
     /* members */
     const mdef *defs = tab[cls];
     const json_t *seen[MODEL_P_COUNT] = {0};
+    const char *seen_key[MODEL_P_COUNT] = {0}; /* as written: term or DTMI */
     const json_t *xseen[XP_COUNT] = {0};
     const char *k;
     const json_t *v;
@@ -1250,8 +1251,10 @@ static int element(builder *B, const json_t *obj, unsigned allowed, bool v2ok, c
         if (d->prop >= 0) {
             if (seen[d->prop])
                 PROBLEM(B, p, "'%s' is given twice (as a term and as a DTMI)", prop_names[d->prop]);
-            else
+            else {
                 seen[d->prop] = v;
+                seen_key[d->prop] = k;
+            }
             continue;
         }
         int xp = 0;
@@ -1298,12 +1301,7 @@ static int element(builder *B, const json_t *obj, unsigned allowed, bool v2ok, c
     for (const mdef *d = defs; d->prop >= 0 && !B->nomem; d++) {
         if (!seen[d->prop])
             continue;
-        const char *key = NULL;
-        json_object_foreach((json_t *)obj, k, v) {
-            if (v == seen[d->prop])
-                key = k;
-        }
-        gm_json_path_key(p, sizeof p, path, key ? key : prop_names[d->prop]);
+        gm_json_path_key(p, sizeof p, path, seen_key[d->prop]);
         member(B, ni, d, seen[d->prop], &a, p, depth);
     }
     for (int xp = 0; xp < XP_COUNT && !B->nomem; xp++) {
