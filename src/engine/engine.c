@@ -431,9 +431,10 @@ static void snapshot_in_background(gm_engine *e)
     pid_t pid = fork();
     if (pid == 0) {
         /* the child: only the writer thread exists here; write and leave
-           without running any exit handler of the parent's. It dies with
-           the writer, so that it never outlives a crashed engine (it holds
-           copies of the store's descriptors, the directory lock included) */
+           without running any exit handler of the parent's. It lets go of
+           the directory lock, so the lock ends with the engine, and dies
+           with the writer, so it never works on for a crashed engine */
+        gm_store_forget_in_child(e->store);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)
             _exit(1);
@@ -627,14 +628,6 @@ gm_engine *gm_engine_open(const gm_engine_opts *opts, gm_err *err)
     }
     gm_store_opts so = {.on_durable = on_durable, .ctx = e};
     e->store = gm_store_open(opts->dir, &so, err);
-    /* the snapshot child of an engine that just died may hold the lock for
-       a moment longer (it dies with its parent, asynchronously): wait a
-       little before calling the directory busy */
-    for (int i = 0; !e->store && err && err->code == GM_ECONFLICT && i < 40; i++) {
-        usleep(50000);
-        gm_err_clear(err);
-        e->store = gm_store_open(opts->dir, &so, err);
-    }
     if (!e->store) {
         destroy(e);
         return NULL;

@@ -535,6 +535,49 @@ static void test_recover_callback_stops(void **state)
     tmp_remove(&t);
 }
 
+/* A child forked from the owner that lets go of the lock does not keep the
+   directory locked once the owner has closed (or died), however long it
+   lives; one that does not let go does. */
+static void test_forget_in_child(void **state)
+{
+    (void)state;
+    tmp t;
+    tmp_make(&t);
+    for (int forget = 0; forget < 2; forget++) {
+        gm_store *a = open_ok(t.dir, NULL);
+        int p[2];
+        assert_int_equal(pipe(p), 0);
+        fflush(NULL);
+        pid_t child = fork();
+        assert_true(child >= 0);
+        if (child == 0) {
+            close(p[1]);
+            if (forget)
+                gm_store_forget_in_child(a);
+            char c;
+            while (read(p[0], &c, 1) < 0) /* live until the parent says */
+                ;
+            _exit(0);
+        }
+        close(p[0]);
+        close_ok(a);
+        gm_err e;
+        gm_err_clear(&e);
+        gm_store *b = gm_store_open(t.dir, NULL, &e);
+        if (forget) {
+            if (!b)
+                fail_msg("reopen while the child lives: %s", e.what);
+            close_ok(b);
+        } else {
+            assert_null(b);
+            assert_int_equal(e.code, GM_ECONFLICT);
+        }
+        close(p[1]); /* the child ends */
+        assert_int_equal(waitpid(child, NULL, 0), child);
+    }
+    tmp_remove(&t);
+}
+
 static void test_reopen_and_lock(void **state)
 {
     (void)state;
@@ -888,6 +931,7 @@ int main(void)
         cmocka_unit_test(test_interrupted_trim),
         cmocka_unit_test(test_recover_callback_stops),
         cmocka_unit_test(test_reopen_and_lock),
+        cmocka_unit_test(test_forget_in_child),
         cmocka_unit_test(test_bad_open),
         cmocka_unit_test(test_group_commit_gate),
         cmocka_unit_test(test_group_commit_100k),
