@@ -16,6 +16,7 @@
 
 #include <jansson.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,13 +62,13 @@ typedef struct slot {
     gm_engine_req req;
     json_t *body;
     char id[16];
+    atomic_int busy; /* until its completion callback has returned */
 } slot;
 
 static int ack_fd;
 
 static void acked(void *ctx, gm_engine_req *r)
 {
-    (void)ctx;
     if (r->status == 0) {
         uint64_t s = r->seq;
         if (write(ack_fd, &s, sizeof s) != (ssize_t)sizeof s)
@@ -75,6 +76,7 @@ static void acked(void *ctx, gm_engine_req *r)
     } else {
         _exit(4); /* every patch of the stream is valid */
     }
+    atomic_store(&((slot *)ctx)->busy, 0);
 }
 
 static void child(const char *dir, int fd)
@@ -102,14 +104,12 @@ static void child(const char *dir, int fd)
     /* a ring of requests in flight; a slot is reused once its ack came */
     enum { RING = 4096 };
     static slot ring[RING];
-    static volatile int busy[RING];
-    (void)busy;
     uint64_t k = gm_engine_seq(e) + 1;
     for (uint64_t n = 0;; n++, k++) {
         slot *s = &ring[n % RING];
         if (n >= RING) {
             /* wait until the slot's previous request completed */
-            while (gm_engine_durable_seq(e) < s->req.seq || s->req.seq == 0)
+            while (atomic_load(&s->busy))
                 usleep(50);
             json_decref(s->body);
         }
@@ -120,6 +120,8 @@ static void child(const char *dir, int fd)
         s->req.id = s->id;
         s->req.body = s->body;
         s->req.done = acked;
+        s->req.ctx = s;
+        atomic_store(&s->busy, 1);
         while (gm_engine_submit(e, &s->req) == GM_EAGAIN)
             usleep(50);
     }
