@@ -1452,6 +1452,92 @@ static void lean_activate(run *R, size_t s, size_t node)
     lean_request(R, k);
 }
 
+/* Recursion depth of lean_route before it hands a token to the work list
+   (a cycle of gateways without a task ends there, as on the general path). */
+#define LEAN_ROUTE_DEPTH 64
+
+static void lean_route(run *R, size_t s, size_t node, size_t flow, unsigned depth);
+
+/* A new token of scope s along each of the n flows, the current one gone:
+   what visit's emit + tok_del and the work list would do. The work list is
+   a stack, so the last flow is followed first, each to its end. */
+static void lean_fan(run *R, size_t s, const size_t *flows, size_t n, unsigned depth)
+{
+    scope *S = &R->sc[s];
+    if (S->ntok + n > GM_PROC_MAX_CASE_TOKENS) {
+        fail_run(R, GM_ELIMIT, "a case holds too many tokens (a parallel split in a cycle?)");
+        return;
+    }
+    S->ntok += n;
+    tok_del(R, s);
+    for (size_t k = n; k-- > 0 && !R->error;)
+        lean_route(R, s, R->p->flow_tgt[flows[k]], flows[k], depth + 1);
+}
+
+/*
+ * A token of scope s reaches node along flow: move it to rest as visit and
+ * process_work would, in the same order and with the same draws, but
+ * without the work list. Lean models have no inclusive gateways, so no
+ * join needs settling afterwards. Only for an event handler's own tokens
+ * (the work list is empty then).
+ */
+static void lean_route(run *R, size_t s, size_t node, size_t flow, unsigned depth)
+{
+    const gm_proc *p = R->p;
+    if (depth > LEAN_ROUTE_DEPTH) {
+        if (push_work(R, s, node, flow))
+            settle(R);
+        return;
+    }
+    const pnode *pn = &p->node[node];
+    const gm_bpmn_node *n = pn->bn;
+    switch (pn->kind) {
+    case PK_ACTIVITY:
+        lean_activate(R, s, node);
+        return;
+    case PK_END:
+        tok_del(R, s);
+        return;
+    case PK_XOR: {
+        size_t f = xor_pick(R, &p->gw[pn->idx]);
+        lean_fan(R, s, &f, 1, depth);
+        return;
+    }
+    case PK_AND:
+        if (pn->join != NONE) {
+            uint32_t *cnt = R->sc[s].joins + p->join[pn->join].slot;
+            for (size_t k = 0; k < n->nin; k++)
+                if (n->in[k] == flow)
+                    cnt[k]++;
+            for (size_t k = 0; k < n->nin; k++)
+                if (cnt[k] == 0)
+                    return; /* the token stays parked */
+            for (size_t k = 0; k < n->nin; k++)
+                cnt[k]--;
+            scope *S = &R->sc[s];
+            if (S->ntok + n->nout > GM_PROC_MAX_CASE_TOKENS) {
+                fail_run(R, GM_ELIMIT,
+                         "a case holds too many tokens (a parallel split in a cycle?)");
+                return;
+            }
+            S->ntok = S->ntok + n->nout - n->nin; /* nout >= 1 */
+            for (size_t k = n->nout; k-- > 0 && !R->error;)
+                lean_route(R, s, p->flow_tgt[n->out[k]], n->out[k], depth + 1);
+            return;
+        }
+        lean_fan(R, s, n->out, n->nout, depth);
+        return;
+    case PK_START:
+    case PK_PASS:
+        lean_fan(R, s, n->out, n->nout, depth);
+        return;
+    default: /* not in a lean model */
+        if (push_work(R, s, node, flow))
+            settle(R);
+        return;
+    }
+}
+
 static void on_lean_done(gm_sim *sim, void *ctx, uint64_t data)
 {
     run *R = ctx;
@@ -1493,15 +1579,12 @@ static void on_lean_done(gm_sim *sim, void *ctx, uint64_t data)
         }
         t->next = R->free_lt;
         R->free_lt = k;
-        if (push_work(R, s, node, flow)) /* the same token: the count stays */
-            settle(R);
+        lean_route(R, s, node, flow, 0); /* the same token: the count stays */
         return;
     }
     t->next = R->free_lt;
     R->free_lt = k;
-    emit(R, s, n->out, n->nout);
-    tok_del(R, s);
-    settle(R);
+    lean_fan(R, s, n->out, n->nout, 0);
 }
 
 /* ======================================================================== */
@@ -2007,7 +2090,9 @@ static void on_arrival(gm_sim *sim, void *ctx, uint64_t data)
     if (s == NONE)
         return;
     R->sc[s].ntok = 1;
-    if (push_work(R, s, a->node, NONE))
+    if (R->lean)
+        lean_route(R, s, a->node, NONE, 0);
+    else if (push_work(R, s, a->node, NONE))
         settle(R);
 }
 

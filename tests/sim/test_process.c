@@ -1115,6 +1115,17 @@ static void test_lean_matches_general(void **state)
                    "\"b\": {\"duration\": {\"dist\": \"exponential\", \"mean\": 0.5}}}}");
     expect_same_paths(p, 0, false);
     gm_proc_free(p);
+    /* the branches share one unit: which branch the split serves first
+       shows in the waits */
+    p = load_ok(m, "{\"type\": \"process-simulation\", \"cases\": 5000,"
+                   "\"arrivals\": {\"interarrival\": {\"dist\": \"exponential\", \"mean\": 2}},"
+                   "\"resources\": [{\"name\": \"crew\", \"count\": 1}],"
+                   "\"tasks\": {\"a\": {\"duration\": {\"dist\": \"exponential\", \"mean\": 0.4},"
+                   "\"resource\": \"crew\"},"
+                   "\"b\": {\"duration\": {\"dist\": \"exponential\", \"mean\": 0.2},"
+                   "\"resource\": \"crew\"}}}");
+    expect_same_paths(p, 0, false);
+    gm_proc_free(p);
     gm_bpmn_free(m);
     m = load_bpmn(xor_doc);
     p = load_ok(m, xor_params);
@@ -1135,6 +1146,41 @@ static void test_lean_matches_general(void **state)
     assert_int_equal(gm_proc_load(m, "process10.bpmn", j, &p, &err), 0);
     json_decref(j);
     expect_same_paths(p, 0, true);
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+
+    /* long walks through gateways alone (often past the lean path's
+       recursion depth, where it hands the token to the work list), after a
+       task and after the start event */
+    static const char gwloop_doc[] = HEAD
+        "<startEvent id=\"s\"/>\n"
+        "<exclusiveGateway id=\"g0\"/>\n"
+        "<exclusiveGateway id=\"h0\"/>\n"
+        "<task id=\"a\"/>\n"
+        "<exclusiveGateway id=\"g\"/>\n"
+        "<exclusiveGateway id=\"h\"/>\n"
+        "<task id=\"b\"/>\n"
+        "<endEvent id=\"e\"/>\n"
+        "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"g0\"/>\n"
+        "<sequenceFlow id=\"back0\" sourceRef=\"g0\" targetRef=\"h0\"/>\n"
+        "<sequenceFlow id=\"f2\" sourceRef=\"h0\" targetRef=\"g0\"/>\n"
+        "<sequenceFlow id=\"out0\" sourceRef=\"g0\" targetRef=\"a\"/>\n"
+        "<sequenceFlow id=\"f3\" sourceRef=\"a\" targetRef=\"g\"/>\n"
+        "<sequenceFlow id=\"back\" sourceRef=\"g\" targetRef=\"h\"/>\n"
+        "<sequenceFlow id=\"f4\" sourceRef=\"h\" targetRef=\"g\"/>\n"
+        "<sequenceFlow id=\"out\" sourceRef=\"g\" targetRef=\"b\"/>\n"
+        "<sequenceFlow id=\"f5\" sourceRef=\"b\" targetRef=\"e\"/>\n" TAIL;
+    m = load_bpmn(gwloop_doc);
+    p = load_ok(m, "{\"type\": \"process-simulation\", \"cases\": 3000,"
+                   "\"arrivals\": {\"interarrival\": {\"dist\": \"exponential\", \"mean\": 1}},"
+                   "\"resources\": [{\"name\": \"crew\", \"count\": 1}],"
+                   "\"tasks\": {\"a\": {\"duration\": {\"dist\": \"exponential\", \"mean\": 0.3},"
+                   "\"resource\": \"crew\"},"
+                   "\"b\": {\"duration\": {\"dist\": \"exponential\", \"mean\": 0.4},"
+                   "\"resource\": \"crew\"}},"
+                   "\"gateways\": {\"g0\": {\"back0\": 0.97, \"out0\": 0.03},"
+                   "\"g\": {\"back\": 0.97, \"out\": 0.03}}}");
+    expect_same_paths(p, 0, false);
     gm_proc_free(p);
     gm_bpmn_free(m);
 
