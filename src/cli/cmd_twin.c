@@ -33,6 +33,7 @@ static void help(FILE *out)
             "       gemel twin query \"SELECT ...\" --data DIR [--page-size N] [--continuation T]\n"
             "       gemel twin import FILE --data DIR [--continue-on-error]\n"
             "       gemel twin export FILE --data DIR\n"
+            "       gemel twin events --data DIR [--after SEQ] [--limit N]\n"
             "\n"
             "Twins live in the data directory DIR (created when missing): a SQLite change\n"
             "log with snapshots. A change is reported done only once it is on disk.\n"
@@ -51,6 +52,11 @@ static void help(FILE *out)
             "are added together, all or none. export writes DIR's models, twins and\n"
             "relationships in the same format.\n"
             "\n"
+            "events prints the change events after sequence number SEQ (default 0: from\n"
+            "the start of the log), one JSON object per line, oldest first: {\"seq\",\n"
+            "\"kind\", \"time\", \"twin\", \"rel\", \"body\"}. Events folded into a\n"
+            "snapshot are no longer kept; the error says from where the log goes on.\n"
+            "\n"
             "Options:\n"
             "  --data DIR           the data directory (required)\n"
             "  --if-match ETAG      refuse the change unless the current ETag is ETAG\n"
@@ -58,6 +64,8 @@ static void help(FILE *out)
             "  --page-size N        query rows per page (default 100)\n"
             "  --continuation T     query: the page after the one that returned T\n"
             "  --continue-on-error  import: report bad lines and import the rest\n"
+            "  --after SEQ          events: start after this sequence number (default 0)\n"
+            "  --limit N            events: print at most N (default: all)\n"
             "  -h, --help           this help\n"
             "\n"
             "Exit status: 0 success; 1 failure (the store); 2 bad options or input: an\n"
@@ -536,11 +544,59 @@ static int export(const char *file, const char *dir)
     return close_engine(e, rc);
 }
 
+/* ---- events ------------------------------------------------------------------------------- */
+
+static int print_event(void *ctx, const gm_engine_event *ev)
+{
+    (void)ctx;
+    return fwrite(ev->json, 1, ev->len, stdout) == ev->len && putchar('\n') != EOF ? 0 : GM_EIO;
+}
+
+static int events(const char *dir, uint64_t after, uint64_t limit)
+{
+    gm_engine *e = open_engine(dir);
+    if (!e)
+        return GM_EXIT_USAGE;
+    gm_err err;
+    gm_err_clear(&err);
+    /* in chunks, so that a long log is streamed, not held */
+    int rc = 0;
+    while (limit > 0) {
+        size_t chunk = limit < 4096 ? (size_t)limit : 4096;
+        uint64_t last = after;
+        if ((rc = gm_engine_events(e, after, chunk, print_event, NULL, &last, &err)) || last == after)
+            break;
+        limit -= last - after;
+        after = last;
+    }
+    if (!rc && fflush(stdout) != 0)
+        rc = gm_err_set(&err, GM_EIO, "stdout", "cannot write: %s", strerror(errno));
+    if (rc) {
+        gm_cli_fail(&err);
+        return close_engine(e, rc == GM_ERANGE ? GM_EXIT_USAGE : GM_EXIT_FAIL);
+    }
+    return close_engine(e, GM_EXIT_OK);
+}
+
+/* A sequence number or count option: decimal digits, at most INT64_MAX. */
+static bool parse_u64(const char *s, uint64_t *out)
+{
+    if (!*s || strspn(s, "0123456789") != strlen(s) || strlen(s) > 19)
+        return false;
+    errno = 0;
+    unsigned long long v = strtoull(s, NULL, 10);
+    if (errno || v > (unsigned long long)INT64_MAX)
+        return false;
+    *out = v;
+    return true;
+}
+
 /* ---- dispatch ------------------------------------------------------------------------------ */
 
 static int run(int argc, char **argv)
 {
-    enum { OPT_DATA = 1000, OPT_IF_MATCH, OPT_IF_NONE, OPT_PAGE, OPT_CONT, OPT_KEEP };
+    enum { OPT_DATA = 1000, OPT_IF_MATCH, OPT_IF_NONE, OPT_PAGE, OPT_CONT, OPT_KEEP, OPT_AFTER,
+           OPT_LIMIT };
     static const struct option longopts[] = {
         {"data", required_argument, NULL, OPT_DATA},
         {"if-match", required_argument, NULL, OPT_IF_MATCH},
@@ -548,6 +604,8 @@ static int run(int argc, char **argv)
         {"page-size", required_argument, NULL, OPT_PAGE},
         {"continuation", required_argument, NULL, OPT_CONT},
         {"continue-on-error", no_argument, NULL, OPT_KEEP},
+        {"after", required_argument, NULL, OPT_AFTER},
+        {"limit", required_argument, NULL, OPT_LIMIT},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -557,11 +615,12 @@ static int run(int argc, char **argv)
     }
     if (argc < 2)
         return gm_cli_usage("twin", "expected a sub-command: create, get, patch, delete, query, "
-                                    "import or export");
+                                    "import, export or events");
     const char *sub = argv[1];
     const char *dir = NULL, *if_match = NULL, *cont = NULL;
     bool if_none = false, keep = false;
     size_t page = 100;
+    uint64_t after = 0, limit = UINT64_MAX;
     int c;
     optind = 0;
     while ((c = gm_cli_getopt(&gm_cmd_twin, argc - 1, argv + 1, "h", longopts)) != -1) {
@@ -573,6 +632,15 @@ static int run(int argc, char **argv)
         case OPT_IF_NONE: if_none = true; break;
         case OPT_CONT: cont = optarg; break;
         case OPT_KEEP: keep = true; break;
+        case OPT_AFTER:
+            if (!parse_u64(optarg, &after))
+                return gm_cli_usage("twin", "--after takes a sequence number, not '%s'", optarg);
+            break;
+        case OPT_LIMIT:
+            if (!parse_u64(optarg, &limit) || limit == 0)
+                return gm_cli_usage("twin", "--limit takes a count of at least 1, not '%s'",
+                                    optarg);
+            break;
         case OPT_PAGE: {
             char *end;
             long v = strtol(optarg, &end, 10);
@@ -592,7 +660,7 @@ static int run(int argc, char **argv)
         const char *name;
         int args;
     } subs[] = {{"create", 2}, {"get", 1}, {"patch", 2}, {"delete", 1},
-                {"query", 1},  {"import", 1}, {"export", 1}};
+                {"query", 1},  {"import", 1}, {"export", 1}, {"events", 0}};
     int want = -1;
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++)
         if (strcmp(sub, subs[i].name) == 0)
@@ -613,6 +681,8 @@ static int run(int argc, char **argv)
         return query(pos[0], dir, page, cont);
     if (strcmp(sub, "import") == 0)
         return import(pos[0], dir, keep);
+    if (strcmp(sub, "events") == 0)
+        return events(dir, after, limit);
     return export(pos[0], dir);
 }
 

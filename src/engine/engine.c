@@ -32,6 +32,7 @@
 #include "base/mpsc.h"
 #include "base/time.h"
 #include "base/vec.h"
+#include "engine/bus.h"
 #include "store/store.h"
 
 enum { EV_MODELS_ADD = 100, EV_MODEL_DELETE = 101 };
@@ -39,6 +40,7 @@ enum { EV_MODELS_ADD = 100, EV_MODEL_DELETE = 101 };
 struct gm_engine {
     gm_engine_opts opts;
     gm_store *store;
+    engine__bus *bus;
     gm_model_registry *models;
     gm_twin_graph *graph;
     gm_mpsc *q;
@@ -76,6 +78,8 @@ static void on_durable(void *ctx, uint64_t seq)
     uint64_t d = atomic_load(&e->durable);
     while (seq > d && !atomic_compare_exchange_weak(&e->durable, &d, seq))
         ;
+    if (seq)
+        engine__bus_durable(e->bus, seq);
     pthread_mutex_lock(&e->done_mu);
     seq = atomic_load(&e->durable);
     for (;;) {
@@ -108,7 +112,9 @@ static int park(gm_engine *e, gm_engine_req *r)
 /* ---- events ---------------------------------------------------------------------- */
 
 /* Submit the event with the graph's current sequence number; waits for
-   room when the store's backlog is full. */
+   room when the store's backlog is full. The bus keeps the text: it is
+   handed to it first, so that an event is in the bus's ring before it can
+   be durable (only this thread ever drops text from the ring). */
 static int log_event(gm_engine *e, const char *key, json_t *ev, gm_err *err)
 {
     char *text = json_dumps(ev, JSON_COMPACT);
@@ -116,6 +122,7 @@ static int log_event(gm_engine *e, const char *key, json_t *ev, gm_err *err)
     if (!text)
         return GM_ENOMEM;
     gm_store_rec rec = {gm_twin_graph_seq(e->graph), 0, key, strlen(key), text, strlen(text)};
+    engine__bus_append(e->bus, rec.seq, text, rec.len);
     int rc;
     while ((rc = gm_store_submit(e->store, &rec, err)) == GM_EAGAIN) {
         /* group commit is behind: wait for the oldest pending record */
@@ -124,15 +131,15 @@ static int log_event(gm_engine *e, const char *key, json_t *ev, gm_err *err)
         if (rc)
             break;
     }
-    free(text);
     atomic_store(&e->seq, rec.seq);
     return rc;
 }
 
 static json_t *twin_event_json(const gm_twin_event *ev)
 {
-    json_t *j = json_pack("{s:s,s:I,s:s}", "kind", gm_twin_event_kind_name(ev->kind), "time",
-                          (json_int_t)ev->time_ns, "twin", ev->twin_id);
+    json_t *j = json_pack("{s:I,s:s,s:I,s:s}", "seq", (json_int_t)ev->seq, "kind",
+                          gm_twin_event_kind_name(ev->kind), "time", (json_int_t)ev->time_ns,
+                          "twin", ev->twin_id);
     if (j && ev->rel_id[0])
         json_object_set_new(j, "rel", json_string(ev->rel_id));
     if (j && ev->body)
@@ -215,8 +222,8 @@ static bool apply(gm_engine *e, gm_engine_req *r)
             rc = r->body ? GM_ENOMEM : gm_err_set(err, GM_EINVAL, "models", "no documents");
         } else if (!(rc = models_add(e, docs, err))) {
             gm_twin_graph_advance(e->graph);
-            event = json_pack("{s:s,s:I,s:O}", "kind", "models.add", "time", (json_int_t)now,
-                              "docs", docs);
+            event = json_pack("{s:I,s:s,s:I,s:O}", "seq", (json_int_t)gm_twin_graph_seq(e->graph),
+                              "kind", "models.add", "time", (json_int_t)now, "docs", docs);
             key = "models";
         }
         json_decref(docs);
@@ -227,8 +234,8 @@ static bool apply(gm_engine *e, gm_engine_req *r)
             rc = gm_err_set(err, GM_EINVAL, "model", "the model's DTMI is required");
         } else if (!(rc = gm_model_registry_remove(e->models, r->id, err))) {
             gm_twin_graph_advance(e->graph);
-            event = json_pack("{s:s,s:I,s:s}", "kind", "model.delete", "time", (json_int_t)now,
-                              "id", r->id);
+            event = json_pack("{s:I,s:s,s:I,s:s}", "seq", (json_int_t)gm_twin_graph_seq(e->graph),
+                              "kind", "model.delete", "time", (json_int_t)now, "id", r->id);
         }
         break;
     case GM_OP_TWIN_PUT:
@@ -593,6 +600,7 @@ static int recover_record(void *ctx, const gm_store_rec *rec)
 
 static void destroy(gm_engine *e)
 {
+    engine__bus_destroy(e->bus);
     if (e->q)
         gm_mpsc_destroy(e->q);
     gm_twin_graph_destroy(e->graph);
@@ -642,6 +650,14 @@ gm_engine *gm_engine_open(const gm_engine_opts *opts, gm_err *err)
     }
     atomic_store(&e->seq, gm_twin_graph_seq(e->graph));
     atomic_store(&e->durable, gm_twin_graph_seq(e->graph));
+    size_t kept = e->opts.events_kept ? e->opts.events_kept : 65536;
+    if (!(e->bus = engine__bus_create(e->store, kept, (size_t)64 << 20,
+                                      gm_twin_graph_seq(e->graph)))) {
+        gm_err_set(err, GM_ENOMEM, "engine", "cannot start the event bus");
+        gm_store_close(e->store, NULL);
+        destroy(e);
+        return NULL;
+    }
     if (pthread_create(&e->writer, NULL, writer_main, e)) {
         gm_err_set(err, GM_ENOMEM, "engine", "cannot start the writer thread");
         gm_store_close(e->store, NULL);
@@ -659,6 +675,13 @@ int gm_engine_close(gm_engine *e, gm_err *err)
     gm_mpsc_close(e->q);
     if (e->writer_started)
         pthread_join(e->writer, NULL);
+    /* subscribers get every durable event before they are ended; the bus
+       may read the log for them, so it stops while the store is open */
+    gm_store_flush(e->store, GM_STORE_FLUSH_ALL, NULL);
+    gm_store_counts c;
+    gm_store_counts_get(e->store, &c);
+    engine__bus_durable(e->bus, c.durable_seq);
+    engine__bus_stop(e->bus);
     /* closing the store flushes it: the last parked requests complete */
     int rc = gm_store_close(e->store, err);
     destroy(e);
@@ -731,6 +754,48 @@ uint64_t gm_engine_seq(const gm_engine *e)
 uint64_t gm_engine_durable_seq(const gm_engine *e)
 {
     return atomic_load(&((gm_engine *)e)->durable);
+}
+
+int gm_engine_events(gm_engine *e, uint64_t after, size_t max, gm_engine_event_fn fn, void *ctx,
+                     uint64_t *last, gm_err *err)
+{
+    if (!e)
+        return gm_err_set(err, GM_EINVAL, "events", "engine NULL");
+    return engine__bus_read(e->bus, after, max, fn, ctx, last, err);
+}
+
+static int probe_event(void *ctx, const gm_engine_event *ev)
+{
+    (void)ctx;
+    (void)ev;
+    return 0;
+}
+
+gm_engine_sub *gm_engine_subscribe(gm_engine *e, uint64_t after, gm_engine_event_fn on_event,
+                                   gm_engine_end_fn on_end, void *ctx, gm_err *err)
+{
+    if (!e || !on_event) {
+        gm_err_set(err, GM_EINVAL, "subscription", "engine and on_event must not be NULL");
+        return NULL;
+    }
+    uint64_t seq = atomic_load(&e->seq);
+    if (after == GM_ENGINE_NOW)
+        after = seq;
+    if (after > seq) {
+        gm_err_set(err, GM_EINVAL, "subscription", "after %llu is beyond the last event, %llu",
+                   (unsigned long long)after, (unsigned long long)seq);
+        return NULL;
+    }
+    /* refuse at once a start that is no longer kept (reads one event) */
+    if (engine__bus_read(e->bus, after, 1, probe_event, NULL, NULL, err))
+        return NULL;
+    return engine__bus_subscribe(e->bus, after, on_event, on_end, ctx, err);
+}
+
+void gm_engine_unsubscribe(gm_engine *e, gm_engine_sub *sub)
+{
+    if (e)
+        engine__bus_unsubscribe(e->bus, sub);
 }
 
 int gm_engine_snapshot(gm_engine *e, gm_err *err)

@@ -35,6 +35,9 @@ typedef struct gm_engine_opts {
     bool allow_undefined_extensions; /* for models, as gm_dtdl_opts */
     uint64_t snapshot_every;         /* events between snapshots; 0: 100000 */
     size_t queue;                    /* inbound requests; 0: 65536 */
+    size_t events_kept;              /* newest events kept in memory for readers and
+                                        subscribers (older ones are read from the log);
+                                        0: 65536 (and at most 64 MiB of text) */
 } gm_engine_opts;
 
 typedef enum gm_engine_op {
@@ -110,5 +113,84 @@ uint64_t gm_engine_durable_seq(const gm_engine *e);
 /* Take a snapshot now (on the writer thread, after what was submitted
    before). Returns 0 or the store's error. */
 int gm_engine_snapshot(gm_engine *e, gm_err *err);
+
+/* ---- events --------------------------------------------------------------------- */
+
+/*
+ * An event: one accepted change, as JSON text (NUL-terminated), e.g.
+ *   {"seq":42,"kind":"twin.patch","time":1700000000000000000,"twin":"pump-1",
+ *    "body":[{"op":"replace","path":"/temperature","value":31.5}]}
+ * kind is twin.create, twin.replace, twin.patch, twin.delete,
+ * relationship.create, .replace, .patch or .delete (with "rel": the
+ * relationship's id, "twin" its source),
+ * models.add ("docs": the DTDL documents) or model.delete ("id"); time is
+ * the wall clock in nanoseconds when it was applied; body is the JSON Patch
+ * applied, or the whole document for a create or replace (absent for a
+ * delete). Sequence numbers are global and gap-free, from 1.
+ * json is valid only during the callback.
+ */
+typedef struct gm_engine_event {
+    uint64_t seq;
+    const char *json;
+    size_t len;
+} gm_engine_event;
+
+/* Called with each event in order; return 0 to go on, a negative GM_E*
+   code to stop. */
+typedef int (*gm_engine_event_fn)(void *ctx, const gm_engine_event *ev);
+
+/* Only durable events are handed out, by both functions below: a reader
+   never sees a change that a crash could take back. */
+
+/*
+ * The events after seq `after`, at most max (>= 1) of them, oldest first:
+ * fn(ctx, ev) for each, on the calling thread (any thread but the writer's
+ * and the committer's). Recent events come from memory, older ones from the
+ * change log. *last (may be NULL) gets the last seq delivered (`after` when
+ * none: nothing durable after it yet). Returns 0, or:
+ *   GM_ERANGE  the event after `after` was folded into a snapshot and is
+ *              no longer kept (the message says from where reading can go
+ *              on); nothing was delivered;
+ *   GM_EINVAL  NULL arguments, max 0;
+ *   fn's code, or the store's error (GM_EIO).
+ */
+int gm_engine_events(gm_engine *e, uint64_t after, size_t max, gm_engine_event_fn fn, void *ctx,
+                     uint64_t *last, gm_err *err);
+
+/* The subscription ended (see gm_engine_subscribe): status is GM_ERANGE,
+   GM_EIO, GM_ESHUTDOWN or on_event's code; err says why. */
+typedef void (*gm_engine_end_fn)(void *ctx, int status, const gm_err *err);
+
+typedef struct gm_engine_sub gm_engine_sub;
+
+/* gm_engine_subscribe's `after` for "only events from now on". */
+#define GM_ENGINE_NOW UINT64_MAX
+
+/*
+ * Subscribe to the events after seq `after` (GM_ENGINE_NOW: after the last
+ * one applied so far): on_event(ctx, ev) for each, in order, gap-free, as
+ * each becomes durable; first the backlog, from memory or the change log,
+ * then live. Calls come from the engine's delivery thread, one at a time
+ * per engine: on_event must be quick (copy and hand the work off) and must
+ * not call gm_engine_call, gm_engine_unsubscribe or gm_engine_close. A slow
+ * subscriber delays the others, never the writer.
+ *
+ * The subscription ends when on_event returns non-zero, when events it still
+ * needs were folded into a snapshot and dropped from the log (GM_ERANGE: it
+ * fell too far behind), when the log cannot be read, or when the engine
+ * closes (GM_ESHUTDOWN): then on_end (may be NULL) is called once, and no
+ * call follows. The subscriber still calls gm_engine_unsubscribe to free it,
+ * unless the engine has been closed (close frees what is left).
+ *
+ * Returns the subscription, or NULL with err: GM_EINVAL (NULL arguments,
+ * `after` beyond the last event), GM_ERANGE (the events right after `after`
+ * are no longer kept: subscribe from a later seq), GM_ENOMEM.
+ */
+gm_engine_sub *gm_engine_subscribe(gm_engine *e, uint64_t after, gm_engine_event_fn on_event,
+                                   gm_engine_end_fn on_end, void *ctx, gm_err *err);
+
+/* End sub (if it has not ended) and free it. After this returns, none of
+   its callbacks runs or will run. Not from a subscription callback. */
+void gm_engine_unsubscribe(gm_engine *e, gm_engine_sub *sub);
 
 #endif

@@ -58,6 +58,13 @@ typedef struct store__backend_ops {
     int (*recover)(store__backend *b, gm_store_snapshot_fn on_snapshot, gm_store_record_fn on_record,
                    void *ctx, uint64_t *last_seq, gm_err *err);
 
+    /* In one read transaction: on_record with the log records after `after`
+       up to `upto` (durable), in seq order, at most max. GM_ERANGE (nothing
+       delivered) when record after + 1 is not in the log; *last_seq: the
+       last seq delivered (after when none), also on failure. */
+    int (*read)(store__backend *b, uint64_t after, uint64_t upto, size_t max,
+                gm_store_record_fn on_record, void *ctx, uint64_t *last_seq, gm_err *err);
+
     /* Syncs (fsync and the like) the backend has issued since open. */
     uint64_t (*syncs)(const store__backend *b);
 

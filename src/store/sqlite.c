@@ -372,6 +372,7 @@ struct store__backend {
     uint64_t syncs;
     sqlite3_stmt *begin_w, *begin_r, *commit, *rollback;
     sqlite3_stmt *ins_log, *ins_snap, *del_snaps, *min_log, *trim, *sel_snap, *sel_log;
+    sqlite3_stmt *sel_range;
 };
 
 /* SQLite's result code to ours: most failures are I/O of some kind; the
@@ -674,7 +675,11 @@ static int prepare_all(store__backend *b, gm_err *err)
                       " snapshot) ORDER BY part", err)) != GM_OK ||
         (rc = prepare(b, &b->sel_log,
                       "SELECT seq, kind, key, data FROM log WHERE seq > ?1 ORDER BY seq", err)) !=
-            GM_OK)
+            GM_OK ||
+        (rc = prepare(b, &b->sel_range,
+                      "SELECT seq, kind, key, data FROM log WHERE seq > ?1 AND seq <= ?2"
+                      " ORDER BY seq LIMIT ?3",
+                      err)) != GM_OK)
         return rc;
     return GM_OK;
 }
@@ -715,7 +720,7 @@ static void sq_close(store__backend *b)
         return;
     sqlite3_stmt *all[] = {b->begin_w,  b->begin_r,   b->commit,  b->rollback,
                            b->ins_log,  b->ins_snap,  b->del_snaps, b->min_log,
-                           b->trim,     b->sel_snap,  b->sel_log};
+                           b->trim,     b->sel_snap,  b->sel_log, b->sel_range};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         sqlite3_finalize(all[i]);
     /* Every statement is finalised, so close cannot be busy; _v2 still
@@ -1009,6 +1014,74 @@ done:
     return rc;
 }
 
+static int sq_read(store__backend *b, uint64_t after, uint64_t upto, size_t max,
+                   gm_store_record_fn on_record, void *ctx, uint64_t *last_seq, gm_err *err)
+{
+    uint64_t s0 = tl_syncs;
+    uint64_t last = after;
+    int rc = run(b->begin_r);
+    if (rc != SQLITE_OK) {
+        rc = sql_fail(b, err, rc, "cannot begin a read transaction");
+        goto done;
+    }
+    rc = GM_OK;
+    sqlite3_stmt *st = b->sel_range;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
+    sqlite3_bind_int64(st, 2, (sqlite3_int64)upto);
+    sqlite3_bind_int64(st, 3, max > (size_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)max);
+    int step;
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        int64_t seq = sqlite3_column_int64(st, 0);
+        int64_t kind = sqlite3_column_int64(st, 1);
+        gm_store_rec r = {0};
+        if (seq < 0 || (uint64_t)seq != last + 1) {
+            /* the first record missing: trimmed after a snapshot (the caller
+               tells that apart); a later one: damage */
+            rc = last == after
+                     ? gm_err_set(err, GM_ERANGE, b->db_path,
+                                  "record %" PRIu64 " is no longer in the log (the oldest"
+                                  " there is %" PRId64 ")",
+                                  after + 1, seq)
+                     : gm_err_set(err, GM_EIO, b->db_path,
+                                  "damaged gemel store: the log jumps from seq %" PRIu64
+                                  " to %" PRId64,
+                                  last, seq);
+            goto done;
+        }
+        if (kind < 0 || kind > (int64_t)UINT32_MAX) {
+            rc = gm_err_set(err, GM_EIO, b->db_path,
+                            "damaged gemel store: record %" PRId64 " has kind %" PRId64, seq, kind);
+            goto done;
+        }
+        const void *key = "";
+        if ((rc = column_bytes(b, st, 2, &key, &r.key_len, err)) != GM_OK ||
+            (rc = column_bytes(b, st, 3, &r.data, &r.len, err)) != GM_OK)
+            goto done;
+        r.key = key;
+        r.seq = (uint64_t)seq;
+        r.kind = (uint32_t)kind;
+        if (on_record && (rc = on_record(ctx, &r)) != 0) {
+            rc = gm_err_set(err, rc < 0 ? rc : GM_EINVAL, b->db_path,
+                            "reading stopped by the record callback at seq %" PRIu64, r.seq);
+            goto done;
+        }
+        last = r.seq;
+    }
+    if (step != SQLITE_DONE) {
+        rc = sql_fail(b, err, step, "cannot read the log");
+        goto done;
+    }
+    if (last == after && after < upto)
+        rc = gm_err_set(err, GM_ERANGE, b->db_path,
+                        "record %" PRIu64 " is no longer in the log", after + 1);
+done:
+    *last_seq = last;
+    sqlite3_reset(b->sel_range);
+    end_txn(b);
+    b->syncs += tl_syncs - s0;
+    return rc;
+}
+
 static uint64_t sq_syncs(const store__backend *b)
 {
     return b->syncs;
@@ -1021,6 +1094,7 @@ const store__backend_ops store__sqlite_ops = {
     .snapshot = sq_snapshot,
     .trim = sq_trim,
     .recover = sq_recover,
+    .read = sq_read,
     .syncs = sq_syncs,
     .close = sq_close,
     .forget_in_child = sq_forget_in_child,

@@ -245,12 +245,15 @@ static size_t commit_batch(gm_store *s)
     bool skip = rc != GM_OK || failed_now(s);
     if (!skip)
         rc = s->ops->append(s->be, b->view, b->n, &e);
+    /* the backend's counter is read under db_mu: other threads' calls
+       (snapshots, reads) update it */
+    uint64_t syncs = s->ops->syncs(s->be);
     pthread_mutex_lock(&s->mu);
     pthread_mutex_unlock(&s->db_mu);
     if (skip && rc == GM_OK)
         rc = s->failed; /* failed meanwhile (snapshot, trim): this batch is dropped */
     else if (!skip)
-        s->c.fsyncs = s->ops->syncs(s->be);
+        s->c.fsyncs = syncs;
 
     uint64_t top = b->p[b->n - 1].seq;
     if (rc == GM_OK) {
@@ -682,6 +685,33 @@ int gm_store_recover(gm_store *s, gm_store_snapshot_fn on_snapshot, gm_store_rec
     pthread_mutex_lock(&s->mu);
     s->c.fsyncs = syncs;
     pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+int gm_store_read(gm_store *s, uint64_t after, size_t max, gm_store_record_fn on_record, void *ctx,
+                  uint64_t *last_seq, gm_err *err)
+{
+    if (last_seq)
+        *last_seq = after;
+    if (!s || !on_record || max == 0)
+        return gm_err_set(err, GM_EINVAL, "gm_store_read",
+                          "store and callback must not be NULL, max at least 1");
+    pthread_mutex_lock(&s->mu);
+    uint64_t upto = s->durable_seq, snap = s->snap_seq;
+    pthread_mutex_unlock(&s->mu);
+    if (after >= upto)
+        return GM_OK;
+    uint64_t last = after;
+    pthread_mutex_lock(&s->db_mu);
+    int rc = s->ops->read(s->be, after, upto, max, on_record, ctx, &last, err);
+    pthread_mutex_unlock(&s->db_mu);
+    if (rc == GM_ERANGE && err)
+        gm_err_set(err, GM_ERANGE, "log",
+                   "the events up to %llu were replaced by the snapshot at seq %llu; read after"
+                   " %llu or later",
+                   (unsigned long long)snap, (unsigned long long)snap, (unsigned long long)snap);
+    if (last_seq)
+        *last_seq = last;
     return rc;
 }
 

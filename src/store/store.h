@@ -255,6 +255,26 @@ typedef int (*gm_store_record_fn)(void *ctx, const gm_store_rec *r);
 int gm_store_recover(gm_store *s, gm_store_snapshot_fn on_snapshot, gm_store_record_fn on_record,
                      void *ctx, uint64_t *last_seq, gm_err *err);
 
+/*
+ * Read the durable records after seq `after`, in seq order, gap-free, at
+ * most max (>= 1) of them: on_record(ctx, r) for each (*r valid only during
+ * the call; a non-zero return stops the read with that code, GM_EINVAL for
+ * a positive one). Records not yet durable are not read: the caller sees
+ * only what a crash cannot take back. *last_seq (may be NULL) gets the last
+ * seq delivered, `after` when none, also on failure. Any thread; the
+ * callback must not call gm_store functions on s, and should be quick: the
+ * committer waits while a read holds the database.
+ * Returns 0 (also when nothing is durable after `after`), or:
+ *   GM_ERANGE   record after + 1 was replaced by a snapshot and trimmed
+ *               from the log (the message names the snapshot's seq, from
+ *               which reading can resume); nothing was delivered;
+ *   GM_EINVAL   s or on_record NULL, max 0;
+ *   GM_EIO      the database cannot be read or is damaged;
+ *   the callback's code.
+ */
+int gm_store_read(gm_store *s, uint64_t after, size_t max, gm_store_record_fn on_record, void *ctx,
+                  uint64_t *last_seq, gm_err *err);
+
 /* The last seq the store accepted (durable or not): the next record must
    carry this + 1. Right after open it is the highest seq on disk (0 when
    the store is empty). Owner thread. */

@@ -524,6 +524,33 @@ static void test_twin_commands(void **state)
     expect_usage_error(RUN("twin", "query", "SELECT * FROM DIGITALTWINS WHERE", "--data", data),
                        "query:1:");
 
+    /* the change events: the import's 1 + 10 + 14, then the patch */
+    r = RUN("twin", "events", "--data", data, "--after", "25");
+    assert_int_equal(r.status, 0);
+    json_t *ev = json_loads(r.out, 0, &je); /* exactly one line */
+    if (!ev)
+        fail_msg("twin events printed '%s'", r.out);
+    assert_int_equal(json_integer_value(json_object_get(ev, "seq")), 26);
+    assert_string_equal(json_string_value(json_object_get(ev, "kind")), "twin.patch");
+    assert_string_equal(json_string_value(json_object_get(ev, "twin")), "press-2");
+    assert_string_equal(json_string_value(json_object_get(
+                            json_array_get(json_object_get(ev, "body"), 0), "value")),
+                        "IDLE");
+    json_decref(ev);
+    cli_free(&r);
+    r = RUN("twin", "events", "--data", data, "--limit", "2");
+    assert_int_equal(r.status, 0);
+    assert_non_null(strstr(r.out, "{\"seq\":1,\"kind\":\"models.add\""));
+    assert_non_null(strstr(r.out, "\n{\"seq\":2,\"kind\":\"twin.create\""));
+    assert_null(strstr(r.out, "\"seq\":3"));
+    cli_free(&r);
+    r = RUN("twin", "events", "--data", data, "--after", "26");
+    assert_int_equal(r.status, 0);
+    assert_string_equal(r.out, "");
+    cli_free(&r);
+    expect_usage_error(RUN("twin", "events", "--data", data, "--after", "-1"), "--after takes");
+    expect_usage_error(RUN("twin", "events", "--data", data, "--limit", "0"), "--limit takes");
+
     /* export, import elsewhere, export again: the same lines */
     r = RUN("twin", "export", exp1, "--data", data);
     assert_int_equal(r.status, 0);

@@ -535,6 +535,63 @@ static void test_recover_callback_stops(void **state)
     tmp_remove(&t);
 }
 
+/* gm_store_read: windows of durable records, exact bytes; only durable
+   ones; a callback that stops; records folded into a snapshot and trimmed
+   refused with GM_ERANGE (naming the snapshot), the rest readable. */
+static void test_read(void **state)
+{
+    (void)state;
+    tmp t;
+    tmp_make(&t);
+    gm_store *s = open_ok(t.dir, NULL);
+    append_range(s, 1, 20);
+    got g = {0};
+    uint64_t last = 0;
+    gm_err e;
+    gm_err_clear(&e);
+    assert_int_equal(gm_store_read(s, 4, 10, got_record, &g, &last, &e), GM_OK);
+    assert_int_equal(g.n, 10);
+    assert_int_equal(last, 14);
+    for (size_t i = 0; i < g.n; i++) {
+        char buf[32];
+        gm_store_rec want = mkrec(5 + i, buf, sizeof buf);
+        assert_int_equal(g.recs[i].seq, want.seq);
+        assert_int_equal(g.recs[i].kind, want.kind);
+        assert_int_equal(g.recs[i].len, want.len);
+        assert_memory_equal(g.recs[i].data, want.data, want.len);
+        assert_memory_equal(g.recs[i].key, "twin", 4);
+    }
+    got_free(&g);
+    /* past the end: nothing, last stays */
+    assert_int_equal(gm_store_read(s, 20, 10, got_record, &g, &last, &e), GM_OK);
+    assert_int_equal(g.n, 0);
+    assert_int_equal(last, 20);
+    assert_int_equal(gm_store_read(s, 18, 10, got_record, &g, &last, &e), GM_OK);
+    assert_int_equal(g.n, 2);
+    got_free(&g);
+    /* the callback stops the read */
+    g.stop_at = 3;
+    assert_int_equal(gm_store_read(s, 0, 10, got_record, &g, &last, &e), GM_ECONFLICT);
+    assert_int_equal(g.n, 3);
+    assert_int_equal(last, 2);
+    got_free(&g);
+    assert_int_equal(gm_store_read(s, 0, 0, got_record, &g, &last, &e), GM_EINVAL);
+    assert_int_equal(gm_store_read(s, 0, 1, NULL, &g, &last, &e), GM_EINVAL);
+    /* a snapshot at 12, trimmed: 1..12 are gone, 13.. readable */
+    assert_int_equal(gm_store_snapshot(s, 12, "state", 5, &e), GM_OK);
+    wait_trimmed(s, 12);
+    assert_int_equal(gm_store_read(s, 3, 10, got_record, &g, &last, &e), GM_ERANGE);
+    assert_int_equal(g.n, 0);
+    assert_int_equal(last, 3);
+    assert_non_null(strstr(e.what, "snapshot at seq 12"));
+    assert_int_equal(gm_store_read(s, 12, 100, got_record, &g, &last, &e), GM_OK);
+    assert_int_equal(g.n, 8);
+    assert_int_equal(g.recs[0].seq, 13);
+    got_free(&g);
+    close_ok(s);
+    tmp_remove(&t);
+}
+
 /* A child forked from the owner that lets go of the lock does not keep the
    directory locked once the owner has closed (or died), however long it
    lives; one that does not let go does. */
@@ -930,6 +987,7 @@ int main(void)
         cmocka_unit_test(test_snapshot_parts),
         cmocka_unit_test(test_interrupted_trim),
         cmocka_unit_test(test_recover_callback_stops),
+        cmocka_unit_test(test_read),
         cmocka_unit_test(test_reopen_and_lock),
         cmocka_unit_test(test_forget_in_child),
         cmocka_unit_test(test_bad_open),
