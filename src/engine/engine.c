@@ -46,7 +46,9 @@ struct gm_engine {
     gm_mpsc *q;
     pthread_t writer;
     bool writer_started;
-    uint64_t since_snapshot;
+    uint64_t since_snapshot;       /* events logged since the last snapshot began */
+    uint64_t log_bytes;            /* ...and their bytes */
+    _Atomic uint64_t snap_bytes;   /* size of the newest snapshot */
     atomic_bool snapshot_running;
     pthread_t snapshot_thread;
     bool snapshot_thread_started;
@@ -122,6 +124,7 @@ static int log_event(gm_engine *e, const char *key, json_t *ev, gm_err *err)
     if (!text)
         return GM_ENOMEM;
     gm_store_rec rec = {gm_twin_graph_seq(e->graph), 0, key, strlen(key), text, strlen(text)};
+    e->log_bytes += rec.len;
     engine__bus_append(e->bus, rec.seq, text, rec.len);
     int rc;
     while ((rc = gm_store_submit(e->store, &rec, err)) == GM_EAGAIN) {
@@ -354,9 +357,12 @@ static int snapshot(gm_engine *e, gm_err *err)
     char *text = snapshot_text(e, &seq);
     if (!text)
         return gm_err_set(err, GM_ENOMEM, "snapshot", "out of memory");
-    int rc = gm_store_snapshot(e->store, seq, text, strlen(text), err);
+    size_t len = strlen(text);
+    int rc = gm_store_snapshot(e->store, seq, text, len, err);
     free(text);
-    e->since_snapshot = 0;
+    e->since_snapshot = e->log_bytes = 0;
+    if (!rc)
+        atomic_store(&e->snap_bytes, len);
     return rc;
 }
 
@@ -409,6 +415,8 @@ static void *bg_snapshot_main(void *arg)
     if (ok && WIFEXITED(st) && WEXITSTATUS(st) == 0 && len > 0) {
         if (gm_store_snapshot(e->store, b->seq, buf, len, &err))
             gm_log_warn("engine: the snapshot could not be stored", GM_LOG_STR("error", err.what));
+        else
+            atomic_store(&e->snap_bytes, len);
     } else {
         gm_log_warn("engine: a background snapshot failed; the next one will retry",
                     GM_LOG_UINT("seq", b->seq));
@@ -476,7 +484,7 @@ static void snapshot_in_background(gm_engine *e)
         return;
     }
     e->snapshot_thread_started = true;
-    e->since_snapshot = 0;
+    e->since_snapshot = e->log_bytes = 0;
 }
 
 /* ---- the writer thread --------------------------------------------------------------- */
@@ -495,7 +503,12 @@ static void *writer_main(void *arg)
         bool parked = apply(e, r);
         if (!parked)
             complete(r);
-        if (parked && ++e->since_snapshot >= e->opts.snapshot_every && !e->failed)
+        /* a snapshot once the log since the last one holds snapshot_every
+           events and as many bytes as that snapshot: writing snapshots then
+           costs at most about what logging did, however big the graph, and
+           recovery replays at most one snapshot's worth of log */
+        if (parked && ++e->since_snapshot >= e->opts.snapshot_every && !e->failed &&
+            e->log_bytes >= atomic_load(&e->snap_bytes))
             snapshot_in_background(e);
     }
     /* a snapshot child dies with this thread: let it finish first */
@@ -514,6 +527,7 @@ static int recover_snapshot(void *ctx, uint64_t seq, const void *data, size_t le
 {
     recovery *rc = ctx;
     gm_engine *e = rc->e;
+    atomic_store(&e->snap_bytes, len);
     json_t *snap = gm_json_load_str(data, len, &(gm_json_limits){SIZE_MAX / 2, 256}, "snapshot",
                                     rc->err);
     if (!snap)
@@ -551,6 +565,8 @@ static int recover_record(void *ctx, const gm_store_rec *rec)
 {
     recovery *rc = ctx;
     gm_engine *e = rc->e;
+    e->since_snapshot++; /* the log since the snapshot counts towards the next */
+    e->log_bytes += rec->len;
     json_t *j = gm_json_load_str(rec->data, rec->len, &(gm_json_limits){SIZE_MAX / 2, 256},
                                  "event", rc->err);
     if (!j)

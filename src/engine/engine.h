@@ -7,9 +7,13 @@
  * gap-free sequence number and goes to the store's change log; the request
  * is acknowledged (its callback runs) only once that event is durable. The
  * store commits events in groups, so durability costs one fsync per batch,
- * not per change. Every `snapshot_every` events the writer stores a
- * snapshot, which bounds recovery: opening a data directory loads the newest
- * snapshot and replays the events after it.
+ * not per change. Once the log since the last snapshot holds at least
+ * `snapshot_every` events and at least as many bytes as that snapshot, the
+ * writer stores a new one (in a forked child, in the background), which
+ * bounds recovery: opening a data directory loads the newest snapshot and
+ * replays at most about one snapshot's worth of events after it; and
+ * writing snapshots costs at most about what logging costs, however large
+ * the graph.
  *
  * Requests: models (add a set, delete one), twins and relationships (put,
  * patch, delete, get). A refused request changes nothing and is answered at
@@ -33,7 +37,7 @@ typedef struct gm_engine gm_engine;
 typedef struct gm_engine_opts {
     const char *dir;                 /* the data directory (created if missing) */
     bool allow_undefined_extensions; /* for models, as gm_dtdl_opts */
-    uint64_t snapshot_every;         /* events between snapshots; 0: 100000 */
+    uint64_t snapshot_every;         /* least events between snapshots; 0: 100000 */
     size_t queue;                    /* inbound requests; 0: 65536 */
     size_t events_kept;              /* newest events kept in memory for readers and
                                         subscribers (older ones are read from the log);
