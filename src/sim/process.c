@@ -1252,11 +1252,14 @@ static bool plain_task(const gm_proc *p, size_t node)
    gateways (drawing as visit would) for at most 64 hops. Returns the node it
    stops at, a plain task or one for the work list; *flow: the flow it came
    along. */
-static size_t walk_on(run *R, size_t *flow)
+static inline size_t walk_on(run *R, size_t *flow)
 {
     const gm_proc *p = R->p;
     size_t node = p->flow_tgt[*flow];
-    for (int hops = 0; hops < 64 && !plain_task(p, node); hops++) {
+    /* on the lean path every activity is a plain task (lean_model) */
+    for (int hops = 0;
+         hops < 64 && !(R->lean ? p->node[node].kind == PK_ACTIVITY : plain_task(p, node));
+         hops++) {
         const pnode *pn = &p->node[node];
         if (pn->kind == PK_PASS && pn->bn->nout == 1)
             *flow = pn->bn->out[0];
