@@ -4,11 +4,19 @@
  *
  * Each twin is its stored JSON document plus indexes: by id, by model
  * (exact DTMI; a query for a base model unions the models that extend it),
- * outgoing relationships by id and incoming ones. A patch is applied to a
- * working copy that shares every untouched member with the current
- * document (only the members the patch reaches are deep-copied), then the
- * touched members are validated and the copy replaces the document: an
- * invalid patch changes nothing, and a valid one costs what it touches.
+ * outgoing relationships by id and incoming ones. A patch is applied in
+ * place with an undo log, then the touched members are validated and the
+ * patch reverted when one is invalid: an invalid patch changes nothing,
+ * and a valid one costs what it touches.
+ *
+ * The model index is a bucket per DTMI holding its twins sorted by $dtId
+ * in chunks of at most CHUNK_MAX pointers (a two-level sorted array: a
+ * first page of a query stops after page_size + 1 matches, and a
+ * continuation seeks to its key). Each twin caches the values of its
+ * bucket's slot members next to its struct, so a query reads a number
+ * without walking jansson's hash table. The cache is never updated by
+ * deltas: whatever changed the document, the touched slots are read again
+ * from it (refresh_*), so it cannot disagree with the JSON.
  */
 #include "twin/graph.h"
 
@@ -16,13 +24,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/checked.h"
 #include "base/json.h"
 #include "base/map.h"
 #include "base/time.h"
 #include "base/vec.h"
 #include "twin/patch.h"
 
-typedef struct twin twin;
+typedef struct gm_twin_rec twin;
+typedef struct gm_twin_bucket bucket;
 
 typedef struct rel {
     char *id;
@@ -31,19 +41,42 @@ typedef struct rel {
     size_t in_pos; /* index in tgt->in */
 } rel;
 
-struct twin {
-    char *id;
-    char *model;
+/* One allocation: the struct, then vcap cached values, then the id. */
+struct gm_twin_rec {
+    bucket *b;           /* its model's */
+    gm_twin_value *vals; /* b->nslots values: after the struct, or on the heap (vals_heap) */
     json_t *doc;
-    gm_map *out;    /* relationship id -> rel *, created on first use */
-    gm_vec in;      /* rel * */
-    size_t model_pos; /* index in its model's bucket */
+    gm_map *out;         /* relationship id -> rel *, created on first use */
+    gm_vec in;           /* rel * */
+    const char *id;
+    uint32_t vcap;       /* values the inline area holds */
+    bool vals_heap;
+};
+
+#define CHUNK_MAX 512 /* twins per chunk of a bucket */
+#define CHUNK_MIN 4   /* the first allocation: a model with one twin costs little */
+
+typedef struct chunk {
+    uint32_t n, cap;
+    twin *t[]; /* sorted by id */
+} chunk;
+
+/* The twins of one model, and the members their values cache. A bucket
+   lives as long as the graph; its slots are chosen again (the model may
+   have been replaced) only while it is empty. */
+struct gm_twin_bucket {
+    char *model;
+    size_t ntwins;
+    size_t nchunks, cap;
+    chunk **chunks; /* non-empty, ordered: every id in chunks[i] < every id in chunks[i + 1] */
+    size_t nslots;
+    char *slots[GM_TWIN_SLOTS_MAX]; /* member names */
 };
 
 struct gm_twin_graph {
     gm_model_registry *models;
     gm_map *twins;   /* id -> twin * */
-    gm_map *bymodel; /* model DTMI -> gm_vec * of twin * */
+    gm_map *bymodel; /* model DTMI -> bucket * */
     size_t nrels;
     uint64_t seq;
 };
@@ -72,7 +105,7 @@ static bool model_in_use(void *ctx, const char *id)
 {
     const gm_twin_graph *g = ctx;
     void *v;
-    return gm_map_sget(g->bymodel, id, strlen(id), &v) && ((gm_vec *)v)->len > 0;
+    return gm_map_sget(g->bymodel, id, strlen(id), &v) && ((bucket *)v)->ntwins > 0;
 }
 
 gm_twin_graph *gm_twin_graph_create(gm_model_registry *models)
@@ -107,9 +140,26 @@ static void free_twin(twin *t)
     gm_map_destroy(t->out);
     gm_vec_free(&t->in);
     json_decref(t->doc);
-    free(t->model);
-    free(t->id);
+    if (t->vals_heap)
+        free(t->vals);
     free(t);
+}
+
+static void clear_slots(bucket *b)
+{
+    for (size_t i = 0; i < b->nslots; i++)
+        free(b->slots[i]);
+    b->nslots = 0;
+}
+
+static void free_bucket(bucket *b)
+{
+    for (size_t i = 0; i < b->nchunks; i++)
+        free(b->chunks[i]);
+    free(b->chunks);
+    clear_slots(b);
+    free(b->model);
+    free(b);
 }
 
 void gm_twin_graph_destroy(gm_twin_graph *g)
@@ -121,10 +171,8 @@ void gm_twin_graph_destroy(gm_twin_graph *g)
     while (g->twins && gm_map_next(g->twins, &pos, &it))
         free_twin(it.val);
     pos = 0;
-    while (g->bymodel && gm_map_next(g->bymodel, &pos, &it)) {
-        gm_vec_free(it.val);
-        free(it.val);
-    }
+    while (g->bymodel && gm_map_next(g->bymodel, &pos, &it))
+        free_bucket(it.val);
     gm_map_destroy(g->twins);
     gm_map_destroy(g->bymodel);
     if (g->models)
@@ -295,41 +343,315 @@ static bool is_component(const gm_model_iface *iface, const char *name)
     return c && c->kind == GM_CONTENT_COMPONENT;
 }
 
-/* ---- model index ---------------------------------------------------------------------- */
+/* ---- the value cache ----------------------------------------------------------------- */
 
-static int index_model(gm_twin_graph *g, twin *t)
+static bool primitive_schema(const gm_schema *sc)
 {
-    bool created;
-    void **slot = gm_map_sslot(g->bymodel, t->model, strlen(t->model), &created);
-    if (!slot)
-        return GM_ENOMEM;
-    if (created) {
-        gm_vec *v = malloc(sizeof *v);
-        if (!v) {
-            gm_map_sdel(g->bymodel, t->model, strlen(t->model), NULL);
-            return GM_ENOMEM;
-        }
-        gm_vec_init(v, sizeof(twin *));
-        *slot = v;
+    if (!sc)
+        return false;
+    switch (sc->kind) {
+    case GM_SCHEMA_BOOLEAN:
+    case GM_SCHEMA_DATE:
+    case GM_SCHEMA_DATETIME:
+    case GM_SCHEMA_DOUBLE:
+    case GM_SCHEMA_DURATION:
+    case GM_SCHEMA_FLOAT:
+    case GM_SCHEMA_INTEGER:
+    case GM_SCHEMA_LONG:
+    case GM_SCHEMA_STRING:
+    case GM_SCHEMA_TIME:
+    case GM_SCHEMA_ENUM: return true;
+    default: return false;
     }
-    gm_vec *v = *slot;
-    t->model_pos = v->len;
-    return gm_vec_push(v, &t);
 }
 
-static void unindex_model(gm_twin_graph *g, twin *t)
+/* Choose the bucket's slots from its model as loaded now (b is empty).
+   Out of memory, the bucket caches fewer members or none, which is
+   still correct: an uncached member is read from the document. */
+static void choose_slots(const gm_twin_graph *g, bucket *b)
+{
+    clear_slots(b);
+    const gm_model_iface *iface = gm_model_registry_get(g->models, b->model);
+    for (size_t i = 0; iface && i < iface->ncontents && b->nslots < GM_TWIN_SLOTS_MAX; i++) {
+        const gm_model_content *c = &iface->contents[i];
+        if (c->kind != GM_CONTENT_PROPERTY || !primitive_schema(c->schema))
+            continue;
+        if (!(b->slots[b->nslots] = strdup(c->name)))
+            return;
+        b->nslots++;
+    }
+}
+
+static void set_value(gm_twin_value *v, const json_t *j)
+{
+    v->len = 0;
+    v->u.i = 0;
+    if (!j) {
+        v->kind = GM_TV_ABSENT;
+        return;
+    }
+    switch (json_typeof(j)) {
+    case JSON_NULL: v->kind = GM_TV_NULL; break;
+    case JSON_FALSE: v->kind = GM_TV_FALSE; break;
+    case JSON_TRUE: v->kind = GM_TV_TRUE; break;
+    case JSON_INTEGER:
+        v->kind = GM_TV_INT;
+        v->u.i = (int64_t)json_integer_value(j);
+        break;
+    case JSON_REAL:
+        v->kind = GM_TV_REAL;
+        v->u.r = json_real_value(j);
+        break;
+    case JSON_STRING:
+        if (json_string_length(j) <= UINT32_MAX) {
+            v->kind = GM_TV_STRING;
+            v->len = (uint32_t)json_string_length(j);
+            v->u.s = json_string_value(j);
+        } else { /* too long for len */
+            v->kind = GM_TV_JSON;
+            v->u.j = j;
+        }
+        break;
+    default:
+        v->kind = GM_TV_JSON;
+        v->u.j = j;
+        break;
+    }
+}
+
+/* Read every slot of t again from its document. */
+static void refresh_all(twin *t)
+{
+    for (size_t i = 0; i < t->b->nslots; i++)
+        set_value(&t->vals[i], json_object_get(t->doc, t->b->slots[i]));
+}
+
+/* Read the slot of member name again, if it has one. */
+static void refresh_member(twin *t, const char *name)
+{
+    for (size_t i = 0; i < t->b->nslots; i++)
+        if (strcmp(t->b->slots[i], name) == 0) {
+            set_value(&t->vals[i], json_object_get(t->doc, name));
+            return;
+        }
+}
+
+/* A twin of bucket b, not indexed yet, with no document. */
+static twin *new_twin(bucket *b, const char *id)
+{
+    size_t idlen = strlen(id), size;
+    if (gm_size_mul(b->nslots, sizeof(gm_twin_value), &size) ||
+        gm_size_add(size, sizeof(twin), &size) || gm_size_add(size, idlen + 1, &size))
+        return NULL;
+    twin *t = calloc(1, size);
+    if (!t)
+        return NULL;
+    t->b = b;
+    t->vals = (gm_twin_value *)(t + 1);
+    t->vcap = (uint32_t)b->nslots;
+    char *idc = (char *)(t->vals + b->nslots);
+    memcpy(idc, id, idlen + 1);
+    t->id = idc;
+    gm_vec_init(&t->in, sizeof(rel *));
+    return t;
+}
+
+/* ---- model index ---------------------------------------------------------------------- */
+
+/* The bucket of model; created (when create) with its slots chosen, and
+   its slots chosen again when it is empty. NULL: none, or out of memory. */
+static bucket *get_bucket(gm_twin_graph *g, const char *model, bool create)
 {
     void *x;
-    if (!gm_map_sget(g->bymodel, t->model, strlen(t->model), &x))
+    bucket *b = NULL;
+    if (gm_map_sget(g->bymodel, model, strlen(model), &x)) {
+        b = x;
+    } else if (create) {
+        if (!(b = calloc(1, sizeof *b)) || !(b->model = strdup(model)) ||
+            gm_map_sput(g->bymodel, model, strlen(model), b)) {
+            if (b)
+                free(b->model);
+            free(b);
+            return NULL;
+        }
+    }
+    if (b && b->ntwins == 0)
+        choose_slots(g, b);
+    return b;
+}
+
+/* The chunk that holds id or would: the last whose first id is <= id (0
+   when none is). b has chunks. */
+static size_t find_chunk(const bucket *b, const char *id)
+{
+    size_t lo = 1, hi = b->nchunks;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(b->chunks[mid]->t[0]->id, id) <= 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo - 1;
+}
+
+/* The first position in c whose id is >= id. */
+static size_t find_pos(const chunk *c, const char *id)
+{
+    size_t lo = 0, hi = c->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(c->t[mid]->id, id) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+static chunk *new_chunk(uint32_t cap)
+{
+    chunk *c = malloc(sizeof *c + cap * sizeof c->t[0]);
+    if (c) {
+        c->n = 0;
+        c->cap = cap;
+    }
+    return c;
+}
+
+/* Room for one more chunk pointer. */
+static int reserve_chunks(bucket *b)
+{
+    if (b->nchunks < b->cap)
+        return 0;
+    size_t cap = b->cap ? b->cap : 4, bytes;
+    if (gm_size_mul(cap, 2, &cap) || gm_size_mul(cap, sizeof *b->chunks, &bytes))
+        return GM_ENOMEM;
+    chunk **a = realloc(b->chunks, bytes);
+    if (!a)
+        return GM_ENOMEM;
+    b->chunks = a;
+    b->cap = cap;
+    return 0;
+}
+
+static void insert_chunk(bucket *b, size_t at, chunk *c)
+{
+    memmove(b->chunks + at + 1, b->chunks + at, (b->nchunks - at) * sizeof *b->chunks);
+    b->chunks[at] = c;
+    b->nchunks++;
+}
+
+static void remove_chunk(bucket *b, size_t at)
+{
+    free(b->chunks[at]);
+    memmove(b->chunks + at, b->chunks + at + 1, (b->nchunks - at - 1) * sizeof *b->chunks);
+    b->nchunks--;
+}
+
+/* Put t (not in b) in its place. GM_ENOMEM changes nothing. */
+static int index_model(bucket *b, twin *t)
+{
+    if (reserve_chunks(b))
+        return GM_ENOMEM;
+    if (b->nchunks == 0) {
+        chunk *c = new_chunk(CHUNK_MIN);
+        if (!c)
+            return GM_ENOMEM;
+        insert_chunk(b, 0, c);
+    }
+    size_t ci = find_chunk(b, t->id);
+    chunk *c = b->chunks[ci];
+    size_t pos = find_pos(c, t->id);
+    if (c->n == c->cap && c->cap < CHUNK_MAX) {
+        uint32_t cap = c->cap * 2 < CHUNK_MAX ? c->cap * 2 : CHUNK_MAX;
+        chunk *bigger = realloc(c, sizeof *c + cap * sizeof c->t[0]);
+        if (!bigger)
+            return GM_ENOMEM;
+        c = b->chunks[ci] = bigger;
+        c->cap = cap;
+    } else if (c->n == c->cap) {
+        /* full: the upper half moves to a new chunk after it */
+        uint32_t half = c->n / 2;
+        chunk *upper = new_chunk(CHUNK_MAX);
+        if (!upper)
+            return GM_ENOMEM;
+        upper->n = c->n - half;
+        memcpy(upper->t, c->t + half, upper->n * sizeof c->t[0]);
+        c->n = half;
+        insert_chunk(b, ci + 1, upper);
+        if (pos > half) {
+            c = upper;
+            pos -= half;
+        }
+    }
+    memmove(c->t + pos + 1, c->t + pos, (c->n - pos) * sizeof c->t[0]);
+    c->t[pos] = t;
+    c->n++;
+    b->ntwins++;
+    return 0;
+}
+
+static void unindex_model(bucket *b, twin *t)
+{
+    if (b->nchunks == 0)
         return;
-    gm_vec *v = x;
-    twin **a = v->data;
-    a[t->model_pos] = a[v->len - 1];
-    a[t->model_pos]->model_pos = t->model_pos;
-    v->len--;
+    size_t ci = find_chunk(b, t->id);
+    chunk *c = b->chunks[ci];
+    size_t pos = find_pos(c, t->id);
+    if (pos == c->n || c->t[pos] != t)
+        return; /* not indexed (cannot happen) */
+    memmove(c->t + pos, c->t + pos + 1, (c->n - pos - 1) * sizeof c->t[0]);
+    c->n--;
+    b->ntwins--;
+    if (c->n == 0) {
+        remove_chunk(b, ci);
+        return;
+    }
+    /* deletions must not leave a trail of near-empty chunks: merge with
+       the next one when both fit in half a chunk */
+    if (ci + 1 < b->nchunks) {
+        chunk *next = b->chunks[ci + 1];
+        uint32_t n = c->n + next->n;
+        if (n <= CHUNK_MAX / 2 && n <= c->cap) {
+            memcpy(c->t + c->n, next->t, next->n * sizeof c->t[0]);
+            c->n = n;
+            remove_chunk(b, ci + 1);
+        } else if (n <= CHUNK_MAX / 2 && n <= next->cap) {
+            memmove(next->t + c->n, next->t, next->n * sizeof c->t[0]);
+            memcpy(next->t, c->t, c->n * sizeof c->t[0]);
+            next->n = n;
+            remove_chunk(b, ci);
+        }
+    }
 }
 
 /* ---- twins ----------------------------------------------------------------------------- */
+
+/* Move t (whose document is about to be replaced) to the bucket of model;
+   its values go back to the area after its struct when they fit there.
+   GM_ENOMEM changes nothing. */
+static int move_twin(gm_twin_graph *g, twin *t, const char *model)
+{
+    bucket *to = get_bucket(g, model, true);
+    if (!to)
+        return GM_ENOMEM;
+    gm_twin_value *inline_vals = (gm_twin_value *)(t + 1), *vals = inline_vals;
+    if (to->nslots > t->vcap && !(vals = calloc(to->nslots, sizeof *vals)))
+        return GM_ENOMEM;
+    if (index_model(to, t)) {
+        if (vals != inline_vals)
+            free(vals);
+        return GM_ENOMEM;
+    }
+    unindex_model(t->b, t);
+    if (t->vals_heap)
+        free(t->vals);
+    t->vals = vals;
+    t->vals_heap = vals != inline_vals;
+    t->b = to;
+    return 0;
+}
 
 /* Build the stored document of a twin from a request body. */
 static int build_twin(const gm_twin_graph *g, const char *id, const json_t *body, uint64_t seq,
@@ -430,49 +752,39 @@ int gm_twin_put(gm_twin_graph *g, const char *id, const json_t *body, const char
         return GM_ENOMEM;
     }
     if (t) {
-        if (strcmp(t->model, model)) {
-            if (t->in.len || (t->out && gm_map_len(t->out))) {
+        if (strcmp(t->b->model, model)) {
+            if (t->in.len || (t->out && gm_map_len(t->out)))
+                rc = gm_err_set(err, GM_ECONFLICT, id, "changing the model of a twin with "
+                                                       "relationships is not supported");
+            else
+                rc = move_twin(g, t, model);
+            if (rc) { /* t stays as it was: not the fail path, which frees a new twin */
                 json_decref(doc);
                 json_decref(evbody);
-                return gm_err_set(err, GM_ECONFLICT, id, "changing the model of a twin with "
-                                                         "relationships is not supported");
-            }
-            char *m = strdup(model);
-            if (!m) {
-                json_decref(doc);
-                json_decref(evbody);
-                return GM_ENOMEM;
-            }
-            unindex_model(g, t);
-            free(t->model);
-            t->model = m;
-            if (index_model(g, t)) {
-                /* the bucket push failed: the twin stays unindexed (memory is gone anyway) */
-                json_decref(doc);
-                json_decref(evbody);
-                return GM_ENOMEM;
+                return rc;
             }
         }
         json_decref(t->doc);
         t->doc = doc;
+        refresh_all(t);
         g->seq++;
         event_init(ev, g->seq, now_ns, GM_EV_TWIN_REPLACE, id, NULL, evbody);
         return 0;
     }
-    t = calloc(1, sizeof *t);
-    if (!t || !(t->id = strdup(id)) || !(t->model = strdup(model))) {
+    bucket *b = get_bucket(g, model, true);
+    if (!b || !(t = new_twin(b, id))) {
         rc = GM_ENOMEM;
         goto fail;
     }
-    gm_vec_init(&t->in, sizeof(rel *));
     t->doc = doc;
     doc = NULL;
-    if (index_model(g, t)) {
+    refresh_all(t);
+    if (index_model(b, t)) {
         rc = GM_ENOMEM;
         goto fail;
     }
     if (gm_map_sput(g->twins, id, strlen(id), t)) {
-        unindex_model(g, t);
+        unindex_model(b, t);
         rc = GM_ENOMEM;
         goto fail;
     }
@@ -496,7 +808,7 @@ const json_t *gm_twin_get(const gm_twin_graph *g, const char *id)
 const char *gm_twin_model(const gm_twin_graph *g, const char *id)
 {
     const twin *t = find_twin(g, id);
-    return t ? t->model : NULL;
+    return t ? t->b->model : NULL;
 }
 
 /* The members a patch touches (with the sub-member when the path goes one
@@ -591,9 +903,9 @@ int gm_twin_patch(gm_twin_graph *g, const char *id, const json_t *patch, const c
         return rc;
     if ((rc = gm_patch_check(patch, err)))
         return rc;
-    const gm_model_iface *iface = gm_model_registry_get(g->models, t->model);
+    const gm_model_iface *iface = gm_model_registry_get(g->models, t->b->model);
     if (!iface)
-        return gm_err_set(err, GM_EINVAL, id, "model %s is not loaded", t->model);
+        return gm_err_set(err, GM_EINVAL, id, "model %s is not loaded", t->b->model);
     touched list[MAX_TOUCHED];
     size_t nt = 0;
     size_t n = json_array_size(patch);
@@ -627,9 +939,15 @@ int gm_twin_patch(gm_twin_graph *g, const char *id, const json_t *patch, const c
     if (rc) {
         if (gm_patch_revert(undo))
             gm_err_set(err, GM_EINTERNAL, id, "out of memory undoing a refused patch");
+        /* the revert puts back the very values the cache still points at;
+           but should it have failed, the document is not what it was */
+        for (size_t i = 0; i < nt; i++)
+            refresh_member(t, list[i].name);
         return rc;
     }
     gm_patch_undo_free(undo);
+    for (size_t i = 0; i < nt; i++)
+        refresh_member(t, list[i].name);
     char etag[40];
     etag_of(g->seq + 1, etag, sizeof etag);
     /* the change stands from here on: it becomes an event even if, out of
@@ -648,7 +966,7 @@ int gm_twin_patch(gm_twin_graph *g, const char *id, const json_t *patch, const c
 static void remove_twin(gm_twin_graph *g, twin *t)
 {
     gm_map_sdel(g->twins, t->id, strlen(t->id), NULL);
-    unindex_model(g, t);
+    unindex_model(t->b, t);
     free_twin(t);
 }
 
@@ -748,17 +1066,17 @@ int gm_rel_put(gm_twin_graph *g, const char *src, const char *rel_id, const json
     x = json_object_get(body, "$sourceId");
     if (x && (!json_is_string(x) || strcmp(json_string_value(x), src)))
         return gm_err_set(err, GM_EINVAL, "$sourceId", "must be '%s'", src);
-    const gm_model_iface *iface = gm_model_registry_get(g->models, s->model);
+    const gm_model_iface *iface = gm_model_registry_get(g->models, s->b->model);
     const gm_model_content *rd = iface ? gm_model_iface_find(iface, name) : NULL;
     if (!rd || rd->kind != GM_CONTENT_RELATIONSHIP)
         return gm_err_set(err, GM_EINVAL, "$relationshipName",
-                          "%s declares no relationship '%s'", s->model, name);
+                          "%s declares no relationship '%s'", s->b->model, name);
     twin *t = find_twin(g, target);
     if (!t)
         return gm_err_set(err, GM_EINVAL, "$targetId", "no target twin '%s'", target);
-    if (rd->target && !gm_model_registry_is_a(g->models, t->model, rd->target))
+    if (rd->target && !gm_model_registry_is_a(g->models, t->b->model, rd->target))
         return gm_err_set(err, GM_EINVAL, "$targetId",
-                          "'%s' is a %s; relationship '%s' targets %s", target, t->model, name,
+                          "'%s' is a %s; relationship '%s' targets %s", target, t->b->model, name,
                           rd->target);
     if (rd->max_multiplicity >= 0 &&
         count_named(s, name, old) + 1 > (size_t)rd->max_multiplicity)
@@ -853,11 +1171,11 @@ int gm_rel_patch(gm_twin_graph *g, const char *src, const char *rel_id, const js
                 return r2;
         }
     }
-    const gm_model_iface *iface = gm_model_registry_get(g->models, s->model);
+    const gm_model_iface *iface = gm_model_registry_get(g->models, s->b->model);
     const char *name = json_string_value(json_object_get(r->doc, "$relationshipName"));
     const gm_model_content *rd = iface ? gm_model_iface_find(iface, name) : NULL;
     if (!rd)
-        return gm_err_set(err, GM_EINVAL, rel_id, "model %s is not loaded", s->model);
+        return gm_err_set(err, GM_EINVAL, rel_id, "model %s is not loaded", s->b->model);
     json_t *w = json_deep_copy(r->doc); /* relationships are small */
     if (!w)
         return GM_ENOMEM;
@@ -926,14 +1244,105 @@ int gm_twin_each(const gm_twin_graph *g, int (*fn)(void *ctx, const json_t *twin
 int gm_twin_each_of_model(const gm_twin_graph *g, const char *model,
                           int (*fn)(void *ctx, const json_t *twin), void *ctx)
 {
+    const bucket *b = model ? gm_twin_bucket_of(g, model) : NULL;
+    for (size_t i = 0; b && i < b->nchunks; i++) {
+        const chunk *c = b->chunks[i];
+        for (size_t k = 0; k < c->n; k++) {
+            int rc = fn(ctx, c->t[k]->doc);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+/* ---- access paths for queries ---------------------------------------------------------- */
+
+const gm_twin_rec *gm_twin_find(const gm_twin_graph *g, const char *id)
+{
+    return find_twin(g, id);
+}
+
+const json_t *gm_twin_rec_doc(const gm_twin_rec *t)
+{
+    return t->doc;
+}
+
+const char *gm_twin_rec_id(const gm_twin_rec *t)
+{
+    return t->id;
+}
+
+const gm_twin_bucket *gm_twin_rec_bucket(const gm_twin_rec *t)
+{
+    return t->b;
+}
+
+const gm_twin_value *gm_twin_rec_value(const gm_twin_rec *t, int slot)
+{
+    /* the usual address does not wait for the load of t->vals */
+    return t->vals_heap ? &t->vals[slot] : &((const gm_twin_value *)(t + 1))[slot];
+}
+
+void gm_twin_rec_prefetch(const gm_twin_rec *t)
+{
+    __builtin_prefetch(t);
+    __builtin_prefetch(t + 1); /* the first values */
+}
+
+const gm_twin_bucket *gm_twin_bucket_of(const gm_twin_graph *g, const char *model)
+{
     void *x;
-    if (!model || !gm_map_sget(g->bymodel, model, strlen(model), &x))
-        return 0;
-    const gm_vec *v = x;
-    for (size_t i = 0; i < v->len; i++) {
-        int rc = fn(ctx, ((twin *const *)v->data)[i]->doc);
-        if (rc)
-            return rc;
+    return gm_map_sget(g->bymodel, model, strlen(model), &x) ? x : NULL;
+}
+
+const gm_twin_bucket *gm_twin_bucket_next(const gm_twin_graph *g, size_t *pos)
+{
+    gm_map_item it;
+    return gm_map_next(g->bymodel, pos, &it) ? it.val : NULL;
+}
+
+const char *gm_twin_bucket_model(const gm_twin_bucket *b)
+{
+    return b->model;
+}
+
+size_t gm_twin_bucket_size(const gm_twin_bucket *b)
+{
+    return b->ntwins;
+}
+
+int gm_twin_bucket_slot(const gm_twin_bucket *b, const char *name)
+{
+    for (size_t i = 0; i < b->nslots; i++)
+        if (strcmp(b->slots[i], name) == 0)
+            return (int)i;
+    return -1;
+}
+
+void gm_twin_cursor_init(gm_twin_cursor *c, const gm_twin_bucket *b, const char *from)
+{
+    c->b = b;
+    c->chunk = 0;
+    c->pos = 0;
+    if (from && b->nchunks) {
+        c->chunk = find_chunk(b, from);
+        c->pos = find_pos(b->chunks[c->chunk], from);
+    }
+}
+
+size_t gm_twin_cursor_run(gm_twin_cursor *c, const gm_twin_rec *const **run)
+{
+    while (c->chunk < c->b->nchunks) {
+        const chunk *k = c->b->chunks[c->chunk];
+        if (c->pos < k->n) {
+            size_t n = k->n - c->pos;
+            *run = (const gm_twin_rec *const *)(k->t + c->pos);
+            c->pos = k->n;
+            return n;
+        }
+        c->chunk++;
+        c->pos = 0;
     }
     return 0;
 }
@@ -989,15 +1398,16 @@ int gm_twin_graph_restore_twin(gm_twin_graph *g, const json_t *doc, gm_err *err)
         return gm_err_set(err, GM_EEXIST, id, "twin '%s' twice in the snapshot", id);
     if (!gm_model_registry_get(g->models, model))
         return gm_err_set(err, GM_EINVAL, id, "model %s is not loaded", model);
-    twin *t = calloc(1, sizeof *t);
-    if (!t || !(t->id = strdup(id)) || !(t->model = strdup(model)))
+    bucket *b = get_bucket(g, model, true);
+    twin *t = b ? new_twin(b, id) : NULL;
+    if (!t)
         goto nomem;
-    gm_vec_init(&t->in, sizeof(rel *));
     t->doc = json_incref((json_t *)doc); /* the snapshot's tree is the caller's to give */
-    if (index_model(g, t))
+    refresh_all(t);
+    if (index_model(b, t))
         goto nomem;
     if (gm_map_sput(g->twins, id, strlen(id), t)) {
-        unindex_model(g, t);
+        unindex_model(b, t);
         goto nomem;
     }
     return 0;

@@ -145,7 +145,8 @@ int gm_rel_delete(gm_twin_graph *g, const char *src, const char *rel_id, const c
    which is returned. */
 int gm_twin_each(const gm_twin_graph *g, int (*fn)(void *ctx, const json_t *twin), void *ctx);
 
-/* Call fn for every twin whose model is exactly model. */
+/* Call fn for every twin whose model is exactly model, in $dtId order
+   (strcmp). */
 int gm_twin_each_of_model(const gm_twin_graph *g, const char *model,
                           int (*fn)(void *ctx, const json_t *twin), void *ctx);
 
@@ -154,6 +155,92 @@ int gm_rel_each_out(const gm_twin_graph *g, const char *id, const char *name,
                     int (*fn)(void *ctx, const json_t *rel), void *ctx);
 int gm_rel_each_in(const gm_twin_graph *g, const char *id,
                    int (*fn)(void *ctx, const json_t *rel), void *ctx);
+
+/* ---- access paths for queries (borrowed, valid until the next mutation) ----
+ *
+ * The graph keeps, for each model DTMI, a bucket of its twins in $dtId
+ * order (strcmp), and, in each twin, a cache of the values of up to
+ * GM_TWIN_SLOTS_MAX top-level members: the first Properties of the model
+ * (own, then inherited) whose schema is primitive (boolean, date,
+ * dateTime, double, duration, float, integer, long, string, time, an
+ * Enum). Each bucket numbers its cached members by slot. The cache
+ * mirrors the document: every mutation (put, patch applied or refused,
+ * delete, replay, restore) recomputes the slots of the members it
+ * touched from the stored JSON, so slot values are always the JSON's.
+ */
+
+#define GM_TWIN_SLOTS_MAX 16
+
+typedef struct gm_twin_rec gm_twin_rec;       /* a twin as the graph holds it */
+typedef struct gm_twin_bucket gm_twin_bucket; /* the twins of one model */
+
+typedef enum gm_twin_vkind {
+    GM_TV_ABSENT, /* the twin has no such member */
+    GM_TV_NULL,
+    GM_TV_FALSE,
+    GM_TV_TRUE,
+    GM_TV_INT,    /* u.i */
+    GM_TV_REAL,   /* u.r */
+    GM_TV_STRING, /* u.s, len bytes (NUL-terminated) */
+    GM_TV_JSON,   /* anything else (an object, an array, a very long string): u.j */
+} gm_twin_vkind;
+
+/* A cached value; strings and u.j point into the twin's document. */
+typedef struct gm_twin_value {
+    uint32_t kind; /* gm_twin_vkind */
+    uint32_t len;
+    union {
+        int64_t i;
+        double r;
+        const char *s;
+        const json_t *j;
+    } u;
+} gm_twin_value;
+
+/* Twin id, or NULL. */
+const gm_twin_rec *gm_twin_find(const gm_twin_graph *g, const char *id);
+
+/* The twin's document, $dtId (the same bytes as the document's), and the
+   bucket of its model. */
+const json_t *gm_twin_rec_doc(const gm_twin_rec *t);
+const char *gm_twin_rec_id(const gm_twin_rec *t);
+const gm_twin_bucket *gm_twin_rec_bucket(const gm_twin_rec *t);
+
+/* The value in slot (0 <= slot < the slots of the twin's bucket). */
+const gm_twin_value *gm_twin_rec_value(const gm_twin_rec *t, int slot);
+
+/* A hint: t will be read soon (a pass over a bucket calls it a few twins
+   ahead, so the cache misses overlap). */
+void gm_twin_rec_prefetch(const gm_twin_rec *t);
+
+/* The bucket of model (exact DTMI), or NULL when no twin of it was ever
+   held. A bucket may be empty. */
+const gm_twin_bucket *gm_twin_bucket_of(const gm_twin_graph *g, const char *model);
+
+/* Every bucket, in unspecified order: start with *pos = 0; NULL at the end. */
+const gm_twin_bucket *gm_twin_bucket_next(const gm_twin_graph *g, size_t *pos);
+
+/* The bucket's model DTMI and number of twins. */
+const char *gm_twin_bucket_model(const gm_twin_bucket *b);
+size_t gm_twin_bucket_size(const gm_twin_bucket *b);
+
+/* The slot caching top-level member name in b's twins, or -1 (not cached:
+   read the document). */
+int gm_twin_bucket_slot(const gm_twin_bucket *b, const char *name);
+
+/* A position in a bucket. */
+typedef struct gm_twin_cursor {
+    const gm_twin_bucket *b;
+    size_t chunk, pos;
+} gm_twin_cursor;
+
+/* Position c at the first twin of b whose $dtId is >= from (NULL: the
+   first twin). */
+void gm_twin_cursor_init(gm_twin_cursor *c, const gm_twin_bucket *b, const char *from);
+
+/* The twins from c on, a run at a time in $dtId order: *run points at n > 0
+   consecutive twins and c moves past them; 0 at the end. */
+size_t gm_twin_cursor_run(gm_twin_cursor *c, const gm_twin_rec *const **run);
 
 /* ---- events ---- */
 

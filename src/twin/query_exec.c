@@ -17,6 +17,12 @@
  * kept in a sorted buffer of page_size + 1 bindings. JSON is built only for
  * the page at the end. Everything borrowed points into the graph, which the
  * caller keeps unchanged during the call.
+ *
+ * Twins are bound as the graph's records (gm_twin_rec): a twin's $dtId
+ * and its cached top-level values are read there, and its document only
+ * when a path needs the JSON or the row is kept. Which cache slot a member
+ * has depends on the twin's model; each operand remembers it for the last
+ * bucket seen (exec.memo), so a pass over a bucket resolves it once.
  */
 #include "twin/query_exec.h"
 
@@ -38,6 +44,7 @@
 #define MAX_PATH_RELS 128  /* relationships on one MATCH path: 10 conditions x 10 hops */
 #define TOKEN_VERSION 1
 #define BATCH 64           /* rows whose keys are read together */
+#define PREFETCH 16        /* twins read ahead in a bucket pass */
 
 /* Fixed SipHash key for the query fingerprint in tokens: stable across
    processes so a token survives a restart. */
@@ -88,6 +95,7 @@ typedef struct operand {
     int slot;
     size_t nseg;
     const char *const *seg;
+    unsigned memo; /* a twin's top-level member: 1 + its memo in exec (its cache slot), else 0 */
 } operand;
 
 typedef enum xkind { X_CONST, X_CMP, X_IN, X_NOT, X_AND, X_OR, X_CALL, X_MODEL } xkind;
@@ -106,6 +114,7 @@ struct cx {
     cx **items;
     int slot;           /* X_MODEL */
     const char **models; /* X_MODEL: accepted DTMIs, sorted */
+    unsigned memo;      /* X_MODEL: 1 + its memo in exec (the answer for a bucket) */
     gm_query_pos pos;
 };
 
@@ -151,6 +160,7 @@ typedef struct plan {
     size_t nmodels;
     const char **models; /* ACC_MODEL */
     size_t width;        /* key components */
+    size_t nmemo;        /* operand and X_MODEL memos */
     bool count;
     bool star_self;      /* the row is slot 0 itself */
     size_t ncols;
@@ -389,8 +399,13 @@ static int resolve(const plan *p, const gm_query_path *path, operand *o, gm_err 
 
 static int compile_operand(plan *p, const gm_query_expr *e, operand *o, gm_err *err)
 {
-    if (e->kind == GM_QX_PATH)
-        return resolve(p, &e->path, o, err);
+    if (e->kind == GM_QX_PATH) {
+        int rc = resolve(p, &e->path, o, err);
+        /* a twin's top-level property may be in the graph's value cache */
+        if (!rc && p->slots[o->slot].kind == SLOT_TWIN && o->nseg == 1 && o->seg[0][0] != '$')
+            o->memo = (unsigned)++p->nmemo;
+        return rc;
+    }
     memset(o, 0, sizeof *o);
     o->is_lit = true;
     view_lit(&e->value, &o->lit);
@@ -533,6 +548,7 @@ static int compile(plan *p, const gm_query_expr *e, const gm_model_registry *mod
         c->kind = X_MODEL;
         if ((rc = compile_of_model(p, e, models, c, err)))
             return rc;
+        c->memo = (unsigned)++p->nmemo;
         break;
     default: return sem_err(err, e->pos, "unsupported condition");
     }
@@ -542,20 +558,106 @@ static int compile(plan *p, const gm_query_expr *e, const gm_model_registry *mod
 
 /* ---- evaluation (no allocation: paths are walked on the JSON in place) ---- */
 
-static const json_t *walk(const json_t *const *slots, const operand *o)
+/* What an operand or IS_OF_MODEL found for the twins of a bucket: the
+   cache slot of the member (-1: read the JSON), or the model's answer.
+   Rows mostly come a bucket at a time, so one entry is enough. */
+typedef struct memo {
+    const gm_twin_bucket *b;
+    int v;
+} memo;
+
+typedef struct exec {
+    const plan *p;
+    const gm_twin_graph *g;
+    /* the binding: a twin slot has rec set and slot (its document) NULL
+       until something reads it (doc_of); a relationship slot has slot */
+    const json_t *slot[MAX_SLOTS];
+    const gm_twin_rec *rec[MAX_SLOTS];
+    memo *memo;                        /* p->nmemo */
+    const json_t *path[MAX_PATH_RELS]; /* relationships on the current MATCH path */
+    size_t npath;
+    uint64_t visits, max_visits;
+    /* COUNT() */
+    uint64_t count;
+    gm_map *seen; /* MATCH: distinct keys counted */
+    gm_sb keysb;
+    /* a page */
+    const char *const *after; /* continuation key, or NULL */
+    size_t cap1, nrows;       /* buffer capacity (page + 1) and rows held */
+    const char **keys;        /* cap1 x width, sorted */
+    const json_t **rows;      /* cap1 x nslots */
+    const char *key[MAX_KEY];
+    /* FROM RELATIONSHIPS pages: anchors that passed WHERE, keys not read yet */
+    bool batching;
+    size_t nbatch;
+    const json_t *batch[BATCH];
+} exec;
+
+static const json_t *walk_doc(const json_t *j, const operand *o)
 {
-    const json_t *j = slots[o->slot];
     for (size_t i = 0; j && i < o->nseg; i++)
         j = json_object_get(j, o->seg[i]);
     return j;
 }
 
-static void operand_val(const json_t *const *slots, const operand *o, val *v)
+/* The document bound to slot s. A twin's is read only when needed: a
+   condition the value cache answers never touches it, nor a row off the
+   page. */
+static const json_t *doc_of(exec *ex, int s)
 {
-    if (o->is_lit)
+    if (!ex->slot[s] && ex->rec[s])
+        ex->slot[s] = gm_twin_rec_doc(ex->rec[s]);
+    return ex->slot[s];
+}
+
+static void view_cached(const gm_twin_value *c, val *v)
+{
+    switch ((gm_twin_vkind)c->kind) {
+    case GM_TV_ABSENT: v->t = V_UNDEF; break;
+    case GM_TV_NULL: v->t = V_NULL; break;
+    case GM_TV_FALSE:
+    case GM_TV_TRUE:
+        v->t = V_BOOL;
+        v->b = c->kind == GM_TV_TRUE;
+        break;
+    case GM_TV_INT:
+        v->t = V_INT;
+        v->i = c->u.i;
+        break;
+    case GM_TV_REAL:
+        v->t = V_REAL;
+        v->r = c->u.r;
+        break;
+    case GM_TV_STRING:
+        v->t = V_STR;
+        v->s = c->u.s;
+        v->n = c->len;
+        break;
+    case GM_TV_JSON:
+    default: view_json(c->u.j, v); break;
+    }
+}
+
+static void operand_val(exec *ex, const operand *o, val *v)
+{
+    if (o->is_lit) {
         *v = o->lit;
-    else
-        view_json(walk(slots, o), v);
+        return;
+    }
+    const gm_twin_rec *t = o->memo ? ex->rec[o->slot] : NULL;
+    if (t) {
+        memo *m = &ex->memo[o->memo - 1];
+        const gm_twin_bucket *b = gm_twin_rec_bucket(t);
+        if (m->b != b) {
+            m->b = b;
+            m->v = gm_twin_bucket_slot(b, o->seg[0]);
+        }
+        if (m->v >= 0) {
+            view_cached(gm_twin_rec_value(t, m->v), v);
+            return;
+        }
+    }
+    view_json(walk_doc(doc_of(ex, o->slot), o), v);
 }
 
 /* An integer against a finite double, exactly (no rounding of large integers). */
@@ -650,10 +752,10 @@ static bool array_contains(const val *arr, const val *x)
     return false;
 }
 
-static bool call(const cx *c, const json_t *const *slots)
+static bool call(const cx *c, exec *ex)
 {
     val a, b;
-    operand_val(slots, &c->x, &a);
+    operand_val(ex, &c->x, &a);
     switch (c->fn) {
     case GM_QF_IS_DEFINED: return a.t != V_UNDEF;
     case GM_QF_IS_NULL: return a.t == V_NULL;
@@ -666,7 +768,7 @@ static bool call(const cx *c, const json_t *const *slots)
     }
     if (c->nargs < 2)
         return false;
-    operand_val(slots, &c->y, &b);
+    operand_val(ex, &c->y, &b);
     switch (c->fn) {
     case GM_QF_STARTSWITH:
         return a.t == V_STR && b.t == V_STR && b.n <= a.n && memcmp(a.s, b.s, b.n) == 0;
@@ -680,9 +782,8 @@ static bool call(const cx *c, const json_t *const *slots)
     }
 }
 
-static bool model_ok(const cx *c, const json_t *twin)
+static bool model_in(const cx *c, const char *m)
 {
-    const char *m = json_string_value(json_object_get(json_object_get(twin, "$metadata"), "$model"));
     if (!m)
         return false;
     size_t lo = 0, hi = c->n;
@@ -699,19 +800,34 @@ static bool model_ok(const cx *c, const json_t *twin)
     return false;
 }
 
-static bool eval(const cx *c, const json_t *const *slots)
+static bool model_ok(const cx *c, exec *ex)
+{
+    const gm_twin_rec *t = ex->rec[c->slot];
+    if (!t)
+        return model_in(c, json_string_value(json_object_get(
+                               json_object_get(doc_of(ex, c->slot), "$metadata"), "$model")));
+    memo *m = &ex->memo[c->memo - 1];
+    const gm_twin_bucket *b = gm_twin_rec_bucket(t);
+    if (m->b != b) {
+        m->b = b;
+        m->v = model_in(c, gm_twin_bucket_model(b));
+    }
+    return m->v;
+}
+
+static bool eval(const cx *c, exec *ex)
 {
     switch (c->kind) {
     case X_CONST: return c->b;
     case X_CMP: {
         val a, b;
-        operand_val(slots, &c->x, &a);
-        operand_val(slots, &c->y, &b);
+        operand_val(ex, &c->x, &a);
+        operand_val(ex, &c->y, &b);
         return compare(&a, c->op, &b);
     }
     case X_IN: {
         val a;
-        operand_val(slots, &c->x, &a);
+        operand_val(ex, &c->x, &a);
         if (a.t == V_UNDEF)
             return false;
         bool found = false;
@@ -719,19 +835,19 @@ static bool eval(const cx *c, const json_t *const *slots)
             found = compare(&a, GM_QCMP_EQ, &c->vals[i]);
         return found != c->negated;
     }
-    case X_NOT: return !eval(c->items[0], slots);
+    case X_NOT: return !eval(c->items[0], ex);
     case X_AND:
         for (size_t i = 0; i < c->n; i++)
-            if (!eval(c->items[i], slots))
+            if (!eval(c->items[i], ex))
                 return false;
         return true;
     case X_OR:
         for (size_t i = 0; i < c->n; i++)
-            if (eval(c->items[i], slots))
+            if (eval(c->items[i], ex))
                 return true;
         return false;
-    case X_CALL: return call(c, slots);
-    case X_MODEL: return model_ok(c, slots[c->slot]);
+    case X_CALL: return call(c, ex);
+    case X_MODEL: return model_ok(c, ex);
     default: return false;
     }
 }
@@ -1058,36 +1174,13 @@ static int describe(const plan *p, gm_sb *sb)
 /* ------------------------------------------------------------------------ */
 /* Execution                                                                 */
 
-typedef struct exec {
-    const plan *p;
-    const gm_twin_graph *g;
-    const json_t *slot[MAX_SLOTS];
-    const json_t *path[MAX_PATH_RELS]; /* relationships on the current MATCH path */
-    size_t npath;
-    uint64_t visits, max_visits;
-    /* COUNT() */
-    uint64_t count;
-    gm_map *seen; /* MATCH: distinct keys counted */
-    gm_sb keysb;
-    /* a page */
-    const char *const *after; /* continuation key, or NULL */
-    size_t cap1, nrows;       /* buffer capacity (page + 1) and rows held */
-    const char **keys;        /* cap1 x width, sorted */
-    const json_t **rows;      /* cap1 x nslots */
-    const char *key[MAX_KEY];
-    /* single-collection pages: anchors that passed WHERE, keys not read yet */
-    bool batching;
-    size_t nbatch;
-    const json_t *batch[BATCH];
-} exec;
-
 static int bind_step(exec *ex, size_t k);
 
-static bool tests_pass(const exec *ex, size_t level)
+static bool tests_pass(exec *ex, size_t level)
 {
     const plan *p = ex->p;
     for (size_t i = p->test_start[level]; i < p->test_start[level + 1]; i++)
-        if (!eval(p->tests[i], ex->slot))
+        if (!eval(p->tests[i], ex))
             return false;
     return true;
 }
@@ -1106,7 +1199,8 @@ static void make_key(exec *ex)
         if (!p->slots[i].in_key)
             continue;
         if (p->slots[i].kind == SLOT_TWIN) {
-            ex->key[k++] = member_str(ex->slot[i], "$dtId");
+            ex->key[k++] = ex->rec[i] ? gm_twin_rec_id(ex->rec[i])
+                                      : member_str(ex->slot[i], "$dtId");
         } else {
             ex->key[k++] = member_str(ex->slot[i], "$sourceId");
             ex->key[k++] = member_str(ex->slot[i], "$relationshipId");
@@ -1170,6 +1264,8 @@ static int keep_row(exec *ex)
     if (ex->nrows == ex->cap1)
         move--;
     size_t ns = p->nslots;
+    for (size_t i = 0; i < ns; i++)
+        doc_of(ex, (int)i);
     memmove(ex->keys + (lo + 1) * w, ex->keys + lo * w, move * w * sizeof *ex->keys);
     memmove(ex->rows + (lo + 1) * ns, ex->rows + lo * ns, move * ns * sizeof *ex->rows);
     memcpy(ex->keys + lo * w, ex->key, w * sizeof *ex->keys);
@@ -1224,9 +1320,11 @@ static int on_rel(void *ctx, const json_t *rel)
         for (size_t i = 0; i < ex->npath; i++)
             if (ex->path[i] == rel)
                 return 0; /* a relationship is traversed once per match */
-    const json_t *next = gm_twin_get(ex->g, member_str(rel, h->out ? "$targetId" : "$sourceId"));
-    if (!next || ex->npath >= MAX_PATH_RELS)
+    const gm_twin_rec *nrec =
+        gm_twin_find(ex->g, member_str(rel, h->out ? "$targetId" : "$sourceId"));
+    if (!nrec || ex->npath >= MAX_PATH_RELS)
         return 0;
+    const json_t *next = gm_twin_rec_doc(nrec);
     ex->path[ex->npath++] = rel;
     if (st->rel >= 0)
         ex->slot[st->rel] = rel;
@@ -1234,6 +1332,7 @@ static int on_rel(void *ctx, const json_t *rel)
     int rc = 0;
     if (depth >= st->min_hops) {
         ex->slot[st->b] = next;
+        ex->rec[st->b] = nrec;
         if (tests_pass(ex, h->k + 1))
             rc = bind_step(ex, h->k + 1);
     }
@@ -1262,28 +1361,21 @@ static int bind_step(exec *ex, size_t k)
 {
     if (k == ex->p->nsteps)
         return emit(ex);
-    return hop(ex, k, ex->slot[ex->p->steps[k].a], 0);
+    return hop(ex, k, doc_of(ex, ex->p->steps[k].a), 0);
 }
 
 /*
  * Read the keys of the batched rows in one tight loop, then keep the rows.
- * Reading a $dtId is a few dependent cache misses through jansson's object;
- * with the reads of many rows side by side the CPU overlaps them, which
- * halves the time of a large single-collection page (measured: a page of
- * 100 out of 1M twins).
+ * Reading a relationship's key is a few dependent cache misses through
+ * jansson's object; with the reads of many rows side by side the CPU
+ * overlaps them. (Twins need no batch: their $dtId is the graph's.)
  */
 static int flush(exec *ex)
 {
     const char *k[BATCH][2];
-    bool twin = ex->p->slots[0].kind == SLOT_TWIN;
     for (size_t i = 0; i < ex->nbatch; i++) {
-        if (twin) {
-            k[i][0] = member_str(ex->batch[i], "$dtId");
-            k[i][1] = NULL;
-        } else {
-            k[i][0] = member_str(ex->batch[i], "$sourceId");
-            k[i][1] = member_str(ex->batch[i], "$relationshipId");
-        }
+        k[i][0] = member_str(ex->batch[i], "$sourceId");
+        k[i][1] = member_str(ex->batch[i], "$relationshipId");
     }
     int rc = 0;
     for (size_t i = 0; i < ex->nbatch && !rc; i++) {
@@ -1296,6 +1388,7 @@ static int flush(exec *ex)
     return rc;
 }
 
+/* A relationship anchor (FROM RELATIONSHIPS). */
 static int on_anchor(void *ctx, const json_t *doc)
 {
     exec *ex = ctx;
@@ -1309,22 +1402,160 @@ static int on_anchor(void *ctx, const json_t *doc)
     return bind_step(ex, 0);
 }
 
+static int on_twin(exec *ex, const gm_twin_rec *t)
+{
+    int a = ex->p->anchor;
+    ex->slot[a] = NULL;
+    ex->rec[a] = t;
+    if (!tests_pass(ex, 0))
+        return 0;
+    return bind_step(ex, 0);
+}
+
+/* The buckets of the anchor's twins: ACC_MODEL's models, or every one
+   (ACC_SCAN); empty ones left out. *out is malloc'd (NULL when n is 0). */
+static int anchor_buckets(const exec *ex, const gm_twin_bucket ***out, size_t *n)
+{
+    const plan *p = ex->p;
+    size_t cap = 0, pos = 0;
+    *out = NULL;
+    *n = 0;
+    if (p->acc == ACC_MODEL)
+        cap = p->nmodels;
+    else
+        while (gm_twin_bucket_next(ex->g, &pos))
+            cap++;
+    if (cap == 0)
+        return 0;
+    const gm_twin_bucket **b = calloc(cap, sizeof *b);
+    if (!b)
+        return GM_ENOMEM;
+    pos = 0;
+    for (size_t i = 0; i < cap; i++) {
+        const gm_twin_bucket *x = p->acc == ACC_MODEL ? gm_twin_bucket_of(ex->g, p->models[i])
+                                                      : gm_twin_bucket_next(ex->g, &pos);
+        if (x && gm_twin_bucket_size(x))
+            b[(*n)++] = x;
+    }
+    *out = b;
+    return 0;
+}
+
+/* A bucket's twins from a cursor on, a run at a time. */
+typedef struct head {
+    gm_twin_cursor c;
+    const gm_twin_rec *const *run;
+    size_t n;
+} head;
+
+static bool head_next(head *h)
+{
+    if (h->n > 1) {
+        h->run++;
+        h->n--;
+        return true;
+    }
+    h->n = gm_twin_cursor_run(&h->c, &h->run);
+    return h->n > 0;
+}
+
+static int head_cmp(const head *a, const head *b)
+{
+    return strcmp(gm_twin_rec_id(a->run[0]), gm_twin_rec_id(b->run[0]));
+}
+
+static void sift_down(head *h, size_t n, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, m = i;
+        if (l < n && head_cmp(&h[l], &h[m]) < 0)
+            m = l;
+        if (l + 1 < n && head_cmp(&h[l + 1], &h[m]) < 0)
+            m = l + 1;
+        if (m == i)
+            return;
+        head t = h[i];
+        h[i] = h[m];
+        h[m] = t;
+        i = m;
+    }
+}
+
+/*
+ * The anchor's twins from the buckets. When the anchor is the FROM
+ * collection (its $dtId is the first key component) and a page is wanted,
+ * the buckets are merged in $dtId order from the continuation key on, and
+ * the pass stops once the page is full and the next twin's id is past the
+ * last row kept: every later row would sort after it. Otherwise (COUNT(),
+ * or a JOIN anchored on another collection) each bucket is read in turn.
+ */
+static int from_buckets(exec *ex)
+{
+    const plan *p = ex->p;
+    const gm_twin_bucket **b;
+    size_t nb;
+    int rc = anchor_buckets(ex, &b, &nb);
+    if (rc || nb == 0)
+        return rc;
+    if (p->count || p->anchor != 0) {
+        for (size_t i = 0; i < nb && !rc; i++) {
+            gm_twin_cursor c;
+            const gm_twin_rec *const *run;
+            gm_twin_cursor_init(&c, b[i], NULL);
+            for (size_t n = gm_twin_cursor_run(&c, &run); n && !rc;
+                 n = gm_twin_cursor_run(&c, &run))
+                for (size_t k = 0; k < n && !rc; k++) {
+                    if (k + PREFETCH < n)
+                        gm_twin_rec_prefetch(run[k + PREFETCH]);
+                    rc = on_twin(ex, run[k]);
+                }
+        }
+        free(b);
+        return rc;
+    }
+    head *h = calloc(nb, sizeof *h);
+    if (!h) {
+        free(b);
+        return GM_ENOMEM;
+    }
+    size_t nh = 0;
+    for (size_t i = 0; i < nb; i++) {
+        gm_twin_cursor_init(&h[nh].c, b[i], ex->after ? ex->after[0] : NULL);
+        if ((h[nh].n = gm_twin_cursor_run(&h[nh].c, &h[nh].run)))
+            nh++;
+    }
+    for (size_t i = nh / 2; i-- > 0;)
+        sift_down(h, nh, i);
+    const char **last = ex->keys + (ex->cap1 - 1) * p->width;
+    while (nh && !rc) {
+        const gm_twin_rec *t = h[0].run[0];
+        if (ex->nrows == ex->cap1 && strcmp(gm_twin_rec_id(t), last[0]) > 0)
+            break;
+        if (h[0].n > PREFETCH)
+            gm_twin_rec_prefetch(h[0].run[PREFETCH]);
+        rc = on_twin(ex, t);
+        if (!head_next(&h[0]))
+            h[0] = h[--nh];
+        sift_down(h, nh, 0);
+    }
+    free(h);
+    free(b);
+    return rc;
+}
+
 static int enumerate(exec *ex)
 {
     const plan *p = ex->p;
     int rc = 0;
     switch (p->acc) {
-    case ACC_SCAN: return gm_twin_each(ex->g, on_anchor, ex);
+    case ACC_SCAN:
+    case ACC_MODEL: return from_buckets(ex);
     case ACC_REL_SCAN: return gm_rel_each(ex->g, on_anchor, ex);
-    case ACC_MODEL:
-        for (size_t i = 0; i < p->nmodels && !rc; i++)
-            rc = gm_twin_each_of_model(ex->g, p->models[i], on_anchor, ex);
-        return rc;
     case ACC_LOOKUP:
         for (size_t i = 0; i < p->nids && !rc; i++) {
-            const json_t *t = gm_twin_get(ex->g, p->ids[i]);
+            const gm_twin_rec *t = gm_twin_find(ex->g, p->ids[i]);
             if (t)
-                rc = on_anchor(ex, t);
+                rc = on_twin(ex, t);
         }
         return rc;
     case ACC_REL_SOURCE:
@@ -1347,7 +1578,7 @@ static json_t *build_row(const plan *p, const json_t *const *slots)
     if (!row)
         return NULL;
     for (size_t i = 0; i < p->ncols; i++) {
-        const json_t *v = walk(slots, &p->cols[i].v);
+        const json_t *v = walk_doc(slots[p->cols[i].v.slot], &p->cols[i].v);
         if (!v)
             continue; /* absent: left out of the row, as ADT does */
         if (json_object_set_new(row, p->cols[i].name, json_deep_copy(v))) {
@@ -1549,7 +1780,11 @@ int gm_query_run_ex(const gm_twin_graph *g, const gm_model_registry *models, con
         }
     }
 
-    ex.batching = p.nsteps == 0 && !p.count;
+    if (p.nmemo && !(ex.memo = calloc(p.nmemo, sizeof *ex.memo))) {
+        rc = nomem(err);
+        goto fail;
+    }
+    ex.batching = p.nsteps == 0 && !p.count && p.slots[0].kind == SLOT_REL;
     rc = enumerate(&ex);
     if (!rc && ex.nbatch)
         rc = flush(&ex);
@@ -1599,6 +1834,7 @@ fail:
     json_decref(tok);
     free(ex.keys);
     free(ex.rows);
+    free(ex.memo);
     gm_map_destroy(ex.seen);
     gm_sb_free(&ex.keysb);
     plan_free(&p);

@@ -50,13 +50,13 @@
  * "X.$dtId = 's'" or "X.$dtId IN [...]" on any twin collection X: point
  * lookups; else IS_OF_MODEL(X, 'm') (the FROM collection first): the
  * model index, for m and (not exact) every loaded model that extends m;
- * else a scan of all twins. FROM RELATIONSHIPS uses "$sourceId" (the source
- * twin's outgoing relationships) or "$targetId" (incoming) the same way,
- * else a scan. JOINs and MATCH conditions then expand from bound twins
- * through each twin's outgoing / incoming relationships, in either direction
- * of the written pattern. Each WHERE term is tested as soon as every
- * collection it names is bound; the term the index answered is not tested
- * again.
+ * else a scan of all twins (every model's, merged). FROM RELATIONSHIPS
+ * uses "$sourceId" (the source twin's outgoing relationships) or
+ * "$targetId" (incoming) the same way, else a scan. JOINs and MATCH
+ * conditions then expand from bound twins through each twin's outgoing /
+ * incoming relationships, in either direction of the written pattern.
+ * Each WHERE term is tested as soon as every collection it names is bound;
+ * the term the index answered is not tested again.
  *
  * MATCH semantics: a relationship is traversed at most once per match
  * (ADT: cyclic relationships are detected); a variable-hop condition
@@ -73,7 +73,18 @@
  * that key, so a page is computed in one pass over the candidates keeping
  * only page_size + 1 rows (no JSON is built for rows off the page; COUNT()
  * builds no rows at all), and pages stay consistent while the graph
- * changes between calls. Each page costs a pass over the candidates.
+ * changes between calls. When the plan starts from the FROM collection's
+ * model index or scan, the candidates come in $dtId order (the graph keeps
+ * each model's twins sorted; several models are merged): a page starts at
+ * the token's key and stops once it holds page_size + 1 rows and the next
+ * twin sorts after the last of them: it reads the twins up to its last row
+ * (all of them only when few match). Otherwise (COUNT(), $dtId lookups,
+ * relationships, a JOIN that starts from another collection) each page
+ * costs a pass over the candidates.
+ *
+ * Conditions on a twin's top-level primitive properties read the values
+ * the graph caches in each twin (graph.h), which are the document's
+ * values; other paths are walked in the JSON.
  *
  * The graph and the registry must not change during a call (the engine's
  * writer thread owns them; a worker runs queries over a snapshot).

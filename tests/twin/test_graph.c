@@ -1,7 +1,9 @@
 /*
  * test_graph.c: the twin graph: twins and relationships validated against
  * models, patches applied all or nothing with ETags, events that replay to
- * the same graph.
+ * the same graph; the value cache, which must equal each document after
+ * every kind of change, and the model index, which must stay in $dtId order
+ * through inserts and deletes.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -334,6 +336,351 @@ static void test_relationships(void **state)
     assert_int_equal(n, pumps + 2);
 }
 
+/* ---- the value cache and the model index ---- */
+
+/* The cached value as JSON (new reference; NULL: absent). Strings are read
+   byte by byte: a pointer left to a freed string shows under ASan. */
+static json_t *value_json(const gm_twin_value *v)
+{
+    switch ((gm_twin_vkind)v->kind) {
+    case GM_TV_ABSENT: return NULL;
+    case GM_TV_NULL: return json_null();
+    case GM_TV_FALSE: return json_false();
+    case GM_TV_TRUE: return json_true();
+    case GM_TV_INT: return json_integer(v->u.i);
+    case GM_TV_REAL: return json_real(v->u.r);
+    case GM_TV_STRING: return json_stringn(v->u.s, v->len);
+    case GM_TV_JSON: return json_incref((json_t *)v->u.j);
+    }
+    fail_msg("bad value kind %u", v->kind);
+    return NULL;
+}
+
+static const char *const members[] = {"serial", "temp", "mode", "limits", "motor",
+                                      "flow",   "rpm",  "bay",  "nested", "nope"};
+
+/* Every cached slot of twin id holds what its document holds, with the
+   same JSON type (an integer stays an integer). */
+static void check_cache(const gm_twin_graph *g, const char *id)
+{
+    const gm_twin_rec *t = gm_twin_find(g, id);
+    assert_non_null(t);
+    const json_t *doc = gm_twin_rec_doc(t);
+    assert_ptr_equal(doc, gm_twin_get(g, id));
+    assert_string_equal(gm_twin_rec_id(t), id);
+    const gm_twin_bucket *b = gm_twin_rec_bucket(t);
+    assert_string_equal(gm_twin_bucket_model(b), gm_twin_model(g, id));
+    for (size_t i = 0; i < sizeof members / sizeof members[0]; i++) {
+        int slot = gm_twin_bucket_slot(b, members[i]);
+        if (slot < 0)
+            continue;
+        const gm_twin_value *v = gm_twin_rec_value(t, slot);
+        const json_t *want = json_object_get(doc, members[i]);
+        json_t *got = value_json(v);
+        if (!want)
+            assert_null(got);
+        else if (!got || json_typeof(got) != json_typeof(want) || !json_equal(got, want))
+            fail_msg("%s.%s: the cache disagrees with the document", id, members[i]);
+        if (v->kind == GM_TV_JSON)
+            assert_ptr_equal(v->u.j, want);
+        json_decref(got);
+    }
+}
+
+static int check_cache_cb(void *ctx, const json_t *twin)
+{
+    check_cache(ctx, json_string_value(json_object_get(twin, "$dtId")));
+    return 0;
+}
+
+static const gm_twin_value *cached(fixture *f, const char *id, const char *member)
+{
+    const gm_twin_rec *t = gm_twin_find(f->g, id);
+    assert_non_null(t);
+    int slot = gm_twin_bucket_slot(gm_twin_rec_bucket(t), member);
+    assert_true(slot >= 0);
+    return gm_twin_rec_value(t, slot);
+}
+
+static void test_value_cache(void **state)
+{
+    fixture *f = *state;
+    gm_err e;
+    /* the slots: primitive Properties, own (document order) then inherited */
+    assert_int_equal(put_twin(f, "pump-1", PUMP(""), NULL), 0);
+    const gm_twin_bucket *b = gm_twin_bucket_of(f->g, "dtmi:t:Pump;1");
+    assert_non_null(b);
+    assert_ptr_equal(b, gm_twin_rec_bucket(gm_twin_find(f->g, "pump-1")));
+    assert_int_equal(gm_twin_bucket_slot(b, "temp"), 0);
+    assert_int_equal(gm_twin_bucket_slot(b, "mode"), 1);    /* an Enum */
+    assert_int_equal(gm_twin_bucket_slot(b, "serial"), 2);  /* from Equipment */
+    assert_int_equal(gm_twin_bucket_slot(b, "limits"), -1); /* an Object */
+    assert_int_equal(gm_twin_bucket_slot(b, "flow"), -1);   /* Telemetry */
+    assert_int_equal(gm_twin_bucket_slot(b, "motor"), -1);  /* a Component */
+    assert_int_equal(gm_twin_bucket_slot(b, "$dtId"), -1);
+    assert_int_equal(cached(f, "pump-1", "temp")->kind, GM_TV_REAL);
+    assert_true(cached(f, "pump-1", "temp")->u.r == 300.5);
+    assert_int_equal(cached(f, "pump-1", "serial")->kind, GM_TV_STRING);
+    assert_string_equal(cached(f, "pump-1", "serial")->u.s, "P-1");
+    assert_int_equal(cached(f, "pump-1", "serial")->len, 3);
+    assert_int_equal(cached(f, "pump-1", "mode")->kind, GM_TV_ABSENT);
+    check_cache(f->g, "pump-1");
+
+    /* a valid patch: the values follow, an integer stays one */
+    assert_int_equal(patch_twin(f, "pump-1",
+                                "[{\"op\": \"replace\", \"path\": \"/temp\", \"value\": 301},"
+                                " {\"op\": \"add\", \"path\": \"/mode\", \"value\": \"ON\"}]",
+                                NULL, NULL),
+                     0);
+    assert_int_equal(cached(f, "pump-1", "temp")->kind, GM_TV_INT);
+    assert_int_equal(cached(f, "pump-1", "temp")->u.i, 301);
+    assert_string_equal(cached(f, "pump-1", "mode")->u.s, "ON");
+    check_cache(f->g, "pump-1");
+
+    /* refused patches leave the values as they were: invalid once applied
+       (reverted), or failing while being applied */
+    json_t *before = json_deep_copy(gm_twin_get(f->g, "pump-1"));
+    static const struct {
+        const char *ops;
+        int rc;
+    } refused[] = {
+        {"[{\"op\": \"replace\", \"path\": \"/temp\", \"value\": 5.5},"
+         " {\"op\": \"replace\", \"path\": \"/serial\", \"value\": 12}]",
+         GM_EINVAL},
+        {"[{\"op\": \"replace\", \"path\": \"/serial\", \"value\": \"X-9\"},"
+         " {\"op\": \"remove\", \"path\": \"/mode\"},"
+         " {\"op\": \"add\", \"path\": \"/limits\", \"value\": {\"low\": \"cold\"}}]",
+         GM_EINVAL},
+        {"[{\"op\": \"remove\", \"path\": \"/serial\"}, {\"op\": \"remove\", \"path\": \"/nope\"}]",
+         GM_EINVAL},
+        {"[{\"op\": \"replace\", \"path\": \"/temp\", \"value\": 1},"
+         " {\"op\": \"test\", \"path\": \"/temp\", \"value\": 2}]",
+         GM_ECONFLICT},
+        {"[{\"op\": \"move\", \"from\": \"/serial\", \"path\": \"/mode\"}]", GM_EINVAL},
+    };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        gm_err_clear(&e);
+        assert_int_equal(patch_twin(f, "pump-1", refused[i].ops, NULL, &e), refused[i].rc);
+        assert_true(json_equal(before, gm_twin_get(f->g, "pump-1")));
+        assert_int_equal(cached(f, "pump-1", "temp")->u.i, 301);
+        assert_string_equal(cached(f, "pump-1", "serial")->u.s, "P-1");
+        assert_string_equal(cached(f, "pump-1", "mode")->u.s, "ON");
+        check_cache(f->g, "pump-1");
+    }
+    json_decref(before);
+
+    /* copy, move and remove: two members touched, or one taken away */
+    assert_int_equal(patch_twin(f, "pump-1",
+                                "[{\"op\": \"copy\", \"from\": \"/mode\", \"path\": \"/serial\"}]",
+                                NULL, NULL),
+                     0);
+    assert_string_equal(cached(f, "pump-1", "serial")->u.s, "ON");
+    check_cache(f->g, "pump-1");
+    assert_int_equal(patch_twin(f, "pump-1",
+                                "[{\"op\": \"remove\", \"path\": \"/mode\"},"
+                                " {\"op\": \"move\", \"from\": \"/serial\", \"path\": \"/mode\"}]",
+                                NULL, NULL),
+                     0);
+    assert_int_equal(cached(f, "pump-1", "serial")->kind, GM_TV_ABSENT);
+    assert_string_equal(cached(f, "pump-1", "mode")->u.s, "ON");
+    check_cache(f->g, "pump-1");
+
+    /* a replacement with the same model */
+    assert_int_equal(put_twin(f, "pump-1", PUMP(", \"mode\": \"OFF\""), NULL), 0);
+    assert_true(cached(f, "pump-1", "temp")->u.r == 300.5);
+    assert_string_equal(cached(f, "pump-1", "mode")->u.s, "OFF");
+    check_cache(f->g, "pump-1");
+
+    /* replacements with another model: from one slot to three, and back */
+    assert_int_equal(put_twin(f, "m1", "{\"$metadata\": {\"$model\": \"dtmi:t:Motor;1\"}, \"rpm\": 7}",
+                              NULL),
+                     0);
+    assert_int_equal(cached(f, "m1", "rpm")->u.i, 7);
+    assert_int_equal(put_twin(f, "m1", PUMP(", \"mode\": \"ON\""), NULL), 0);
+    assert_string_equal(gm_twin_model(f->g, "m1"), "dtmi:t:Pump;1");
+    assert_string_equal(cached(f, "m1", "serial")->u.s, "P-1");
+    check_cache(f->g, "m1");
+    assert_int_equal(patch_twin(f, "m1",
+                                "[{\"op\": \"replace\", \"path\": \"/serial\", \"value\": \"S\"}]",
+                                NULL, NULL),
+                     0);
+    check_cache(f->g, "m1");
+    assert_int_equal(put_twin(f, "m1", "{\"$metadata\": {\"$model\": \"dtmi:t:Motor;1\"}, \"rpm\": 8}",
+                              NULL),
+                     0);
+    assert_int_equal(cached(f, "m1", "rpm")->u.i, 8);
+    assert_int_equal(gm_twin_bucket_size(gm_twin_bucket_of(f->g, "dtmi:t:Pump;1")), 1);
+    assert_int_equal(gm_twin_bucket_size(gm_twin_bucket_of(f->g, "dtmi:t:Motor;1")), 1);
+    check_cache(f->g, "m1");
+
+    /* restored as stored, unvalidated: the cache holds whatever is there */
+    json_t *odd = J("{\"$dtId\": \"odd\", \"$etag\": \"W/\\\"1\\\"\", \"$metadata\": {\"$model\":"
+                    " \"dtmi:t:Pump;1\"}, \"temp\": \"hot\", \"serial\": null, \"mode\": [1, 2],"
+                    " \"nested\": {\"a\": true}, \"motor\": {\"$metadata\": {}}}");
+    assert_int_equal(gm_twin_graph_restore_twin(f->g, odd, NULL), 0);
+    json_decref(odd);
+    assert_int_equal(cached(f, "odd", "temp")->kind, GM_TV_STRING);
+    assert_int_equal(cached(f, "odd", "serial")->kind, GM_TV_NULL);
+    assert_int_equal(cached(f, "odd", "mode")->kind, GM_TV_JSON);
+    check_cache(f->g, "odd");
+    assert_int_equal(patch_twin(f, "odd", "[{\"op\": \"replace\", \"path\": \"/temp\", \"value\": 2}]",
+                                NULL, NULL),
+                     0);
+    assert_int_equal(cached(f, "odd", "temp")->u.i, 2);
+
+    /* deleted: gone from the index and from its bucket */
+    assert_int_equal(gm_twin_delete(f->g, "odd", NULL, clock_ns += 1000, NULL, NULL), 0);
+    assert_null(gm_twin_find(f->g, "odd"));
+    assert_int_equal(gm_twin_bucket_size(b), 1);
+    assert_null(gm_twin_bucket_of(f->g, "dtmi:t:Nope;1"));
+    gm_twin_each(f->g, check_cache_cb, f->g);
+}
+
+/* Walks the Equipment bucket: ids strictly increasing, each one wanted. */
+typedef struct order_ctx {
+    const bool *want;
+    size_t n, seen;
+    char last[32];
+} order_ctx;
+
+static int order_cb(void *ctx, const json_t *twin)
+{
+    order_ctx *o = ctx;
+    const char *id = json_string_value(json_object_get(twin, "$dtId"));
+    if (o->seen && strcmp(o->last, id) >= 0)
+        fail_msg("%s after %s", id, o->last);
+    unsigned k;
+    assert_int_equal(sscanf(id, "e%u", &k), 1);
+    assert_true(k < o->n && o->want[k]);
+    snprintf(o->last, sizeof o->last, "%s", id);
+    o->seen++;
+    return 0;
+}
+
+/* The Equipment bucket holds exactly the wanted ids, in order, through
+   gm_twin_each_of_model and through cursors; a cursor seeks to the first
+   id at or after its key. */
+static void check_order(fixture *f, const bool *want, size_t n)
+{
+    size_t expect = 0;
+    for (size_t i = 0; i < n; i++)
+        expect += want[i];
+    order_ctx o = {want, n, 0, ""};
+    gm_twin_each_of_model(f->g, "dtmi:t:Equipment;1", order_cb, &o);
+    assert_int_equal(o.seen, expect);
+    const gm_twin_bucket *b = gm_twin_bucket_of(f->g, "dtmi:t:Equipment;1");
+    assert_int_equal(gm_twin_bucket_size(b), expect);
+    gm_twin_cursor c;
+    const gm_twin_rec *const *run;
+    size_t total = 0;
+    gm_twin_cursor_init(&c, b, NULL);
+    for (size_t k = gm_twin_cursor_run(&c, &run); k; k = gm_twin_cursor_run(&c, &run))
+        total += k;
+    assert_int_equal(total, expect);
+    for (size_t i = 0; i < n; i += 97) {
+        char key[32];
+        snprintf(key, sizeof key, "e%05zu", i);
+        size_t first = i;
+        while (first < n && !want[first])
+            first++;
+        gm_twin_cursor_init(&c, b, key);
+        size_t k = gm_twin_cursor_run(&c, &run);
+        if (first == n) {
+            assert_int_equal(k, 0);
+            continue;
+        }
+        assert_true(k > 0);
+        snprintf(key, sizeof key, "e%05zu", first);
+        assert_string_equal(gm_twin_rec_id(run[0]), key);
+        /* a key between two ids */
+        snprintf(key, sizeof key, "e%05zu!", i);
+        gm_twin_cursor_init(&c, b, key);
+        if (gm_twin_cursor_run(&c, &run))
+            assert_true(strcmp(gm_twin_rec_id(run[0]), key) > 0);
+    }
+}
+
+static void put_equipment(fixture *f, size_t k)
+{
+    char id[32], body[128];
+    snprintf(id, sizeof id, "e%05zu", k);
+    snprintf(body, sizeof body,
+             "{\"$metadata\": {\"$model\": \"dtmi:t:Equipment;1\"}, \"serial\": \"%zu\"}", k);
+    assert_int_equal(put_twin(f, id, body, NULL), 0);
+}
+
+static void delete_equipment(fixture *f, size_t k)
+{
+    char id[32];
+    snprintf(id, sizeof id, "e%05zu", k);
+    assert_int_equal(gm_twin_delete(f->g, id, NULL, clock_ns += 1000, NULL, NULL), 0);
+}
+
+static void test_model_order(void **state)
+{
+    fixture *f = *state;
+    enum { N = 3000 };
+    bool *want = calloc(N, sizeof *want);
+    assert_non_null(want);
+    /* inserted in a scrambled order (7919 is prime to N): chunks fill and split */
+    for (size_t i = 0; i < N; i++) {
+        size_t k = (i * 7919) % N;
+        put_equipment(f, k);
+        want[k] = true;
+        if (i % 500 == 0)
+            check_order(f, want, N);
+    }
+    assert_int_equal(put_twin(f, "site", "{\"$metadata\": {\"$model\": \"dtmi:t:Site;1\"}}", NULL), 0);
+    check_order(f, want, N);
+    gm_twin_cursor c;
+    const gm_twin_rec *const *run;
+    gm_twin_cursor_init(&c, gm_twin_bucket_of(f->g, "dtmi:t:Equipment;1"), "");
+    assert_true(gm_twin_cursor_run(&c, &run) > 0);
+    assert_string_equal(gm_twin_rec_id(run[0]), "e00000");
+    /* every bucket once */
+    size_t pos = 0, nb = 0;
+    for (const gm_twin_bucket *b = gm_twin_bucket_next(f->g, &pos); b;
+         b = gm_twin_bucket_next(f->g, &pos), nb++)
+        assert_true(strcmp(gm_twin_bucket_model(b), "dtmi:t:Equipment;1") == 0 ||
+                    strcmp(gm_twin_bucket_model(b), "dtmi:t:Site;1") == 0);
+    assert_int_equal(nb, 2);
+
+    /* two in three deleted, scrambled: chunks shrink, merge, go */
+    for (size_t i = 0; i < N; i++) {
+        size_t k = (i * 4001) % N;
+        if (k % 3 == 0)
+            continue;
+        delete_equipment(f, k);
+        want[k] = false;
+        if (i % 700 == 0)
+            check_order(f, want, N);
+    }
+    check_order(f, want, N);
+    /* then all but five; then some back */
+    for (size_t k = 0; k < N; k += 3)
+        if (k % 600) {
+            delete_equipment(f, k);
+            want[k] = false;
+        }
+    check_order(f, want, N);
+    for (size_t k = 1; k < N; k += 11) {
+        put_equipment(f, k);
+        want[k] = true;
+    }
+    check_order(f, want, N);
+    /* emptied, and filled again */
+    for (size_t k = 0; k < N; k++) {
+        if (want[k])
+            delete_equipment(f, k);
+        want[k] = false;
+    }
+    check_order(f, want, N);
+    put_equipment(f, 42);
+    want[42] = true;
+    check_order(f, want, N);
+    free(want);
+}
+
 static int copy_cb(void *ctx, const json_t *twin)
 {
     json_object_set(ctx, json_string_value(json_object_get(twin, "$dtId")), (json_t *)twin);
@@ -368,6 +715,8 @@ static void test_replay(void **state)
     gm_twin_each(f->g, copy_cb, a);
     gm_twin_each(g2, copy_cb, b);
     assert_true(json_equal(a, b));
+    gm_twin_each(f->g, check_cache_cb, f->g);
+    gm_twin_each(g2, check_cache_cb, g2);
     assert_int_equal(gm_twin_graph_relationships(g2), gm_twin_graph_relationships(f->g));
     assert_true(json_equal(gm_rel_get(f->g, "site", "r2"), gm_rel_get(g2, "site", "r2")));
     /* a gap is refused */
@@ -397,6 +746,7 @@ static void test_replay(void **state)
     json_t *c = json_object();
     gm_twin_each(g3, copy_cb, c);
     assert_true(json_equal(a, c));
+    gm_twin_each(g3, check_cache_cb, g3);
     assert_true(json_equal(gm_rel_get(f->g, "site", "n1"), gm_rel_get(g3, "site", "n1")));
     /* and it keeps working: a patch with the restored ETag */
     const json_t *p2 = gm_twin_get(g3, "p2");
@@ -404,6 +754,10 @@ static void test_replay(void **state)
     assert_int_equal(gm_twin_patch(g3, "p2", patch, json_string_value(json_object_get(p2, "$etag")),
                                    clock_ns, NULL, NULL), 0);
     json_decref(patch);
+    const gm_twin_rec *r2 = gm_twin_find(g3, "p2");
+    assert_int_equal(gm_twin_rec_value(r2, gm_twin_bucket_slot(gm_twin_rec_bucket(r2), "temp"))->u.i,
+                     280);
+    check_cache(g3, "p2");
     json_decref(c);
     json_decref(rels);
     gm_twin_graph_destroy(g3);
@@ -421,6 +775,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_patch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relationships, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_value_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_model_order, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,10 @@
 /*
  * test_query_exec.c: the ADT query executor over a small building graph:
  * exact result sets for every clause, operator and function, the plan the
- * planner picks, paging with continuation tokens, and the errors.
+ * planner picks, paging with continuation tokens, and the errors; then the
+ * graph's value cache and ordered model index as queries see them: values
+ * after patches (applied and refused), replacements and deletes, and pages
+ * over a thousand twins that add up to the rows of a reference filter.
  *
  * The fixture (models extend Space; Lab extends Room):
  *
@@ -806,6 +809,257 @@ static void test_paging(void **state)
     assert_null(gm_query_page_json(NULL));
 }
 
+/* ---- the value cache and the ordered model index, through queries ---- */
+
+static void patch(fixture *f, const char *id, const char *ops, int want)
+{
+    json_t *p = J(ops);
+    gm_twin_event ev;
+    memset(&ev, 0, sizeof ev);
+    int rc = gm_twin_patch(f->g, id, p, NULL, clock_ns += 1000, &ev, NULL);
+    assert_int_equal(rc, want);
+    if (rc == 0)
+        json_decref(ev.body);
+    json_decref(p);
+}
+
+static void test_values_follow_changes(void **state)
+{
+    fixture *f = *state;
+    const char *hot = "SELECT * FROM DIGITALTWINS T WHERE " ROOMS " AND T.temperature > 30";
+    assert_string_equal(ids(f, hot), "r201");
+    patch(f, "r102", "[{\"op\": \"replace\", \"path\": \"/temperature\", \"value\": 31}]", 0);
+    assert_string_equal(ids(f, hot), "r102,r201");
+    /* refused: the second operation is invalid, the first is undone */
+    patch(f, "r101", "[{\"op\": \"replace\", \"path\": \"/temperature\", \"value\": 99},"
+                     " {\"op\": \"replace\", \"path\": \"/occupied\", \"value\": \"yes\"}]",
+          GM_EINVAL);
+    assert_string_equal(ids(f, hot), "r102,r201");
+    assert_string_equal(ids(f, "SELECT * FROM DIGITALTWINS T WHERE T.temperature = 99"), "");
+    assert_string_equal(ids(f, "SELECT * FROM DIGITALTWINS T WHERE T.occupied = true"), "r101");
+    /* refused while being applied */
+    patch(f, "r201", "[{\"op\": \"remove\", \"path\": \"/temperature\"},"
+                     " {\"op\": \"remove\", \"path\": \"/nope\"}]",
+          GM_EINVAL);
+    assert_string_equal(ids(f, hot), "r102,r201");
+    /* absent: the comparison is false, its negation true */
+    patch(f, "r201", "[{\"op\": \"remove\", \"path\": \"/temperature\"}]", 0);
+    assert_string_equal(ids(f, hot), "r102");
+    assert_string_equal(ids(f, "SELECT * FROM DIGITALTWINS T WHERE " ROOMS
+                               " AND NOT T.temperature > 30"),
+                        "r101,r201,r202");
+    assert_string_equal(ids(f, "SELECT * FROM DIGITALTWINS T WHERE " ROOMS
+                               " AND IS_DEFINED(T.temperature)"),
+                        "r101,r102");
+    /* strings: the old value is gone, the new one found */
+    patch(f, "r101", "[{\"op\": \"replace\", \"path\": \"/name\", \"value\": \"Foyer\"}]", 0);
+    assert_string_equal(ids(f, "SELECT * FROM DIGITALTWINS T WHERE T.name = 'Lobby'"), "");
+    assert_string_equal(ids(f, "SELECT * FROM DIGITALTWINS T WHERE T.name = 'Foyer'"), "r101");
+    assert_string_equal(ids(f, "SELECT * FROM DIGITALTWINS T WHERE STARTSWITH(T.name, 'Fo')"), "r101");
+    /* a replacement */
+    put_twin(f, "r202", M("Room") ", \"name\": \"Storage\", \"temperature\": 45,"
+                        " \"hvac\": {\"$metadata\": {}}}");
+    assert_string_equal(ids(f, hot), "r102,r202");
+    assert_string_equal(rows(f, "SELECT COUNT() FROM DIGITALTWINS T WHERE " ROOMS
+                                " AND T.temperature > 30"),
+                        "[{\"COUNT\":2}]");
+    /* a delete */
+    gm_err e;
+    gm_err_clear(&e);
+    assert_int_equal(gm_rel_delete(f->g, "r102", "r102-s2", NULL, clock_ns += 1000, NULL, &e), 0);
+    assert_int_equal(gm_twin_delete(f->g, "s2", NULL, clock_ns += 1000, NULL, &e), 0);
+    assert_string_equal(rows(f, "SELECT COUNT() FROM DIGITALTWINS S WHERE " SENSORS),
+                        "[{\"COUNT\":3}]");
+    assert_string_equal(ids(f, "SELECT * FROM DIGITALTWINS S WHERE " SENSORS " AND S.reading < 100"),
+                        "s1");
+    /* a twin restored unvalidated: what is there, whatever its type */
+    assert_string_equal(ids(f, "SELECT * FROM DIGITALTWINS S WHERE S.reading = 'high'"), "odd");
+    assert_string_equal(ids(f, "SELECT * FROM DIGITALTWINS S WHERE IS_NULL(S.kind)"), "odd");
+    /* conditions on joined twins read their values too */
+    patch(f, "s3", "[{\"op\": \"replace\", \"path\": \"/reading\", \"value\": 20}]", 0);
+    assert_string_equal(rows(f, "SELECT S.reading FROM DIGITALTWINS R JOIN S RELATED R.hasSensor"
+                                " WHERE S.reading >= 20"),
+                        "[{\"reading\":31.5},{\"reading\":20}]");
+    assert_string_equal(rows(f, "SELECT S.reading FROM DIGITALTWINS R JOIN S RELATED R.hasSensor"
+                                " WHERE S.reading < 20 OR R.name = 'Foyer'"),
+                        "[{\"reading\":31.5}]");
+}
+
+/* Ids of every Room (or Lab) with lo <= temperature < hi, read from the
+   documents: the reference a query must match. */
+typedef struct ref_ctx {
+    double lo, hi;
+    json_t *ids;
+} ref_ctx;
+
+static int ref_cb(void *ctx, const json_t *twin)
+{
+    ref_ctx *r = ctx;
+    const char *m = json_string_value(json_object_get(json_object_get(twin, "$metadata"), "$model"));
+    const json_t *t = json_object_get(twin, "temperature");
+    if ((strcmp(m, "dtmi:t:Room;1") == 0 || strcmp(m, "dtmi:t:Lab;1") == 0) && json_is_number(t) &&
+        json_number_value(t) >= r->lo && json_number_value(t) < r->hi)
+        json_array_append_new(r->ids, json_string(json_string_value(json_object_get(twin, "$dtId"))));
+    return 0;
+}
+
+static int cmp_json_str(const void *a, const void *b)
+{
+    return strcmp(json_string_value(*(json_t *const *)a), json_string_value(*(json_t *const *)b));
+}
+
+/* The reference ids, sorted, comma-separated (malloc'd); *n counts them. */
+static char *reference(fixture *f, double lo, double hi, size_t *n)
+{
+    ref_ctx r = {lo, hi, json_array()};
+    gm_twin_each(f->g, ref_cb, &r);
+    *n = json_array_size(r.ids);
+    json_t **v = calloc(*n + 1, sizeof *v);
+    size_t len = 1;
+    for (size_t i = 0; i < *n; i++) {
+        v[i] = json_array_get(r.ids, i);
+        len += strlen(json_string_value(v[i])) + 1;
+    }
+    qsort(v, *n, sizeof *v, cmp_json_str);
+    char *s = calloc(len, 1);
+    for (size_t i = 0; i < *n; i++) {
+        if (i)
+            strcat(s, ",");
+        strcat(s, json_string_value(v[i]));
+    }
+    free(v);
+    json_decref(r.ids);
+    return s;
+}
+
+/* Every page of q, of page rows, joined (malloc'd); *pages counts them. */
+static char *all_pages(fixture *f, const char *q, size_t page, size_t *pages)
+{
+    size_t cap = 1 << 16, used = 0;
+    char *all = calloc(cap, 1), *token = NULL;
+    *pages = 0;
+    do {
+        gm_query_page pg = run_page(f, q, token, page);
+        free(token);
+        token = pg.continuation ? strdup(pg.continuation) : NULL;
+        if (token)
+            assert_int_equal(json_array_size(pg.value), page);
+        const char *page_ids = ids_of(pg.value);
+        size_t n = strlen(page_ids);
+        assert_true(used + n + 2 < cap);
+        if (used && n)
+            all[used++] = ',';
+        memcpy(all + used, page_ids, n + 1);
+        used += n;
+        ++*pages;
+        gm_query_page_free(&pg);
+    } while (token);
+    return all;
+}
+
+static void test_pages_over_many(void **state)
+{
+    fixture *f = *state;
+    enum { N = 1200 };
+    /* Rooms and Labs (two buckets the query merges), inserted scrambled;
+       integer and real temperatures */
+    for (size_t i = 0; i < N; i++) {
+        size_t k = (i * 7919) % N;
+        char id[32], body[256];
+        snprintf(id, sizeof id, "q%04zu", k);
+        snprintf(body, sizeof body,
+                 "{\"$metadata\": {\"$model\": \"dtmi:t:%s;1\"}, \"temperature\": %zu%s,"
+                 " \"hvac\": {\"$metadata\": {}}}",
+                 k % 3 ? "Room" : "Lab", (k * 37) % 40, k % 2 ? ".5" : "");
+        put_twin(f, id, body);
+    }
+    const char *q = "SELECT * FROM DIGITALTWINS T WHERE " ROOMS " AND T.temperature >= 20";
+    assert_string_equal(explain(f, q), "by model (2 models)");
+    size_t n, pages;
+    char *want = reference(f, 20, 1e9, &n);
+    assert_true(n > 500);
+    static const size_t sizes[] = {1, 7, 100, 1000};
+    for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
+        char *got = all_pages(f, q, sizes[i], &pages);
+        if (strcmp(got, want) != 0)
+            fail_msg("pages of %zu: %.200s... expected %.200s...", sizes[i], got, want);
+        assert_int_equal(pages, (n + sizes[i] - 1) / sizes[i]);
+        free(got);
+    }
+    char count[64];
+    snprintf(count, sizeof count, "[{\"COUNT\":%zu}]", n);
+    assert_string_equal(rows(f, "SELECT COUNT() FROM DIGITALTWINS T WHERE " ROOMS
+                                " AND T.temperature >= 20"),
+                        count);
+    free(want);
+    /* a scan (no model condition) pages in $dtId order too */
+    want = reference(f, 0, 3, &n);
+    char *got = all_pages(f, "SELECT * FROM DIGITALTWINS T WHERE T.temperature < 3", 10, &pages);
+    assert_string_equal(got, want);
+    assert_int_equal(pages, (n + 9) / 10);
+    free(got);
+    free(want);
+
+    /* pages stay consistent while the graph changes between them: a token
+       resumes after its key, whatever became of that twin */
+    gm_query_page pg = run_page(f, q, NULL, 100);
+    char last_id[32];
+    snprintf(last_id, sizeof last_id, "%s",
+             json_string_value(json_object_get(json_array_get(pg.value, 99), "$dtId")));
+    char *token = strdup(pg.continuation);
+    gm_query_page_free(&pg);
+    assert_int_equal(gm_twin_delete(f->g, last_id, NULL, clock_ns += 1000, NULL, NULL), 0);
+    patch(f, "q1199", "[{\"op\": \"replace\", \"path\": \"/temperature\", \"value\": 25}]", 0);
+    patch(f, "q1198", "[{\"op\": \"replace\", \"path\": \"/temperature\", \"value\": 2}]", 0);
+    put_twin(f, "a0", M("Room") ", \"temperature\": 30, \"hvac\": {\"$metadata\": {}}}");
+    want = reference(f, 20, 1e9, &n);
+    assert_null(strstr(want, last_id));
+    gm_query_page rest = run_page(f, q, token, 1000);
+    free(token);
+    assert_null(rest.continuation);
+    char *expect = calloc(strlen(want) + 1, 1), *save = NULL;
+    for (char *id = strtok_r(want, ",", &save); id; id = strtok_r(NULL, ",", &save)) {
+        if (strcmp(id, last_id) <= 0)
+            continue;
+        if (*expect)
+            strcat(expect, ",");
+        strcat(expect, id);
+    }
+    assert_string_equal(ids_of(rest.value), expect);
+    assert_non_null(strstr(expect, "q1199"));
+    assert_null(strstr(expect, "q1198"));
+    assert_null(strstr(expect, "a0"));
+    gm_query_page_free(&rest);
+    free(expect);
+    free(want);
+
+    /* a JOIN anchored on the model index: several rows per anchor, by one */
+    put_rel(f, "r101", "r101-s3", "{\"$relationshipName\": \"hasSensor\", \"$targetId\": \"s3\"}");
+    static const char *const joined[] = {
+        "[{\"r\":\"r101\",\"s\":\"s1\"}]", "[{\"r\":\"r101\",\"s\":\"s3\"}]",
+        "[{\"r\":\"r102\",\"s\":\"s2\"}]", "[{\"r\":\"r201\",\"s\":\"s3\"}]"};
+    page_through(f, "SELECT T.$dtId AS r, S.$dtId AS s FROM DIGITALTWINS T JOIN S RELATED"
+                    " T.hasSensor WHERE " ROOMS,
+                 1, joined, 4);
+    /* anchored on the joined collection, whose order is not the rows'
+       order (s0 comes first but its row last): every anchor is read */
+    put_twin(f, "s0", M("Sensor") ", \"reading\": 1}");
+    put_rel(f, "r202", "r202-s0", "{\"$relationshipName\": \"hasSensor\", \"$targetId\": \"s0\"}");
+    const char *by_sensor = "SELECT T.$dtId AS r, S.$dtId AS s FROM DIGITALTWINS T JOIN S RELATED"
+                            " T.hasSensor WHERE " SENSORS;
+    assert_string_equal(explain(f, by_sensor), "by model (1 model) on S, expand S<-T");
+    static const char *const by_one[] = {
+        "[{\"r\":\"r101\",\"s\":\"s1\"}]", "[{\"r\":\"r101\",\"s\":\"s3\"}]",
+        "[{\"r\":\"r102\",\"s\":\"s2\"}]", "[{\"r\":\"r201\",\"s\":\"s3\"}]",
+        "[{\"r\":\"r202\",\"s\":\"s0\"}]"};
+    page_through(f, by_sensor, 1, by_one, 5);
+    static const char *const by_two[] = {
+        "[{\"r\":\"r101\",\"s\":\"s1\"},{\"r\":\"r101\",\"s\":\"s3\"}]",
+        "[{\"r\":\"r102\",\"s\":\"s2\"},{\"r\":\"r201\",\"s\":\"s3\"}]",
+        "[{\"r\":\"r202\",\"s\":\"s0\"}]"};
+    page_through(f, by_sensor, 2, by_two, 3);
+}
+
 /* Decode a token (hex of JSON), let edit change the text, encode it again. */
 static char *retoken(const char *tok, const char *from, const char *to)
 {
@@ -977,6 +1231,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_join, setup, teardown),
         cmocka_unit_test_setup_teardown(test_match, setup, teardown),
         cmocka_unit_test_setup_teardown(test_paging, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_values_follow_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pages_over_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_tokens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_semantic_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_other_errors, setup, teardown),
