@@ -8,7 +8,7 @@
  * number is completed from there. So the writer never waits for a disk, and
  * a request is never acknowledged before its event is on it.
  *
- * Events in the log are JSON: {"kind": "twin.patch", "time": ns,
+ * Events in the log are JSON: {"seq": n, "kind": "twin.patch", "time": ns,
  * "twin": id, "rel": id, "body": ...} for the twin graph's events,
  * {"kind": "models.add", "time": ns, "docs": [...]} and {"kind":
  * "model.delete", "time": ns, "id": DTMI} for models. A snapshot is
@@ -114,9 +114,9 @@ static int park(gm_engine *e, gm_engine_req *r)
 /* ---- events ---------------------------------------------------------------------- */
 
 /* Submit the event with the graph's current sequence number; waits for
-   room when the store's backlog is full. The bus keeps the text: it is
-   handed to it first, so that an event is in the bus's ring before it can
-   be durable (only this thread ever drops text from the ring). */
+   room when the store's backlog is full. Then the bus keeps the text (an
+   event that became durable before it reached the bus is read back from
+   the log meanwhile). */
 static int log_event(gm_engine *e, const char *key, json_t *ev, gm_err *err)
 {
     char *text = json_dumps(ev, JSON_COMPACT);
@@ -125,7 +125,6 @@ static int log_event(gm_engine *e, const char *key, json_t *ev, gm_err *err)
         return GM_ENOMEM;
     gm_store_rec rec = {gm_twin_graph_seq(e->graph), 0, key, strlen(key), text, strlen(text)};
     e->log_bytes += rec.len;
-    engine__bus_append(e->bus, rec.seq, text, rec.len);
     int rc;
     while ((rc = gm_store_submit(e->store, &rec, err)) == GM_EAGAIN) {
         /* group commit is behind: wait for the oldest pending record */
@@ -134,6 +133,10 @@ static int log_event(gm_engine *e, const char *key, json_t *ev, gm_err *err)
         if (rc)
             break;
     }
+    if (rc)
+        free(text);
+    else
+        engine__bus_append(e->bus, rec.seq, text, rec.len);
     atomic_store(&e->seq, rec.seq);
     return rc;
 }

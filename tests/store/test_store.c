@@ -602,21 +602,32 @@ static void test_forget_in_child(void **state)
     tmp_make(&t);
     for (int forget = 0; forget < 2; forget++) {
         gm_store *a = open_ok(t.dir, NULL);
-        int p[2];
+        int p[2], ready[2];
         assert_int_equal(pipe(p), 0);
+        assert_int_equal(pipe(ready), 0);
         fflush(NULL);
         pid_t child = fork();
         assert_true(child >= 0);
         if (child == 0) {
             close(p[1]);
+            close(ready[0]);
             if (forget)
                 gm_store_forget_in_child(a);
+            /* tell the parent it is done: otherwise the parent may close
+               and reopen before the child has let go */
+            while (write(ready[1], "r", 1) < 0)
+                ;
             char c;
             while (read(p[0], &c, 1) < 0) /* live until the parent says */
                 ;
             _exit(0);
         }
         close(p[0]);
+        close(ready[1]);
+        char c;
+        while (read(ready[0], &c, 1) < 0)
+            ;
+        close(ready[0]);
         close_ok(a);
         gm_err e;
         gm_err_clear(&e);
