@@ -904,6 +904,32 @@ static int column_bytes(store__backend *b, sqlite3_stmt *st, int col, const void
     return GM_OK;
 }
 
+/* The log row st is on, as a record that must follow seq last (its bytes
+   valid until the statement moves). GM_EIO for a gap or a damaged row. */
+static int log_row(store__backend *b, sqlite3_stmt *st, uint64_t last, gm_store_rec *r,
+                   gm_err *err)
+{
+    int64_t seq = sqlite3_column_int64(st, 0);
+    int64_t kind = sqlite3_column_int64(st, 1);
+    memset(r, 0, sizeof *r);
+    if (seq < 0 || (uint64_t)seq != last + 1)
+        return gm_err_set(err, GM_EIO, b->db_path,
+                          "damaged gemel store: the log jumps from seq %" PRIu64 " to %" PRId64,
+                          last, seq);
+    if (kind < 0 || kind > (int64_t)UINT32_MAX)
+        return gm_err_set(err, GM_EIO, b->db_path,
+                          "damaged gemel store: record %" PRId64 " has kind %" PRId64, seq, kind);
+    const void *key = "";
+    int rc;
+    if ((rc = column_bytes(b, st, 2, &key, &r->key_len, err)) != GM_OK ||
+        (rc = column_bytes(b, st, 3, &r->data, &r->len, err)) != GM_OK)
+        return rc;
+    r->key = key;
+    r->seq = (uint64_t)seq;
+    r->kind = (uint32_t)kind;
+    return GM_OK;
+}
+
 static int sq_recover(store__backend *b, gm_store_snapshot_fn on_snapshot,
                       gm_store_record_fn on_record, void *ctx, uint64_t *last_seq, gm_err *err)
 {
@@ -969,29 +995,11 @@ static int sq_recover(store__backend *b, gm_store_snapshot_fn on_snapshot,
     sqlite3_bind_int64(st, 1, (sqlite3_int64)last);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t seq = sqlite3_column_int64(st, 0);
-        int64_t kind = sqlite3_column_int64(st, 1);
-        gm_store_rec r = {0};
+        gm_store_rec r;
         /* Gaps would mean an acknowledged event is missing: say so rather
            than replay a history that never happened. */
-        if (seq < 0 || (uint64_t)seq != last + 1) {
-            rc = gm_err_set(err, GM_EIO, b->db_path,
-                            "damaged gemel store: the log jumps from seq %" PRIu64 " to %" PRId64,
-                            last, seq);
+        if ((rc = log_row(b, st, last, &r, err)) != GM_OK)
             goto done;
-        }
-        if (kind < 0 || kind > (int64_t)UINT32_MAX) {
-            rc = gm_err_set(err, GM_EIO, b->db_path,
-                            "damaged gemel store: record %" PRId64 " has kind %" PRId64, seq, kind);
-            goto done;
-        }
-        const void *key = "";
-        if ((rc = column_bytes(b, st, 2, &key, &r.key_len, err)) != GM_OK ||
-            (rc = column_bytes(b, st, 3, &r.data, &r.len, err)) != GM_OK)
-            goto done;
-        r.key = key;
-        r.seq = (uint64_t)seq;
-        r.kind = (uint32_t)kind;
         last = r.seq;
         if (on_record && (rc = on_record(ctx, &r)) != 0) {
             rc = gm_err_set(err, rc < 0 ? rc : GM_EINVAL, b->db_path,
@@ -1031,35 +1039,18 @@ static int sq_read(store__backend *b, uint64_t after, uint64_t upto, size_t max,
     sqlite3_bind_int64(st, 3, max > (size_t)INT64_MAX ? INT64_MAX : (sqlite3_int64)max);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        int64_t seq = sqlite3_column_int64(st, 0);
-        int64_t kind = sqlite3_column_int64(st, 1);
-        gm_store_rec r = {0};
-        if (seq < 0 || (uint64_t)seq != last + 1) {
+        gm_store_rec r;
+        if ((rc = log_row(b, st, last, &r, err)) != GM_OK) {
             /* the first record missing: trimmed after a snapshot (the caller
                tells that apart); a later one: damage */
-            rc = last == after
-                     ? gm_err_set(err, GM_ERANGE, b->db_path,
-                                  "record %" PRIu64 " is no longer in the log (the oldest"
-                                  " there is %" PRId64 ")",
-                                  after + 1, seq)
-                     : gm_err_set(err, GM_EIO, b->db_path,
-                                  "damaged gemel store: the log jumps from seq %" PRIu64
-                                  " to %" PRId64,
-                                  last, seq);
+            if (last == after && rc == GM_EIO &&
+                sqlite3_column_int64(st, 0) != (int64_t)(after + 1))
+                rc = gm_err_set(err, GM_ERANGE, b->db_path,
+                                "record %" PRIu64 " is no longer in the log (the oldest"
+                                " there is %" PRId64 ")",
+                                after + 1, (int64_t)sqlite3_column_int64(st, 0));
             goto done;
         }
-        if (kind < 0 || kind > (int64_t)UINT32_MAX) {
-            rc = gm_err_set(err, GM_EIO, b->db_path,
-                            "damaged gemel store: record %" PRId64 " has kind %" PRId64, seq, kind);
-            goto done;
-        }
-        const void *key = "";
-        if ((rc = column_bytes(b, st, 2, &key, &r.key_len, err)) != GM_OK ||
-            (rc = column_bytes(b, st, 3, &r.data, &r.len, err)) != GM_OK)
-            goto done;
-        r.key = key;
-        r.seq = (uint64_t)seq;
-        r.kind = (uint32_t)kind;
         if (on_record && (rc = on_record(ctx, &r)) != 0) {
             rc = gm_err_set(err, rc < 0 ? rc : GM_EINVAL, b->db_path,
                             "reading stopped by the record callback at seq %" PRIu64, r.seq);
