@@ -987,6 +987,23 @@ static int set_root(txn *t, json_t *v, char *msg)
     return GM_OK;
 }
 
+/* Set member tok[0..len) of object box to v (taken), logging the undo: the
+   old value goes back in place, or a new member is removed again. The
+   caller has reserved room for the key (txn_reserve). */
+static int obj_set(txn *t, json_t *box, const char *tok, size_t len, json_t *v, char *msg)
+{
+    json_t *old = json_incref(json_object_getn(box, tok, len));
+    undo_rec r = {.kind = old ? U_OBJ_SET : U_OBJ_NEW, .box = box, .old = old, .succ = NIL};
+    if (json_object_setn_new_nocheck(box, tok, len, v) != 0) {
+        json_decref(old);
+        return nomem(msg);
+    }
+    r.key = txn_key(t, tok, len);
+    r.klen = len;
+    txn_push(t, &r);
+    return GM_OK;
+}
+
 static int do_add(txn *t, const gm_pointer *p, json_t *v, char *msg)
 {
     if (p->depth == 0)
@@ -1002,16 +1019,7 @@ static int do_add(txn *t, const gm_pointer *p, json_t *v, char *msg)
             rc = nomem(msg);
             goto fail;
         }
-        json_t *old = json_incref(json_object_getn(box, tok, len));
-        undo_rec r = {.kind = old ? U_OBJ_SET : U_OBJ_NEW, .box = box, .old = old, .succ = NIL};
-        if (json_object_setn_new_nocheck(box, tok, len, v) != 0) {
-            json_decref(old);
-            return nomem(msg);
-        }
-        r.key = txn_key(t, tok, len);
-        r.klen = len;
-        txn_push(t, &r);
-        return GM_OK;
+        return obj_set(t, box, tok, len, v, msg);
     }
     if (json_is_array(box)) {
         size_t idx;
@@ -1100,8 +1108,7 @@ static int do_replace(txn *t, const gm_pointer *p, json_t *v, char *msg)
     if (!box)
         goto fail;
     if (json_is_object(box)) {
-        json_t *old = json_object_getn(box, tok, len);
-        if (!old) {
+        if (!json_object_getn(box, tok, len)) {
             rc = no_member(p, last, msg);
             goto fail;
         }
@@ -1109,16 +1116,7 @@ static int do_replace(txn *t, const gm_pointer *p, json_t *v, char *msg)
             rc = nomem(msg);
             goto fail;
         }
-        json_incref(old);
-        if (json_object_setn_new_nocheck(box, tok, len, v) != 0) {
-            json_decref(old);
-            return nomem(msg);
-        }
-        undo_rec r = {.kind = U_OBJ_SET, .box = box, .old = old, .succ = NIL};
-        r.key = txn_key(t, tok, len);
-        r.klen = len;
-        txn_push(t, &r);
-        return GM_OK;
+        return obj_set(t, box, tok, len, v, msg);
     }
     if (json_is_array(box)) {
         size_t idx;
