@@ -240,6 +240,20 @@ int sim__week_add(sim__week *w, int64_t from, int64_t to)
     return 0;
 }
 
+int sim__week_add_xml(gm_err *err, const char *file, const xmlNode *n, sim__week *w, int64_t from,
+                      int64_t to)
+{
+    int rc = sim__week_add(w, from, to);
+    if (rc == GM_ELIMIT)
+        return sim__xml_err(err, rc, file, n, "more than %u windows in one timetable",
+                            SIM__MAX_CAL_ENTRIES);
+    if (rc == GM_ENOMEM)
+        return gm_err_set(err, GM_ENOMEM, file, "out of memory");
+    if (rc)
+        return sim__xml_err(err, GM_EINTERNAL, file, n, "window longer than a week");
+    return 0;
+}
+
 void sim__week_free(sim__week *w)
 {
     free(w->iv);
@@ -967,15 +981,7 @@ static int tod_attr(bl *L, const xmlNode *n, const char *attr, int64_t *sec)
 
 static int week_add(bl *L, const xmlNode *n, sim__week *w, int64_t from, int64_t to)
 {
-    int rc = sim__week_add(w, from, to);
-    if (rc == GM_ELIMIT)
-        return sim__xml_err(L->err, rc, L->gfile, n, "more than %u windows in one timetable",
-                            SIM__MAX_CAL_ENTRIES);
-    if (rc == GM_ENOMEM)
-        return nomem(L);
-    if (rc)
-        return sim__xml_err(L->err, GM_EINTERNAL, L->gfile, n, "window longer than a week");
-    return 0;
+    return sim__week_add_xml(L->err, L->gfile, n, w, from, to);
 }
 
 /* A timetableItem is the continuous span from (from, beginTime) to (to,

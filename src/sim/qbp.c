@@ -370,19 +370,6 @@ static int rule_time(ql *L, const xmlNode *n, const char *attr, int64_t *sec)
     return rc;
 }
 
-static int week_add(ql *L, const xmlNode *n, sim__week *w, int64_t from, int64_t to)
-{
-    int rc = sim__week_add(w, from, to);
-    if (rc == GM_ELIMIT)
-        return sim__xml_err(L->err, rc, L->file, n, "more than %u windows in one timetable",
-                            SIM__MAX_CAL_ENTRIES);
-    if (rc == GM_ENOMEM)
-        return nomem(L);
-    if (rc)
-        return sim__xml_err(L->err, GM_EINTERNAL, L->file, n, "window longer than a week");
-    return 0;
-}
-
 /* A rule is a daily window from fromTime to toTime on each day from
    fromWeekDay to toWeekDay (one day when toWeekDay is absent); a window
    whose end is before its start runs past midnight. */
@@ -402,7 +389,8 @@ static int parse_rule(ql *L, const xmlNode *n, sim__week *w)
     int ndays = (d1 - d0 + 7) % 7 + 1;
     for (int k = 0; k < ndays && t != f; k++) {
         int64_t base = (int64_t)((d0 + k) % 7) * DAY;
-        if ((rc = week_add(L, n, w, base + f, base + (t > f ? t : t + DAY))))
+        if ((rc = sim__week_add_xml(L->err, L->file, n, w, base + f,
+                                    base + (t > f ? t : t + DAY))))
             return rc;
     }
     return 0;

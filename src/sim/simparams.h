@@ -172,6 +172,11 @@ typedef struct sim__week {
    GM_EINVAL (longer than a week), GM_ELIMIT (more than
    SIM__MAX_CAL_ENTRIES windows) or GM_ENOMEM. */
 int sim__week_add(sim__week *w, int64_t from, int64_t to);
+/* sim__week_add for a window read from element n of the XML file file: its
+   errors recorded in err, located at "file:LINE". */
+struct _xmlNode;
+int sim__week_add_xml(gm_err *err, const char *file, const struct _xmlNode *n, sim__week *w,
+                      int64_t from, int64_t to);
 /* The calendar entries array ({"days", "from", "to"}, each window split at
    midnights, equal windows on consecutive days merged into day ranges);
    NULL when out of memory. */
