@@ -19,21 +19,13 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "helpers.h"
 
 static const char *models_json =
     "[{\"@context\": \"dtmi:dtdl:context;3\", \"@id\": \"dtmi:e:Sensor;1\", \"@type\": \"Interface\","
     " \"contents\": [{\"@type\": \"Property\", \"name\": \"v\", \"schema\": \"long\"},"
     " {\"@type\": \"Property\", \"name\": \"label\", \"schema\": \"string\"},"
     " {\"@type\": \"Relationship\", \"name\": \"next\", \"target\": \"dtmi:e:Sensor;1\"}]}]";
-
-static json_t *J(const char *text)
-{
-    json_error_t je;
-    json_t *j = json_loads(text, JSON_DECODE_ANY, &je);
-    if (!j)
-        fail_msg("bad test JSON: %s", je.text);
-    return j;
-}
 
 static int call(gm_engine *e, gm_engine_op op, const char *id, const char *rel, const char *body,
                 const char *if_match, json_t **value)
@@ -68,27 +60,12 @@ static gm_engine *open_dir(const char *dir, uint64_t snapshot_every)
     return e;
 }
 
-static char *temp_dir(void)
-{
-    char *d = strdup("/tmp/gemel-engine-XXXXXX");
-    assert_non_null(mkdtemp(d));
-    return d;
-}
-
-static void remove_dir(char *d)
-{
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
-    assert_int_equal(system(cmd), 0);
-    free(d);
-}
-
 #define SENSOR(v) "{\"$metadata\": {\"$model\": \"dtmi:e:Sensor;1\"}, \"v\": " #v "}"
 
 static void test_changes_survive_reopen(void **state)
 {
     (void)state;
-    char *dir = temp_dir();
+    char *dir = temp_dir("engine");
     gm_engine *e = open_dir(dir, 0);
     assert_int_equal(call(e, GM_OP_MODELS_ADD, NULL, NULL, models_json, NULL, NULL), 0);
     assert_int_equal(call(e, GM_OP_TWIN_PUT, "a", NULL, SENSOR(1), NULL, NULL), 0);
@@ -170,7 +147,7 @@ static void count_done(void *ctx, gm_engine_req *r)
 static void test_pipelined(void **state)
 {
     (void)state;
-    char *dir = temp_dir();
+    char *dir = temp_dir("engine");
     gm_engine *e = open_dir(dir, 3000);
     assert_int_equal(call(e, GM_OP_MODELS_ADD, NULL, NULL, models_json, NULL, NULL), 0);
     assert_int_equal(call(e, GM_OP_TWIN_PUT, "a", NULL, SENSOR(0), NULL, NULL), 0);
@@ -213,7 +190,7 @@ static void test_pipelined(void **state)
 static void test_second_open_refused(void **state)
 {
     (void)state;
-    char *dir = temp_dir();
+    char *dir = temp_dir("engine");
     gm_engine *e = open_dir(dir, 0);
     gm_engine_opts o = {.dir = dir};
     gm_err err;

@@ -20,20 +20,12 @@
 #include <unistd.h>
 
 #include "engine/engine.h"
+#include "helpers.h"
 
 static const char *models_json =
     "[{\"@context\": \"dtmi:dtdl:context;3\", \"@id\": \"dtmi:e:Sensor;1\", \"@type\": \"Interface\","
     " \"contents\": [{\"@type\": \"Property\", \"name\": \"v\", \"schema\": \"long\"},"
     " {\"@type\": \"Relationship\", \"name\": \"next\", \"target\": \"dtmi:e:Sensor;1\"}]}]";
-
-static json_t *J(const char *text)
-{
-    json_error_t je;
-    json_t *j = json_loads(text, JSON_DECODE_ANY, &je);
-    if (!j)
-        fail_msg("bad test JSON: %s", je.text);
-    return j;
-}
 
 static int call(gm_engine *e, gm_engine_op op, const char *id, const char *rel, const char *body)
 {
@@ -59,21 +51,6 @@ static gm_engine *open_dir(const char *dir, size_t kept)
     if (!e)
         fail_msg("open %s: %s: %s", dir, err.where, err.what);
     return e;
-}
-
-static char *temp_dir(void)
-{
-    char *d = strdup("/tmp/gemel-events-XXXXXX");
-    assert_non_null(mkdtemp(d));
-    return d;
-}
-
-static void remove_dir(char *d)
-{
-    char cmd[256];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", d);
-    assert_int_equal(system(cmd), 0);
-    free(d);
 }
 
 #define SENSOR(v) "{\"$metadata\": {\"$model\": \"dtmi:e:Sensor;1\"}, \"v\": " #v "}"
@@ -130,7 +107,7 @@ static void six_changes(gm_engine *e)
 static void test_read_after(void **state)
 {
     (void)state;
-    char *dir = temp_dir();
+    char *dir = temp_dir("events");
     gm_engine *e = open_dir(dir, 0);
     six_changes(e);
     /* refused changes make no event */
@@ -195,7 +172,7 @@ static void test_read_after(void **state)
 static void test_ring_and_log(void **state)
 {
     (void)state;
-    char *dir = temp_dir();
+    char *dir = temp_dir("events");
     gm_engine *e = open_dir(dir, 4);
     assert_int_equal(call(e, GM_OP_MODELS_ADD, NULL, NULL, models_json), 0);
     assert_int_equal(call(e, GM_OP_TWIN_PUT, "a", NULL, SENSOR(0)), 0);
@@ -233,7 +210,7 @@ static void test_ring_and_log(void **state)
 static void test_trimmed(void **state)
 {
     (void)state;
-    char *dir = temp_dir();
+    char *dir = temp_dir("events");
     gm_engine *e = open_dir(dir, 2);
     six_changes(e);
     assert_int_equal(gm_engine_snapshot(e, NULL), 0);
@@ -340,7 +317,7 @@ static void nop_done(void *ctx, gm_engine_req *r)
 static void test_subscribe(void **state)
 {
     (void)state;
-    char *dir = temp_dir();
+    char *dir = temp_dir("events");
     gm_engine *e = open_dir(dir, 64); /* a small ring: backlogs come from the log */
     gm_err err;
     gm_err_clear(&err);
