@@ -22,6 +22,157 @@ const gm_json_limits gm_json_limits_default = {
 };
 
 /* ------------------------------------------------------------------------ */
+/* Writing                                                                   */
+
+/* Decimal digits of u, at the end of buf[21]; returns the first. */
+static char *u64_digits(uint64_t u, char *end)
+{
+    char *p = end;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    return p;
+}
+
+int gm_json_write_int(gm_sb *sb, int64_t i)
+{
+    char buf[24], *end = buf + sizeof buf;
+    uint64_t u = i < 0 ? 0 - (uint64_t)i : (uint64_t)i;
+    char *p = u64_digits(u, end);
+    if (i < 0)
+        *--p = '-';
+    return gm_sb_append_n(sb, p, (size_t)(end - p));
+}
+
+int gm_json_write_real(gm_sb *sb, double x)
+{
+    static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
+                                 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
+    if (!isfinite(x))
+        return GM_EINVAL;
+    double a = fabs(x);
+    /* Fast path: x = m / 10^k with an integer m below 2^53, for the fewest
+       fraction digits k. Powers of ten up to 10^22 and such m are exact
+       doubles, so m / 10^k is the double nearest to the decimal m.10^-k:
+       when it equals x, that decimal reads back as x. */
+    if (a < 1e15 && (a >= 1e-5 || a == 0)) {
+        for (int k = 0; k < 16; k++) {
+            double m = a * p10[k];
+            if (m >= 9007199254740992.0)
+                break;
+            if (m != floor(m) || m / p10[k] != a)
+                continue;
+            char buf[48], *end = buf + sizeof buf;
+            char *p = u64_digits((uint64_t)m, end);
+            size_t nd = (size_t)(end - p);
+            char out[48];
+            size_t n = 0;
+            if (signbit(x))
+                out[n++] = '-';
+            if (k == 0) {
+                memcpy(out + n, p, nd);
+                n += nd;
+                memcpy(out + n, ".0", 2);
+                n += 2;
+            } else if (nd > (size_t)k) {
+                memcpy(out + n, p, nd - (size_t)k);
+                n += nd - (size_t)k;
+                out[n++] = '.';
+                memcpy(out + n, end - k, (size_t)k);
+                n += (size_t)k;
+            } else {
+                out[n++] = '0';
+                out[n++] = '.';
+                for (size_t z = nd; z < (size_t)k; z++)
+                    out[n++] = '0';
+                memcpy(out + n, p, nd);
+                n += nd;
+            }
+            return gm_sb_append_n(sb, out, n);
+        }
+    }
+    char buf[40];
+    int n = snprintf(buf, sizeof buf, "%.17g", x);
+    if (n < 0 || (size_t)n >= sizeof buf - 3)
+        return GM_EINVAL;
+    if (!strpbrk(buf, ".eE")) {
+        memcpy(buf + n, ".0", 3);
+        n += 2;
+    }
+    return gm_sb_append_n(sb, buf, (size_t)n);
+}
+
+#define WRITE_MAX_DEPTH 1024
+
+static int write_value(gm_sb *sb, const json_t *v, int depth)
+{
+    if (depth > WRITE_MAX_DEPTH)
+        return GM_ELIMIT;
+    int rc = GM_OK;
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        rc = gm_sb_append_char(sb, '{');
+        const char *key;
+        size_t klen;
+        json_t *m;
+        bool first = true;
+        json_object_keylen_foreach((json_t *)v, key, klen, m) {
+            if (rc)
+                break;
+            if (!first)
+                rc = gm_sb_append_char(sb, ',');
+            first = false;
+            if (!rc)
+                rc = gm_sb_append_char(sb, '"');
+            if (!rc)
+                rc = gm_sb_append_json_escaped(sb, key, klen);
+            if (!rc)
+                rc = gm_sb_append_n(sb, "\":", 2);
+            if (!rc)
+                rc = write_value(sb, m, depth + 1);
+        }
+        return rc ? rc : gm_sb_append_char(sb, '}');
+    }
+    case JSON_ARRAY: {
+        rc = gm_sb_append_char(sb, '[');
+        size_t n = json_array_size(v);
+        for (size_t i = 0; i < n && !rc; i++) {
+            if (i)
+                rc = gm_sb_append_char(sb, ',');
+            if (!rc)
+                rc = write_value(sb, json_array_get(v, i), depth + 1);
+        }
+        return rc ? rc : gm_sb_append_char(sb, ']');
+    }
+    case JSON_STRING:
+        rc = gm_sb_append_char(sb, '"');
+        if (!rc)
+            rc = gm_sb_append_json_escaped(sb, json_string_value(v), json_string_length(v));
+        return rc ? rc : gm_sb_append_char(sb, '"');
+    case JSON_INTEGER: return gm_json_write_int(sb, json_integer_value(v));
+    case JSON_REAL: return gm_json_write_real(sb, json_real_value(v));
+    case JSON_TRUE: return gm_sb_append_n(sb, "true", 4);
+    case JSON_FALSE: return gm_sb_append_n(sb, "false", 5);
+    case JSON_NULL: return gm_sb_append_n(sb, "null", 4);
+    }
+    return GM_EINVAL;
+}
+
+int gm_json_write(gm_sb *sb, const json_t *v)
+{
+    if (!v)
+        return GM_EINVAL;
+    if (sb->err)
+        return sb->err;
+    size_t start = sb->len;
+    int rc = write_value(sb, v, 0);
+    if (rc)
+        gm_sb_truncate(sb, start);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------ */
 /* UTF-8 and positions                                                       */
 
 /*

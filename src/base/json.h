@@ -40,6 +40,7 @@
 #include <jansson.h>
 
 #include "base/err.h"
+#include "base/sb.h"
 
 typedef struct gm_json_limits {
     size_t max_bytes; /* reject documents larger than this */
@@ -92,6 +93,30 @@ json_t *gm_json_load_str(const char *buf, size_t len, const gm_json_limits *lim,
  * for a directory or a NULL path, GM_EIO for other open and read errors.
  */
 json_t *gm_json_load_file(const char *path, const gm_json_limits *lim, gm_err *err);
+
+/*
+ * Append v to sb as compact JSON text (no spaces), objects in jansson's
+ * insertion order: what json_dumps(v, JSON_COMPACT) writes, but without an
+ * allocation per call and with reals in their shortest decimal form that
+ * reads back to the same double when one with at most 15 significant digits
+ * exists ("15.1", not "15.099999999999999"), otherwise 17 digits. A real
+ * always shows a '.' or an exponent, so it reads back as a real. Strings are
+ * escaped as gm_sb_append_json_escaped does.
+ *
+ * Returns 0; GM_ELIMIT when v nests deeper than 1024 levels (jansson's own
+ * parser stops at about 2048) or sb's limit is reached; GM_EINVAL for a
+ * non-finite real (which jansson cannot hold) or NULL v; GM_ENOMEM. On error
+ * the text of this call is taken off again; sb's own errors (out of memory,
+ * its limit) stay recorded in sb, as for every append.
+ */
+int gm_json_write(gm_sb *sb, const json_t *v);
+
+/* Append the double x as gm_json_write writes a real. Returns as gm_sb_append;
+   GM_EINVAL for NaN or an infinity. */
+int gm_json_write_real(gm_sb *sb, double x);
+
+/* Append the integer i in decimal. Returns as gm_sb_append. */
+int gm_json_write_int(gm_sb *sb, int64_t i);
 
 /*
  * Name of a value's type as used in messages: "object", "array", "string",

@@ -105,8 +105,9 @@ int gm_sb_appendf(gm_sb *sb, const char *fmt, ...)
 int gm_sb_append_json_escaped(gm_sb *sb, const char *s, size_t n)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t start = sb->len;
-    for (size_t i = 0; i < n; i++) {
+    size_t start = sb->len, run = 0;
+    int rc = GM_OK;
+    for (size_t i = 0; i < n && rc == GM_OK; i++) {
         unsigned char c = (unsigned char)s[i];
         const char *esc = NULL;
         char u[7];
@@ -127,16 +128,23 @@ int gm_sb_append_json_escaped(gm_sb *sb, const char *s, size_t n)
                 esc = u;
             }
         }
-        int rc = esc ? gm_sb_append(sb, esc) : gm_sb_append_char(sb, (char)c);
-        if (rc != GM_OK) {
-            /* All or nothing: do not leave half an escaped string behind. */
-            sb->len = start;
-            if (sb->buf)
-                sb->buf[start] = '\0';
-            return rc;
-        }
+        if (!esc)
+            continue;
+        /* the bytes before this one go as one run */
+        rc = gm_sb_append_n(sb, s + run, i - run);
+        if (rc == GM_OK)
+            rc = gm_sb_append(sb, esc);
+        run = i + 1;
     }
-    return GM_OK;
+    if (rc == GM_OK)
+        rc = gm_sb_append_n(sb, s + run, n - run);
+    if (rc != GM_OK) {
+        /* All or nothing: do not leave half an escaped string behind. */
+        sb->len = start;
+        if (sb->buf)
+            sb->buf[start] = '\0';
+    }
+    return rc;
 }
 
 const char *gm_sb_str(const gm_sb *sb)

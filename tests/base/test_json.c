@@ -931,6 +931,131 @@ static void test_bad_table(void **state)
     json_decref(o);
 }
 
+/* ---- writing ---- */
+
+static char *written(const json_t *v)
+{
+    gm_sb sb = GM_SB_INIT;
+    assert_int_equal(gm_json_write(&sb, v), 0);
+    char *t = gm_sb_take(&sb);
+    assert_non_null(t);
+    return t;
+}
+
+static void expect_real(double x, const char *text)
+{
+    gm_sb sb = GM_SB_INIT;
+    assert_int_equal(gm_json_write_real(&sb, x), 0);
+    assert_string_equal(gm_sb_str(&sb), text);
+    gm_sb_free(&sb);
+}
+
+static void test_write_reals(void **state)
+{
+    (void)state;
+    expect_real(15.1, "15.1");
+    expect_real(20.0, "20.0");
+    expect_real(-0.0, "-0.0");
+    expect_real(0.0, "0.0");
+    expect_real(-3.25, "-3.25");
+    expect_real(0.001, "0.001");
+    expect_real(123456.789, "123456.789");
+    expect_real(0.1 + 0.2, "0.30000000000000004");
+    expect_real(1e300, "1.0000000000000001e+300");
+    expect_real(1e-7, "9.9999999999999995e-08");
+    expect_real(9007199254740993.0, "9007199254740992.0"); /* not representable: the double */
+    gm_sb sb = GM_SB_INIT;
+    assert_int_equal(gm_json_write_real(&sb, (double)NAN), GM_EINVAL);
+    assert_int_equal(gm_json_write_real(&sb, (double)INFINITY), GM_EINVAL);
+    assert_int_equal(sb.len, 0);
+    /* every written real reads back as the very same double, a real */
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        double d;
+        switch (i % 4) {
+        case 0: { /* any finite bit pattern */
+            uint64_t bits = x;
+            memcpy(&d, &bits, sizeof d);
+            if (!isfinite(d))
+                continue;
+            break;
+        }
+        case 1: d = (double)(int64_t)(x % 2000001) / 10.0 - 100000.0; break; /* sensor-like */
+        case 2: d = (double)(x >> 11) * 0x1.0p-53 * 1e6; break;
+        default: d = (double)(int64_t)(x % 100000) / 1000.0; break;
+        }
+        gm_sb_reset(&sb);
+        assert_int_equal(gm_json_write_real(&sb, d), 0);
+        json_error_t je;
+        json_t *back = json_loads(gm_sb_str(&sb), JSON_DECODE_ANY, &je);
+        assert_non_null(back);
+        assert_true(json_is_real(back));
+        double r = json_real_value(back);
+        if (memcmp(&r, &d, sizeof d) != 0)
+            fail_msg("%.17g written as %s reads back as %.17g", d, gm_sb_str(&sb), r);
+        json_decref(back);
+    }
+    gm_sb_free(&sb);
+}
+
+static void test_write_documents(void **state)
+{
+    (void)state;
+    /* without reals, byte for byte what json_dumps writes */
+    const char *docs[] = {
+        "{\"$dtId\":\"a\\\"b\\\\c\\n\\u0001/é\",\"n\":-9223372036854775808,\"m\":9223372036854775807,"
+        "\"t\":true,\"f\":false,\"z\":null,\"arr\":[1,[],{},[{\"x\":[\"y\"]}]],\"\":\"\"}",
+        "[]", "\"plain\"", "0", "-17",
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        json_t *v = json_loads(docs[i], JSON_DECODE_ANY, NULL);
+        assert_non_null(v);
+        char *a = written(v), *b = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        assert_string_equal(a, b);
+        free(a);
+        free(b);
+        json_decref(v);
+    }
+    /* with reals: equal after a round trip, member order kept */
+    json_t *v = json_pack("{s:f,s:[f,i,s],s:{s:f}}", "temperature", 15.1, "arr", 1e-300, 3, "x",
+                          "obj", "p", -2.5);
+    char *t = written(v);
+    assert_string_equal(t, "{\"temperature\":15.1,\"arr\":[1e-300,3,\"x\"],"
+                           "\"obj\":{\"p\":-2.5}}");
+    json_t *back = json_loads(t, 0, NULL);
+    assert_true(json_equal(back, v));
+    json_decref(back);
+    free(t);
+    json_decref(v);
+}
+
+static void test_write_limits(void **state)
+{
+    (void)state;
+    /* deeper than 1024 levels: refused, nothing left behind */
+    json_t *root = json_array(), *cur = root;
+    for (int i = 0; i < 1100; i++) {
+        json_t *a = json_array();
+        json_array_append_new(cur, a);
+        cur = a;
+    }
+    gm_sb sb = GM_SB_INIT;
+    gm_sb_append(&sb, "before");
+    assert_int_equal(gm_json_write(&sb, root), GM_ELIMIT);
+    assert_string_equal(gm_sb_str(&sb), "before");
+    assert_int_equal(gm_json_write(&sb, NULL), GM_EINVAL);
+    json_decref(root);
+    /* the builder's size limit */
+    gm_sb_reset(&sb);
+    gm_sb_set_limit(&sb, 10);
+    json_t *s = json_string("a string longer than ten bytes");
+    assert_int_equal(gm_json_write(&sb, s), GM_ELIMIT);
+    assert_int_equal(sb.len, 0);
+    json_decref(s);
+    gm_sb_free(&sb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -957,6 +1082,9 @@ int main(void)
         cmocka_unit_test(test_not_object),
         cmocka_unit_test(test_nested_path_message),
         cmocka_unit_test(test_bad_table),
+        cmocka_unit_test(test_write_reals),
+        cmocka_unit_test(test_write_documents),
+        cmocka_unit_test(test_write_limits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
