@@ -258,6 +258,7 @@ static bool deliver(engine__bus *b, gm_engine_sub *s, batch *t)
 static void *bus_main(void *arg)
 {
     engine__bus *b = arg;
+    pthread_setname_np(pthread_self(), "gemel-events");
     batch *t = calloc(1, sizeof *t);
     uint64_t seen = 0;
     bool more = false;

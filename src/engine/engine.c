@@ -60,6 +60,7 @@ struct gm_engine {
     size_t pending_head;
     int failed;             /* the store's error: no more changes */
     gm_err fail_err;
+    gm_sb ev;               /* writer: the text of the event being logged */
 };
 
 /* ---- completion ----------------------------------------------------------------- */
@@ -113,17 +114,21 @@ static int park(gm_engine *e, gm_engine_req *r)
 
 /* ---- events ---------------------------------------------------------------------- */
 
-/* Submit the event with the graph's current sequence number; waits for
-   room when the store's backlog is full. Then the bus keeps the text (an
-   event that became durable before it reached the bus is read back from
-   the log meanwhile). */
-static int log_event(gm_engine *e, const char *key, json_t *ev, gm_err *err)
+/* Submit the event text in e->ev (made by the writer, which owns it) with
+   the graph's current sequence number; waits for room when the store's
+   backlog is full. Then the bus keeps a copy of the text (an event that
+   became durable before it reached the bus is read back from the log
+   meanwhile). */
+static int log_event(gm_engine *e, const char *key, gm_err *err)
 {
-    char *text = json_dumps(ev, JSON_COMPACT);
-    json_decref(ev);
+    if (gm_sb_error(&e->ev))
+        return gm_err_set(err, gm_sb_error(&e->ev), "event", "cannot encode the event");
+    size_t len = e->ev.len;
+    char *text = malloc(len + 1);
     if (!text)
-        return GM_ENOMEM;
-    gm_store_rec rec = {gm_twin_graph_seq(e->graph), 0, key, strlen(key), text, strlen(text)};
+        return gm_err_set(err, GM_ENOMEM, "event", "out of memory");
+    memcpy(text, gm_sb_str(&e->ev), len + 1);
+    gm_store_rec rec = {gm_twin_graph_seq(e->graph), 0, key, strlen(key), text, len};
     e->log_bytes += rec.len;
     int rc;
     while ((rc = gm_store_submit(e->store, &rec, err)) == GM_EAGAIN) {
@@ -141,16 +146,55 @@ static int log_event(gm_engine *e, const char *key, json_t *ev, gm_err *err)
     return rc;
 }
 
-static json_t *twin_event_json(const gm_twin_event *ev)
+/* Open an event's text in e->ev: {"seq":n,"kind":kind,"time":ns (the
+   members every event starts with). */
+static void event_open(gm_engine *e, uint64_t seq, const char *kind, int64_t time_ns)
 {
-    json_t *j = json_pack("{s:I,s:s,s:I,s:s}", "seq", (json_int_t)ev->seq, "kind",
-                          gm_twin_event_kind_name(ev->kind), "time", (json_int_t)ev->time_ns,
-                          "twin", ev->twin_id);
-    if (j && ev->rel_id[0])
-        json_object_set_new(j, "rel", json_string(ev->rel_id));
-    if (j && ev->body)
-        json_object_set(j, "body", ev->body);
-    return j;
+    gm_sb *sb = &e->ev;
+    gm_sb_reset(sb);
+    gm_sb_append_n(sb, "{\"seq\":", 7);
+    gm_json_write_int(sb, (int64_t)seq);
+    gm_sb_append_n(sb, ",\"kind\":\"", 9);
+    gm_sb_append(sb, kind);
+    gm_sb_append_n(sb, "\",\"time\":", 9);
+    gm_json_write_int(sb, time_ns);
+}
+
+/* Append ,"name":"value" to e->ev. */
+static void event_str(gm_engine *e, const char *name, const char *value)
+{
+    gm_sb *sb = &e->ev;
+    gm_sb_append_n(sb, ",\"", 2);
+    gm_sb_append(sb, name);
+    gm_sb_append_n(sb, "\":\"", 3);
+    gm_sb_append_json_escaped(sb, value, strlen(value));
+    gm_sb_append_char(sb, '"');
+}
+
+/* Append ,"name":value and close the event. A value the writer cannot
+   encode (it cannot happen for what the graph accepted) fails the text. */
+static void event_close(gm_engine *e, const char *name, const json_t *value)
+{
+    gm_sb *sb = &e->ev;
+    if (value) {
+        gm_sb_append_n(sb, ",\"", 2);
+        gm_sb_append(sb, name);
+        gm_sb_append_n(sb, "\":", 2);
+        int rc = gm_json_write(sb, value);
+        if (rc && !gm_sb_error(sb))
+            sb->err = rc;
+    }
+    gm_sb_append_char(sb, '}');
+}
+
+/* The text of a twin graph event, as {"seq","kind","time","twin"[,"rel"][,"body"]}. */
+static void twin_event_text(gm_engine *e, const gm_twin_event *ev)
+{
+    event_open(e, ev->seq, gm_twin_event_kind_name(ev->kind), ev->time_ns);
+    event_str(e, "twin", ev->twin_id);
+    if (ev->rel_id[0])
+        event_str(e, "rel", ev->rel_id);
+    event_close(e, "body", ev->body);
 }
 
 static int models_add(gm_engine *e, const json_t *docs, gm_err *err)
@@ -211,7 +255,7 @@ static bool apply(gm_engine *e, gm_engine_req *r)
     gm_twin_event ev;
     memset(&ev, 0, sizeof ev);
     int rc = 0;
-    json_t *event = NULL;
+    bool logged = false; /* e->ev holds the event already */
     const char *key = r->id ? r->id : "";
     bool change = r->op != GM_OP_TWIN_GET && r->op != GM_OP_REL_GET && r->op != GM_OP_READ &&
                   r->op != GM_OP_SNAPSHOT;
@@ -228,8 +272,9 @@ static bool apply(gm_engine *e, gm_engine_req *r)
             rc = r->body ? GM_ENOMEM : gm_err_set(err, GM_EINVAL, "models", "no documents");
         } else if (!(rc = models_add(e, docs, err))) {
             gm_twin_graph_advance(e->graph);
-            event = json_pack("{s:I,s:s,s:I,s:O}", "seq", (json_int_t)gm_twin_graph_seq(e->graph),
-                              "kind", "models.add", "time", (json_int_t)now, "docs", docs);
+            event_open(e, gm_twin_graph_seq(e->graph), "models.add", now);
+            event_close(e, "docs", docs);
+            logged = true;
             key = "models";
         }
         json_decref(docs);
@@ -240,8 +285,10 @@ static bool apply(gm_engine *e, gm_engine_req *r)
             rc = gm_err_set(err, GM_EINVAL, "model", "the model's DTMI is required");
         } else if (!(rc = gm_model_registry_remove(e->models, r->id, err))) {
             gm_twin_graph_advance(e->graph);
-            event = json_pack("{s:I,s:s,s:I,s:s}", "seq", (json_int_t)gm_twin_graph_seq(e->graph),
-                              "kind", "model.delete", "time", (json_int_t)now, "id", r->id);
+            event_open(e, gm_twin_graph_seq(e->graph), "model.delete", now);
+            event_str(e, "id", r->id);
+            event_close(e, NULL, NULL);
+            logged = true;
         }
         break;
     case GM_OP_TWIN_PUT:
@@ -288,19 +335,13 @@ static bool apply(gm_engine *e, gm_engine_req *r)
         atomic_store(&e->seq, gm_twin_graph_seq(e->graph));
         return false;
     }
-    if (!event)
-        event = twin_event_json(&ev);
+    if (!logged)
+        twin_event_text(e, &ev);
     json_decref(ev.body);
-    if (!event) {
-        /* applied in memory but not loggable: fail the store side for good */
-        e->failed = GM_ENOMEM;
-        gm_err_set(&e->fail_err, GM_ENOMEM, "engine", "out of memory encoding an event");
-        r->status = GM_ENOMEM;
-        return false;
-    }
     r->seq = gm_twin_graph_seq(e->graph);
-    rc = log_event(e, key, event, err);
+    rc = log_event(e, key, err);
     if (rc) {
+        /* applied in memory but not logged: fail the store side for good */
         e->failed = rc;
         e->fail_err = *err;
         r->status = rc;
@@ -386,6 +427,7 @@ typedef struct bg_snapshot {
 static void *bg_snapshot_main(void *arg)
 {
     bg_snapshot *b = arg;
+    pthread_setname_np(pthread_self(), "gemel-snapshot");
     gm_engine *e = b->e;
     size_t len = 0, cap = 1 << 20;
     char *buf = malloc(cap);
@@ -495,6 +537,7 @@ static void snapshot_in_background(gm_engine *e)
 static void *writer_main(void *arg)
 {
     gm_engine *e = arg;
+    pthread_setname_np(pthread_self(), "gemel-writer");
     for (;;) {
         void *item;
         int rc = gm_mpsc_pop_wait(e->q, &item, -1);
@@ -625,6 +668,7 @@ static void destroy(gm_engine *e)
     gm_twin_graph_destroy(e->graph);
     gm_model_registry_destroy(e->models);
     gm_vec_free(&e->pending);
+    gm_sb_free(&e->ev);
     pthread_mutex_destroy(&e->mu);
     pthread_mutex_destroy(&e->done_mu);
     free(e);

@@ -316,6 +316,7 @@ static void trim_chunk(gm_store *s, size_t max_rows)
 static void *committer(void *arg)
 {
     gm_store *s = arg;
+    pthread_setname_np(pthread_self(), "gemel-commit");
     pthread_mutex_lock(&s->mu);
     for (;;) {
         while (s->fill->n == 0 && !s->stopping && !trim_due(s)) {
