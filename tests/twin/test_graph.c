@@ -695,6 +695,118 @@ static int push_cb(void *ctx, const json_t *x)
 
 /* Replaying every event into a fresh graph gives the same twins and
    relationships, ETags and times included. */
+/*
+ * Deferred metadata: patches that only set existing slotted properties
+ * leave $etag and the lastUpdateTime stamps for the next read. A graph read
+ * after every patch and one read only now and then must show the very same
+ * documents, member order included, and accept the same If-Match ETags.
+ */
+static char *dump(const json_t *doc)
+{
+    char *t = json_dumps(doc, JSON_COMPACT); /* insertion order: member order counts */
+    assert_non_null(t);
+    return t;
+}
+
+static void test_deferred_metadata(void **state)
+{
+    fixture *f = *state;
+    gm_twin_graph *eager = gm_twin_graph_create(f->models), *lazy = f->g;
+    json_t *body = J(PUMP(""));
+    gm_twin_graph *both[2] = {eager, lazy};
+    for (int k = 0; k < 2; k++)
+        assert_int_equal(gm_twin_put(both[k], "p", body, NULL, NULL, clock_ns, NULL, NULL), 0);
+    json_decref(body);
+    uint64_t x = 0x2545F4914F6CDD1DULL;
+    int64_t t = clock_ns;
+    size_t deferred_reads = 0;
+    for (int step = 0; step < 3000; step++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        int n = (int)(x >> 40) % 1000;
+        char text[256];
+        switch (x % 8) {
+        case 0: /* deferred: one slotted property */
+            snprintf(text, sizeof text, "[{\"op\": \"replace\", \"path\": \"/temp\", \"value\": %d.5}]", n);
+            break;
+        case 1:
+            snprintf(text, sizeof text, "[{\"op\": \"replace\", \"path\": \"/serial\", \"value\": \"S-%d\"}]", n);
+            break;
+        case 2: /* deferred only when mode is there already */
+            snprintf(text, sizeof text, "[{\"op\": \"add\", \"path\": \"/mode\", \"value\": \"%s\"}]",
+                     (x >> 8) & 1 ? "ON" : "OFF");
+            break;
+        case 3: /* immediate: a removal (or refused when absent) */
+            snprintf(text, sizeof text, "[{\"op\": \"remove\", \"path\": \"/mode\"}]");
+            break;
+        case 4: /* immediate: an object, no slot */
+            snprintf(text, sizeof text, "[{\"op\": \"add\", \"path\": \"/limits\", \"value\": {\"low\": %d}}]", n);
+            break;
+        case 5: /* immediate: a component */
+            snprintf(text, sizeof text, "[{\"op\": \"replace\", \"path\": \"/motor/rpm\", \"value\": %d}]", n);
+            break;
+        case 6: /* deferred: two slots at once */
+            snprintf(text, sizeof text, "[{\"op\": \"replace\", \"path\": \"/temp\", \"value\": %d}, "
+                                        "{\"op\": \"replace\", \"path\": \"/serial\", \"value\": \"T\"}]", n);
+            break;
+        default: /* touches nothing, changes the ETag */
+            snprintf(text, sizeof text, "[{\"op\": \"test\", \"path\": \"/serial\", \"value\": \"T\"}]");
+            break;
+        }
+        json_t *p = J(text);
+        /* half the time with the ETag the eager graph shows: it must match
+           the lazy one's, deferred or not; now and then a stale one */
+        char etag[64] = "";
+        if ((x >> 20) & 1)
+            snprintf(etag, sizeof etag, "%s",
+                     json_string_value(json_object_get(gm_twin_get(eager, "p"), "$etag")));
+        if ((x >> 21) % 7 == 0)
+            snprintf(etag, sizeof etag, "W/\"%016x\"", step);
+        t += 1000 + (int64_t)(x % 1000000);
+        int rc[2];
+        for (int k = 0; k < 2; k++) {
+            gm_twin_event ev;
+            rc[k] = gm_twin_patch(both[k], "p", p, etag[0] ? etag : NULL, t, &ev, NULL);
+            if (!rc[k])
+                json_decref(ev.body);
+        }
+        json_decref(p);
+        assert_int_equal(rc[0], rc[1]);
+        /* the eager graph is read after every patch; the lazy one every so often */
+        char *a = dump(gm_twin_get(eager, "p"));
+        if ((x >> 30) % 13 == 0 || step == 2999) {
+            deferred_reads++;
+            char *b = dump(gm_twin_get(lazy, "p"));
+            if (strcmp(a, b))
+                fail_msg("step %d (%s):\n eager %s\n lazy  %s", step, text, a, b);
+            free(b);
+            check_cache(lazy, "p");
+        }
+        free(a);
+    }
+    assert_true(deferred_reads > 100);
+
+    /* the stamps themselves: two properties set at different times, no read between */
+    json_t *p1 = J("[{\"op\": \"replace\", \"path\": \"/temp\", \"value\": 1.5}]");
+    json_t *p2 = J("[{\"op\": \"replace\", \"path\": \"/serial\", \"value\": \"Z\"}]");
+    int64_t t1 = 1800000000123456789LL, t2 = t1 + 2000000000;
+    assert_int_equal(gm_twin_patch(lazy, "p", p1, NULL, t1, NULL, NULL), 0);
+    assert_int_equal(gm_twin_patch(lazy, "p", p2, NULL, t2, NULL, NULL), 0);
+    json_decref(p1);
+    json_decref(p2);
+    const json_t *doc = gm_twin_get(lazy, "p");
+    const json_t *md = json_object_get(doc, "$metadata");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(md, "temp"), "lastUpdateTime")),
+                        "2027-01-15T08:00:00.123456789Z");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(md, "serial"), "lastUpdateTime")),
+                        "2027-01-15T08:00:02.123456789Z");
+    assert_string_equal(json_string_value(json_object_get(md, "$lastUpdateTime")),
+                        "2027-01-15T08:00:02.123456789Z");
+    char want[64];
+    snprintf(want, sizeof want, "W/\"%016llx\"", (unsigned long long)gm_twin_graph_seq(lazy));
+    assert_string_equal(json_string_value(json_object_get(doc, "$etag")), want);
+    gm_twin_graph_destroy(eager);
+}
+
 static void test_replay(void **state)
 {
     test_patch(state);
@@ -774,6 +886,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_twins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_patch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_relationships, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deferred_metadata, setup, teardown),
         cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_value_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_order, setup, teardown),
