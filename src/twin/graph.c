@@ -421,6 +421,121 @@ static bool is_component(const gm_model_iface *iface, const char *name)
     return c && c->kind == GM_CONTENT_COMPONENT;
 }
 
+/* ---- relationships against their models ---------------------------------------------- */
+
+static const gm_model_content *rel_property(const gm_model_content *r, const char *name)
+{
+    for (size_t i = 0; i < r->nproperties; i++)
+        if (strcmp(r->properties[i].name, name) == 0)
+            return &r->properties[i];
+    return NULL;
+}
+
+static int check_rel_member(const gm_model_content *r, const char *k, const json_t *v,
+                            gm_err *err)
+{
+    const gm_model_content *p = rel_property(r, k);
+    if (!p)
+        return gm_err_set(err, GM_EINVAL, k, "relationship '%s' declares no property '%s'",
+                          r->name, k);
+    return gm_schema_check(p->schema, v, k, err);
+}
+
+static size_t count_named(const twin *t, const char *name, const rel *except)
+{
+    size_t n = 0, pos = 0;
+    gm_map_item it;
+    while (t->out && gm_map_next(t->out, &pos, &it)) {
+        const rel *r = it.val;
+        if (r != except &&
+            strcmp(json_string_value(json_object_get(r->doc, "$relationshipName")), name) == 0)
+            n++;
+    }
+    return n;
+}
+
+/* The declaration of relationship name in source model (iface: the model
+   as loaded, NULL when it is not) into *rd. */
+static int rel_declared(const gm_model_iface *iface, const char *model, const char *name,
+                        const gm_model_content **rd, gm_err *err)
+{
+    const gm_model_content *c = iface && name ? gm_model_iface_find(iface, name) : NULL;
+    if (!c || c->kind != GM_CONTENT_RELATIONSHIP)
+        return gm_err_set(err, GM_EINVAL, "$relationshipName", "%s declares no relationship '%s'",
+                          model, name ? name : "");
+    *rd = c;
+    return 0;
+}
+
+/* Whether relationship rd (named name) may reach twin target_id of model
+   target_model: its declared target, when it names one, is that model or
+   a base of it. */
+static int rel_target_ok(const gm_twin_graph *g, const gm_model_content *rd, const char *name,
+                         const char *target_id, const char *target_model, gm_err *err)
+{
+    if (rd->target && !gm_model_registry_is_a(g->models, target_model, rd->target))
+        return gm_err_set(err, GM_EINVAL, "$targetId", "'%s' is a %s; relationship '%s' targets %s",
+                          target_id, target_model, name, rd->target);
+    return 0;
+}
+
+/* Whether twin t's relationships allow its model to become niface (the
+   same rules as gm_rel_put): each outgoing one is a Relationship of
+   niface that may reach its target, with its properties and its number
+   within the new declaration; each incoming one's declared target, when
+   it names one, accepts niface. Errors name the relationship. */
+static int check_model_rels(const gm_twin_graph *g, const twin *t, const gm_model_iface *niface,
+                            gm_err *err)
+{
+    size_t pos = 0;
+    gm_map_item it;
+    while (t->out && gm_map_next(t->out, &pos, &it)) {
+        const rel *r = it.val;
+        const char *name = json_string_value(json_object_get(r->doc, "$relationshipName"));
+        /* a relationship to itself reaches the new model too */
+        const char *tmodel = r->tgt == t ? niface->id : r->tgt->b->model;
+        const gm_model_content *rd = NULL;
+        int rc = rel_declared(niface, niface->id, name, &rd, err);
+        if (!rc)
+            rc = rel_target_ok(g, rd, name, r->tgt->id, tmodel, err);
+        if (!rc) {
+            const char *k;
+            const json_t *v;
+            json_object_foreach(r->doc, k, v) {
+                if (k[0] != '$' && (rc = check_rel_member(rd, k, v, err)))
+                    break;
+            }
+        }
+        if (!rc && rd->max_multiplicity >= 0) {
+            size_t n = count_named(t, name, NULL);
+            if (n > (size_t)rd->max_multiplicity)
+                rc = gm_err_set(err, GM_EINVAL, "$relationshipName",
+                                "'%s' has %zu '%s' relationships; %s allows %ld (maxMultiplicity)",
+                                t->id, n, name, niface->id, rd->max_multiplicity);
+        }
+        if (rc) {
+            gm_err_prefix(err, "relationship '%s' of '%s'", r->id, t->id);
+            return rc;
+        }
+    }
+    for (size_t i = 0; i < t->in.len; i++) {
+        const rel *r = ((rel *const *)t->in.data)[i];
+        if (r->src == t)
+            continue; /* checked above, as outgoing */
+        const char *name = json_string_value(json_object_get(r->doc, "$relationshipName"));
+        const gm_model_content *rd = NULL;
+        int rc = rel_declared(gm_model_registry_get(g->models, r->src->b->model),
+                              r->src->b->model, name, &rd, err);
+        if (!rc)
+            rc = rel_target_ok(g, rd, name, t->id, niface->id, err);
+        if (rc) {
+            gm_err_prefix(err, "relationship '%s' of '%s'", r->id, r->src->id);
+            return rc;
+        }
+    }
+    return 0;
+}
+
 /* ---- the value cache ----------------------------------------------------------------- */
 
 static bool primitive_schema(const gm_schema *sc)
@@ -713,9 +828,9 @@ static void unindex_model(bucket *b, twin *t)
 
 /* ---- twins ----------------------------------------------------------------------------- */
 
-/* Move t (whose document is about to be replaced) to the bucket of model;
-   its values go back to the area after its struct when they fit there.
-   GM_ENOMEM changes nothing. */
+/* Move t to the bucket of model (a PUT or a patch changed its model); its
+   values go back to the area after its struct when they fit there, and
+   the caller reads them again (refresh_all). GM_ENOMEM changes nothing. */
 static int move_twin(gm_twin_graph *g, twin *t, const char *model)
 {
     bucket *to = get_bucket(g, model, true);
@@ -738,6 +853,38 @@ static int move_twin(gm_twin_graph *g, twin *t, const char *model)
     return 0;
 }
 
+/* Check a whole twin (a request body, or a stored document) against
+   iface: the system members are only $dtId, $etag and $metadata; every
+   other member is a Property or Component of iface with a conforming
+   value; every Component is there. A PUT and a patch that changes the
+   model both check with this, so a twin's model can only change to one
+   it conforms to as a whole. */
+static int check_twin(const gm_twin_graph *g, const gm_model_iface *iface, const json_t *body,
+                      gm_err *err)
+{
+    const char *k;
+    const json_t *v;
+    json_object_foreach((json_t *)body, k, v) {
+        if (k[0] == '$') {
+            if (strcmp(k, "$dtId") && strcmp(k, "$etag") && strcmp(k, "$metadata"))
+                return gm_err_set(err, GM_EINVAL, k, "unknown system member '%s'", k);
+            continue;
+        }
+        int rc = check_member(g, iface, k, v, k, false, err);
+        if (rc)
+            return rc;
+    }
+    /* components are part of the twin: each must be there */
+    for (size_t i = 0; i < iface->ncontents; i++) {
+        const gm_model_content *c = &iface->contents[i];
+        if (c->kind == GM_CONTENT_COMPONENT && !json_object_get(body, c->name))
+            return gm_err_set(err, GM_EINVAL, c->name,
+                              "component '%s' of %s is missing (give at least {\"$metadata\": {}})",
+                              c->name, iface->id);
+    }
+    return 0;
+}
+
 /* Build the stored document of a twin from a request body. */
 static int build_twin(const gm_twin_graph *g, const char *id, const json_t *body, uint64_t seq,
                       int64_t now, json_t **out, const char **model_out, gm_err *err)
@@ -755,10 +902,13 @@ static int build_twin(const gm_twin_graph *g, const char *id, const json_t *body
     const json_t *dtid = json_object_get(body, "$dtId");
     if (dtid && (!json_is_string(dtid) || strcmp(json_string_value(dtid), id)))
         return gm_err_set(err, GM_EINVAL, "$dtId", "must be the twin's id '%s'", id);
+    int rc = check_twin(g, iface, body, err);
+    if (rc)
+        return rc;
     json_t *doc = json_object(), *meta = json_object(), *ts = time_json(now);
     char etag[40];
     etag_of(seq, etag, sizeof etag);
-    int rc = GM_ENOMEM;
+    rc = GM_ENOMEM;
     if (!doc || !meta || !ts || json_object_set_new(doc, "$dtId", json_string(id)) ||
         json_object_set_new(doc, "$etag", json_string(etag)) ||
         json_object_set_new(meta, "$model", json_string(model)) ||
@@ -767,15 +917,8 @@ static int build_twin(const gm_twin_graph *g, const char *id, const json_t *body
     const char *k;
     const json_t *v;
     json_object_foreach((json_t *)body, k, v) {
-        if (k[0] == '$') {
-            if (strcmp(k, "$dtId") && strcmp(k, "$etag") && strcmp(k, "$metadata")) {
-                rc = gm_err_set(err, GM_EINVAL, k, "unknown system member '%s'", k);
-                goto fail;
-            }
+        if (k[0] == '$')
             continue;
-        }
-        if ((rc = check_member(g, iface, k, v, k, false, err)))
-            goto fail;
         json_t *copy = json_deep_copy(v);
         if (!copy || json_object_set_new(doc, k, copy)) {
             rc = GM_ENOMEM;
@@ -785,16 +928,6 @@ static int build_twin(const gm_twin_graph *g, const char *id, const json_t *body
             if ((rc = component_metadata(copy, NULL, ts)))
                 goto fail;
         } else if ((rc = touch(meta, k, ts))) {
-            goto fail;
-        }
-    }
-    /* components are part of the twin: each must be there */
-    for (size_t i = 0; i < iface->ncontents; i++) {
-        const gm_model_content *c = &iface->contents[i];
-        if (c->kind == GM_CONTENT_COMPONENT && !json_object_get(doc, c->name)) {
-            rc = gm_err_set(err, GM_EINVAL, c->name,
-                            "component '%s' of %s is missing (give at least {\"$metadata\": {}})",
-                            c->name, model);
             goto fail;
         }
     }
@@ -953,6 +1086,80 @@ static int note_touched(touched *list, size_t *n, const touched *t, size_t i, gm
     return 0;
 }
 
+/* The one system member a twin patch may address: the twin's model. The
+   tokens "$metadata" and "$model" hold no '/' or '~', so this is the only
+   way to write that pointer. */
+#define MODEL_PTR "/$metadata/$model"
+
+/* Whether op i addresses the twin's model: 1 when it does and may (a
+   replace or add with a string, which sets *changes, or a test), 0 when
+   its path is another, an error for any other op on the model. */
+static int model_op(const json_t *op, size_t i, bool *changes, gm_err *err)
+{
+    const char *path = json_string_value(json_object_get(op, "path"));
+    if (!path || strcmp(path, MODEL_PTR))
+        return 0;
+    const char *name = json_string_value(json_object_get(op, "op"));
+    if (strcmp(name, "test") == 0)
+        return 1;
+    if (strcmp(name, "replace") && strcmp(name, "add"))
+        return gm_err_set(err, GM_EINVAL, "patch",
+                          "[%zu]: '" MODEL_PTR "' is managed by gemel and cannot be patched "
+                          "with %s (replace it, or test it)", i, name);
+    const json_t *v = json_object_get(op, "value");
+    if (!json_is_string(v))
+        return gm_err_set(err, GM_EINVAL, "patch",
+                          "[%zu]: '" MODEL_PTR "' takes a model DTMI (a string), found %s", i,
+                          gm_json_type_name(v));
+    *changes = true;
+    return 1;
+}
+
+/* Whether twin t, patched to model (not its bucket's), may change to it:
+   the model is loaded, the whole document conforms to it as a new twin's
+   would (so every member the new model does not declare must have been
+   removed by the patch), and the relationships allow it. */
+static int check_remodel(const gm_twin_graph *g, const twin *t, const char *model,
+                         const gm_model_iface **niface, gm_err *err)
+{
+    const gm_model_iface *to = gm_model_registry_get(g->models, model);
+    if (!to)
+        return gm_err_set(err, GM_EINVAL, "$metadata.$model", "model %s is not loaded", model);
+    int rc = check_twin(g, to, t->doc, err);
+    if (rc || (rc = check_model_rels(g, t, to, err)))
+        return rc;
+    *niface = to;
+    return 0;
+}
+
+/* After a model change, a member that went from Property to Component or
+   back keeps its metadata where a PUT would put it: a component's in its
+   own "$metadata", a property's in the twin's. */
+static int remodel_metadata(json_t *doc, const gm_model_iface *from, const gm_model_iface *to,
+                            json_t *ts)
+{
+    json_t *meta = json_object_get(doc, "$metadata");
+    const char *k;
+    json_t *v;
+    json_object_foreach(doc, k, v) {
+        if (k[0] == '$')
+            continue;
+        bool comp = is_component(to, k);
+        if (comp == is_component(from, k))
+            continue;
+        int rc;
+        if (comp) {
+            json_object_del(meta, k);
+            rc = component_metadata(v, NULL, ts);
+        } else {
+            rc = touch(meta, k, ts);
+        }
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 /* Update the metadata of the touched members after a valid patch. */
 static int patch_metadata(json_t *doc, const gm_model_iface *iface, const touched *list,
                           size_t n, json_t *ts)
@@ -977,7 +1184,9 @@ static int patch_metadata(json_t *doc, const gm_model_iface *iface, const touche
 /*
  * A patch is applied in place, keeping its undo log; the members it touched
  * are then validated and the patch reverted if any is invalid. So a valid
- * patch costs what it touches, and nothing is copied.
+ * patch costs what it touches, and nothing is copied. A patch that changes
+ * the model is the exception: the whole twin and its relationships are
+ * checked against the new model, and the twin moves to its bucket.
  */
 int gm_twin_patch(gm_twin_graph *g, const char *id, const json_t *patch, const char *if_match,
                   int64_t now_ns, gm_twin_event *ev, gm_err *err)
@@ -995,9 +1204,15 @@ int gm_twin_patch(gm_twin_graph *g, const char *id, const json_t *patch, const c
         return gm_err_set(err, GM_EINVAL, id, "model %s is not loaded", t->b->model);
     touched list[MAX_TOUCHED];
     size_t nt = 0;
+    bool remodel = false;
     size_t n = json_array_size(patch);
     for (size_t i = 0; i < n; i++) {
         const json_t *op = json_array_get(patch, i);
+        int m = model_op(op, i, &remodel, err);
+        if (m < 0)
+            return m;
+        if (m > 0)
+            continue; /* replace, add and test have no "from" */
         for (int k = 0; k < 2; k++) {
             touched target;
             int r = patch_target(op, k ? "from" : "path", i, &target, err);
@@ -1009,9 +1224,10 @@ int gm_twin_patch(gm_twin_graph *g, const char *id, const json_t *patch, const c
     }
     /* Deferred metadata when every touched member is a top-level property
        with a slot that the twin had before the patch (so its metadata entry
-       exists and keeps its place in $metadata) and still has after it. */
+       exists and keeps its place in $metadata) and still has after it, and
+       the model stays. */
     int slot[MAX_TOUCHED];
-    bool defer = nt > 0;
+    bool defer = nt > 0 && !remodel; /* a new model: new slots, new metadata */
     for (size_t i = 0; i < nt && defer; i++) {
         slot[i] = list[i].sub[0] ? -1 : slot_of(t->b, list[i].name);
         defer = slot[i] >= 0 && t->vals[slot[i]].kind != GM_TV_ABSENT;
@@ -1021,7 +1237,17 @@ int gm_twin_patch(gm_twin_graph *g, const char *id, const json_t *patch, const c
     gm_patch_undo *undo;
     if ((rc = gm_patch_apply_undo(&t->doc, patch, &undo, err)))
         return rc;
-    for (size_t i = 0; i < nt; i++) {
+    const gm_model_iface *niface = iface;
+    if (remodel) {
+        /* the model is what the last op on it left (ops only put strings there) */
+        const char *model =
+            json_string_value(json_object_get(json_object_get(t->doc, "$metadata"), "$model"));
+        remodel = model && strcmp(model, t->b->model);
+        /* moving the twin is the last step that can fail: nothing to undo after it */
+        if (remodel && !(rc = check_remodel(g, t, model, &niface, err)))
+            rc = move_twin(g, t, niface->id);
+    }
+    for (size_t i = 0; i < nt && !remodel; i++) {
         json_t *v = json_object_get(t->doc, list[i].name);
         if (!v) {
             if (is_component(iface, list[i].name)) {
@@ -1044,7 +1270,9 @@ int gm_twin_patch(gm_twin_graph *g, const char *id, const json_t *patch, const c
         return rc;
     }
     gm_patch_undo_free(undo);
-    for (size_t i = 0; i < nt; i++) {
+    if (remodel) /* the new bucket's slots */
+        refresh_all(t);
+    for (size_t i = 0; i < nt && !remodel; i++) {
         refresh_member(t, list[i].name);
         defer = defer && t->vals[slot[i]].kind != GM_TV_ABSENT;
     }
@@ -1064,8 +1292,8 @@ int gm_twin_patch(gm_twin_graph *g, const char *id, const json_t *patch, const c
         char etag[40];
         etag_of(g->seq + 1, etag, sizeof etag);
         json_t *ts = time_json(now_ns);
-        if (ts)
-            patch_metadata(t->doc, iface, list, nt, ts);
+        if (ts && !patch_metadata(t->doc, niface, list, nt, ts) && remodel)
+            remodel_metadata(t->doc, iface, niface, ts);
         json_decref(ts);
         json_object_set_new(t->doc, "$etag", json_string(etag));
     }
@@ -1105,37 +1333,6 @@ int gm_twin_delete(gm_twin_graph *g, const char *id, const char *if_match, int64
 }
 
 /* ---- relationships ----------------------------------------------------------------------- */
-
-static const gm_model_content *rel_property(const gm_model_content *r, const char *name)
-{
-    for (size_t i = 0; i < r->nproperties; i++)
-        if (strcmp(r->properties[i].name, name) == 0)
-            return &r->properties[i];
-    return NULL;
-}
-
-static int check_rel_member(const gm_model_content *r, const char *k, const json_t *v,
-                            gm_err *err)
-{
-    const gm_model_content *p = rel_property(r, k);
-    if (!p)
-        return gm_err_set(err, GM_EINVAL, k, "relationship '%s' declares no property '%s'",
-                          r->name, k);
-    return gm_schema_check(p->schema, v, k, err);
-}
-
-static size_t count_named(const twin *t, const char *name, const rel *except)
-{
-    size_t n = 0, pos = 0;
-    gm_map_item it;
-    while (t->out && gm_map_next(t->out, &pos, &it)) {
-        const rel *r = it.val;
-        if (r != except &&
-            strcmp(json_string_value(json_object_get(r->doc, "$relationshipName")), name) == 0)
-            n++;
-    }
-    return n;
-}
 
 static void unlink_in(rel *r)
 {
@@ -1178,18 +1375,15 @@ int gm_rel_put(gm_twin_graph *g, const char *src, const char *rel_id, const json
     x = json_object_get(body, "$sourceId");
     if (x && (!json_is_string(x) || strcmp(json_string_value(x), src)))
         return gm_err_set(err, GM_EINVAL, "$sourceId", "must be '%s'", src);
-    const gm_model_iface *iface = gm_model_registry_get(g->models, s->b->model);
-    const gm_model_content *rd = iface ? gm_model_iface_find(iface, name) : NULL;
-    if (!rd || rd->kind != GM_CONTENT_RELATIONSHIP)
-        return gm_err_set(err, GM_EINVAL, "$relationshipName",
-                          "%s declares no relationship '%s'", s->b->model, name);
+    const gm_model_content *rd;
+    if ((rc = rel_declared(gm_model_registry_get(g->models, s->b->model), s->b->model, name, &rd,
+                           err)))
+        return rc;
     twin *t = find_twin(g, target);
     if (!t)
         return gm_err_set(err, GM_EINVAL, "$targetId", "no target twin '%s'", target);
-    if (rd->target && !gm_model_registry_is_a(g->models, t->b->model, rd->target))
-        return gm_err_set(err, GM_EINVAL, "$targetId",
-                          "'%s' is a %s; relationship '%s' targets %s", target, t->b->model, name,
-                          rd->target);
+    if ((rc = rel_target_ok(g, rd, name, target, t->b->model, err)))
+        return rc;
     if (rd->max_multiplicity >= 0 &&
         count_named(s, name, old) + 1 > (size_t)rd->max_multiplicity)
         return gm_err_set(err, GM_EINVAL, "$relationshipName",

@@ -105,8 +105,19 @@ const char *gm_twin_model(const gm_twin_graph *g, const char *id);
  * Apply a JSON Patch (RFC 6902) to twin id's properties and components,
  * atomically: every operation or none. Paths address members of the twin
  * ("/flow", "/motor/rpm", "/limits/high"); "$dtId", "$etag" and "$metadata"
- * cannot be patched. The result must conform to the model. if_match (NULL:
- * any) must equal the current ETag (GM_ECONFLICT). GM_ENOENT: no twin.
+ * cannot be patched, except "/$metadata/$model": replace (or add) with a
+ * DTMI string changes the twin's model, and test compares it. The result
+ * must conform to the model: to an unchanged model, the members the patch
+ * touched; to a new one, the whole twin as gm_twin_put requires (members
+ * the new model does not declare must be removed in the same patch), and
+ * every relationship leaving the twin must be declared by the new model
+ * (name, target, properties, maxMultiplicity) and every one reaching it
+ * must accept it as target. A changed twin moves to its new model's
+ * bucket. if_match (NULL: any) must equal the current ETag (GM_ECONFLICT).
+ * Errors: GM_ENOENT no twin; GM_EINVAL with err naming the op or JSON path
+ * (a new model that is not loaded: "$metadata.$model"; a relationship:
+ * "relationship 'ID' of 'SOURCE': ..."); GM_ECONFLICT also for a failed
+ * test op; GM_ELIMIT, GM_ENOMEM. The event's body is the patch itself.
  */
 int gm_twin_patch(gm_twin_graph *g, const char *id, const json_t *patch, const char *if_match,
                   int64_t now_ns, gm_twin_event *ev, gm_err *err);

@@ -124,6 +124,76 @@ static void test_changes_survive_reopen(void **state)
     remove_dir(dir);
 }
 
+/* A twin's model changed by patching /$metadata/$model is what the log
+   and a snapshot give back: the new model, the new members, the old
+   model free to go. */
+static void test_model_patch_survives_reopen(void **state)
+{
+    (void)state;
+    static const char *meters =
+        "[{\"@context\": \"dtmi:dtdl:context;3\", \"@id\": \"dtmi:e:Meter;1\", \"@type\": \"Interface\","
+        " \"contents\": [{\"@type\": \"Property\", \"name\": \"v\", \"schema\": \"long\"},"
+        " {\"@type\": \"Property\", \"name\": \"label\", \"schema\": \"string\"}]},"
+        " {\"@context\": \"dtmi:dtdl:context;3\", \"@id\": \"dtmi:e:Meter;2\", \"@type\": \"Interface\","
+        " \"contents\": [{\"@type\": \"Property\", \"name\": \"v\", \"schema\": \"long\"},"
+        " {\"@type\": \"Property\", \"name\": \"unit\", \"schema\": \"string\"}]}]";
+    char *dir = temp_dir("engine");
+    gm_engine *e = open_dir(dir, 0);
+    assert_int_equal(call(e, GM_OP_MODELS_ADD, NULL, NULL, meters, NULL, NULL), 0);
+    assert_int_equal(call(e, GM_OP_TWIN_PUT, "m", NULL,
+                          "{\"$metadata\": {\"$model\": \"dtmi:e:Meter;1\"}, \"v\": 3, \"label\": \"x\"}",
+                          NULL, NULL),
+                     0);
+    /* refused (label is not a Meter;2 property): nothing logged */
+    uint64_t seq = gm_engine_seq(e);
+    assert_int_equal(call(e, GM_OP_TWIN_PATCH, "m", NULL,
+                          "[{\"op\": \"replace\", \"path\": \"/$metadata/$model\", \"value\": \"dtmi:e:Meter;2\"}]",
+                          NULL, NULL),
+                     GM_EINVAL);
+    assert_int_equal(gm_engine_seq(e), seq);
+    assert_int_equal(call(e, GM_OP_TWIN_PATCH, "m", NULL,
+                          "[{\"op\": \"replace\", \"path\": \"/$metadata/$model\", \"value\": \"dtmi:e:Meter;2\"},"
+                          " {\"op\": \"remove\", \"path\": \"/label\"},"
+                          " {\"op\": \"add\", \"path\": \"/unit\", \"value\": \"kWh\"}]",
+                          NULL, NULL),
+                     0);
+    assert_int_equal(gm_engine_seq(e), seq + 1);
+    json_t *m1;
+    assert_int_equal(call(e, GM_OP_TWIN_GET, "m", NULL, NULL, NULL, &m1), 0);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(m1, "$metadata"), "$model")),
+                        "dtmi:e:Meter;2");
+    assert_string_equal(json_string_value(json_object_get(m1, "unit")), "kWh");
+    assert_null(json_object_get(m1, "label"));
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+
+    /* from the log: the patch replayed */
+    e = open_dir(dir, 0);
+    json_t *m2;
+    assert_int_equal(call(e, GM_OP_TWIN_GET, "m", NULL, NULL, NULL, &m2), 0);
+    assert_true(json_equal(m1, m2));
+    assert_int_equal(call(e, GM_OP_MODEL_DELETE, "dtmi:e:Meter;2", NULL, NULL, NULL, NULL),
+                     GM_ECONFLICT);
+    assert_int_equal(gm_engine_snapshot(e, NULL), 0);
+    assert_int_equal(call(e, GM_OP_MODEL_DELETE, "dtmi:e:Meter;1", NULL, NULL, NULL, NULL), 0);
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+
+    /* from the snapshot (and the model's deletion after it) */
+    e = open_dir(dir, 0);
+    json_t *m3;
+    assert_int_equal(call(e, GM_OP_TWIN_GET, "m", NULL, NULL, NULL, &m3), 0);
+    assert_true(json_equal(m1, m3));
+    assert_int_equal(call(e, GM_OP_TWIN_PATCH, "m", NULL,
+                          "[{\"op\": \"test\", \"path\": \"/$metadata/$model\", \"value\": \"dtmi:e:Meter;2\"},"
+                          " {\"op\": \"replace\", \"path\": \"/v\", \"value\": 4}]",
+                          NULL, NULL),
+                     0);
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+    json_decref(m1);
+    json_decref(m2);
+    json_decref(m3);
+    remove_dir(dir);
+}
+
 typedef struct counter {
     atomic_uint_fast64_t done;
     atomic_uint_fast64_t max_seq;
@@ -205,6 +275,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_changes_survive_reopen),
+        cmocka_unit_test(test_model_patch_survives_reopen),
         cmocka_unit_test(test_pipelined),
         cmocka_unit_test(test_second_open_refused),
     };

@@ -18,6 +18,7 @@
 
 #include "base/vec.h"
 #include "twin/graph.h"
+#include "twin/query_exec.h"
 
 #define CTX "\"@context\": [\"dtmi:dtdl:context;3\", \"dtmi:dtdl:extension:quantitativeTypes;1\"], "
 
@@ -38,7 +39,27 @@ static const char *models_json =
     " {" CTX "\"@id\": \"dtmi:t:Site;1\", \"@type\": \"Interface\", \"contents\": ["
     "  {\"@type\": \"Relationship\", \"name\": \"hosts\", \"target\": \"dtmi:t:Equipment;1\","
     "   \"maxMultiplicity\": 2, \"properties\": [{\"@type\": \"Property\", \"name\": \"bay\", \"schema\": \"integer\"}]},"
-    "  {\"@type\": \"Relationship\", \"name\": \"near\"}]}]";
+    "  {\"@type\": \"Relationship\", \"name\": \"near\"}]},"
+    /* models twins change to by patching /$metadata/$model */
+    " {" CTX "\"@id\": \"dtmi:t:Pump;2\", \"@type\": \"Interface\", \"extends\": \"dtmi:t:Equipment;1\","
+    "  \"contents\": ["
+    "  {\"@type\": \"Property\", \"name\": \"temp\", \"schema\": \"integer\"},"
+    "  {\"@type\": \"Property\", \"name\": \"speed\", \"schema\": \"integer\"},"
+    "  {\"@type\": \"Component\", \"name\": \"motor\", \"schema\": \"dtmi:t:Motor;1\"}]},"
+    " {" CTX "\"@id\": \"dtmi:t:Valve;1\", \"@type\": \"Interface\", \"contents\": ["
+    "  {\"@type\": \"Property\", \"name\": \"open\", \"schema\": \"boolean\"}]},"
+    " {" CTX "\"@id\": \"dtmi:t:Limits;1\", \"@type\": \"Interface\", \"contents\": ["
+    "  {\"@type\": \"Property\", \"name\": \"low\", \"schema\": \"double\"},"
+    "  {\"@type\": \"Property\", \"name\": \"high\", \"schema\": \"double\"}]},"
+    /* limits: a Property of Pump;1, a Component here; motor the other way round */
+    " {" CTX "\"@id\": \"dtmi:t:Pump;3\", \"@type\": \"Interface\", \"extends\": \"dtmi:t:Equipment;1\","
+    "  \"contents\": ["
+    "  {\"@type\": \"Component\", \"name\": \"limits\", \"schema\": \"dtmi:t:Limits;1\"},"
+    "  {\"@type\": \"Property\", \"name\": \"motor\", \"schema\": {\"@type\": \"Object\", \"fields\": ["
+    "     {\"name\": \"rpm\", \"schema\": \"integer\"}]}}]},"
+    " {" CTX "\"@id\": \"dtmi:t:Site;2\", \"@type\": \"Interface\", \"contents\": ["
+    "  {\"@type\": \"Relationship\", \"name\": \"near\", \"target\": \"dtmi:t:Site;2\","
+    "   \"maxMultiplicity\": 1}]}]";
 
 typedef struct fixture {
     gm_model_registry *models;
@@ -200,8 +221,8 @@ static void test_patch(void **state)
     assert_true(json_equal(before, gm_twin_get(f->g, "pump-1")));
     gm_err_clear(&e);
     assert_int_equal(patch_twin(f, "pump-1",
-                                "[{\"op\": \"replace\", \"path\": \"/$metadata/$model\","
-                                " \"value\": \"dtmi:t:Site;1\"}]", NULL, &e),
+                                "[{\"op\": \"replace\", \"path\": \"/$metadata/$lastUpdateTime\","
+                                " \"value\": \"2020-01-01T00:00:00Z\"}]", NULL, &e),
                      GM_EINVAL);
     assert_non_null(strstr(e.what, "managed by gemel"));
     gm_err_clear(&e);
@@ -356,8 +377,8 @@ static json_t *value_json(const gm_twin_value *v)
     return NULL;
 }
 
-static const char *const members[] = {"serial", "temp", "mode", "limits", "motor",
-                                      "flow",   "rpm",  "bay",  "nested", "nope"};
+static const char *const members[] = {"serial", "temp", "mode",   "limits", "motor", "flow",
+                                      "rpm",    "bay",  "nested", "speed",  "open",  "nope"};
 
 /* Every cached slot of twin id holds what its document holds, with the
    same JSON type (an integer stays an integer). */
@@ -534,6 +555,339 @@ static void test_value_cache(void **state)
     assert_int_equal(gm_twin_bucket_size(b), 1);
     assert_null(gm_twin_bucket_of(f->g, "dtmi:t:Nope;1"));
     gm_twin_each(f->g, check_cache_cb, f->g);
+}
+
+/* ---- changing a twin's model by patching /$metadata/$model ---- */
+
+static int del_rel(fixture *f, const char *src, const char *id)
+{
+    gm_twin_event ev;
+    int rc = gm_rel_delete(f->g, src, id, NULL, clock_ns += 1000, &ev, NULL);
+    keep(f, rc, &ev);
+    return rc;
+}
+
+static int id_cb(void *ctx, const json_t *twin)
+{
+    json_array_append_new(ctx, json_string(json_string_value(json_object_get(twin, "$dtId"))));
+    return 0;
+}
+
+/* Whether the query's rows (each {"$dtId": id}) hold id. */
+static bool query_has(const gm_twin_graph *g, const gm_model_registry *models, const char *q,
+                      const char *id)
+{
+    gm_query_page page = {NULL, NULL};
+    gm_err e;
+    gm_err_clear(&e);
+    int rc = gm_query_run(g, models, q, strlen(q), NULL, GM_QUERY_PAGE_MAX, &page, &e);
+    if (rc)
+        fail_msg("%s: %s: %s", q, e.where, e.what);
+    assert_null(page.continuation);
+    bool found = false;
+    size_t i;
+    json_t *row;
+    json_array_foreach(page.value, i, row) {
+        const char *x = json_string_value(json_object_get(row, "$dtId"));
+        assert_non_null(x);
+        found |= strcmp(x, id) == 0;
+    }
+    gm_query_page_free(&page);
+    return found;
+}
+
+static size_t bucket_size(const gm_twin_graph *g, const char *model)
+{
+    const gm_twin_bucket *b = gm_twin_bucket_of(g, model);
+    return b ? gm_twin_bucket_size(b) : 0;
+}
+
+#define SET_MODEL(m) "{\"op\": \"replace\", \"path\": \"/$metadata/$model\", \"value\": \"" m "\"}"
+#define TEST_MODEL(m) "{\"op\": \"test\", \"path\": \"/$metadata/$model\", \"value\": \"" m "\"}"
+
+/* A refused patch of twin id leaves it byte for byte as it was (same
+   ETag, same model, same bucket, same cache) and the sequence unmoved;
+   where, when not NULL, is a part of err's location, what of its message. */
+static void refuse(fixture *f, const char *id, const char *patch, int want, const char *where,
+                   const char *what)
+{
+    char *before = json_dumps(gm_twin_get(f->g, id), JSON_COMPACT);
+    char etag[64];
+    snprintf(etag, sizeof etag, "%s",
+             json_string_value(json_object_get(gm_twin_get(f->g, id), "$etag")));
+    char model[64];
+    snprintf(model, sizeof model, "%s", gm_twin_model(f->g, id));
+    size_t nb = bucket_size(f->g, model);
+    uint64_t seq = gm_twin_graph_seq(f->g);
+    gm_err e;
+    gm_err_clear(&e);
+    int rc = patch_twin(f, id, patch, NULL, &e);
+    if (rc != want)
+        fail_msg("%s: %d, not %d (%s: %s)", patch, rc, want, e.where, e.what);
+    if (where && !strstr(e.where, where))
+        fail_msg("%s: where '%s' lacks '%s'", patch, e.where, where);
+    if (what && !strstr(e.what, what))
+        fail_msg("%s: '%s' lacks '%s'", patch, e.what, what);
+    char *after = json_dumps(gm_twin_get(f->g, id), JSON_COMPACT);
+    assert_string_equal(before, after);
+    assert_string_equal(json_string_value(json_object_get(gm_twin_get(f->g, id), "$etag")), etag);
+    assert_string_equal(gm_twin_model(f->g, id), model);
+    assert_string_equal(gm_twin_bucket_model(gm_twin_rec_bucket(gm_twin_find(f->g, id))), model);
+    assert_int_equal(bucket_size(f->g, model), nb);
+    assert_int_equal(gm_twin_graph_seq(f->g), seq);
+    check_cache(f->g, id);
+    free(before);
+    free(after);
+}
+
+/* Twins mc-pump (Pump;1 -> Pump;2) and mc-site (Site;1 -> Site;2) change
+   model by patch; every refusal first. Ids of their own, so that
+   test_replay can add this to the other tests' events. */
+static void model_change(fixture *f)
+{
+    gm_err e;
+    assert_int_equal(put_twin(f, "mc-pump", PUMP(", \"mode\": \"ON\""), NULL), 0);
+    assert_int_equal(put_twin(f, "mc-site", "{\"$metadata\": {\"$model\": \"dtmi:t:Site;1\"}}",
+                              NULL), 0);
+    assert_int_equal(put_rel(f, "mc-site", "mc-r1",
+                             "{\"$relationshipName\": \"hosts\", \"$targetId\": \"mc-pump\"}", NULL),
+                     0);
+    assert_int_equal(put_rel(f, "mc-site", "mc-n1",
+                             "{\"$relationshipName\": \"near\", \"$targetId\": \"mc-site\"}", NULL),
+                     0);
+    size_t pumps1 = bucket_size(f->g, "dtmi:t:Pump;1");
+
+    /* not loaded */
+    refuse(f, "mc-pump", "[" SET_MODEL("dtmi:t:Nope;1") "]", GM_EINVAL, "$metadata.$model",
+           "dtmi:t:Nope;1 is not loaded");
+    /* a property the new model does not declare, left in place */
+    refuse(f, "mc-pump",
+           "[" SET_MODEL("dtmi:t:Pump;2") ", {\"op\": \"replace\", \"path\": \"/temp\", \"value\": 300}]",
+           GM_EINVAL, "mode", "declares no property or component 'mode'");
+    /* an untouched value of the wrong type for the new model (temp: integer) */
+    refuse(f, "mc-pump", "[" SET_MODEL("dtmi:t:Pump;2") ", {\"op\": \"remove\", \"path\": \"/mode\"}]",
+           GM_EINVAL, "temp", "integer");
+    /* and a touched one */
+    refuse(f, "mc-pump",
+           "[{\"op\": \"remove\", \"path\": \"/mode\"}, {\"op\": \"replace\", \"path\": \"/temp\","
+           " \"value\": 300}, {\"op\": \"add\", \"path\": \"/speed\", \"value\": \"fast\"}, "
+           SET_MODEL("dtmi:t:Pump;2") "]",
+           GM_EINVAL, "speed", NULL);
+    /* only replace (add) and test reach the model; other system members none */
+    refuse(f, "mc-pump", "[{\"op\": \"remove\", \"path\": \"/$metadata/$model\"}]", GM_EINVAL,
+           "patch", "managed by gemel");
+    refuse(f, "mc-pump", "[{\"op\": \"move\", \"from\": \"/$metadata/$model\", \"path\": \"/serial\"}]",
+           GM_EINVAL, "patch", "managed by gemel");
+    refuse(f, "mc-pump", "[{\"op\": \"copy\", \"from\": \"/serial\", \"path\": \"/$metadata/$model\"}]",
+           GM_EINVAL, "patch", "managed by gemel");
+    refuse(f, "mc-pump", "[{\"op\": \"replace\", \"path\": \"/$dtId\", \"value\": \"x\"}]", GM_EINVAL,
+           "patch", "managed by gemel");
+    refuse(f, "mc-pump", "[{\"op\": \"replace\", \"path\": \"/$etag\", \"value\": \"x\"}]", GM_EINVAL,
+           "patch", "managed by gemel");
+    refuse(f, "mc-pump",
+           "[{\"op\": \"replace\", \"path\": \"/$metadata/foo/lastUpdateTime\", \"value\": \"x\"}]",
+           GM_EINVAL, "patch", "managed by gemel");
+    refuse(f, "mc-pump",
+           "[{\"op\": \"add\", \"path\": \"/$metadata\", \"value\": {\"$model\": \"dtmi:t:Pump;2\"}}]",
+           GM_EINVAL, "patch", "managed by gemel");
+    refuse(f, "mc-pump", "[{\"op\": \"replace\", \"path\": \"/$metadata/$model\", \"value\": 2}]",
+           GM_EINVAL, "patch", "DTMI");
+    /* a Valve the pump could become, but site's "hosts" reaching it targets Equipment */
+    refuse(f, "mc-pump",
+           "[" SET_MODEL("dtmi:t:Valve;1") ", {\"op\": \"remove\", \"path\": \"/serial\"},"
+           " {\"op\": \"remove\", \"path\": \"/temp\"}, {\"op\": \"remove\", \"path\": \"/mode\"},"
+           " {\"op\": \"remove\", \"path\": \"/motor\"}, {\"op\": \"add\", \"path\": \"/open\", \"value\": true}]",
+           GM_EINVAL, "relationship 'mc-r1' of 'mc-site'", "targets dtmi:t:Equipment;1");
+    /* Site;2 declares no "hosts": mc-r1 leaving the site must go first */
+    refuse(f, "mc-site", "[" SET_MODEL("dtmi:t:Site;2") "]", GM_EINVAL,
+           "relationship 'mc-r1' of 'mc-site'", "dtmi:t:Site;2 declares no relationship 'hosts'");
+    /* test compares, before or after a change */
+    refuse(f, "mc-pump", "[" TEST_MODEL("dtmi:t:Valve;1") "]", GM_ECONFLICT, NULL, NULL);
+    refuse(f, "mc-pump",
+           "[" SET_MODEL("dtmi:t:Valve;1") ", " TEST_MODEL("dtmi:t:Pump;1") "]", GM_ECONFLICT, NULL,
+           NULL);
+    gm_err_clear(&e);
+    assert_int_equal(gm_model_registry_remove(f->models, "dtmi:t:Pump;1", &e), GM_ECONFLICT);
+    assert_int_equal(patch_twin(f, "mc-pump",
+                                "[" TEST_MODEL("dtmi:t:Pump;1") ", {\"op\": \"replace\", \"path\":"
+                                " \"/temp\", \"value\": 301.5}]", NULL, NULL),
+                     0);
+    assert_true(json_real_value(json_object_get(gm_twin_get(f->g, "mc-pump"), "temp")) == 301.5);
+
+    /* the change: a property removed, one added, one retyped; with If-Match */
+    const json_t *t = gm_twin_get(f->g, "mc-pump");
+    char etag[64], serial_time[64];
+    snprintf(etag, sizeof etag, "%s", json_string_value(json_object_get(t, "$etag")));
+    snprintf(serial_time, sizeof serial_time, "%s",
+             json_string_value(json_object_get(
+                 json_object_get(json_object_get(t, "$metadata"), "serial"), "lastUpdateTime")));
+    assert_true(query_has(f->g, f->models,
+                          "SELECT T.$dtId FROM DIGITALTWINS T WHERE IS_OF_MODEL(T, 'dtmi:t:Pump;1')",
+                          "mc-pump"));
+    gm_err_clear(&e);
+    int rc = patch_twin(f, "mc-pump",
+                        "[" TEST_MODEL("dtmi:t:Pump;1") ", " SET_MODEL("dtmi:t:Pump;2") ","
+                        " {\"op\": \"remove\", \"path\": \"/mode\"},"
+                        " {\"op\": \"replace\", \"path\": \"/temp\", \"value\": 300},"
+                        " {\"op\": \"add\", \"path\": \"/speed\", \"value\": 1200}, "
+                        TEST_MODEL("dtmi:t:Pump;2") "]",
+                        etag, &e);
+    if (rc)
+        fail_msg("%s: %s", e.where, e.what);
+    t = gm_twin_get(f->g, "mc-pump");
+    const json_t *md = json_object_get(t, "$metadata");
+    assert_string_equal(json_string_value(json_object_get(md, "$model")), "dtmi:t:Pump;2");
+    assert_string_equal(gm_twin_model(f->g, "mc-pump"), "dtmi:t:Pump;2");
+    assert_string_not_equal(json_string_value(json_object_get(t, "$etag")), etag);
+    assert_null(json_object_get(t, "mode"));
+    assert_null(json_object_get(md, "mode"));
+    assert_int_equal(json_integer_value(json_object_get(t, "temp")), 300);
+    assert_int_equal(json_integer_value(json_object_get(t, "speed")), 1200);
+    assert_string_equal(json_string_value(json_object_get(t, "serial")), "P-1");
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(t, "motor"), "rpm")), 1450);
+    /* touched members carry the patch's time; untouched ones keep theirs */
+    const char *now = json_string_value(json_object_get(md, "$lastUpdateTime"));
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(md, "speed"), "lastUpdateTime")), now);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(md, "temp"), "lastUpdateTime")), now);
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(md, "serial"), "lastUpdateTime")),
+        serial_time);
+    /* the model index: out of Pump;1's bucket, into Pump;2's, values cached by its slots */
+    assert_int_equal(bucket_size(f->g, "dtmi:t:Pump;1"), pumps1 - 1);
+    assert_int_equal(bucket_size(f->g, "dtmi:t:Pump;2"), 1);
+    const gm_twin_rec *r = gm_twin_find(f->g, "mc-pump");
+    assert_ptr_equal(gm_twin_rec_bucket(r), gm_twin_bucket_of(f->g, "dtmi:t:Pump;2"));
+    assert_int_equal(cached(f, "mc-pump", "speed")->kind, GM_TV_INT);
+    assert_int_equal(cached(f, "mc-pump", "speed")->u.i, 1200);
+    assert_int_equal(cached(f, "mc-pump", "temp")->u.i, 300);
+    assert_string_equal(cached(f, "mc-pump", "serial")->u.s, "P-1");
+    assert_int_equal(gm_twin_bucket_slot(gm_twin_rec_bucket(r), "mode"), -1);
+    check_cache(f->g, "mc-pump");
+    assert_true(query_has(f->g, f->models,
+                          "SELECT T.$dtId FROM DIGITALTWINS T WHERE IS_OF_MODEL(T, 'dtmi:t:Pump;2')",
+                          "mc-pump"));
+    /* anchored on the id, IS_OF_MODEL is tested on the twin itself (a query
+       from the now empty Pump;1 bucket would read no twin at all) */
+    assert_false(query_has(f->g, f->models,
+                           "SELECT T.$dtId FROM DIGITALTWINS T WHERE T.$dtId = 'mc-pump'"
+                           " AND IS_OF_MODEL(T, 'dtmi:t:Pump;1')",
+                           "mc-pump"));
+    assert_true(query_has(f->g, f->models,
+                          "SELECT T.$dtId FROM DIGITALTWINS T WHERE T.$dtId = 'mc-pump'"
+                          " AND IS_OF_MODEL(T, 'dtmi:t:Pump;2', exact)",
+                          "mc-pump"));
+    assert_true(query_has(f->g, f->models,
+                          "SELECT T.$dtId FROM DIGITALTWINS T WHERE IS_OF_MODEL(T, 'dtmi:t:Equipment;1')",
+                          "mc-pump"));
+    assert_true(query_has(f->g, f->models,
+                          "SELECT T.$dtId FROM DIGITALTWINS T WHERE T.speed = 1200", "mc-pump"));
+    json_t *ids = json_array();
+    gm_twin_each_of_model(f->g, "dtmi:t:Pump;2", id_cb, ids);
+    assert_int_equal(json_array_size(ids), 1);
+    assert_string_equal(json_string_value(json_array_get(ids, 0)), "mc-pump");
+    json_decref(ids);
+    /* the incoming "hosts" still holds: Pump;2 is Equipment too */
+    assert_non_null(gm_rel_get(f->g, "mc-site", "mc-r1"));
+    /* the same model again is no change of model */
+    assert_int_equal(patch_twin(f, "mc-pump",
+                                "[" SET_MODEL("dtmi:t:Pump;2") ", {\"op\": \"replace\", \"path\":"
+                                " \"/speed\", \"value\": 5}]", NULL, NULL),
+                     0);
+    assert_int_equal(bucket_size(f->g, "dtmi:t:Pump;2"), 1);
+    assert_int_equal(cached(f, "mc-pump", "speed")->u.i, 5);
+
+    /* members that change kind: limits (untouched) becomes a Component, whose
+       times live in its own "$metadata"; motor (replaced) a Property, whose
+       time lives in the twin's */
+    assert_int_equal(put_twin(f, "mc-p3", PUMP(", \"limits\": {\"low\": 1, \"high\": 2}"), NULL), 0);
+    gm_err_clear(&e);
+    rc = patch_twin(f, "mc-p3",
+                    "[" SET_MODEL("dtmi:t:Pump;3") ", {\"op\": \"remove\", \"path\": \"/temp\"},"
+                    " {\"op\": \"replace\", \"path\": \"/motor\", \"value\": {\"rpm\": 900}}]",
+                    NULL, &e);
+    if (rc)
+        fail_msg("%s: %s", e.where, e.what);
+    t = gm_twin_get(f->g, "mc-p3");
+    md = json_object_get(t, "$metadata");
+    now = json_string_value(json_object_get(md, "$lastUpdateTime"));
+    assert_null(json_object_get(md, "limits"));
+    assert_null(json_object_get(md, "temp"));
+    const json_t *lim = json_object_get(t, "limits");
+    assert_true(json_number_value(json_object_get(lim, "high")) == 2.0);
+    assert_string_equal(json_string_value(json_object_get(
+                            json_object_get(json_object_get(lim, "$metadata"), "low"),
+                            "lastUpdateTime")),
+                        now);
+    assert_null(json_object_get(json_object_get(t, "motor"), "$metadata"));
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(md, "motor"), "lastUpdateTime")), now);
+    check_cache(f->g, "mc-p3");
+    /* what it holds is a valid Pump;3 twin: a PUT of it is accepted */
+    char *text = json_dumps(t, JSON_COMPACT);
+    assert_non_null(text);
+    gm_err_clear(&e);
+    rc = put_twin(f, "mc-p3", text, &e);
+    free(text);
+    if (rc)
+        fail_msg("%s: %s", e.where, e.what);
+
+    /* without "hosts", the site may become a Site;2, whose "near" reaches one
+       Site;2: itself, once it is one */
+    assert_int_equal(del_rel(f, "mc-site", "mc-r1"), 0);
+    assert_int_equal(put_rel(f, "mc-site", "mc-n2",
+                             "{\"$relationshipName\": \"near\", \"$targetId\": \"mc-site\"}", NULL),
+                     0);
+    refuse(f, "mc-site", "[" SET_MODEL("dtmi:t:Site;2") "]", GM_EINVAL, "relationship 'mc-n",
+           "maxMultiplicity");
+    /* one cause at a time: "near" alone, to a twin that is no Site;2 */
+    assert_int_equal(del_rel(f, "mc-site", "mc-n2"), 0);
+    assert_int_equal(del_rel(f, "mc-site", "mc-n1"), 0);
+    assert_int_equal(put_rel(f, "mc-site", "mc-n3",
+                             "{\"$relationshipName\": \"near\", \"$targetId\": \"mc-pump\"}", NULL),
+                     0);
+    refuse(f, "mc-site", "[" SET_MODEL("dtmi:t:Site;2") "]", GM_EINVAL,
+           "relationship 'mc-n3' of 'mc-site'", "'mc-pump' is a dtmi:t:Pump;2; relationship 'near' "
+                                                "targets dtmi:t:Site;2");
+    assert_int_equal(del_rel(f, "mc-site", "mc-n3"), 0);
+    assert_int_equal(put_rel(f, "mc-site", "mc-n1",
+                             "{\"$relationshipName\": \"near\", \"$targetId\": \"mc-site\"}", NULL),
+                     0);
+    gm_err_clear(&e);
+    /* add of an existing member replaces it (RFC 6902): it changes the model too */
+    rc = patch_twin(f, "mc-site",
+                    "[{\"op\": \"add\", \"path\": \"/$metadata/$model\", \"value\": \"dtmi:t:Site;2\"}]",
+                    NULL, &e);
+    if (rc)
+        fail_msg("%s: %s", e.where, e.what);
+    assert_string_equal(gm_twin_model(f->g, "mc-site"), "dtmi:t:Site;2");
+    assert_non_null(gm_rel_get(f->g, "mc-site", "mc-n1"));
+    check_cache(f->g, "mc-site");
+}
+
+static void test_model_patch(void **state)
+{
+    fixture *f = *state;
+    model_change(f);
+    /* the old models are free to go once no twin uses them; the new ones are not */
+    gm_err e;
+    gm_err_clear(&e);
+    assert_int_equal(gm_model_registry_remove(f->models, "dtmi:t:Pump;2", &e), GM_ECONFLICT);
+    assert_int_equal(gm_model_registry_remove(f->models, "dtmi:t:Site;2", NULL), GM_ECONFLICT);
+    gm_err_clear(&e);
+    int rc = gm_model_registry_remove(f->models, "dtmi:t:Pump;1", &e);
+    if (rc)
+        fail_msg("%s: %s", e.where, e.what);
+    assert_int_equal(gm_model_registry_remove(f->models, "dtmi:t:Site;1", NULL), 0);
+    assert_null(gm_model_registry_get(f->models, "dtmi:t:Pump;1"));
+    /* the twins do not need them */
+    assert_int_equal(patch_twin(f, "mc-pump",
+                                "[{\"op\": \"replace\", \"path\": \"/speed\", \"value\": 6}]", NULL,
+                                NULL),
+                     0);
+    check_cache(f->g, "mc-pump");
+    assert_int_equal(put_twin(f, "p9", PUMP(""), NULL), GM_EINVAL);
 }
 
 /* Walks the Equipment bucket: ids strictly increasing, each one wanted. */
@@ -812,6 +1166,7 @@ static void test_replay(void **state)
     test_patch(state);
     test_relationships(state);
     fixture *f = *state;
+    model_change(f);
     gm_twin_graph *g2 = gm_twin_graph_create(f->models);
     const gm_twin_event *e = f->events.data;
     for (size_t i = 0; i < f->events.len; i++) {
@@ -831,6 +1186,11 @@ static void test_replay(void **state)
     gm_twin_each(g2, check_cache_cb, g2);
     assert_int_equal(gm_twin_graph_relationships(g2), gm_twin_graph_relationships(f->g));
     assert_true(json_equal(gm_rel_get(f->g, "site", "r2"), gm_rel_get(g2, "site", "r2")));
+    /* the model changes replayed: the twins are in their new models' buckets */
+    assert_string_equal(gm_twin_model(g2, "mc-pump"), "dtmi:t:Pump;2");
+    assert_string_equal(gm_twin_model(g2, "mc-site"), "dtmi:t:Site;2");
+    assert_int_equal(bucket_size(g2, "dtmi:t:Pump;2"), 1);
+    assert_int_equal(bucket_size(g2, "dtmi:t:Pump;1"), bucket_size(f->g, "dtmi:t:Pump;1"));
     /* a gap is refused */
     gm_twin_event gap = e[0];
     gap.seq = gm_twin_graph_seq(g2) + 2;
@@ -890,6 +1250,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_replay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_value_cache, setup, teardown),
         cmocka_unit_test_setup_teardown(test_model_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_model_patch, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
