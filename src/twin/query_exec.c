@@ -1495,8 +1495,10 @@ static int from_buckets(exec *ex)
     const gm_twin_bucket **b;
     size_t nb;
     int rc = anchor_buckets(ex, &b, &nb);
-    if (rc || nb == 0)
+    if (rc || nb == 0) {
+        free(b); /* buckets that exist but are all empty */
         return rc;
+    }
     if (p->count || p->anchor != 0) {
         for (size_t i = 0; i < nb && !rc; i++) {
             gm_twin_cursor c;

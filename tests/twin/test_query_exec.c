@@ -883,6 +883,13 @@ static void test_values_follow_changes(void **state)
     assert_string_equal(rows(f, "SELECT S.reading FROM DIGITALTWINS R JOIN S RELATED R.hasSensor"
                                 " WHERE S.reading < 20 OR R.name = 'Foyer'"),
                         "[{\"reading\":31.5}]");
+    /* a model whose every twin has left: its bucket exists and is empty */
+    put_twin(f, "hvac-lone", M("Hvac") "}");
+    assert_string_equal(ids(f, "SELECT * FROM DIGITALTWINS T WHERE IS_OF_MODEL(T, 'dtmi:t:Hvac;1', exact)"),
+                        "hvac-lone");
+    assert_int_equal(gm_twin_delete(f->g, "hvac-lone", NULL, clock_ns += 1000, NULL, &e), 0);
+    assert_string_equal(ids(f, "SELECT * FROM DIGITALTWINS T WHERE IS_OF_MODEL(T, 'dtmi:t:Hvac;1', exact)"),
+                        "");
 }
 
 /* Ids of every Room (or Lab) with lo <= temperature < hi, read from the
