@@ -26,7 +26,10 @@
  * A refused mutation changes nothing and returns an error naming the twin,
  * the JSON path and what was expected.
  *
- * Not thread-safe: the engine's writer thread owns the graph.
+ * Not thread-safe: the engine's writer thread owns the graph. Even the
+ * readers that take a const graph may write into a twin's document the
+ * ETag and lastUpdateTime stamps its last patches deferred (graph.c,
+ * "Deferred metadata"), so two threads must never read one graph at once.
  */
 #ifndef GM_TWIN_GRAPH_H
 #define GM_TWIN_GRAPH_H
