@@ -254,15 +254,20 @@ static int check_id(const char *id, const char *what, gm_err *err)
     return 0;
 }
 
-static int check_etag(const json_t *doc, const char *if_match, const char *id, gm_err *err)
+/* If-Match against the current ETag cur (NULL: none). */
+static int match_etag(const char *cur, const char *if_match, const char *id, gm_err *err)
 {
     if (!if_match || strcmp(if_match, "*") == 0)
         return 0;
-    const char *cur = json_string_value(json_object_get(doc, "$etag"));
     if (!cur || strcmp(cur, if_match))
         return gm_err_set(err, GM_ECONFLICT, id, "If-Match %s does not match the current ETag %s",
                           if_match, cur ? cur : "(none)");
     return 0;
+}
+
+static int check_etag(const json_t *doc, const char *if_match, const char *id, gm_err *err)
+{
+    return match_etag(json_string_value(json_object_get(doc, "$etag")), if_match, id, err);
 }
 
 static void event_init(gm_twin_event *ev, uint64_t seq, int64_t now, gm_twin_event_kind k,
@@ -381,14 +386,11 @@ static json_t *twin_doc(const twin *t)
 /* If-Match against t's current ETag, due or written. */
 static int check_twin_etag(const twin *t, const char *if_match, const char *id, gm_err *err)
 {
-    if (!t->due || !if_match || strcmp(if_match, "*") == 0)
+    if (!t->due)
         return check_etag(t->doc, if_match, id, err);
     char cur[40];
     etag_of(t->due->etag_seq, cur, sizeof cur);
-    if (strcmp(cur, if_match))
-        return gm_err_set(err, GM_ECONFLICT, id, "If-Match %s does not match the current ETag %s",
-                          if_match, cur);
-    return 0;
+    return match_etag(cur, if_match, id, err);
 }
 
 /* Give component value v (owned by the document) its "$metadata", with
@@ -1273,8 +1275,12 @@ int gm_twin_patch(gm_twin_graph *g, const char *id, const json_t *patch, const c
     if (remodel) /* the new bucket's slots */
         refresh_all(t);
     for (size_t i = 0; i < nt && !remodel; i++) {
-        refresh_member(t, list[i].name);
-        defer = defer && t->vals[slot[i]].kind != GM_TV_ABSENT;
+        if (!defer) {
+            refresh_member(t, list[i].name);
+            continue;
+        }
+        set_value(&t->vals[slot[i]], json_object_get(t->doc, list[i].name)); /* slot known */
+        defer = t->vals[slot[i]].kind != GM_TV_ABSENT;
     }
     if (defer && !t->due)
         defer = (t->due = calloc(1, sizeof *t->due)) != NULL;
