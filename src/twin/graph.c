@@ -457,16 +457,17 @@ static size_t count_named(const twin *t, const char *name, const rel *except)
 }
 
 /* The declaration of relationship name in source model (iface: the model
-   as loaded, NULL when it is not) into *rd. */
-static int rel_declared(const gm_model_iface *iface, const char *model, const char *name,
-                        const gm_model_content **rd, gm_err *err)
+   as loaded, NULL when it is not), or NULL with err set (GM_EINVAL). */
+static const gm_model_content *rel_declared(const gm_model_iface *iface, const char *model,
+                                            const char *name, gm_err *err)
 {
     const gm_model_content *c = iface && name ? gm_model_iface_find(iface, name) : NULL;
-    if (!c || c->kind != GM_CONTENT_RELATIONSHIP)
-        return gm_err_set(err, GM_EINVAL, "$relationshipName", "%s declares no relationship '%s'",
-                          model, name ? name : "");
-    *rd = c;
-    return 0;
+    if (!c || c->kind != GM_CONTENT_RELATIONSHIP) {
+        gm_err_set(err, GM_EINVAL, "$relationshipName", "%s declares no relationship '%s'", model,
+                   name ? name : "");
+        return NULL;
+    }
+    return c;
 }
 
 /* Whether relationship rd (named name) may reach twin target_id of model
@@ -496,10 +497,8 @@ static int check_model_rels(const gm_twin_graph *g, const twin *t, const gm_mode
         const char *name = json_string_value(json_object_get(r->doc, "$relationshipName"));
         /* a relationship to itself reaches the new model too */
         const char *tmodel = r->tgt == t ? niface->id : r->tgt->b->model;
-        const gm_model_content *rd = NULL;
-        int rc = rel_declared(niface, niface->id, name, &rd, err);
-        if (!rc)
-            rc = rel_target_ok(g, rd, name, r->tgt->id, tmodel, err);
+        const gm_model_content *rd = rel_declared(niface, niface->id, name, err);
+        int rc = rd ? rel_target_ok(g, rd, name, r->tgt->id, tmodel, err) : GM_EINVAL;
         if (!rc) {
             const char *k;
             const json_t *v;
@@ -525,11 +524,10 @@ static int check_model_rels(const gm_twin_graph *g, const twin *t, const gm_mode
         if (r->src == t)
             continue; /* checked above, as outgoing */
         const char *name = json_string_value(json_object_get(r->doc, "$relationshipName"));
-        const gm_model_content *rd = NULL;
-        int rc = rel_declared(gm_model_registry_get(g->models, r->src->b->model),
-                              r->src->b->model, name, &rd, err);
-        if (!rc)
-            rc = rel_target_ok(g, rd, name, t->id, niface->id, err);
+        const gm_model_content *rd =
+            rel_declared(gm_model_registry_get(g->models, r->src->b->model), r->src->b->model,
+                         name, err);
+        int rc = rd ? rel_target_ok(g, rd, name, t->id, niface->id, err) : GM_EINVAL;
         if (rc) {
             gm_err_prefix(err, "relationship '%s' of '%s'", r->id, r->src->id);
             return rc;
@@ -1381,10 +1379,10 @@ int gm_rel_put(gm_twin_graph *g, const char *src, const char *rel_id, const json
     x = json_object_get(body, "$sourceId");
     if (x && (!json_is_string(x) || strcmp(json_string_value(x), src)))
         return gm_err_set(err, GM_EINVAL, "$sourceId", "must be '%s'", src);
-    const gm_model_content *rd;
-    if ((rc = rel_declared(gm_model_registry_get(g->models, s->b->model), s->b->model, name, &rd,
-                           err)))
-        return rc;
+    const gm_model_content *rd =
+        rel_declared(gm_model_registry_get(g->models, s->b->model), s->b->model, name, err);
+    if (!rd)
+        return GM_EINVAL;
     twin *t = find_twin(g, target);
     if (!t)
         return gm_err_set(err, GM_EINVAL, "$targetId", "no target twin '%s'", target);
