@@ -2,18 +2,25 @@
  * sqlite.c: the SQLite backend of the store (backend.h).
  *
  * Layout of a store directory:
- *   gemel.lock   held with flock(LOCK_EX) while open; holds the owner's pid
- *   gemel.db     the database (plus SQLite's gemel.db-wal and gemel.db-shm)
+ *   gemel.lock       held with flock(LOCK_EX) while open; holds the owner's pid
+ *   gemel.db         the database (plus SQLite's gemel.db-wal and gemel.db-shm)
+ *   snapshot-<seq>   the newest snapshot, written by store.c (snapfile.h)
  *
- * Schema (version 1):
+ * Schema (version 3):
  *   gemel_schema(version, created_ns)        one row
  *   log(seq INTEGER PRIMARY KEY, kind, key BLOB, data BLOB)
- *   snapshot(seq, part, data BLOB, created_ns), PRIMARY KEY (seq, part): a
- *     snapshot is parts 0..n-1 of one seq (rows of at most 256 MiB, so a
- *     snapshot is not bound by SQLite's largest value)
+ *   snapshot(seq INTEGER PRIMARY KEY, file TEXT, bytes, created_ns): at most
+ *     one row, the newest snapshot: its file's leaf name (snapshot-<seq>)
+ *     and length; the bytes are in that file, so recording a snapshot is a
+ *     transaction of a few hundred bytes however large the snapshot
  * plus PRAGMA application_id = 'geml', so that another application's SQLite
  * file is refused rather than written into. seq is the rowid, so appends go
  * to the right edge of one b-tree and trimming is a range delete.
+ *
+ * Version 2 kept snapshots inside the database, as rows
+ * snapshot(seq, part, data BLOB, created_ns), PRIMARY KEY (seq, part), of at
+ * most 256 MiB each; opening a version 2 store upgrades it (migrate_v2).
+ * Version 1 (an early development format) is refused.
  *
  * Durability: WAL mode with synchronous=FULL, so each COMMIT fsyncs the WAL
  * before it returns. All I/O goes through a thin VFS, "gemel-unix", that
@@ -37,12 +44,12 @@
 
 #include <sqlite3.h>
 
+#include "base/log.h"
 #include "base/time.h"
 #include "store/backend.h"
+#include "store/snapfile.h"
 
-#define SCHEMA_VERSION 2 /* 2: snapshots in parts */
-/* Bytes of one snapshot row; tests lower it to exercise many parts. */
-size_t store__snapshot_part = (size_t)1 << 28;
+#define SCHEMA_VERSION 3 /* 2: snapshots in parts, in the database; 3: in files */
 #define APPLICATION_ID 0x67656d6c /* "geml" */
 #define DB_NAME "gemel.db"
 #define LOCK_NAME "gemel.lock"
@@ -410,8 +417,13 @@ static int run(sqlite3_stmt *st)
 
 static void end_txn(store__backend *b)
 {
-    if (!sqlite3_get_autocommit(b->db))
+    if (sqlite3_get_autocommit(b->db))
+        return;
+    /* while opening, before the statements are prepared */
+    if (b->rollback)
         (void)run(b->rollback);
+    else
+        (void)sqlite3_exec(b->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
 /* ---- opening -------------------------------------------------------------- */
@@ -585,13 +597,38 @@ static int configure(store__backend *b, gm_err *err)
     return exec(b, sql, err);
 }
 
-static int setup_schema(store__backend *b, gm_err *err)
+/* A blob column as bytes: never NULL, "" when empty. */
+static int column_bytes(store__backend *b, sqlite3_stmt *st, int col, const void **p, size_t *n,
+                        gm_err *err)
+{
+    const void *v = sqlite3_column_blob(st, col);
+    int len = sqlite3_column_bytes(st, col);
+    if (!v && len > 0)
+        return gm_err_set(err, GM_ENOMEM, b->db_path, "out of memory reading a %d-byte value", len);
+    if (!v && sqlite3_column_type(st, col) == SQLITE_NULL)
+        return gm_err_set(err, GM_EIO, b->db_path, "damaged gemel store: NULL value in column %d",
+                          col);
+    *p = v ? v : "";
+    *n = (size_t)(len > 0 ? len : 0);
+    return GM_OK;
+}
+
+/* The version 3 snapshot table (also made by migrate_v2). */
+#define SNAPSHOT_TABLE                                                                             \
+    "CREATE TABLE snapshot (seq INTEGER PRIMARY KEY, file TEXT NOT NULL,"                          \
+    " bytes INTEGER NOT NULL, created_ns INTEGER NOT NULL)"
+
+/* Create the schema in an empty database, or check the one there. *version
+   gets the store's schema version: SCHEMA_VERSION, or 2, which the caller
+   then upgrades. */
+static int setup_schema(store__backend *b, int64_t *version, gm_err *err)
 {
     int rc = exec(b, "BEGIN IMMEDIATE", err);
     if (rc != GM_OK)
         return rc;
-    int64_t app, ntab, version;
+    int64_t app, ntab;
     bool null;
+    *version = SCHEMA_VERSION;
     if ((rc = query_int(b, "PRAGMA application_id", &app, &null, err)) != GM_OK ||
         (rc = query_int(b, "SELECT count(*) FROM sqlite_schema", &ntab, &null, err)) != GM_OK)
         goto fail;
@@ -601,9 +638,7 @@ static int setup_schema(store__backend *b, gm_err *err)
                  "CREATE TABLE gemel_schema (version INTEGER NOT NULL, created_ns INTEGER NOT NULL);"
                  "INSERT INTO gemel_schema VALUES (%d, %" PRId64 ");"
                  "CREATE TABLE log (seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL,"
-                 " key BLOB NOT NULL, data BLOB NOT NULL);"
-                 "CREATE TABLE snapshot (seq INTEGER NOT NULL, part INTEGER NOT NULL,"
-                 " data BLOB NOT NULL, created_ns INTEGER NOT NULL, PRIMARY KEY (seq, part));"
+                 " key BLOB NOT NULL, data BLOB NOT NULL);" SNAPSHOT_TABLE ";"
                  "PRAGMA application_id=%d",
                  SCHEMA_VERSION, gm_time_wall_ns(), APPLICATION_ID);
         if ((rc = exec(b, sql, err)) != GM_OK)
@@ -616,25 +651,25 @@ static int setup_schema(store__backend *b, gm_err *err)
         goto fail;
     } else {
         gm_err e;
-        if (query_int(b, "SELECT max(version) FROM gemel_schema", &version, &null, &e) != GM_OK ||
-            null || version < 1) {
+        if (query_int(b, "SELECT max(version) FROM gemel_schema", version, &null, &e) != GM_OK ||
+            null || *version < 1) {
             rc = gm_err_set(err, GM_EIO, b->db_path,
                             "damaged gemel store: no valid schema version");
             goto fail;
         }
-        if (version < SCHEMA_VERSION) {
+        if (*version < 2) {
             rc = gm_err_set(err, GM_EUNSUPPORTED, b->db_path,
                             "store has schema version %" PRId64
                             ", written by an earlier development version of gemel; this one "
-                            "reads version %d (export and re-import the data)",
-                            version, SCHEMA_VERSION);
+                            "reads versions 2 to %d (export and re-import the data)",
+                            *version, SCHEMA_VERSION);
             goto fail;
         }
-        if (version > SCHEMA_VERSION) {
+        if (*version > SCHEMA_VERSION) {
             rc = gm_err_set(err, GM_EUNSUPPORTED, b->db_path,
                             "store has schema version %" PRId64
                             ", written by a newer gemel; this one reads up to %d",
-                            version, SCHEMA_VERSION);
+                            *version, SCHEMA_VERSION);
             goto fail;
         }
     }
@@ -642,6 +677,140 @@ static int setup_schema(store__backend *b, gm_err *err)
 
 fail:
     end_txn(b);
+    return rc;
+}
+
+/*
+ * Upgrade a version 2 store to version 3: the newest snapshot, rows of parts
+ * in the database, is written out to dir/snapshot-<seq> (as store.c writes
+ * one: .tmp, sync, rename, sync the directory), and only then does one
+ * transaction replace the table with the version 3 one, naming the file,
+ * and set the version. A crash before that commit leaves a version 2 store
+ * (the next open writes the file again, over the old one, and upgrades
+ * again); after it, a version 3 store whose file is complete.
+ *
+ * The old table's pages go to SQLite's free list, which the log reuses; the
+ * file does not shrink (a VACUUM would rewrite the whole database).
+ */
+static int migrate_v2(store__backend *b, const char *dir, gm_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int fd = -1;
+    int64_t seq = 0, created = 0, parts = 0;
+    uint64_t bytes = 0;
+    bool none;
+    char tmp[PATH_MAX] = "";
+    int rc = exec(b, "BEGIN", err);
+    if (rc != GM_OK)
+        return rc;
+    if ((rc = query_int(b, "SELECT max(seq) FROM snapshot", &seq, &none, err)) != GM_OK)
+        goto fail;
+    if (!none) {
+        if (seq < 0) {
+            rc = gm_err_set(err, GM_EIO, b->db_path,
+                            "damaged gemel store: snapshot at seq %" PRId64, seq);
+            goto fail;
+        }
+        int src = sqlite3_prepare_v2(b->db,
+                                     "SELECT part, data, created_ns FROM snapshot WHERE seq = ?1"
+                                     " ORDER BY part",
+                                     -1, &st, NULL);
+        if (src != SQLITE_OK) {
+            rc = sql_fail(b, err, src, "cannot read the version 2 snapshot");
+            goto fail;
+        }
+        sqlite3_bind_int64(st, 1, seq);
+        if ((rc = store__snapfile_path(tmp, sizeof tmp, dir, (uint64_t)seq, true, err)) != GM_OK ||
+            (rc = store__snapfile_create(dir, (uint64_t)seq, &fd, err)) != GM_OK)
+            goto fail;
+        /* One part (at most 256 MiB) in memory at a time. */
+        while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+            const void *data = "";
+            size_t len = 0;
+            if (sqlite3_column_int64(st, 0) != parts) {
+                rc = gm_err_set(err, GM_EIO, b->db_path,
+                                "damaged gemel store: snapshot seq %" PRId64 " has part %" PRId64
+                                " where part %" PRId64 " was expected",
+                                seq, (int64_t)sqlite3_column_int64(st, 0), parts);
+                goto fail;
+            }
+            if (parts == 0)
+                created = sqlite3_column_int64(st, 2);
+            if ((rc = column_bytes(b, st, 1, &data, &len, err)) != GM_OK ||
+                (rc = store__snapfile_write(fd, data, len, tmp, err)) != GM_OK)
+                goto fail;
+            bytes += len;
+            parts++;
+        }
+        if (src != SQLITE_DONE) {
+            rc = sql_fail(b, err, src, "cannot read the version 2 snapshot");
+            goto fail;
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+    end_txn(b); /* the read transaction: nothing to commit */
+    if (!none) {
+        rc = store__snapfile_publish(dir, (uint64_t)seq, fd, NULL, err);
+        close(fd);
+        fd = -1;
+        if (rc != GM_OK)
+            goto fail;
+    }
+
+    if ((rc = exec(b, "BEGIN IMMEDIATE", err)) != GM_OK)
+        goto fail;
+    int64_t version;
+    bool null;
+    if ((rc = query_int(b, "SELECT max(version) FROM gemel_schema", &version, &null, err)) != GM_OK)
+        goto fail;
+    if (null || version != 2) {
+        rc = gm_err_set(err, GM_ECONFLICT, b->db_path,
+                        "the schema version changed while upgrading from version 2");
+        goto fail;
+    }
+    if ((rc = exec(b, "DROP TABLE snapshot; " SNAPSHOT_TABLE "; UPDATE gemel_schema SET version = 3",
+                   err)) != GM_OK)
+        goto fail;
+    if (!none) {
+        char name[STORE__SNAPFILE_NAME_MAX];
+        store__snapfile_name(name, (uint64_t)seq, false);
+        int src = sqlite3_prepare_v2(b->db,
+                                     "INSERT INTO snapshot (seq, file, bytes, created_ns)"
+                                     " VALUES (?1, ?2, ?3, ?4)",
+                                     -1, &st, NULL);
+        if (src == SQLITE_OK) {
+            sqlite3_bind_int64(st, 1, seq);
+            sqlite3_bind_text(st, 2, name, -1, SQLITE_TRANSIENT);
+            sqlite3_bind_int64(st, 3, (sqlite3_int64)bytes);
+            sqlite3_bind_int64(st, 4, created);
+            src = run(st);
+        }
+        if (src != SQLITE_OK) {
+            rc = sql_fail(b, err, src, "cannot record the snapshot file");
+            goto fail;
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+    if ((rc = exec(b, "COMMIT", err)) != GM_OK)
+        goto fail;
+    if (none)
+        gm_log_info("store: upgraded the store from schema version 2 to 3 (no snapshot)",
+                    GM_LOG_STR("db", b->db_path));
+    else
+        gm_log_info("store: upgraded the store from schema version 2 to 3; the snapshot is a file now",
+                    GM_LOG_STR("db", b->db_path), GM_LOG_INT("snapshot_seq", seq),
+                    GM_LOG_UINT("snapshot_bytes", bytes), GM_LOG_INT("snapshot_parts", parts));
+    return GM_OK;
+
+fail:
+    sqlite3_finalize(st);
+    end_txn(b);
+    if (fd >= 0) {
+        close(fd);
+        store__snapfile_remove(dir, (uint64_t)seq, true);
+    }
     return rc;
 }
 
@@ -662,17 +831,18 @@ static int prepare_all(store__backend *b, gm_err *err)
                       "INSERT INTO log (seq, kind, key, data) VALUES (?1, ?2, ?3, ?4)", err)) !=
             GM_OK ||
         (rc = prepare(b, &b->ins_snap,
-                      "INSERT OR REPLACE INTO snapshot (seq, part, data, created_ns)"
+                      "INSERT OR REPLACE INTO snapshot (seq, file, bytes, created_ns)"
                       " VALUES (?1, ?2, ?3, ?4)",
                       err)) != GM_OK ||
-        (rc = prepare(b, &b->del_snaps, "DELETE FROM snapshot WHERE seq < ?1", err)) != GM_OK ||
+        /* every other row: the table holds the newest snapshot only */
+        (rc = prepare(b, &b->del_snaps, "DELETE FROM snapshot WHERE seq <> ?1", err)) != GM_OK ||
         (rc = prepare(b, &b->min_log, "SELECT min(seq) FROM log", err)) != GM_OK ||
         /* One upper bound only: with two, SQLite ranges over one and filters
            on the other, scanning the whole log for every chunk. */
         (rc = prepare(b, &b->trim, "DELETE FROM log WHERE seq <= ?1", err)) != GM_OK ||
         (rc = prepare(b, &b->sel_snap,
-                      "SELECT seq, part, data FROM snapshot WHERE seq = (SELECT max(seq) FROM"
-                      " snapshot) ORDER BY part", err)) != GM_OK ||
+                      "SELECT seq, file, bytes FROM snapshot ORDER BY seq DESC LIMIT 1", err)) !=
+            GM_OK ||
         (rc = prepare(b, &b->sel_log,
                       "SELECT seq, kind, key, data FROM log WHERE seq > ?1 ORDER BY seq", err)) !=
             GM_OK ||
@@ -684,19 +854,55 @@ static int prepare_all(store__backend *b, gm_err *err)
     return GM_OK;
 }
 
+/* The snapshot row st is on: seq, the file's leaf name copied into file
+   (STORE__SNAPFILE_NAME_MAX bytes; its form is store.c's to check) and
+   the length. GM_EIO for a row no gemel writes. */
+static int snap_row(store__backend *b, sqlite3_stmt *st, uint64_t *seq, char *file,
+                    uint64_t *bytes, gm_err *err)
+{
+    int64_t q = sqlite3_column_int64(st, 0);
+    int64_t n = sqlite3_column_int64(st, 2);
+    const unsigned char *name = sqlite3_column_text(st, 1);
+    int name_len = sqlite3_column_bytes(st, 1);
+    if (q < 0 || n < 0 || sqlite3_column_type(st, 2) != SQLITE_INTEGER)
+        return gm_err_set(err, GM_EIO, b->db_path,
+                          "damaged gemel store: snapshot record with seq %" PRId64
+                          " and length %" PRId64,
+                          q, n);
+    if (!name && sqlite3_errcode(b->db) == SQLITE_NOMEM)
+        return gm_err_set(err, GM_ENOMEM, b->db_path, "out of memory reading the snapshot record");
+    /* an embedded NUL would make the name checked differ from the one read */
+    if (!name || sqlite3_column_type(st, 1) != SQLITE_TEXT || name_len <= 0 ||
+        name_len >= STORE__SNAPFILE_NAME_MAX || strlen((const char *)name) != (size_t)name_len)
+        return gm_err_set(err, GM_EIO, b->db_path,
+                          "damaged gemel store: the snapshot at seq %" PRId64
+                          " has no valid file name",
+                          q);
+    memcpy(file, name, (size_t)name_len + 1);
+    *seq = (uint64_t)q;
+    *bytes = (uint64_t)n;
+    return GM_OK;
+}
+
 static int read_info(store__backend *b, store__open_info *info, gm_err *err)
 {
-    int64_t snap, last;
-    bool snap_null, last_null;
+    int64_t last;
+    bool last_null;
     int rc;
-    if ((rc = query_int(b, "SELECT max(seq) FROM snapshot", &snap, &snap_null, err)) != GM_OK ||
-        (rc = query_int(b, "SELECT max(seq) FROM log", &last, &last_null, err)) != GM_OK)
-        return rc;
-    if ((!snap_null && snap < 0) || (!last_null && last < 1))
-        return gm_err_set(err, GM_EIO, b->db_path, "damaged gemel store: negative sequence number");
     memset(info, 0, sizeof *info);
-    info->has_snap = !snap_null;
-    info->snap_seq = snap_null ? 0 : (uint64_t)snap;
+    if ((rc = query_int(b, "SELECT max(seq) FROM log", &last, &last_null, err)) != GM_OK)
+        return rc;
+    if (!last_null && last < 1)
+        return gm_err_set(err, GM_EIO, b->db_path, "damaged gemel store: negative sequence number");
+    int step = sqlite3_step(b->sel_snap);
+    if (step == SQLITE_ROW)
+        rc = snap_row(b, b->sel_snap, &info->snap_seq, info->snap_file, &info->snap_bytes, err);
+    else if (step != SQLITE_DONE)
+        rc = sql_fail(b, err, step, "cannot read the snapshot record");
+    sqlite3_reset(b->sel_snap);
+    if (rc != GM_OK)
+        return rc;
+    info->has_snap = step == SQLITE_ROW;
     info->last_seq = info->snap_seq;
     if (!last_null && (uint64_t)last > info->last_seq)
         info->last_seq = (uint64_t)last;
@@ -757,7 +963,9 @@ static int sq_open(const char *dir, store__backend **out, store__open_info *info
         rc = sql_fail(b, err, src, "cannot open database");
         goto fail;
     }
-    if ((rc = configure(b, err)) != GM_OK || (rc = setup_schema(b, err)) != GM_OK ||
+    int64_t version;
+    if ((rc = configure(b, err)) != GM_OK || (rc = setup_schema(b, &version, err)) != GM_OK ||
+        (version == 2 && (rc = migrate_v2(b, dir, err)) != GM_OK) ||
         (rc = prepare_all(b, err)) != GM_OK || (rc = read_info(b, info, err)) != GM_OK)
         goto fail;
     /* SQLite syncs the directory when it creates the WAL, but not when it
@@ -813,7 +1021,8 @@ fail:
     return rc;
 }
 
-static int sq_snapshot(store__backend *b, uint64_t seq, const void *data, size_t len, gm_err *err)
+static int sq_snapshot(store__backend *b, uint64_t seq, const char *file, uint64_t bytes,
+                       gm_err *err)
 {
     uint64_t s0 = tl_syncs;
     int rc = run(b->begin_w);
@@ -821,30 +1030,24 @@ static int sq_snapshot(store__backend *b, uint64_t seq, const void *data, size_t
         rc = sql_fail(b, err, rc, "cannot begin a transaction");
         goto fail;
     }
-    int64_t now = gm_time_wall_ns();
-    size_t off = 0;
-    for (int64_t part = 0; off < len || part == 0; part++) {
-        size_t n = len - off < store__snapshot_part ? len - off : store__snapshot_part;
-        sqlite3_bind_int64(b->ins_snap, 1, (sqlite3_int64)seq);
-        sqlite3_bind_int64(b->ins_snap, 2, part);
-        sqlite3_bind_blob64(b->ins_snap, 3, n ? (const char *)data + off : "", n, SQLITE_STATIC);
-        sqlite3_bind_int64(b->ins_snap, 4, now);
-        rc = run(b->ins_snap);
-        /* Drop the statement's reference to the caller's buffer. */
-        sqlite3_clear_bindings(b->ins_snap);
-        if (rc != SQLITE_OK) {
-            rc = sql_fail(b, err, rc, "cannot write snapshot");
-            goto fail;
-        }
-        off += n;
+    sqlite3_bind_int64(b->ins_snap, 1, (sqlite3_int64)seq);
+    sqlite3_bind_text(b->ins_snap, 2, file, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(b->ins_snap, 3, (sqlite3_int64)bytes);
+    sqlite3_bind_int64(b->ins_snap, 4, gm_time_wall_ns());
+    rc = run(b->ins_snap);
+    /* Drop the statement's reference to the caller's name. */
+    sqlite3_clear_bindings(b->ins_snap);
+    if (rc != SQLITE_OK) {
+        rc = sql_fail(b, err, rc, "cannot record the snapshot");
+        goto fail;
     }
     sqlite3_bind_int64(b->del_snaps, 1, (sqlite3_int64)seq);
     if ((rc = run(b->del_snaps)) != SQLITE_OK) {
-        rc = sql_fail(b, err, rc, "cannot delete older snapshots");
+        rc = sql_fail(b, err, rc, "cannot delete older snapshot records");
         goto fail;
     }
     if ((rc = run(b->commit)) != SQLITE_OK) {
-        rc = sql_fail(b, err, rc, "cannot commit snapshot");
+        rc = sql_fail(b, err, rc, "cannot commit the snapshot record");
         goto fail;
     }
     b->syncs += tl_syncs - s0;
@@ -888,22 +1091,6 @@ static int sq_trim(store__backend *b, uint64_t upto, size_t max_rows, bool *done
     return GM_OK;
 }
 
-/* A blob column as bytes: never NULL, "" when empty. */
-static int column_bytes(store__backend *b, sqlite3_stmt *st, int col, const void **p, size_t *n,
-                        gm_err *err)
-{
-    const void *v = sqlite3_column_blob(st, col);
-    int len = sqlite3_column_bytes(st, col);
-    if (!v && len > 0)
-        return gm_err_set(err, GM_ENOMEM, b->db_path, "out of memory reading a %d-byte value", len);
-    if (!v && sqlite3_column_type(st, col) == SQLITE_NULL)
-        return gm_err_set(err, GM_EIO, b->db_path, "damaged gemel store: NULL value in column %d",
-                          col);
-    *p = v ? v : "";
-    *n = (size_t)(len > 0 ? len : 0);
-    return GM_OK;
-}
-
 /* The log row st is on, as a record that must follow seq last (its bytes
    valid until the statement moves). GM_EIO for a gap or a damaged row. */
 static int log_row(store__backend *b, sqlite3_stmt *st, uint64_t last, gm_store_rec *r,
@@ -930,7 +1117,7 @@ static int log_row(store__backend *b, sqlite3_stmt *st, uint64_t last, gm_store_
     return GM_OK;
 }
 
-static int sq_recover(store__backend *b, gm_store_snapshot_fn on_snapshot,
+static int sq_recover(store__backend *b, store__snaprec_fn on_snap, void *snap_ctx,
                       gm_store_record_fn on_record, void *ctx, uint64_t *last_seq, gm_err *err)
 {
     uint64_t s0 = tl_syncs;
@@ -941,59 +1128,23 @@ static int sq_recover(store__backend *b, gm_store_snapshot_fn on_snapshot,
         goto done;
     }
 
-    /* the newest snapshot's parts, in order, joined */
-    char *snap = NULL;
-    size_t snap_len = 0;
-    int64_t snap_seq = -1, parts = 0;
-    while ((rc = sqlite3_step(b->sel_snap)) == SQLITE_ROW) {
-        int64_t seq = sqlite3_column_int64(b->sel_snap, 0);
-        int64_t part = sqlite3_column_int64(b->sel_snap, 1);
-        const void *data = "";
-        size_t len = 0;
-        if (seq < 0 || part != parts || (parts && seq != snap_seq)) {
-            free(snap);
-            rc = gm_err_set(err, GM_EIO, b->db_path,
-                            "damaged gemel store: snapshot seq %" PRId64 " part %" PRId64, seq,
-                            part);
+    /* the newest snapshot: store.c maps its file */
+    int step = sqlite3_step(b->sel_snap);
+    if (step == SQLITE_ROW) {
+        char file[STORE__SNAPFILE_NAME_MAX];
+        uint64_t seq, bytes;
+        if ((rc = snap_row(b, b->sel_snap, &seq, file, &bytes, err)) != GM_OK ||
+            (rc = on_snap(snap_ctx, seq, file, bytes, err)) != GM_OK)
             goto done;
-        }
-        if ((rc = column_bytes(b, b->sel_snap, 2, &data, &len, err)) != GM_OK) {
-            free(snap);
-            goto done;
-        }
-        char *grown = realloc(snap, snap_len + len + 1);
-        if (!grown) {
-            free(snap);
-            rc = gm_err_set(err, GM_ENOMEM, b->db_path, "out of memory reading the snapshot");
-            goto done;
-        }
-        snap = grown;
-        if (len)
-            memcpy(snap + snap_len, data, len);
-        snap_len += len;
-        snap_seq = seq;
-        parts++;
-    }
-    if (rc != SQLITE_DONE) {
-        free(snap);
-        rc = sql_fail(b, err, rc, "cannot read the snapshot");
+        last = seq;
+    } else if (step != SQLITE_DONE) {
+        rc = sql_fail(b, err, step, "cannot read the snapshot record");
         goto done;
-    }
-    if (parts) {
-        last = (uint64_t)snap_seq;
-        rc = on_snapshot ? on_snapshot(ctx, last, snap, snap_len) : 0;
-        free(snap);
-        if (rc != 0) {
-            rc = gm_err_set(err, rc < 0 ? rc : GM_EINVAL, b->db_path,
-                            "recovery stopped by the snapshot callback at seq %" PRIu64, last);
-            goto done;
-        }
     }
     rc = GM_OK;
 
     sqlite3_stmt *st = b->sel_log;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)last);
-    int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
         gm_store_rec r;
         /* Gaps would mean an acknowledged event is missing: say so rather

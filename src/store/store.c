@@ -16,28 +16,35 @@
  * store has one producer, and a mutex taken once per record, almost never
  * contended, costs less than the copy.)
  *
- * After a snapshot the committer also trims the log, one short transaction
- * at a time between batches, so that neither the snapshot's caller nor the
- * acknowledgements wait for the deletion of a long log.
+ * A snapshot is a file of its own (snapfile.h), written and synced with no
+ * lock held; only recording it takes the backend, for one short
+ * transaction, so batches keep committing while a snapshot of any size is
+ * written. After a snapshot the committer also trims the log, one short
+ * transaction at a time between batches, so that neither the snapshot's
+ * caller nor the acknowledgements wait for the deletion of a long log.
  *
- * Locks: `mu` guards the batches, the sequence and snapshot counters and the
- * failure state; `db_mu` serialises calls into the backend (the committer's
- * batches and trims, snapshots, recovery). A thread holding db_mu may take
- * mu; never the other way round. After a backend write fails, the store
+ * Locks: `mu` guards the batches, the sequence and snapshot counters, the
+ * snapshot in progress and the failure state; `db_mu` serialises calls into
+ * the backend (the committer's batches and trims, snapshot records,
+ * recovery). A thread holding db_mu may take mu; never the other way round. After a backend write fails, the store
  * writes nothing more: the next batch would leave a gap behind the failed
  * one, and after a failed fsync the file's state is unknown.
  */
 #include "store/store.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/checked.h"
 #include "store/backend.h"
+#include "store/snapfile.h"
 
 #define DEFAULT_BACKLOG_RECORDS ((size_t)65536)
 #define DEFAULT_BACKLOG_BYTES ((size_t)64 << 20)
@@ -68,6 +75,7 @@ typedef struct batch {
 struct gm_store {
     const store__backend_ops *ops;
     store__backend *be;
+    char *dir; /* where the snapshot files are */
     gm_store_durable_fn on_durable;
     void *ctx;
     size_t backlog_records, backlog_bytes, max_record;
@@ -85,7 +93,12 @@ struct gm_store {
     uint64_t pending_recs, pending_bytes;
     gm_store_counts c;
 
-    uint64_t snap_seq;    /* newest snapshot */
+    bool have_snap;
+    uint64_t snap_seq;    /* newest snapshot (0 when none) */
+    uint64_t snap_bytes;  /* its length */
+    bool snap_busy;       /* a snapshot is open (between open and commit)... */
+    uint64_t busy_seq;    /* ...at this seq */
+    uint64_t file_syncs;  /* syncs of snapshot files and the directory */
     uint64_t trim_target; /* the committer trims the log up to here... */
     uint64_t trim_seq;    /* ...and has got this far */
 
@@ -350,6 +363,7 @@ static void free_store(gm_store *s)
     pthread_mutex_destroy(&s->mu);
     batch_free(&s->batches[0]);
     batch_free(&s->batches[1]);
+    free(s->dir);
     free(s);
 }
 
@@ -423,8 +437,30 @@ gm_store *gm_store_open(const char *dir, const gm_store_opts *opts, gm_err *err)
     store__open_info info;
     if (ops->open(dir, &s->be, &info, err) != GM_OK)
         goto fail;
+    /* Snapshot files are found by path: an absolute one, so that the
+       application may change its working directory. */
+    s->dir = realpath(dir, NULL);
+    if (!s->dir) {
+        gm_err_errno(err, errno == ENOMEM ? GM_ENOMEM : GM_EIO, errno, dir,
+                     "cannot resolve the store directory's path");
+        goto fail;
+    }
+    if (strlen(s->dir) + 1 + STORE__SNAPFILE_NAME_MAX > PATH_MAX) {
+        gm_err_set(err, GM_ELIMIT, s->dir, "path too long for snapshot files (at most %d bytes)",
+                   PATH_MAX - 1 - STORE__SNAPFILE_NAME_MAX);
+        goto fail;
+    }
+    /* The name is checked before anything is deleted on its account. */
+    if (info.has_snap &&
+        store__snapfile_check(info.snap_seq, info.snap_file, s->dir, err) != GM_OK)
+        goto fail;
+    /* The directory is locked: whatever snapshot file the database does not
+       name was left by a crash or a failed snapshot. */
+    store__snapfile_clean(s->dir, info.has_snap ? info.snap_file : NULL);
     s->last_seq = s->durable_seq = info.last_seq;
+    s->have_snap = info.has_snap != 0;
     s->snap_seq = info.snap_seq;
+    s->snap_bytes = info.has_snap ? info.snap_bytes : 0;
     /* A crash while trimming leaves records that the snapshot replaced
        (recovery skips them): the committer finishes the job. */
     s->trim_target = info.snap_seq;
@@ -611,14 +647,22 @@ fail:
     return rc;
 }
 
-int gm_store_snapshot(gm_store *s, uint64_t seq, const void *data, size_t len, gm_err *err)
+/* ---- snapshots --------------------------------------------------------------------- */
+
+static void snap_end(gm_store *s)
 {
-    if (!s || (!data && len))
-        return gm_err_set(err, GM_EINVAL, "gm_store_snapshot",
-                          "store must not be NULL, nor data with a length");
-    if (len > GM_STORE_SNAPSHOT_MAX)
-        return gm_err_set(err, GM_ELIMIT, "snapshot", "%zu bytes (at most %zu)", len,
-                          (size_t)GM_STORE_SNAPSHOT_MAX);
+    pthread_mutex_lock(&s->mu);
+    s->snap_busy = false;
+    pthread_mutex_unlock(&s->mu);
+}
+
+int gm_store_snapshot_open(gm_store *s, uint64_t seq, int *fd, gm_err *err)
+{
+    if (fd)
+        *fd = -1;
+    if (!s || !fd)
+        return gm_err_set(err, GM_EINVAL, "gm_store_snapshot_open",
+                          "store and fd must not be NULL");
     int rc = GM_OK;
     pthread_mutex_lock(&s->mu);
     if (s->failed)
@@ -628,48 +672,235 @@ int gm_store_snapshot(gm_store *s, uint64_t seq, const void *data, size_t len, g
                         "snapshot at seq %" PRIu64 ": expected %" PRIu64
                         " (the newest snapshot) to %" PRIu64 " (the last accepted record)",
                         seq, s->snap_seq, s->last_seq);
+    else if (s->snap_busy)
+        rc = gm_err_set(err, GM_ECONFLICT, "snapshot",
+                        "cannot start a snapshot at seq %" PRIu64 ": the one at seq %" PRIu64
+                        " is in progress (one at a time)",
+                        seq, s->busy_seq);
+    else {
+        s->snap_busy = true;
+        s->busy_seq = seq;
+    }
     pthread_mutex_unlock(&s->mu);
     if (rc != GM_OK)
         return rc;
-    /* The snapshot replaces the records up to seq: they must be on disk
-       first, or a crash could leave neither. */
-    if ((rc = gm_store_flush(s, seq, err)) != GM_OK)
-        return rc;
-
-    gm_err e;
-    gm_err_clear(&e);
-    pthread_mutex_lock(&s->db_mu);
-    pthread_mutex_lock(&s->mu);
-    if (s->failed) {
-        rc = failed_locked(s, err);
-        pthread_mutex_unlock(&s->mu);
-        pthread_mutex_unlock(&s->db_mu);
-        return rc;
-    }
-    pthread_mutex_unlock(&s->mu);
-    rc = s->ops->snapshot(s->be, seq, data, len, &e);
-    pthread_mutex_lock(&s->mu);
-    s->c.fsyncs = s->ops->syncs(s->be);
-    pthread_mutex_unlock(&s->db_mu);
-    if (rc == GM_OK) {
-        s->c.snapshots++;
-        s->snap_seq = seq;
-        s->trim_target = seq;
-        if (s->idle)
-            pthread_cond_signal(&s->work_cv);
-    } else if (rc != GM_ELIMIT) {
-        /* A limit is refused before anything is written; anything else is
-           an I/O failure, and after a failed fsync nothing on this file
-           can be trusted to be durable. */
-        fail_locked(s, rc, &e);
-    }
-    pthread_mutex_unlock(&s->mu);
-    if (rc != GM_OK && err)
-        *err = e;
+    rc = store__snapfile_create(s->dir, seq, fd, err);
+    if (rc != GM_OK)
+        snap_end(s);
     return rc;
 }
 
+void gm_store_snapshot_abandon(gm_store *s, uint64_t seq, int fd)
+{
+    if (fd >= 0)
+        close(fd);
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->mu);
+    bool mine = s->snap_busy && s->busy_seq == seq;
+    pthread_mutex_unlock(&s->mu);
+    /* Another seq's .tmp may be the file of a snapshot still being written:
+       leave it (the next open removes it if it is left over). */
+    if (!mine)
+        return;
+    store__snapfile_remove(s->dir, seq, true);
+    snap_end(s);
+}
+
+/* The snapshot at seq, written to fd, is complete: commit it as
+   gm_store_snapshot_commit says, with the snapshot known to be open at seq
+   and fd >= 0. */
+static int snapshot_commit(gm_store *s, uint64_t seq, int fd, gm_err *err)
+{
+    char tmp[PATH_MAX];
+    gm_err e;
+    gm_err_clear(&e);
+    uint64_t bytes = 0, syncs = 0;
+    int rc;
+    /* The snapshot replaces the records up to seq: they must be on disk
+       before it is, or a crash could leave neither. */
+    if ((rc = gm_store_flush(s, seq, err)) != GM_OK ||
+        (rc = store__snapfile_path(tmp, sizeof tmp, s->dir, seq, true, err)) != GM_OK ||
+        (rc = store__snapfile_size(fd, tmp, &bytes, err)) != GM_OK)
+        goto abandon;
+    if (bytes > GM_STORE_SNAPSHOT_MAX) {
+        rc = gm_err_set(err, GM_ELIMIT, tmp, "snapshot of %" PRIu64 " bytes (at most %zu)", bytes,
+                        (size_t)GM_STORE_SNAPSHOT_MAX);
+        goto abandon;
+    }
+    pthread_mutex_lock(&s->mu);
+    bool same = s->have_snap && s->snap_seq == seq;
+    if (same)
+        s->c.snapshots++;
+    pthread_mutex_unlock(&s->mu);
+    if (same)
+        goto abandon; /* rc is GM_OK: the snapshot there stands for this one */
+
+    /* Synced and renamed with no lock held: at a million twins this is
+       seconds of I/O, and the committer goes on meanwhile. */
+    rc = store__snapfile_publish(s->dir, seq, fd, &syncs, &e);
+    close(fd);
+    fd = -1;
+    pthread_mutex_lock(&s->mu);
+    s->file_syncs += syncs;
+    pthread_mutex_unlock(&s->mu);
+    if (rc != GM_OK)
+        goto failed;
+
+    char name[STORE__SNAPFILE_NAME_MAX];
+    store__snapfile_name(name, seq, false);
+    pthread_mutex_lock(&s->db_mu);
+    pthread_mutex_lock(&s->mu);
+    if (s->failed) {
+        /* The file is complete but the database will never name it. */
+        rc = failed_locked(s, err);
+        s->snap_busy = false;
+        pthread_mutex_unlock(&s->mu);
+        pthread_mutex_unlock(&s->db_mu);
+        store__snapfile_remove(s->dir, seq, false);
+        return rc;
+    }
+    pthread_mutex_unlock(&s->mu);
+    rc = s->ops->snapshot(s->be, seq, name, bytes, &e);
+    pthread_mutex_lock(&s->mu);
+    s->c.fsyncs = s->ops->syncs(s->be);
+    pthread_mutex_unlock(&s->db_mu);
+    bool had = s->have_snap;
+    uint64_t old = s->snap_seq;
+    if (rc == GM_OK) {
+        s->c.snapshots++;
+        s->have_snap = true;
+        s->snap_seq = seq;
+        s->snap_bytes = bytes;
+        s->trim_target = seq;
+        if (s->idle)
+            pthread_cond_signal(&s->work_cv);
+    } else {
+        /* A failed commit may still have reached the disk: the new file
+           stays, and whichever snapshot the database names after a restart
+           keeps its file (the next open removes the other). Nothing more is
+           written: after a failed fsync the database's state is unknown. */
+        fail_locked(s, rc, &e);
+    }
+    s->snap_busy = false;
+    pthread_mutex_unlock(&s->mu);
+    if (rc != GM_OK) {
+        if (err)
+            *err = e;
+        return rc;
+    }
+    /* The database names the new file: the old one is garbage now (a crash
+       before this unlink leaves it to the next open). */
+    if (had)
+        store__snapfile_remove(s->dir, old, false);
+    return GM_OK;
+
+failed:
+    /* The sync, rename or directory sync failed: as a failed commit, this
+       fails the store. The file was never recorded, so it can go. */
+    pthread_mutex_lock(&s->mu);
+    fail_locked(s, rc, &e);
+    s->snap_busy = false;
+    pthread_mutex_unlock(&s->mu);
+    store__snapfile_remove(s->dir, seq, true);
+    store__snapfile_remove(s->dir, seq, false);
+    if (err)
+        *err = e;
+    return rc;
+
+abandon:
+    close(fd);
+    store__snapfile_remove(s->dir, seq, true);
+    snap_end(s);
+    return rc;
+}
+
+int gm_store_snapshot_commit(gm_store *s, uint64_t seq, int fd, gm_err *err)
+{
+    if (!s) {
+        if (fd >= 0)
+            close(fd);
+        return gm_err_set(err, GM_EINVAL, "gm_store_snapshot_commit", "store must not be NULL");
+    }
+    pthread_mutex_lock(&s->mu);
+    bool busy = s->snap_busy;
+    uint64_t busy_seq = s->busy_seq;
+    pthread_mutex_unlock(&s->mu);
+    if (busy && busy_seq == seq && fd >= 0)
+        return snapshot_commit(s, seq, fd, err);
+
+    /* A caller's mistake: the descriptor is ours to close, and the snapshot
+       in progress cannot be committed any more (its descriptor is most
+       likely the one just closed). */
+    if (fd >= 0)
+        close(fd);
+    if (busy) {
+        store__snapfile_remove(s->dir, busy_seq, true);
+        snap_end(s);
+    }
+    if (!busy)
+        return gm_err_set(err, GM_EINVAL, "snapshot",
+                          "no snapshot is open at seq %" PRIu64 " (gm_store_snapshot_open first)",
+                          seq);
+    if (busy_seq != seq)
+        return gm_err_set(err, GM_EINVAL, "seq",
+                          "commit at seq %" PRIu64 ", but the snapshot open is at seq %" PRIu64
+                          " (abandoned)",
+                          seq, busy_seq);
+    return gm_err_set(err, GM_EINVAL, "fd", "expected the snapshot's descriptor, got %d", fd);
+}
+
+int gm_store_snapshot(gm_store *s, uint64_t seq, const void *data, size_t len, gm_err *err)
+{
+    if (!s || (!data && len))
+        return gm_err_set(err, GM_EINVAL, "gm_store_snapshot",
+                          "store must not be NULL, nor data with a length");
+    if (len > GM_STORE_SNAPSHOT_MAX)
+        return gm_err_set(err, GM_ELIMIT, "snapshot", "%zu bytes (at most %zu)", len,
+                          (size_t)GM_STORE_SNAPSHOT_MAX);
+    int fd;
+    int rc = gm_store_snapshot_open(s, seq, &fd, err);
+    if (rc != GM_OK)
+        return rc;
+    char tmp[PATH_MAX];
+    if ((rc = store__snapfile_path(tmp, sizeof tmp, s->dir, seq, true, err)) != GM_OK ||
+        (rc = store__snapfile_write(fd, data, len, tmp, err)) != GM_OK) {
+        /* nothing durable happened: a full disk is not the store's failure */
+        gm_store_snapshot_abandon(s, seq, fd);
+        return rc;
+    }
+    return gm_store_snapshot_commit(s, seq, fd, err);
+}
+
 /* ---- reading ------------------------------------------------------------------------ */
+
+typedef struct snap_delivery {
+    const gm_store *s;
+    gm_store_snapshot_fn fn;
+    void *ctx;
+} snap_delivery;
+
+/* The backend found the newest snapshot's record: check the name, map the
+   file and hand it to the caller's callback. */
+static int deliver_snapshot(void *arg, uint64_t seq, const char *file, uint64_t bytes, gm_err *err)
+{
+    const snap_delivery *d = arg;
+    store__snapmap m;
+    int rc;
+    if ((rc = store__snapfile_check(seq, file, d->s->dir, err)) != GM_OK ||
+        (rc = store__snapfile_map(d->s->dir, seq, bytes, &m, err)) != GM_OK)
+        return rc;
+    rc = d->fn ? d->fn(d->ctx, seq, m.data, m.len) : 0;
+    store__snapfile_unmap(&m);
+    if (rc != 0) {
+        char path[PATH_MAX];
+        if (store__snapfile_path(path, sizeof path, d->s->dir, seq, false, NULL) != GM_OK)
+            path[0] = '\0';
+        return gm_err_set(err, rc < 0 ? rc : GM_EINVAL, path,
+                          "recovery stopped by the snapshot callback at seq %" PRIu64, seq);
+    }
+    return GM_OK;
+}
 
 int gm_store_recover(gm_store *s, gm_store_snapshot_fn on_snapshot, gm_store_record_fn on_record,
                      void *ctx, uint64_t *last_seq, gm_err *err)
@@ -679,8 +910,11 @@ int gm_store_recover(gm_store *s, gm_store_snapshot_fn on_snapshot, gm_store_rec
     int rc = gm_store_flush(s, GM_STORE_FLUSH_ALL, err);
     if (rc != GM_OK)
         return rc;
+    snap_delivery d = {.s = s, .fn = on_snapshot, .ctx = ctx};
     pthread_mutex_lock(&s->db_mu);
-    rc = s->ops->recover(s->be, on_snapshot, on_record, ctx, last_seq, err);
+    /* The snapshot record and the log are read in one transaction, and a
+       snapshot commit (which takes db_mu) cannot switch files meanwhile. */
+    rc = s->ops->recover(s->be, deliver_snapshot, &d, on_record, ctx, last_seq, err);
     uint64_t syncs = s->ops->syncs(s->be);
     pthread_mutex_unlock(&s->db_mu);
     pthread_mutex_lock(&s->mu);
@@ -730,10 +964,12 @@ void gm_store_counts_get(gm_store *s, gm_store_counts *out)
         return;
     pthread_mutex_lock(&s->mu);
     *out = s->c;
+    out->fsyncs += s->file_syncs;
     out->durable_seq = s->durable_seq;
     out->last_seq = s->last_seq;
     out->pending = s->pending_recs;
     out->snapshot_seq = s->snap_seq;
     out->trimmed_seq = s->trim_seq;
+    out->snapshot_bytes = s->snap_bytes;
     pthread_mutex_unlock(&s->mu);
 }

@@ -29,17 +29,24 @@
  * file, dir/gemel.db, in WAL mode with synchronous=FULL (every commit fsyncs
  * the WAL; NORMAL would survive a process crash but lose the last
  * transactions on power loss), and a lock file, dir/gemel.lock, held with
- * flock while the store is open. The store code above the backend (batches,
- * sequence checks, the committer thread) knows nothing of SQLite, so another
- * backend (PostgreSQL) can be added behind the same API.
+ * flock while the store is open. The newest snapshot is a file of its own,
+ * dir/snapshot-<seq>, which the database records (name and length) in a
+ * short transaction; a snapshot being written is dir/snapshot-<seq>.tmp.
+ * Opening the store removes every snapshot-<n>.tmp and every snapshot-<n>
+ * that the database does not record as the newest (left by a crash or a
+ * failed snapshot), and nothing else. The store code above the backend
+ * (batches, sequence checks, snapshot files, the committer thread) knows
+ * nothing of SQLite, so another backend (PostgreSQL) can be added behind
+ * the same API.
  *
  * Threads. A gm_store has one owner thread (the engine's writer thread):
  * gm_store_submit, gm_store_append, gm_store_recover, gm_store_last_seq and
  * gm_store_close must only be called from it (or from threads that take
- * turns with outside synchronisation). gm_store_flush and gm_store_snapshot
- * may also be called from one other thread at a time (a worker writing a
- * snapshot while the owner goes on submitting), never during
- * gm_store_close. gm_store_counts_get may be called from any thread. The
+ * turns with outside synchronisation). gm_store_flush, gm_store_snapshot and
+ * gm_store_snapshot_open / _commit / _abandon may also be called from one
+ * other thread at a time (a worker writing a snapshot while the owner goes
+ * on submitting; one snapshot may be opened on the owner and committed on
+ * the worker), never during gm_store_close. gm_store_counts_get may be called from any thread. The
  * store runs one thread of its own, the committer, which writes batches,
  * trims the log after snapshots, and calls on_durable.
  *
@@ -65,12 +72,13 @@ typedef struct gm_store gm_store;
 #define GM_STORE_SEQ_MAX ((uint64_t)INT64_MAX)
 /* Longest record key, in bytes. */
 #define GM_STORE_KEY_MAX ((size_t)65536)
-/* Hard ceiling for opts.max_record_bytes and for a snapshot, in bytes:
-   512 MiB, well inside SQLite's limit on a row (SQLITE_MAX_LENGTH, 10^9
-   by default; gm_store_open checks the library it runs with). */
+/* Hard ceiling for opts.max_record_bytes, in bytes: 512 MiB, well inside
+   SQLite's limit on a row (SQLITE_MAX_LENGTH, 10^9 by default;
+   gm_store_open checks the library it runs with). */
 #define GM_STORE_VALUE_MAX ((size_t)1 << 29)
 
-/* Largest snapshot (stored in parts, so beyond one value's limit). */
+/* Largest snapshot, in bytes (64 GiB; a file of its own, so not bound by
+   the database's limit on a value). */
 #define GM_STORE_SNAPSHOT_MAX ((size_t)1 << 36)
 /* gm_store_flush: wait for every record submitted so far. */
 #define GM_STORE_FLUSH_ALL UINT64_MAX
@@ -129,8 +137,13 @@ typedef struct gm_store_opts {
  * The directory is locked for as long as the store is open: a second open,
  * from this process or another, fails with GM_ECONFLICT until the first is
  * closed (or its process has died: the lock goes with it). A store left by a
- * crash needs nothing special: opening it recovers the database, and
- * gm_store_recover then replays it.
+ * crash needs nothing special: opening it recovers the database, removes
+ * stray snapshot files (see Backend above), and gm_store_recover then
+ * replays it. A store written by an earlier gemel with schema version 2
+ * (snapshots inside the database) is upgraded to version 3 on open: its
+ * newest snapshot is written out to dir/snapshot-<seq> first, then one
+ * transaction switches the schema, so a crash leaves either store, both
+ * readable (logged at info level).
  *
  * Returns the store (the caller owns it: gm_store_close), or NULL with err
  * (may be NULL) filled:
@@ -138,10 +151,14 @@ typedef struct gm_store_opts {
  *                   gemel store (another SQLite database, or not one at all);
  *   GM_ECONFLICT    the directory is locked by another open store;
  *   GM_EUNSUPPORTED unknown backend, or the store was written by a newer
- *                   gemel (its schema version is higher than this one's);
+ *                   gemel (its schema version is higher than this one's)
+ *                   or by an early development one (version 1);
  *   GM_EIO          the directory, lock file or database could not be
  *                   created or read, or dir is not a directory (the message
- *                   carries the path and errno or sqlite3_errmsg);
+ *                   carries the path and errno or sqlite3_errmsg); the
+ *                   database is damaged (for instance it names a snapshot
+ *                   file other than snapshot-<its seq>); upgrading a
+ *                   version 2 store failed (nothing changed in it);
  *   GM_ELIMIT       the path is longer than PATH_MAX allows;
  *   GM_ENOMEM.
  */
@@ -211,28 +228,98 @@ int gm_store_append(gm_store *s, const gm_store_rec *recs, size_t n, gm_err *err
  * Store a snapshot of the engine's state as of seq (every record up to and
  * including seq applied, none after), replacing the previous snapshot (only
  * the newest is kept), and have the log trimmed of the records it replaces
- * (seq <= seq). Waits first until every record up to seq is durable, then
- * writes the snapshot in one durable transaction: a crash leaves either the
- * old snapshot or the new one, never a part. Returns once the snapshot is
- * durable; the trimming is then done by the committer, in short
- * transactions between batches (deleting a record costs about as much as
- * inserting it), and counts.trimmed_seq tells how far it got. Records not
- * yet trimmed are never replayed; trimming interrupted by close or a crash
- * resumes after the next open. data is copied by the database; the caller
- * keeps it. May run on a thread other than the owner (see Threads above),
- * one snapshot at a time.
+ * (seq <= seq). The same as gm_store_snapshot_open, writing all len bytes of
+ * data to the file, and gm_store_snapshot_commit (see there for what is
+ * synced and when, and for a snapshot at the newest snapshot's own seq);
+ * data is the caller's, only read. Returns once the snapshot is durable;
+ * the trimming is then done by the committer, in short transactions between
+ * batches (deleting a record costs about as much as inserting it), and
+ * counts.trimmed_seq tells how far it got. Records not yet trimmed are never
+ * replayed; trimming interrupted by close or a crash resumes after the next
+ * open. May run on a thread other than the owner (see Threads above), one
+ * snapshot at a time.
  * seq must be at least the newest snapshot's seq and at most the last
  * accepted seq (0 is allowed: the initial state of an empty log).
  * Returns 0, or GM_EINVAL (seq out of that range, data NULL with len > 0;
  * nothing changed), GM_ELIMIT (len above GM_STORE_SNAPSHOT_MAX; nothing
- * changed), or an I/O error from the database, which fails the store as a
- * failed commit does (see gm_store_submit; after the restart either the old
- * or the new snapshot is the newest, and recovery is consistent with it).
+ * changed), GM_ECONFLICT (another snapshot is open), GM_EIO when the file
+ * cannot be created or written (the message names it, with strerror;
+ * nothing changed, the store goes on), or the errors of
+ * gm_store_snapshot_commit, some of which fail the store.
  */
 int gm_store_snapshot(gm_store *s, uint64_t seq, const void *data, size_t len, gm_err *err);
 
-/* Called by gm_store_recover with the newest snapshot; data is valid only
-   during the call. Return 0 to go on, a negative GM_E* code to stop. */
+/*
+ * Snapshot files. A snapshot too big to pass around in memory is written by
+ * its producer straight into a file the store opened for it (possibly from a
+ * forked child that inherited the descriptor), then handed to the store:
+ *
+ *   int fd;
+ *   gm_store_snapshot_open(s, seq, &fd, err);    // dir/snapshot-<seq>.tmp
+ *   ... write the bytes to fd (the store never interprets them) ...
+ *   gm_store_snapshot_commit(s, seq, fd, err);   // or gm_store_snapshot_abandon
+ *
+ * Only committing takes the store's database, and only for one short
+ * transaction: the committer goes on committing batches while the file is
+ * being written and synced.
+ *
+ * gm_store_snapshot_open: checks seq exactly as gm_store_snapshot does (at
+ * least the newest snapshot's seq, at most the last accepted; GM_EINVAL
+ * otherwise, or the failed store's error), creates dir/snapshot-<seq>.tmp
+ * (O_CREAT|O_TRUNC|O_WRONLY|O_CLOEXEC, 0600) and returns its descriptor in
+ * *fd (caller owns it until commit or abandon; -1 on failure). The
+ * descriptor is at offset 0, blocking, and survives fork (not exec). GM_EIO
+ * with path and strerror when the file cannot be created. One snapshot in
+ * progress at a time: GM_ECONFLICT if another is open (also for
+ * gm_store_snapshot). GM_EINVAL for s or fd NULL. Same threads as
+ * gm_store_snapshot.
+ */
+int gm_store_snapshot_open(gm_store *s, uint64_t seq, int *fd, gm_err *err);
+
+/*
+ * gm_store_snapshot_commit: takes ownership of fd (always closes it) and
+ * ends the snapshot in progress, whatever the outcome. Every byte must have
+ * been written to the file before the call (a child that writes it must
+ * have finished: the store takes the file's size as the snapshot's length,
+ * and cannot tell a short file from a complete one); the writer need not
+ * sync it. Waits until every record up to seq is durable (as gm_store_snapshot),
+ * checks the file's size (<= GM_STORE_SNAPSHOT_MAX, else GM_ELIMIT: the
+ * file is removed, nothing changed), fsyncs the file, renames it to
+ * dir/snapshot-<seq>, fsyncs the directory, then records (seq, file name,
+ * length) as the newest snapshot in one short database transaction,
+ * deletes the previous snapshot's file, and lets the committer trim the log
+ * up to seq. counts.snapshots, snapshot_seq and snapshot_bytes follow.
+ *
+ * A snapshot at the newest snapshot's own seq (no record accepted since)
+ * describes the same state as the one there: the store keeps that one and
+ * removes the new file (returning 0, counted in counts.snapshots). Its
+ * name is fixed by its seq, and replacing it under that name could not be
+ * made crash-safe.
+ *
+ * Errors: GM_EINVAL (s NULL, fd negative, or no snapshot open at seq; a
+ * snapshot open at another seq is abandoned; nothing changed); GM_ELIMIT as
+ * above; the errors of gm_store_flush (the file is removed); GM_EIO when
+ * the file's size cannot be read (nothing changed). An I/O error in the fsync, rename, directory fsync or record
+ * steps fails the store as a failed commit does (see gm_store_submit; the
+ * message names the file, directory or database): after a restart either
+ * the old or the new snapshot is the newest, and recovery is consistent
+ * with it.
+ */
+int gm_store_snapshot_commit(gm_store *s, uint64_t seq, int fd, gm_err *err);
+
+/*
+ * gm_store_snapshot_abandon: closes fd (unless -1) and removes
+ * dir/snapshot-<seq>.tmp, ending the snapshot in progress; the store is
+ * unchanged. For a producer that failed. When no snapshot is open at seq,
+ * only closes fd. Never fails.
+ */
+void gm_store_snapshot_abandon(gm_store *s, uint64_t seq, int fd);
+
+/* Called by gm_store_recover with the newest snapshot: data is a read-only
+   mapping of its file (writing to it faults; so would reading it if
+   someone outside gemel truncated the file meanwhile), valid only during
+   the call, never NULL ("" when len is 0) and not NUL-terminated. Return 0
+   to go on, a negative GM_E* code to stop. */
 typedef int (*gm_store_snapshot_fn)(void *ctx, uint64_t seq, const void *data, size_t len);
 /* Called by gm_store_recover with each record after the snapshot, in seq
    order; *r is valid only during the call. Return 0 or a negative code. */
@@ -250,7 +337,10 @@ typedef int (*gm_store_record_fn)(void *ctx, const gm_store_rec *r);
  * Returns 0; a callback's negative code when it stopped the replay (a
  * positive return counts as GM_EINVAL); GM_EIO when the database cannot be
  * read or is inconsistent (a gap in the log, a corrupt row: the message says
- * where); or the failed store's error.
+ * where), or the snapshot file it records is missing or not of the recorded
+ * length ("damaged gemel store: ...", naming the file and both sizes; the
+ * store can still be closed); GM_ENOMEM when the file cannot be mapped; or
+ * the failed store's error.
  */
 int gm_store_recover(gm_store *s, gm_store_snapshot_fn on_snapshot, gm_store_record_fn on_record,
                      void *ctx, uint64_t *last_seq, gm_err *err);
@@ -285,15 +375,18 @@ typedef struct gm_store_counts {
     uint64_t bytes;       /* their key + data bytes */
     uint64_t batches;     /* transactions that committed records */
     uint64_t max_batch;   /* most records committed in one transaction */
-    uint64_t fsyncs;      /* syncs the backend issued since open: commits,
-                             checkpoints, snapshots (SQLite: counted in the
-                             VFS, so this is measured, not estimated) */
+    uint64_t fsyncs;      /* syncs issued since open: the backend's commits,
+                             checkpoints and snapshot records (SQLite:
+                             counted in the VFS, so this is measured, not
+                             estimated), plus two per snapshot file (the
+                             file, then its directory) */
     uint64_t snapshots;   /* snapshots written since open */
     uint64_t durable_seq; /* highest durable seq */
     uint64_t last_seq;    /* highest accepted seq */
     uint64_t pending;     /* records accepted, not yet durable */
     uint64_t snapshot_seq; /* the newest snapshot's seq (0 when none) */
     uint64_t trimmed_seq; /* the log is known to hold no record <= this */
+    uint64_t snapshot_bytes; /* the newest snapshot's length (0 when none) */
 } gm_store_counts;
 
 /* Fill *out with the counters. Any thread; a consistent picture. */

@@ -4,10 +4,15 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,8 +119,10 @@ typedef struct got {
 static int got_snapshot(void *ctx, uint64_t seq, const void *data, size_t len)
 {
     got *g = ctx;
+    assert_non_null(data);
     g->snapshots++;
     g->snap_seq = seq;
+    free(g->snap);
     g->snap = malloc(len + 1);
     assert_non_null(g->snap);
     memcpy(g->snap, data, len);
@@ -229,6 +236,117 @@ static uint64_t dur_last(dur *d)
     uint64_t v = d->last;
     pthread_mutex_unlock(&d->mu);
     return v;
+}
+
+/* ---- snapshot files ---------------------------------------------------------------- */
+
+static void join_path(char *out, size_t n, const char *dir, const char *name)
+{
+    int k = snprintf(out, n, "%s/%s", dir, name);
+    assert_true(k > 0 && (size_t)k < n);
+}
+
+static bool has_file(const char *dir, const char *name)
+{
+    char path[512];
+    join_path(path, sizeof path, dir, name);
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+/* The size of dir/name, -1 when there is none. */
+static int64_t file_size(const char *dir, const char *name)
+{
+    char path[512];
+    join_path(path, sizeof path, dir, name);
+    struct stat st;
+    return stat(path, &st) == 0 ? (int64_t)st.st_size : -1;
+}
+
+static void put_file(const char *dir, const char *name, const char *text)
+{
+    char path[512];
+    join_path(path, sizeof path, dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Entries of dir whose name starts with prefix. */
+static int count_prefix(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *ent;
+    while ((ent = readdir(d)) != NULL)
+        n += strncmp(ent->d_name, prefix, strlen(prefix)) == 0;
+    closedir(d);
+    return n;
+}
+
+/* Write all of p to fd in pieces of at most chunk bytes, as a producer
+   streaming its output would. */
+static void write_fd(int fd, const void *p, size_t n, size_t chunk)
+{
+    const char *c = p;
+    while (n > 0) {
+        size_t k = n < chunk ? n : chunk;
+        ssize_t w = write(fd, c, k);
+        if (w < 0 && errno == EINTR)
+            continue;
+        assert_true(w > 0);
+        c += w;
+        n -= (size_t)w;
+    }
+}
+
+/* A snapshot through open / write / commit. */
+static void snapshot_file_ok(gm_store *s, uint64_t seq, const void *data, size_t n)
+{
+    gm_err e;
+    gm_err_clear(&e);
+    int fd = -1;
+    if (gm_store_snapshot_open(s, seq, &fd, &e) != GM_OK)
+        fail_msg("snapshot_open %" PRIu64 ": %s: %s", seq, e.where, e.what);
+    write_fd(fd, data, n, 4096 + 17);
+    if (gm_store_snapshot_commit(s, seq, fd, &e) != GM_OK)
+        fail_msg("snapshot_commit %" PRIu64 ": %s: %s", seq, e.where, e.what);
+}
+
+/* n pseudo-random bytes (malloc'd), different for each salt. */
+static unsigned char *pattern(size_t n, uint32_t salt)
+{
+    unsigned char *p = malloc(n ? n : 1);
+    assert_non_null(p);
+    uint32_t x = 2463534242u ^ salt;
+    for (size_t i = 0; i < n; i++) {
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        p[i] = (unsigned char)x;
+    }
+    return p;
+}
+
+/* One text value from the database file (store closed); malloc'd. */
+static char *db_text(const char *dir, const char *sql)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/gemel.db", dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const unsigned char *v = sqlite3_column_text(st, 0);
+    assert_non_null(v);
+    char *out = strdup((const char *)v);
+    assert_non_null(out);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return out;
 }
 
 /* ---- tests ----------------------------------------------------------------- */
@@ -358,44 +476,6 @@ static void test_seq_refused(void **state)
     append_range(s, 3, 3);
     close_ok(s);
     tmp_remove(&t);
-}
-
-/* A snapshot larger than one row is stored in parts and comes back whole;
-   the next, smaller snapshot replaces every part of it. */
-static void test_snapshot_parts(void **state)
-{
-    (void)state;
-    size_t saved = store__snapshot_part;
-    store__snapshot_part = 1000;
-    tmp t;
-    tmp_make(&t);
-    gm_store *s = open_ok(t.dir, NULL);
-    gm_err e;
-    char big[5500];
-    for (size_t i = 0; i < sizeof big; i++)
-        big[i] = (char)('a' + i % 26);
-    append_range(s, 1, 3);
-    assert_int_equal(gm_store_snapshot(s, 2, big, sizeof big, &e), GM_OK);
-    close_ok(s);
-    s = open_ok(t.dir, NULL);
-    got g = {0};
-    uint64_t last = 0;
-    recover_ok(s, &g, &last);
-    assert_int_equal(g.snap_seq, 2);
-    assert_int_equal(g.snap_len, sizeof big);
-    assert_memory_equal(g.snap, big, sizeof big);
-    assert_int_equal(g.n, 1);
-    got_free(&g);
-    assert_int_equal(gm_store_snapshot(s, 3, "small", 5, &e), GM_OK);
-    memset(&g, 0, sizeof g);
-    recover_ok(s, &g, &last);
-    assert_int_equal(g.snap_seq, 3);
-    assert_int_equal(g.snap_len, 5);
-    assert_memory_equal(g.snap, "small", 5);
-    got_free(&g);
-    close_ok(s);
-    tmp_remove(&t);
-    store__snapshot_part = saved;
 }
 
 static void test_snapshot_recover(void **state)
@@ -989,13 +1069,789 @@ static void test_fsync_failure(void **state)
     tmp_remove(&t);
 }
 
+/* ---- snapshot files ------------------------------------------------------------------ */
+
+/* open / write / commit: the bytes come back exactly, the .tmp becomes
+   snapshot-<seq>, the next snapshot deletes the previous file; 0 bytes and
+   several MiB work; a snapshot at the newest one's seq keeps that one. */
+static void test_snapshot_file_roundtrip(void **state)
+{
+    (void)state;
+    tmp t;
+    tmp_make(&t);
+    gm_store *s = open_ok(t.dir, NULL);
+    gm_err e;
+    gm_err_clear(&e);
+    append_range(s, 1, 5);
+
+    int fd = -1;
+    assert_int_equal(gm_store_snapshot_open(s, 3, &fd, &e), GM_OK);
+    assert_true(fd >= 0);
+    assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+    assert_true(has_file(t.dir, "snapshot-3.tmp"));
+    assert_false(has_file(t.dir, "snapshot-3"));
+    write_fd(fd, "hello", 5, 2);
+    assert_int_equal(gm_store_snapshot_commit(s, 3, fd, &e), GM_OK);
+    assert_false(has_file(t.dir, "snapshot-3.tmp"));
+    assert_int_equal(file_size(t.dir, "snapshot-3"), 5);
+    gm_store_counts c;
+    gm_store_counts_get(s, &c);
+    assert_int_equal(c.snapshots, 1);
+    assert_int_equal(c.snapshot_seq, 3);
+    assert_int_equal(c.snapshot_bytes, 5);
+
+    got g = {0};
+    uint64_t last = 0;
+    recover_ok(s, &g, &last);
+    assert_int_equal(g.snapshots, 1);
+    assert_int_equal(g.snap_seq, 3);
+    assert_int_equal(g.snap_len, 5);
+    assert_memory_equal(g.snap, "hello", 5);
+    assert_int_equal(g.n, 2);
+    assert_int_equal(g.recs[0].seq, 4);
+    assert_int_equal(last, 5);
+    got_free(&g);
+
+    /* 0 bytes: a snapshot too; it replaces snapshot-3, file and all */
+    assert_int_equal(gm_store_snapshot_open(s, 5, &fd, &e), GM_OK);
+    assert_int_equal(gm_store_snapshot_commit(s, 5, fd, &e), GM_OK);
+    assert_false(has_file(t.dir, "snapshot-3"));
+    assert_int_equal(file_size(t.dir, "snapshot-5"), 0);
+    gm_store_counts_get(s, &c);
+    assert_int_equal(c.snapshot_seq, 5);
+    assert_int_equal(c.snapshot_bytes, 0);
+    recover_ok(s, &g, &last);
+    assert_int_equal(g.snapshots, 1);
+    assert_int_equal(g.snap_seq, 5);
+    assert_int_equal(g.snap_len, 0);
+    assert_int_equal(g.n, 0);
+    assert_int_equal(last, 5);
+    got_free(&g);
+
+    /* at the newest snapshot's own seq: the one there stands */
+    assert_int_equal(gm_store_snapshot(s, 5, "other", 5, &e), GM_OK);
+    assert_int_equal(file_size(t.dir, "snapshot-5"), 0);
+    assert_false(has_file(t.dir, "snapshot-5.tmp"));
+    gm_store_counts_get(s, &c);
+    assert_int_equal(c.snapshots, 3);
+    assert_int_equal(c.snapshot_bytes, 0);
+
+    /* several MiB, written in odd pieces */
+    append_range(s, 6, 7);
+    size_t big_len = ((size_t)5 << 20) + 123;
+    unsigned char *big = pattern(big_len, 7);
+    snapshot_file_ok(s, 7, big, big_len);
+    assert_false(has_file(t.dir, "snapshot-5"));
+    assert_int_equal(file_size(t.dir, "snapshot-7"), big_len);
+    close_ok(s);
+
+    s = open_ok(t.dir, NULL);
+    gm_store_counts_get(s, &c);
+    assert_int_equal(c.snapshot_seq, 7);
+    assert_int_equal(c.snapshot_bytes, big_len);
+    assert_int_equal(gm_store_last_seq(s), 7);
+    recover_ok(s, &g, &last);
+    assert_int_equal(g.snap_seq, 7);
+    assert_int_equal(g.snap_len, big_len);
+    assert_memory_equal(g.snap, big, big_len);
+    assert_int_equal(g.n, 0);
+    assert_int_equal(last, 7);
+    got_free(&g);
+    free(big);
+    close_ok(s);
+
+    /* the database holds the name and the length, not the bytes */
+    assert_int_equal(db_int(t.dir, "SELECT version FROM gemel_schema"), 3);
+    assert_int_equal(db_int(t.dir, "SELECT count(*) FROM snapshot"), 1);
+    assert_int_equal(db_int(t.dir, "SELECT bytes FROM snapshot"), big_len);
+    char *file = db_text(t.dir, "SELECT file FROM snapshot");
+    assert_string_equal(file, "snapshot-7");
+    free(file);
+    assert_int_equal(count_prefix(t.dir, "snapshot-"), 1);
+    tmp_remove(&t);
+}
+
+/* Abandon leaves nothing behind and the store as it was; one snapshot at a
+   time; a commit that names the wrong snapshot ends it. */
+static void test_snapshot_abandon(void **state)
+{
+    (void)state;
+    tmp t;
+    tmp_make(&t);
+    gm_store *s = open_ok(t.dir, NULL);
+    gm_err e;
+    gm_err_clear(&e);
+    append_range(s, 1, 4);
+    assert_int_equal(gm_store_snapshot(s, 2, "two", 3, &e), GM_OK);
+
+    int fd = -1, fd2 = 99;
+    assert_int_equal(gm_store_snapshot_open(s, 3, &fd, &e), GM_OK);
+    write_fd(fd, "three", 5, 5);
+    assert_int_equal(gm_store_snapshot_open(s, 4, &fd2, &e), GM_ECONFLICT);
+    assert_int_equal(fd2, -1);
+    assert_non_null(strstr(e.what, "seq 3 is in progress"));
+    assert_false(has_file(t.dir, "snapshot-4.tmp"));
+    assert_int_equal(gm_store_snapshot(s, 4, "x", 1, &e), GM_ECONFLICT);
+    gm_store_snapshot_abandon(s, 3, fd);
+    assert_false(has_file(t.dir, "snapshot-3.tmp"));
+    assert_false(has_file(t.dir, "snapshot-3"));
+    assert_int_equal(file_size(t.dir, "snapshot-2"), 3);
+    gm_store_counts c;
+    gm_store_counts_get(s, &c);
+    assert_int_equal(c.snapshots, 1);
+    assert_int_equal(c.snapshot_seq, 2);
+    assert_int_equal(c.snapshot_bytes, 3);
+    got g = {0};
+    uint64_t last = 0;
+    recover_ok(s, &g, &last);
+    assert_int_equal(g.snap_seq, 2);
+    assert_memory_equal(g.snap, "two", 3);
+    assert_int_equal(g.n, 2);
+    got_free(&g);
+    gm_store_snapshot_abandon(s, 3, -1); /* nothing open: nothing happens */
+    gm_store_snapshot_abandon(NULL, 3, -1);
+
+    /* a commit at another seq than the open one abandons that one */
+    assert_int_equal(gm_store_snapshot_open(s, 3, &fd, &e), GM_OK);
+    write_fd(fd, "three", 5, 5);
+    assert_int_equal(gm_store_snapshot_commit(s, 4, fd, &e), GM_EINVAL);
+    assert_non_null(strstr(e.what, "open is at seq 3"));
+    assert_false(has_file(t.dir, "snapshot-3.tmp"));
+    assert_int_equal(gm_store_snapshot_commit(s, 3, -1, &e), GM_EINVAL); /* none open */
+    assert_int_equal(gm_store_snapshot_open(NULL, 3, &fd, &e), GM_EINVAL);
+    assert_int_equal(gm_store_snapshot_open(s, 3, NULL, &e), GM_EINVAL);
+    assert_int_equal(gm_store_snapshot_commit(NULL, 3, -1, &e), GM_EINVAL);
+    assert_int_equal(count_prefix(t.dir, "snapshot-"), 1);
+    close_ok(s);
+
+    s = open_ok(t.dir, NULL);
+    recover_ok(s, &g, &last);
+    assert_int_equal(g.snap_seq, 2);
+    assert_memory_equal(g.snap, "two", 3);
+    assert_int_equal(last, 4);
+    got_free(&g);
+    close_ok(s);
+    tmp_remove(&t);
+}
+
+/* The seq of a snapshot is checked when it is opened, before any file. */
+static void test_snapshot_open_range(void **state)
+{
+    (void)state;
+    tmp t;
+    tmp_make(&t);
+    gm_store *s = open_ok(t.dir, NULL);
+    gm_err e;
+    gm_err_clear(&e);
+    append_range(s, 1, 8);
+    assert_int_equal(gm_store_snapshot(s, 5, "five", 4, &e), GM_OK);
+    int fd = 123;
+    assert_int_equal(gm_store_snapshot_open(s, 4, &fd, &e), GM_EINVAL); /* below the newest */
+    assert_int_equal(fd, -1);
+    assert_string_equal(e.where, "seq");
+    assert_non_null(strstr(e.what, "expected 5"));
+    assert_int_equal(gm_store_snapshot_open(s, 9, &fd, &e), GM_EINVAL); /* beyond the log */
+    assert_non_null(strstr(e.what, "to 8"));
+    assert_int_equal(gm_store_snapshot_open(s, 0, &fd, &e), GM_EINVAL);
+    assert_int_equal(count_prefix(t.dir, "snapshot-"), 1);
+    assert_true(has_file(t.dir, "snapshot-5"));
+    /* both ends of the range are allowed */
+    assert_int_equal(gm_store_snapshot_open(s, 8, &fd, &e), GM_OK);
+    gm_store_snapshot_abandon(s, 8, fd);
+    assert_int_equal(gm_store_snapshot_open(s, 5, &fd, &e), GM_OK);
+    gm_store_snapshot_abandon(s, 5, fd);
+    assert_int_equal(count_prefix(t.dir, "snapshot-"), 1);
+
+    /* a file that cannot be created: GM_EIO naming it; the store goes on */
+    char path[512];
+    join_path(path, sizeof path, t.dir, "snapshot-7.tmp");
+    assert_int_equal(mkdir(path, 0700), 0);
+    assert_int_equal(gm_store_snapshot_open(s, 7, &fd, &e), GM_EIO);
+    assert_int_equal(fd, -1);
+    assert_string_equal(e.where, path);
+    assert_non_null(strstr(e.what, "cannot create the snapshot file"));
+    assert_int_equal(gm_store_snapshot(s, 7, "seven", 5, &e), GM_EIO);
+    assert_int_equal(rmdir(path), 0);
+    append_range(s, 9, 9);
+
+    /* larger than GM_STORE_SNAPSHOT_MAX (a sparse file): refused at commit,
+       the file removed, nothing changed */
+    assert_int_equal(gm_store_snapshot_open(s, 8, &fd, &e), GM_OK);
+    assert_int_equal(ftruncate(fd, (off_t)GM_STORE_SNAPSHOT_MAX + 1), 0);
+    assert_int_equal(gm_store_snapshot_commit(s, 8, fd, &e), GM_ELIMIT);
+    assert_false(has_file(t.dir, "snapshot-8.tmp"));
+    assert_false(has_file(t.dir, "snapshot-8"));
+    gm_store_counts c;
+    gm_store_counts_get(s, &c);
+    assert_int_equal(c.snapshot_seq, 5);
+    assert_int_equal(c.snapshot_bytes, 4);
+    snapshot_file_ok(s, 8, "eight", 5); /* and the store goes on */
+    assert_int_equal(count_prefix(t.dir, "snapshot-"), 1);
+    close_ok(s);
+    tmp_remove(&t);
+}
+
+typedef struct commit_job {
+    gm_store *s;
+    uint64_t seq;
+    int fd;
+    int rc;
+    uint64_t durable_after;
+    atomic_int done;
+} commit_job;
+
+static void *commit_worker(void *arg)
+{
+    commit_job *j = arg;
+    gm_err e;
+    j->rc = gm_store_snapshot_commit(j->s, j->seq, j->fd, &e);
+    gm_store_counts c;
+    gm_store_counts_get(j->s, &c);
+    j->durable_after = c.durable_seq;
+    atomic_store(&j->done, 1);
+    return NULL;
+}
+
+/* A commit waits until every record up to its seq is durable; records
+   after it are replayed after the snapshot. */
+static void test_snapshot_commit_waits(void **state)
+{
+    (void)state;
+    tmp t;
+    tmp_make(&t);
+    dur d;
+    dur_init(&d);
+    gm_store_opts o = {.on_durable = on_durable, .ctx = &d};
+    gm_store *s = open_ok(t.dir, &o);
+    gm_err e;
+    gm_err_clear(&e);
+
+    /* hold the committer in on_durable after record 1 */
+    pthread_mutex_lock(&d.mu);
+    d.gate_closed = 1;
+    pthread_mutex_unlock(&d.mu);
+    submit_range(s, 1, 1);
+    pthread_mutex_lock(&d.mu);
+    while (!d.in_gate)
+        pthread_cond_wait(&d.cv, &d.mu);
+    pthread_mutex_unlock(&d.mu);
+    submit_range(s, 2, 50);
+
+    int fd = -1;
+    assert_int_equal(gm_store_snapshot_open(s, 50, &fd, &e), GM_OK);
+    write_fd(fd, "state@50", 8, 3);
+    commit_job j = {.s = s, .seq = 50, .fd = fd, .rc = 1};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, commit_worker, &j), 0);
+    usleep(100 * 1000);
+    assert_int_equal(atomic_load(&j.done), 0); /* 2..50 are not durable yet */
+    gm_store_counts c;
+    gm_store_counts_get(s, &c);
+    assert_int_equal(c.durable_seq, 1);
+    assert_int_equal(c.snapshot_seq, 0);
+    submit_range(s, 51, 60);
+
+    pthread_mutex_lock(&d.mu);
+    d.gate_closed = 0;
+    pthread_cond_broadcast(&d.cv);
+    pthread_mutex_unlock(&d.mu);
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(j.rc, GM_OK);
+    assert_true(j.durable_after >= 50);
+    close_ok(s);
+
+    s = open_ok(t.dir, NULL);
+    got g = {0};
+    uint64_t last = 0;
+    recover_ok(s, &g, &last);
+    assert_int_equal(g.snap_seq, 50);
+    assert_int_equal(g.snap_len, 8);
+    assert_memory_equal(g.snap, "state@50", 8);
+    assert_int_equal(g.n, 10);
+    for (size_t i = 0; i < g.n; i++)
+        assert_int_equal(g.recs[i].seq, 51 + i);
+    assert_int_equal(last, 60);
+    got_free(&g);
+    close_ok(s);
+    dur_destroy(&d);
+    tmp_remove(&t);
+}
+
+/* After a file snapshot the log is trimmed as after any other. */
+static void test_snapshot_file_trims(void **state)
+{
+    (void)state;
+    tmp t;
+    tmp_make(&t);
+    gm_store *s = open_ok(t.dir, NULL);
+    append_range(s, 1, 20);
+    snapshot_file_ok(s, 12, "state", 5);
+    wait_trimmed(s, 12);
+    got g = {0};
+    uint64_t last = 0;
+    gm_err e;
+    gm_err_clear(&e);
+    assert_int_equal(gm_store_read(s, 0, 10, got_record, &g, &last, &e), GM_ERANGE);
+    assert_int_equal(g.n, 0);
+    assert_non_null(strstr(e.what, "snapshot at seq 12"));
+    assert_int_equal(gm_store_read(s, 12, 100, got_record, &g, &last, &e), GM_OK);
+    assert_int_equal(g.n, 8);
+    assert_int_equal(g.recs[0].seq, 13);
+    got_free(&g);
+    close_ok(s);
+    assert_int_equal(db_int(t.dir, "SELECT count(*) FROM log"), 8);
+    assert_int_equal(db_int(t.dir, "SELECT min(seq) FROM log"), 13);
+    tmp_remove(&t);
+}
+
+/* What a crash leaves between the steps of a commit, put there by hand:
+   the next open removes it and recovers the recorded snapshot; what is not
+   exactly a snapshot file's name is never touched. */
+static void test_snapshot_crash_windows(void **state)
+{
+    (void)state;
+    tmp t;
+    tmp_make(&t);
+    gm_store *s = open_ok(t.dir, NULL);
+    append_range(s, 1, 6);
+    snapshot_file_ok(s, 3, "s3", 2);
+    wait_trimmed(s, 3);
+    close_ok(s);
+
+    put_file(t.dir, "snapshot-99.tmp", "half of a snapshot");  /* killed while writing */
+    put_file(t.dir, "snapshot-3.tmp", "x");                    /* ... one at the same seq */
+    put_file(t.dir, "snapshot-5", "renamed, never recorded"); /* killed before the record */
+    put_file(t.dir, "snapshot-1", "old");                      /* killed before the unlink */
+    const char *theirs[] = {"notes.txt", "snapshot-x", "snapshot-007", "snapshot-5.tmp.bak",
+                            "snapshot-", "snapshot--1", "my-snapshot-4", "snapshot-99999999999999999999"};
+    for (size_t i = 0; i < sizeof theirs / sizeof theirs[0]; i++)
+        put_file(t.dir, theirs[i], "not gemel's");
+
+    s = open_ok(t.dir, NULL);
+    assert_int_equal(gm_store_last_seq(s), 6);
+    assert_false(has_file(t.dir, "snapshot-99.tmp"));
+    assert_false(has_file(t.dir, "snapshot-3.tmp"));
+    assert_false(has_file(t.dir, "snapshot-5"));
+    assert_false(has_file(t.dir, "snapshot-1"));
+    assert_int_equal(file_size(t.dir, "snapshot-3"), 2);
+    for (size_t i = 0; i < sizeof theirs / sizeof theirs[0]; i++)
+        assert_true(has_file(t.dir, theirs[i]));
+    got g = {0};
+    uint64_t last = 0;
+    recover_ok(s, &g, &last);
+    assert_int_equal(g.snap_seq, 3);
+    assert_memory_equal(g.snap, "s3", 2);
+    assert_int_equal(g.n, 3);
+    assert_int_equal(last, 6);
+    got_free(&g);
+
+    /* and carries on: snapshot-5 again, recorded this time */
+    snapshot_file_ok(s, 5, "s5", 2);
+    assert_false(has_file(t.dir, "snapshot-3"));
+    close_ok(s);
+    s = open_ok(t.dir, NULL);
+    recover_ok(s, &g, &last);
+    assert_int_equal(g.snap_seq, 5);
+    assert_memory_equal(g.snap, "s5", 2);
+    assert_int_equal(g.n, 1);
+    got_free(&g);
+    close_ok(s);
+    for (size_t i = 0; i < sizeof theirs / sizeof theirs[0]; i++)
+        assert_true(has_file(t.dir, theirs[i]));
+    tmp_remove(&t);
+}
+
+/* A recorded file that is missing, of the wrong size or a link: recovery
+   fails with GM_EIO naming it; a database that names any other file is
+   refused at open, before anything is deleted. */
+static void test_snapshot_damage(void **state)
+{
+    (void)state;
+    tmp t;
+    tmp_make(&t);
+    gm_store *s = open_ok(t.dir, NULL);
+    append_range(s, 1, 4);
+    gm_err e;
+    gm_err_clear(&e);
+    assert_int_equal(gm_store_snapshot(s, 3, "state", 5, &e), GM_OK);
+    close_ok(s);
+    char path[512], saved[512], db[512];
+    join_path(path, sizeof path, t.dir, "snapshot-3");
+    join_path(saved, sizeof saved, t.root, "saved");
+    join_path(db, sizeof db, t.dir, "gemel.db");
+    assert_int_equal(rename(path, saved), 0);
+
+    got g = {0};
+    s = open_ok(t.dir, NULL);
+    assert_int_equal(gm_store_recover(s, got_snapshot, got_record, &g, NULL, &e), GM_EIO);
+    assert_string_equal(e.where, path);
+    assert_non_null(strstr(e.what, "damaged gemel store"));
+    assert_non_null(strstr(e.what, path));
+    assert_int_equal(g.snapshots, 0);
+    close_ok(s);
+
+    put_file(t.dir, "snapshot-3", "st");
+    s = open_ok(t.dir, NULL);
+    assert_int_equal(gm_store_recover(s, got_snapshot, got_record, &g, NULL, &e), GM_EIO);
+    assert_non_null(strstr(e.what, "has 2 bytes, expected 5"));
+    assert_non_null(strstr(e.what, path));
+    close_ok(s);
+
+    /* a link is not followed, even to a file of the right size */
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(symlink(saved, path), 0);
+    s = open_ok(t.dir, NULL);
+    assert_int_equal(gm_store_recover(s, got_snapshot, got_record, &g, NULL, &e), GM_EIO);
+    assert_non_null(strstr(e.what, "damaged gemel store"));
+    close_ok(s);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rename(saved, path), 0);
+
+    /* names that are not snapshot-3: refused, and no file is touched */
+    put_file(t.root, "victim", "keep me");
+    const char *bad[] = {
+        "UPDATE snapshot SET file = '../../victim'",
+        "UPDATE snapshot SET file = 'snapshot-4'",
+        "UPDATE snapshot SET file = 'snapshot-03'",
+        "UPDATE snapshot SET file = 'snapshot-3.tmp'",
+        "UPDATE snapshot SET file = 'snapshot-3' || char(0) || 'x'",
+        "UPDATE snapshot SET file = x'00'",
+        "UPDATE snapshot SET file = 'snapshot-3', bytes = -1",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        db_exec(db, bad[i]);
+        gm_err_clear(&e);
+        gm_store *b = gm_store_open(t.dir, NULL, &e);
+        if (b)
+            fail_msg("opened a store with: %s", bad[i]);
+        assert_int_equal(e.code, GM_EIO);
+        assert_non_null(strstr(e.what, "damaged gemel store"));
+        assert_true(has_file(t.root, "victim"));
+        assert_int_equal(file_size(t.dir, "snapshot-3"), 5);
+        db_exec(db, "UPDATE snapshot SET file = 'snapshot-3', bytes = 5");
+    }
+
+    s = open_ok(t.dir, NULL);
+    recover_ok(s, &g, NULL);
+    assert_int_equal(g.snap_seq, 3);
+    assert_memory_equal(g.snap, "state", 5);
+    got_free(&g);
+    close_ok(s);
+    tmp_remove(&t);
+}
+
+/* A store as gemel wrote it with schema version 2: snapshots as rows of
+   parts. with_snapshot: a two-part snapshot at 3 and the log 3..6 (3 not
+   yet trimmed); else the log 1..3. */
+static void make_v2(const char *dir, bool with_snapshot, const char *parts)
+{
+    assert_int_equal(mkdir(dir, 0700), 0);
+    char path[512];
+    join_path(path, sizeof path, dir, "gemel.db");
+    db_exec(path, "PRAGMA journal_mode=WAL;"
+                  "BEGIN;"
+                  "CREATE TABLE gemel_schema (version INTEGER NOT NULL, created_ns INTEGER NOT NULL);"
+                  "INSERT INTO gemel_schema VALUES (2, 1700000000000000000);"
+                  "CREATE TABLE log (seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL,"
+                  " key BLOB NOT NULL, data BLOB NOT NULL);"
+                  "CREATE TABLE snapshot (seq INTEGER NOT NULL, part INTEGER NOT NULL,"
+                  " data BLOB NOT NULL, created_ns INTEGER NOT NULL, PRIMARY KEY (seq, part));"
+                  "PRAGMA application_id=1734700396;"
+                  "COMMIT");
+    uint64_t from = with_snapshot ? 3 : 1, to = with_snapshot ? 6 : 3;
+    for (uint64_t q = from; q <= to; q++) {
+        char sql[256];
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO log VALUES (%" PRIu64 ", %" PRIu64 ", CAST('twin' AS BLOB),"
+                 " CAST('rec %" PRIu64 "' AS BLOB))",
+                 q, q % 5, q);
+        db_exec(path, sql);
+    }
+    if (with_snapshot)
+        db_exec(path, parts ? parts
+                            : "INSERT INTO snapshot VALUES (3, 1, CAST('world' AS BLOB), 111),"
+                              " (3, 0, CAST('hello ' AS BLOB), 111)");
+}
+
+static void test_migrate_v2(void **state)
+{
+    (void)state;
+    tmp t;
+    tmp_make(&t);
+    char dir[256];
+    join_path(dir, sizeof dir, t.root, "v2");
+    make_v2(dir, true, NULL);
+    assert_int_equal(db_int(dir, "PRAGMA application_id"), 0x67656d6c);
+
+    gm_store *s = open_ok(dir, NULL);
+    assert_int_equal(gm_store_last_seq(s), 6);
+    gm_store_counts c;
+    gm_store_counts_get(s, &c);
+    assert_int_equal(c.snapshot_seq, 3);
+    assert_int_equal(c.snapshot_bytes, 11);
+    got g = {0};
+    uint64_t last = 0;
+    recover_ok(s, &g, &last);
+    assert_int_equal(g.snapshots, 1);
+    assert_int_equal(g.snap_seq, 3);
+    assert_int_equal(g.snap_len, 11);
+    assert_memory_equal(g.snap, "hello world", 11);
+    assert_int_equal(g.n, 3);
+    for (size_t i = 0; i < g.n; i++) {
+        char buf[32];
+        gm_store_rec want = mkrec(4 + i, buf, sizeof buf);
+        assert_int_equal(g.recs[i].seq, want.seq);
+        assert_int_equal(g.recs[i].kind, want.kind);
+        assert_int_equal(g.recs[i].len, want.len);
+        assert_memory_equal(g.recs[i].data, want.data, want.len);
+        assert_memory_equal(g.recs[i].key, "twin", 4);
+    }
+    assert_int_equal(last, 6);
+    got_free(&g);
+    close_ok(s);
+    assert_int_equal(db_int(dir, "SELECT version FROM gemel_schema"), 3);
+    assert_int_equal(db_int(dir, "SELECT count(*) FROM gemel_schema"), 1);
+    assert_int_equal(db_int(dir, "SELECT count(*) FROM snapshot"), 1);
+    assert_int_equal(db_int(dir, "SELECT seq FROM snapshot"), 3);
+    assert_int_equal(db_int(dir, "SELECT bytes FROM snapshot"), 11);
+    assert_int_equal(db_int(dir, "SELECT created_ns FROM snapshot"), 111);
+    assert_int_equal(db_int(dir, "SELECT count(*) FROM pragma_table_info('snapshot')"
+                                 " WHERE name IN ('part', 'data')"), 0);
+    char *file = db_text(dir, "SELECT file FROM snapshot");
+    assert_string_equal(file, "snapshot-3");
+    free(file);
+    assert_int_equal(file_size(dir, "snapshot-3"), 11);
+    assert_int_equal(count_prefix(dir, "snapshot-"), 1);
+
+    /* reopening a migrated store works, and it goes on */
+    s = open_ok(dir, NULL);
+    recover_ok(s, &g, &last);
+    assert_memory_equal(g.snap, "hello world", 11);
+    assert_int_equal(last, 6);
+    got_free(&g);
+    append_range(s, 7, 7);
+    snapshot_file_ok(s, 7, "seven", 5);
+    close_ok(s);
+    assert_false(has_file(dir, "snapshot-3"));
+    s = open_ok(dir, NULL);
+    recover_ok(s, &g, &last);
+    assert_int_equal(g.snap_seq, 7);
+    assert_memory_equal(g.snap, "seven", 5);
+    got_free(&g);
+    close_ok(s);
+
+    /* no snapshot: no file */
+    join_path(dir, sizeof dir, t.root, "v2-empty");
+    make_v2(dir, false, NULL);
+    s = open_ok(dir, NULL);
+    recover_ok(s, &g, &last);
+    assert_int_equal(g.snapshots, 0);
+    assert_int_equal(g.n, 3);
+    assert_int_equal(last, 3);
+    got_free(&g);
+    gm_store_counts_get(s, &c);
+    assert_int_equal(c.snapshot_bytes, 0);
+    close_ok(s);
+    assert_int_equal(db_int(dir, "SELECT version FROM gemel_schema"), 3);
+    assert_int_equal(db_int(dir, "SELECT count(*) FROM snapshot"), 0);
+    assert_int_equal(count_prefix(dir, "snapshot-"), 0);
+    s = open_ok(dir, NULL);
+    close_ok(s);
+
+    /* an upgrade interrupted after the file was written: done again */
+    join_path(dir, sizeof dir, t.root, "v2-again");
+    make_v2(dir, true, NULL);
+    put_file(dir, "snapshot-3", "a file of another length");
+    put_file(dir, "snapshot-3.tmp", "half");
+    put_file(dir, "snapshot-2", "older");
+    s = open_ok(dir, NULL);
+    recover_ok(s, &g, &last);
+    assert_int_equal(g.snap_seq, 3);
+    assert_int_equal(g.snap_len, 11);
+    assert_memory_equal(g.snap, "hello world", 11);
+    got_free(&g);
+    close_ok(s);
+    assert_false(has_file(dir, "snapshot-3.tmp"));
+    assert_false(has_file(dir, "snapshot-2"));
+
+    /* damaged parts: refused, the store stays a version 2 one */
+    join_path(dir, sizeof dir, t.root, "v2-damaged");
+    make_v2(dir, true,
+            "INSERT INTO snapshot VALUES (3, 0, CAST('hello ' AS BLOB), 1),"
+            " (3, 2, CAST('world' AS BLOB), 1)");
+    gm_err e;
+    gm_err_clear(&e);
+    assert_null(gm_store_open(dir, NULL, &e));
+    assert_int_equal(e.code, GM_EIO);
+    assert_non_null(strstr(e.what, "part 2 where part 1"));
+    assert_int_equal(db_int(dir, "SELECT version FROM gemel_schema"), 2);
+    assert_int_equal(count_prefix(dir, "snapshot-"), 0);
+
+    /* version 1 stays refused */
+    char path[512];
+    join_path(path, sizeof path, dir, "gemel.db");
+    db_exec(path, "UPDATE gemel_schema SET version = 1");
+    assert_null(gm_store_open(dir, NULL, &e));
+    assert_int_equal(e.code, GM_EUNSUPPORTED);
+    assert_non_null(strstr(e.what, "version 1"));
+    tmp_remove(&t);
+}
+
+/* The recording step fails (its fsync reports EIO): the store fails as for
+   a failed commit, and after a restart the old or the new snapshot is the
+   newest, with its file, and recovery agrees with it. */
+static void test_snapshot_record_failure(void **state)
+{
+    (void)state;
+    tmp t;
+    tmp_make(&t);
+    gm_store *s = open_ok(t.dir, NULL);
+    append_range(s, 1, 8);
+    snapshot_file_ok(s, 3, "s3", 2);
+    wait_trimmed(s, 3);
+
+    int fd = -1;
+    gm_err e;
+    gm_err_clear(&e);
+    assert_int_equal(gm_store_snapshot_open(s, 6, &fd, &e), GM_OK);
+    write_fd(fd, "s6", 2, 2);
+    store__sqlite_fail_sync(1); /* nothing else syncs now: the record's commit */
+    assert_int_equal(gm_store_snapshot_commit(s, 6, fd, &e), GM_EIO);
+    store__sqlite_fail_sync(0);
+    assert_non_null(strstr(e.where, "gemel.db"));
+    assert_false(has_file(t.dir, "snapshot-6.tmp"));
+    char buf[32];
+    gm_store_rec r = mkrec(9, buf, sizeof buf);
+    assert_int_equal(gm_store_submit(s, &r, &e), GM_EIO);
+    assert_int_equal(gm_store_snapshot_open(s, 8, &fd, &e), GM_EIO);
+    assert_int_equal(gm_store_close(s, &e), GM_EIO);
+
+    s = open_ok(t.dir, NULL);
+    got g = {0};
+    uint64_t last = 0;
+    recover_ok(s, &g, &last);
+    assert_true(g.snap_seq == 3 || g.snap_seq == 6);
+    char want[8];
+    snprintf(want, sizeof want, "s%" PRIu64, g.snap_seq);
+    assert_memory_equal(g.snap, want, 2);
+    assert_int_equal(g.n, 8 - g.snap_seq);
+    assert_int_equal(last, 8);
+    print_message("    after the failed record: snapshot at %" PRIu64 "\n", g.snap_seq);
+    got_free(&g);
+    close_ok(s);
+    assert_int_equal(count_prefix(t.dir, "snapshot-"), 1);
+    tmp_remove(&t);
+}
+
+typedef struct file_job {
+    gm_store *s;
+    uint64_t seq;
+    const unsigned char *data;
+    size_t len;
+    int rc;
+    uint64_t durable_at_open, durable_at_commit, batches_at_open, batches_at_commit;
+    atomic_int done;
+} file_job;
+
+static void *file_snap_worker(void *arg)
+{
+    file_job *j = arg;
+    gm_err e;
+    int fd = -1;
+    gm_store_counts c;
+    j->rc = gm_store_snapshot_open(j->s, j->seq, &fd, &e);
+    if (j->rc != GM_OK)
+        goto out;
+    gm_store_counts_get(j->s, &c);
+    j->durable_at_open = c.durable_seq;
+    j->batches_at_open = c.batches;
+    for (size_t off = 0; off < j->len;) {
+        size_t k = j->len - off < ((size_t)256 << 10) ? j->len - off : (size_t)256 << 10;
+        ssize_t w = write(fd, j->data + off, k);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            gm_store_snapshot_abandon(j->s, j->seq, fd);
+            j->rc = GM_EIO;
+            goto out;
+        }
+        off += (size_t)w;
+    }
+    /* The owner has been submitting all along: its records must have been
+       committed while the snapshot was open (20 s at most). */
+    for (int i = 0; i < 20000; i++) {
+        gm_store_counts_get(j->s, &c);
+        if (c.durable_seq > j->durable_at_open)
+            break;
+        usleep(1000);
+    }
+    j->durable_at_commit = c.durable_seq;
+    j->batches_at_commit = c.batches;
+    j->rc = gm_store_snapshot_commit(j->s, j->seq, fd, &e);
+out:
+    atomic_store(&j->done, 1);
+    return NULL;
+}
+
+/* A worker writes a large snapshot file while the owner keeps submitting:
+   the committer goes on committing batches meanwhile. */
+static void test_snapshot_file_from_worker(void **state)
+{
+    (void)state;
+    tmp t;
+    tmp_make(&t);
+    gm_store *s = open_ok(t.dir, NULL);
+    submit_range(s, 1, 5000);
+    size_t len = (size_t)32 << 20;
+    unsigned char *data = pattern(len, 5000);
+    file_job j = {.s = s, .seq = 5000, .data = data, .len = len, .rc = 1};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, file_snap_worker, &j), 0);
+    uint64_t q = 5001;
+    while (!atomic_load(&j.done)) {
+        submit_range(s, q, q);
+        q++;
+        if (q % 64 == 0)
+            usleep(50); /* an engine's pace, so batches come and go */
+    }
+    assert_int_equal(pthread_join(th, NULL), 0);
+    assert_int_equal(j.rc, GM_OK);
+    assert_true(j.durable_at_commit > j.durable_at_open);
+    assert_true(j.batches_at_commit > j.batches_at_open);
+    uint64_t top = q - 1;
+    gm_err e;
+    assert_int_equal(gm_store_flush(s, GM_STORE_FLUSH_ALL, &e), GM_OK);
+    wait_trimmed(s, 5000);
+    gm_store_counts c;
+    gm_store_counts_get(s, &c);
+    assert_int_equal(c.snapshot_seq, 5000);
+    assert_int_equal(c.snapshot_bytes, len);
+    print_message("    %" PRIu64 " records durable while the snapshot was written, %" PRIu64
+                  " batches\n",
+                  j.durable_at_commit - j.durable_at_open, j.batches_at_commit - j.batches_at_open);
+    close_ok(s);
+
+    s = open_ok(t.dir, NULL);
+    got g = {0};
+    uint64_t last = 0;
+    /* only the snapshot: the records after it are more than got holds */
+    assert_int_equal(gm_store_recover(s, got_snapshot, NULL, &g, &last, &e), GM_OK);
+    assert_int_equal(g.snap_seq, 5000);
+    assert_int_equal(g.snap_len, len);
+    assert_memory_equal(g.snap, data, len);
+    assert_int_equal(last, top);
+    got_free(&g);
+    close_ok(s);
+    free(data);
+    tmp_remove(&t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_roundtrip),
         cmocka_unit_test(test_seq_refused),
         cmocka_unit_test(test_snapshot_recover),
-        cmocka_unit_test(test_snapshot_parts),
         cmocka_unit_test(test_interrupted_trim),
         cmocka_unit_test(test_recover_callback_stops),
         cmocka_unit_test(test_read),
@@ -1006,6 +1862,16 @@ int main(void)
         cmocka_unit_test(test_group_commit_100k),
         cmocka_unit_test(test_snapshot_from_worker),
         cmocka_unit_test(test_fsync_failure),
+        cmocka_unit_test(test_snapshot_file_roundtrip),
+        cmocka_unit_test(test_snapshot_abandon),
+        cmocka_unit_test(test_snapshot_open_range),
+        cmocka_unit_test(test_snapshot_commit_waits),
+        cmocka_unit_test(test_snapshot_file_trims),
+        cmocka_unit_test(test_snapshot_crash_windows),
+        cmocka_unit_test(test_snapshot_damage),
+        cmocka_unit_test(test_migrate_v2),
+        cmocka_unit_test(test_snapshot_record_failure),
+        cmocka_unit_test(test_snapshot_file_from_worker),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <inttypes.h>
@@ -233,6 +234,20 @@ static int check_record(void *ctx, const gm_store_rec *r)
     return 0;
 }
 
+/* Snapshot files in dir: after an open, only the newest snapshot's is left,
+   whatever step of a snapshot the kill interrupted. */
+static int snapshot_files(const char *dir)
+{
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *ent;
+    while ((ent = readdir(d)) != NULL)
+        n += strncmp(ent->d_name, "snapshot-", 9) == 0;
+    closedir(d);
+    return n;
+}
+
 /* Recover dir and check it against the history; returns the last seq and
    sets *snap_seq to the snapshot's seq (0 if none). */
 static uint64_t verify(const char *dir, uint64_t max_acked, uint64_t *snap_seq)
@@ -246,6 +261,7 @@ static uint64_t verify(const char *dir, uint64_t max_acked, uint64_t *snap_seq)
     int rc = gm_store_recover(s, check_snapshot, check_record, &k, &last, &e);
     if (rc != GM_OK)
         fail_msg("recover: %s (%s: %s)", k.bad, e.where, e.what);
+    assert_int_equal(snapshot_files(dir), k.has_snap ? 1 : 0);
     assert_int_equal(gm_store_close(s, &e), GM_OK);
     if (last < max_acked)
         fail_msg("acknowledged seq %" PRIu64 " lost: the store ends at %" PRIu64, max_acked, last);
