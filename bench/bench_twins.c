@@ -321,6 +321,8 @@ int main(int argc, char **argv)
     /* 2. durable patches, pipelined: each acknowledged once on disk */
     long nsensors = p.sites * p.lines_per * p.machines_per * p.sensors_per;
     uint64_t seq0 = gm_engine_seq(e);
+    gm_store_counts c0, c1;
+    gm_engine_store_counts(e, &c0);
     t0 = now_s();
     uint64_t x = 88172645463325252ULL;
     for (long i = 0; i < patches; i++) {
@@ -344,6 +346,13 @@ int main(int argc, char **argv)
     printf("patches: %ld durable JSON Patches in %.2f s: %.0f patches/s (%lu failed, seq %llu -> %llu)\n",
            patches, tp, patch_rate, atomic_load(&failures), (unsigned long long)seq0,
            (unsigned long long)gm_engine_seq(e));
+    gm_engine_store_counts(e, &c1);
+    printf("  meanwhile: %llu commits (%.0f patches each), %llu fsyncs, %llu snapshots finished "
+           "(newest %.0f MB)\n",
+           (unsigned long long)(c1.batches - c0.batches),
+           (double)(c1.records - c0.records) / (double)(c1.batches - c0.batches + !(c1.batches - c0.batches)),
+           (unsigned long long)(c1.fsyncs - c0.fsyncs),
+           (unsigned long long)(c1.snapshots - c0.snapshots), (double)c1.snapshot_bytes / 1e6);
 
     /* 3. point reads: through the engine's queue (a round trip each), and
        on the writer thread directly */

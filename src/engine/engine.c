@@ -11,8 +11,9 @@
  * Events in the log are JSON: {"seq": n, "kind": "twin.patch", "time": ns,
  * "twin": id, "rel": id, "body": ...} for the twin graph's events,
  * {"kind": "models.add", "time": ns, "docs": [...]} and {"kind":
- * "model.delete", "time": ns, "id": DTMI} for models. A snapshot is
- * {"seq": n, "models": [...], "twins": [...], "relationships": [...]}.
+ * "model.delete", "time": ns, "id": DTMI} for models. A snapshot is a
+ * file of JSON lines: a header, then the models, twins and relationships
+ * (see "snapshots" below).
  */
 #include "engine/engine.h"
 
@@ -364,57 +365,112 @@ static bool apply(gm_engine *e, gm_engine_req *r)
 
 /* ---- snapshots ------------------------------------------------------------------------ */
 
-static int add_to_array(void *ctx, const json_t *v)
+/*
+ * A snapshot is newline-delimited JSON, one value per line, so that it can
+ * be written as a stream and read back one twin at a time:
+ *
+ *   {"gemel":"snapshot","format":1,"seq":n,"models":m,"twins":t,"relationships":r}
+ *   m model documents, t twins, r relationships
+ *
+ * The counts in the header let recovery tell a complete snapshot from a cut
+ * one. Stores written before snapshot files hold the older format, one
+ * object {"seq", "models", "twins", "relationships"} with no newline in it;
+ * recovery still reads it.
+ */
+#define SNAP_FORMAT 1
+/* Text buffered before a write(2); large writes, few system calls. */
+#define SNAP_CHUNK ((size_t)1 << 20)
+
+typedef struct snap_out {
+    int fd;
+    gm_sb sb;
+} snap_out;
+
+static int snap_flush(snap_out *o)
 {
-    return json_array_append((json_t *)ctx, (json_t *)v) ? GM_ENOMEM : 0;
+    size_t off = 0;
+    while (off < o->sb.len) {
+        ssize_t n = write(o->fd, o->sb.buf + off, o->sb.len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return GM_EIO;
+        off += (size_t)n;
+    }
+    gm_sb_reset(&o->sb);
+    return 0;
 }
 
-/* The state as snapshot text: {"seq", "models", "twins", "relationships"}.
-   Returns malloc'd text, or NULL when out of memory. */
-static char *snapshot_text(gm_engine *e, uint64_t *seq)
+static int snap_line(void *ctx, const json_t *v)
 {
-    json_t *models = json_array(), *twins = json_array(), *rels = json_array();
-    char *text = NULL;
-    if (!models || !twins || !rels)
-        goto done;
-    for (size_t i = 0; i < gm_model_registry_documents(e->models); i++)
-        if (json_array_append(models, (json_t *)gm_model_registry_document(e->models, i)))
-            goto done;
-    if (gm_twin_each(e->graph, add_to_array, twins) || gm_rel_each(e->graph, add_to_array, rels))
-        goto done;
+    snap_out *o = ctx;
+    int rc = gm_json_write(&o->sb, v);
+    if (!rc)
+        rc = gm_sb_append_char(&o->sb, '\n');
+    if (!rc && o->sb.len >= SNAP_CHUNK)
+        rc = snap_flush(o);
+    return rc;
+}
+
+/* Write the state as snapshot text to fd; *seq gets the seq it stands for.
+   Returns 0, GM_EIO (errno tells) or GM_ENOMEM. */
+static int snapshot_write(gm_engine *e, int fd, uint64_t *seq)
+{
+    snap_out o = {fd, GM_SB_INIT};
+    size_t nmodels = gm_model_registry_documents(e->models);
     *seq = gm_twin_graph_seq(e->graph);
-    json_t *snap = json_pack("{s:I,s:O,s:O,s:O}", "seq", (json_int_t)*seq, "models", models,
-                             "twins", twins, "relationships", rels);
-    text = snap ? json_dumps(snap, JSON_COMPACT) : NULL;
-    json_decref(snap);
-done:
-    json_decref(models);
-    json_decref(twins);
-    json_decref(rels);
-    return text;
+    gm_sb_appendf(&o.sb,
+                  "{\"gemel\":\"snapshot\",\"format\":%d,\"seq\":%llu,\"models\":%zu,"
+                  "\"twins\":%zu,\"relationships\":%zu}\n",
+                  SNAP_FORMAT, (unsigned long long)*seq, nmodels,
+                  gm_twin_graph_twins(e->graph), gm_twin_graph_relationships(e->graph));
+    int rc = gm_sb_error(&o.sb);
+    for (size_t i = 0; !rc && i < nmodels; i++)
+        rc = snap_line(&o, gm_model_registry_document(e->models, i));
+    if (!rc)
+        rc = gm_twin_each(e->graph, snap_line, &o);
+    if (!rc)
+        rc = gm_rel_each(e->graph, snap_line, &o);
+    if (!rc)
+        rc = snap_flush(&o);
+    gm_sb_free(&o.sb);
+    return rc;
+}
+
+static void snapshot_done(gm_engine *e)
+{
+    gm_store_counts c;
+    gm_store_counts_get(e->store, &c);
+    atomic_store(&e->snap_bytes, c.snapshot_bytes);
 }
 
 /* A snapshot now, on the writer thread (gm_engine_snapshot). */
 static int snapshot(gm_engine *e, gm_err *err)
 {
-    uint64_t seq = 0;
-    char *text = snapshot_text(e, &seq);
-    if (!text)
-        return gm_err_set(err, GM_ENOMEM, "snapshot", "out of memory");
-    size_t len = strlen(text);
-    int rc = gm_store_snapshot(e->store, seq, text, len, err);
-    free(text);
+    uint64_t seq = gm_twin_graph_seq(e->graph);
+    int fd;
+    int rc = gm_store_snapshot_open(e->store, seq, &fd, err);
+    if (rc)
+        return rc;
+    if ((rc = snapshot_write(e, fd, &seq))) {
+        int saved = errno;
+        gm_store_snapshot_abandon(e->store, seq, fd);
+        return rc == GM_EIO ? gm_err_set(err, rc, "snapshot", "cannot write: %s", strerror(saved))
+                            : gm_err_set(err, rc, "snapshot", "out of memory");
+    }
+    if ((rc = gm_store_snapshot_commit(e->store, seq, fd, err)))
+        return rc;
     e->since_snapshot = e->log_bytes = 0;
-    if (!rc)
-        atomic_store(&e->snap_bytes, len);
-    return rc;
+    snapshot_done(e);
+    return 0;
 }
 
 /*
  * Background snapshots, as Redis saves: the writer forks; the child, a
- * copy-on-write image of the graph at that instant, writes the snapshot
- * text into a pipe and exits; a thread of this process reads it and hands it
- * to the store (which may take it from any thread). The writer goes on at
+ * copy-on-write image of the graph at that instant, streams the snapshot
+ * into the file the store opened for it and exits; a thread of this process
+ * waits for it and hands the file to the store, which records it in a short
+ * transaction, so commits never wait for a snapshot. The writer goes on at
  * once: a snapshot of a million twins costs it one fork.
  */
 typedef struct bg_snapshot {
@@ -422,6 +478,7 @@ typedef struct bg_snapshot {
     int fd;
     pid_t pid;
     uint64_t seq;
+    int64_t t0; /* monotonic ns at fork */
 } bg_snapshot;
 
 static void *bg_snapshot_main(void *arg)
@@ -429,44 +486,27 @@ static void *bg_snapshot_main(void *arg)
     bg_snapshot *b = arg;
     pthread_setname_np(pthread_self(), "gemel-snapshot");
     gm_engine *e = b->e;
-    size_t len = 0, cap = 1 << 20;
-    char *buf = malloc(cap);
-    bool ok = buf != NULL;
-    for (;;) {
-        if (ok && len == cap) {
-            char *nb = realloc(buf, cap * 2);
-            if (!nb) {
-                ok = false;
-            } else {
-                buf = nb;
-                cap *= 2;
-            }
-        }
-        char sink[65536];
-        ssize_t n = ok ? read(b->fd, buf + len, cap - len) : read(b->fd, sink, sizeof sink);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        if (ok)
-            len += (size_t)n;
-    }
-    close(b->fd);
     int st = 0;
     while (waitpid(b->pid, &st, 0) < 0 && errno == EINTR)
         ;
     gm_err err;
     gm_err_clear(&err);
-    if (ok && WIFEXITED(st) && WEXITSTATUS(st) == 0 && len > 0) {
-        if (gm_store_snapshot(e->store, b->seq, buf, len, &err))
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+        int64_t t1 = gm_time_mono_ns();
+        if (gm_store_snapshot_commit(e->store, b->seq, b->fd, &err)) {
             gm_log_warn("engine: the snapshot could not be stored", GM_LOG_STR("error", err.what));
-        else
-            atomic_store(&e->snap_bytes, len);
+        } else {
+            snapshot_done(e);
+            gm_log_info("engine: snapshot stored", GM_LOG_UINT("seq", b->seq),
+                        GM_LOG_UINT("bytes", atomic_load(&e->snap_bytes)),
+                        GM_LOG_DBL("write_s", (double)(t1 - b->t0) / 1e9),
+                        GM_LOG_DBL("sync_s", (double)(gm_time_mono_ns() - t1) / 1e9));
+        }
     } else {
+        gm_store_snapshot_abandon(e->store, b->seq, b->fd);
         gm_log_warn("engine: a background snapshot failed; the next one will retry",
                     GM_LOG_UINT("seq", b->seq));
     }
-    free(buf);
     free(b);
     atomic_store(&e->snapshot_running, false);
     return NULL;
@@ -477,59 +517,52 @@ static void snapshot_in_background(gm_engine *e)
     if (atomic_load(&e->snapshot_running))
         return; /* one at a time; the next event will try again */
     join_snapshot(e);
-    int p[2];
-    if (pipe(p))
-        return;
     bg_snapshot *b = malloc(sizeof *b);
-    if (!b) {
-        close(p[0]);
-        close(p[1]);
+    if (!b)
+        return;
+    uint64_t seq = gm_twin_graph_seq(e->graph);
+    int fd;
+    gm_err err;
+    if (gm_store_snapshot_open(e->store, seq, &fd, &err)) {
+        gm_log_warn("engine: cannot start a snapshot", GM_LOG_STR("error", err.what));
+        free(b);
         return;
     }
-    uint64_t seq = gm_twin_graph_seq(e->graph);
     pid_t parent = getpid();
+    int64_t t0 = gm_time_mono_ns();
     pid_t pid = fork();
     if (pid == 0) {
         /* the child: only the writer thread exists here; write and leave
            without running any exit handler of the parent's. It lets go of
            the directory lock, so the lock ends with the engine, and dies
-           with the writer, so it never works on for a crashed engine */
+           with the writer, so it never works on for a crashed engine. The
+           store syncs the file once the child is done. */
         gm_store_forget_in_child(e->store);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)
             _exit(1);
-        close(p[0]);
-        uint64_t s = 0;
-        char *text = snapshot_text(e, &s);
-        size_t len = text ? strlen(text) : 0, off = 0;
-        while (text && off < len) {
-            ssize_t n = write(p[1], text + off, len - off);
-            if (n < 0 && errno == EINTR)
-                continue;
-            if (n <= 0)
-                _exit(1);
-            off += (size_t)n;
-        }
-        _exit(text ? 0 : 1);
+        uint64_t s;
+        _exit(snapshot_write(e, fd, &s) ? 1 : 0);
     }
-    close(p[1]);
     if (pid < 0) {
-        close(p[0]);
+        gm_store_snapshot_abandon(e->store, seq, fd);
         free(b);
         return;
     }
-    *b = (bg_snapshot){e, p[0], pid, seq};
+    *b = (bg_snapshot){e, fd, pid, seq, t0};
     atomic_store(&e->snapshot_running, true);
     if (pthread_create(&e->snapshot_thread, NULL, bg_snapshot_main, b)) {
         atomic_store(&e->snapshot_running, false);
-        close(p[0]);
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
+        gm_store_snapshot_abandon(e->store, seq, fd);
         free(b);
         return;
     }
     e->snapshot_thread_started = true;
     e->since_snapshot = e->log_bytes = 0;
+    gm_log_info("engine: snapshot started", GM_LOG_UINT("seq", seq),
+                GM_LOG_DBL("fork_ms", (double)(gm_time_mono_ns() - t0) / 1e6));
 }
 
 /* ---- the writer thread --------------------------------------------------------------- */
@@ -569,27 +602,31 @@ typedef struct recovery {
     gm_err *err;
 } recovery;
 
-static int recover_snapshot(void *ctx, uint64_t seq, const void *data, size_t len)
+/* The models of a snapshot, as one document array (an array of DTDL
+   documents is itself a document). */
+static int recover_models(gm_engine *e, json_t *models, gm_err *err)
 {
-    recovery *rc = ctx;
+    if (!json_array_size(models))
+        return 0;
+    json_t *docs = json_array();
+    if (!docs || json_array_append(docs, models)) {
+        json_decref(docs);
+        return GM_ENOMEM;
+    }
+    int r = models_add(e, docs, err);
+    json_decref(docs);
+    return r;
+}
+
+/* A snapshot in the format before snapshot files: one JSON object. */
+static int recover_snapshot_v0(recovery *rc, const char *data, size_t len)
+{
     gm_engine *e = rc->e;
-    atomic_store(&e->snap_bytes, len);
     json_t *snap = gm_json_load_str(data, len, &(gm_json_limits){SIZE_MAX / 2, 256}, "snapshot",
                                     rc->err);
     if (!snap)
         return rc->err->code ? rc->err->code : GM_EINVAL;
-    int r = 0;
-    json_t *models = json_object_get(snap, "models");
-    if (json_array_size(models)) {
-        json_t *docs = json_array();
-        if (!docs || json_array_append(docs, models)) {
-            json_decref(docs);
-            json_decref(snap);
-            return GM_ENOMEM;
-        }
-        r = models_add(e, docs, rc->err);
-        json_decref(docs);
-    }
+    int r = recover_models(e, json_object_get(snap, "models"), rc->err);
     size_t i;
     json_t *v;
     json_array_foreach(json_object_get(snap, "twins"), i, v) {
@@ -602,8 +639,96 @@ static int recover_snapshot(void *ctx, uint64_t seq, const void *data, size_t le
             break;
         r = gm_twin_graph_restore_rel(e->graph, v, rc->err);
     }
-    gm_twin_graph_set_seq(e->graph, seq);
     json_decref(snap);
+    return r;
+}
+
+/* Cuts snapshot text into lines. */
+typedef struct snap_in {
+    const char *p, *end;
+    size_t line;
+    char where[48];
+} snap_in;
+
+/* The next line as JSON, or NULL with err set ("snapshot line N: ..."). */
+static json_t *snap_next(snap_in *in, gm_err *err)
+{
+    in->line++;
+    snprintf(in->where, sizeof in->where, "snapshot line %zu", in->line);
+    const char *nl = in->p < in->end ? memchr(in->p, '\n', (size_t)(in->end - in->p)) : NULL;
+    if (!nl) {
+        gm_err_set(err, GM_EINVAL, in->where, "the snapshot ends early (expected a line)");
+        return NULL;
+    }
+    json_t *v = gm_json_load_str(in->p, (size_t)(nl - in->p),
+                                 &(gm_json_limits){SIZE_MAX / 2, 256}, in->where, err);
+    in->p = nl + 1;
+    return v;
+}
+
+static int recover_snapshot(void *ctx, uint64_t seq, const void *data, size_t len)
+{
+    recovery *rc = ctx;
+    gm_engine *e = rc->e;
+    snap_in in = {data, (const char *)data + len, 0, ""};
+    int r;
+    if (!memchr(data, '\n', len)) {
+        r = recover_snapshot_v0(rc, data, len);
+        goto done;
+    }
+    json_t *head = snap_next(&in, rc->err);
+    if (!head)
+        return rc->err->code;
+    json_int_t n[3] = {-1, -1, -1};
+    json_int_t format = 0, hseq = -1;
+    if (json_unpack(head, "{s:I,s:I,s:I,s:I,s:I}", "format", &format, "seq", &hseq, "models",
+                    &n[0], "twins", &n[1], "relationships", &n[2]) ||
+        format != SNAP_FORMAT || hseq < 0 || (uint64_t)hseq != seq || n[0] < 0 || n[1] < 0 ||
+        n[2] < 0) {
+        json_decref(head);
+        return gm_err_set(rc->err, GM_EINVAL, "snapshot line 1",
+                          "expected a header of format %d for seq %llu", SNAP_FORMAT,
+                          (unsigned long long)seq);
+    }
+    json_decref(head);
+    json_t *models = json_array();
+    if (!models)
+        return GM_ENOMEM;
+    r = 0;
+    for (json_int_t i = 0; !r && i < n[0]; i++) {
+        json_t *v = snap_next(&in, rc->err);
+        r = !v ? rc->err->code : json_array_append_new(models, v) ? GM_ENOMEM : 0;
+    }
+    if (!r)
+        r = recover_models(e, models, rc->err);
+    json_decref(models);
+    for (int part = 1; part <= 2; part++) {
+        for (json_int_t i = 0; !r && i < n[part]; i++) {
+            json_t *v = snap_next(&in, rc->err);
+            if (!v) {
+                r = rc->err->code;
+                break;
+            }
+            r = part == 1 ? gm_twin_graph_restore_twin(e->graph, v, rc->err)
+                          : gm_twin_graph_restore_rel(e->graph, v, rc->err);
+            json_decref(v);
+            if (r && rc->err->code) {
+                /* say which line, as the parser does */
+                char w[GM_ERR_WHERE_MAX];
+                snprintf(w, sizeof w, "%s (%.190s)", in.where, rc->err->where);
+                memcpy(rc->err->where, w, sizeof w);
+            }
+        }
+    }
+    if (!r && in.p != in.end)
+        r = gm_err_set(rc->err, GM_EINVAL, "snapshot",
+                       "%zu bytes after the last of the %lld lines the header announces",
+                       (size_t)(in.end - in.p), (long long)(1 + n[0] + n[1] + n[2]));
+done:
+    if (!r) {
+        gm_twin_graph_set_seq(e->graph, seq);
+        atomic_store(&e->snap_bytes, len);
+    }
     return r;
 }
 
@@ -703,10 +828,16 @@ gm_engine *gm_engine_open(const gm_engine_opts *opts, gm_err *err)
         destroy(e);
         return NULL;
     }
-    recovery rc = {e, err};
+    /* the callbacks' own error says where in the snapshot or which event;
+       the store's would only say that a callback stopped the replay */
+    gm_err rerr;
+    gm_err_clear(&rerr);
+    recovery rc = {e, &rerr};
     uint64_t last = 0;
-    if (gm_store_recover(e->store, recover_snapshot, recover_record, &rc, &last, err) ||
-        !(e->q = gm_mpsc_create(e->opts.queue, err))) {
+    int r = gm_store_recover(e->store, recover_snapshot, recover_record, &rc, &last, err);
+    if (r && rerr.code && err)
+        *err = rerr;
+    if (r || !(e->q = gm_mpsc_create(e->opts.queue, err))) {
         gm_store_close(e->store, NULL);
         destroy(e);
         return NULL;
@@ -859,6 +990,11 @@ void gm_engine_unsubscribe(gm_engine *e, gm_engine_sub *sub)
 {
     if (e)
         engine__bus_unsubscribe(e->bus, sub);
+}
+
+void gm_engine_store_counts(gm_engine *e, gm_store_counts *out)
+{
+    gm_store_counts_get(e->store, out);
 }
 
 int gm_engine_snapshot(gm_engine *e, gm_err *err)

@@ -30,6 +30,7 @@
 
 #include "base/err.h"
 #include "model/registry.h"
+#include "store/store.h"
 #include "twin/graph.h"
 
 typedef struct gm_engine gm_engine;
@@ -113,6 +114,10 @@ int gm_engine_call(gm_engine *e, gm_engine_req *req);
 /* Counters: the last sequence number applied, and the one durable. */
 uint64_t gm_engine_seq(const gm_engine *e);
 uint64_t gm_engine_durable_seq(const gm_engine *e);
+
+/* The store's counters (gm_store_counts_get): records and fsyncs, batches,
+   snapshots written and the newest one's size. Any thread. */
+void gm_engine_store_counts(gm_engine *e, gm_store_counts *out);
 
 /* Take a snapshot now (on the writer thread, after what was submitted
    before). Returns 0 or the store's error. */
