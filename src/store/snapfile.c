@@ -124,7 +124,7 @@ int store__snapfile_size(int fd, const char *path, uint64_t *bytes, gm_err *err)
     return GM_OK;
 }
 
-static int sync_dir(const char *dir, gm_err *err)
+int store__sync_dir(const char *dir, gm_err *err)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
@@ -153,7 +153,7 @@ int store__snapfile_publish(const char *dir, uint64_t seq, int fd, uint64_t *syn
         return gm_err_errno(err, GM_EIO, errno, path, "cannot rename %s to it", tmp);
     /* Then the entry: the backend must not record a name that a power cut
        could take back. */
-    rc = sync_dir(dir, err);
+    rc = store__sync_dir(dir, err);
     if (syncs)
         ++*syncs;
     return rc;

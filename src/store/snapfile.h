@@ -53,6 +53,11 @@ int store__snapfile_create(const char *dir, uint64_t seq, int *fd, gm_err *err);
    GM_EIO naming path (only used for the message) with strerror. */
 int store__snapfile_write(int fd, const void *data, size_t n, const char *path, gm_err *err);
 
+/* fsync directory dir, so that entries created or renamed in it survive
+   power loss. GM_EIO naming dir, with strerror. (The SQLite backend uses it
+   for the directories it creates.) */
+int store__sync_dir(const char *dir, gm_err *err);
+
 /* The size of the file open on fd, in *bytes. GM_EIO naming path. */
 int store__snapfile_size(int fd, const char *path, uint64_t *bytes, gm_err *err);
 

@@ -436,19 +436,6 @@ static int path_join(char *out, size_t n, const char *dir, const char *name, gm_
     return GM_OK;
 }
 
-/* fsync a directory, so that entries created in it survive power loss. */
-static int sync_dir(const char *dir, gm_err *err)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return gm_err_errno(err, GM_EIO, errno, dir, "cannot open directory to sync it");
-    int rc = GM_OK;
-    if (fsync(fd) != 0)
-        rc = gm_err_errno(err, GM_EIO, errno, dir, "cannot sync directory");
-    close(fd);
-    return rc;
-}
-
 /* mkdir -p, syncing each parent whose entries changed. */
 static int make_dirs(const char *dir, gm_err *err)
 {
@@ -475,12 +462,12 @@ static int make_dirs(const char *dir, gm_err *err)
             char *slash = strrchr(p, '/');
             int rc;
             if (!slash)
-                rc = sync_dir(".", err);
+                rc = store__sync_dir(".", err);
             else if (slash == p)
-                rc = sync_dir("/", err);
+                rc = store__sync_dir("/", err);
             else {
                 *slash = '\0';
-                rc = sync_dir(p, err);
+                rc = store__sync_dir(p, err);
                 *slash = '/';
             }
             if (rc != GM_OK)
@@ -971,7 +958,7 @@ static int sq_open(const char *dir, store__backend **out, store__open_info *info
     /* SQLite syncs the directory when it creates the WAL, but not when it
        creates the database file itself: without this a power cut soon after
        creation could leave a WAL with no database. */
-    if ((rc = sync_dir(dir, err)) != GM_OK)
+    if ((rc = store__sync_dir(dir, err)) != GM_OK)
         goto fail;
     b->syncs = tl_syncs - s0;
     *out = b;

@@ -46,9 +46,10 @@
  * gm_store_snapshot_open / _commit / _abandon may also be called from one
  * other thread at a time (a worker writing a snapshot while the owner goes
  * on submitting; one snapshot may be opened on the owner and committed on
- * the worker), never during gm_store_close. gm_store_counts_get may be called from any thread. The
- * store runs one thread of its own, the committer, which writes batches,
- * trims the log after snapshots, and calls on_durable.
+ * the worker), never during gm_store_close. gm_store_counts_get may be
+ * called from any thread. The store runs one thread of its own, the
+ * committer, which writes batches, trims the log after snapshots, and calls
+ * on_durable.
  *
  * Memory: the records waiting for disk, at most the backlog (opts), held
  * in two batches whose buffers are kept for reuse, so up to about twice the
@@ -299,8 +300,9 @@ int gm_store_snapshot_open(gm_store *s, uint64_t seq, int *fd, gm_err *err);
  * Errors: GM_EINVAL (s NULL, fd negative, or no snapshot open at seq; a
  * snapshot open at another seq is abandoned; nothing changed); GM_ELIMIT as
  * above; the errors of gm_store_flush (the file is removed); GM_EIO when
- * the file's size cannot be read (nothing changed). An I/O error in the fsync, rename, directory fsync or record
- * steps fails the store as a failed commit does (see gm_store_submit; the
+ * the file's size cannot be read (nothing changed). An I/O error in the
+ * fsync, rename, directory fsync or record steps fails the store as a
+ * failed commit does (see gm_store_submit; the
  * message names the file, directory or database): after a restart either
  * the old or the new snapshot is the newest, and recovery is consistent
  * with it.

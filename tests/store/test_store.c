@@ -168,6 +168,22 @@ static void recover_ok(gm_store *s, got *g, uint64_t *last)
         fail_msg("recover: %s: %s", e.where, e.what);
 }
 
+/* g holds exactly n records, mkrec(first) .. mkrec(first + n - 1). */
+static void expect_recs(const got *g, uint64_t first, size_t n)
+{
+    assert_int_equal(g->n, n);
+    for (size_t i = 0; i < g->n; i++) {
+        char buf[32];
+        gm_store_rec want = mkrec(first + i, buf, sizeof buf);
+        assert_int_equal(g->recs[i].seq, want.seq);
+        assert_int_equal(g->recs[i].kind, want.kind);
+        assert_int_equal(g->recs[i].len, want.len);
+        assert_memory_equal(g->recs[i].data, want.data, want.len);
+        assert_int_equal(g->recs[i].key_len, want.key_len);
+        assert_memory_equal(g->recs[i].key, want.key, want.key_len);
+    }
+}
+
 /* One integer from the database file, read with plain SQLite (store closed). */
 static int64_t db_int(const char *dir, const char *sql)
 {
@@ -498,14 +514,7 @@ static void test_snapshot_recover(void **state)
     assert_int_equal(g.snap_seq, 6);
     assert_int_equal(g.snap_len, 7);
     assert_memory_equal(g.snap, "state@6", 7);
-    assert_int_equal(g.n, 6);
-    for (size_t i = 0; i < g.n; i++) {
-        char buf[32];
-        gm_store_rec want = mkrec(7 + i, buf, sizeof buf);
-        assert_int_equal(g.recs[i].seq, want.seq);
-        assert_int_equal(g.recs[i].len, want.len);
-        assert_memory_equal(g.recs[i].data, want.data, want.len);
-    }
+    expect_recs(&g, 7, 6);
     assert_int_equal(last, 12);
     got_free(&g);
 
@@ -630,17 +639,8 @@ static void test_read(void **state)
     gm_err e;
     gm_err_clear(&e);
     assert_int_equal(gm_store_read(s, 4, 10, got_record, &g, &last, &e), GM_OK);
-    assert_int_equal(g.n, 10);
+    expect_recs(&g, 5, 10);
     assert_int_equal(last, 14);
-    for (size_t i = 0; i < g.n; i++) {
-        char buf[32];
-        gm_store_rec want = mkrec(5 + i, buf, sizeof buf);
-        assert_int_equal(g.recs[i].seq, want.seq);
-        assert_int_equal(g.recs[i].kind, want.kind);
-        assert_int_equal(g.recs[i].len, want.len);
-        assert_memory_equal(g.recs[i].data, want.data, want.len);
-        assert_memory_equal(g.recs[i].key, "twin", 4);
-    }
     got_free(&g);
     /* past the end: nothing, last stays */
     assert_int_equal(gm_store_read(s, 20, 10, got_record, &g, &last, &e), GM_OK);
@@ -1596,16 +1596,7 @@ static void test_migrate_v2(void **state)
     assert_int_equal(g.snap_seq, 3);
     assert_int_equal(g.snap_len, 11);
     assert_memory_equal(g.snap, "hello world", 11);
-    assert_int_equal(g.n, 3);
-    for (size_t i = 0; i < g.n; i++) {
-        char buf[32];
-        gm_store_rec want = mkrec(4 + i, buf, sizeof buf);
-        assert_int_equal(g.recs[i].seq, want.seq);
-        assert_int_equal(g.recs[i].kind, want.kind);
-        assert_int_equal(g.recs[i].len, want.len);
-        assert_memory_equal(g.recs[i].data, want.data, want.len);
-        assert_memory_equal(g.recs[i].key, "twin", 4);
-    }
+    expect_recs(&g, 4, 3);
     assert_int_equal(last, 6);
     got_free(&g);
     close_ok(s);
