@@ -26,9 +26,10 @@
  * Locks: `mu` guards the batches, the sequence and snapshot counters, the
  * snapshot in progress and the failure state; `db_mu` serialises calls into
  * the backend (the committer's batches and trims, snapshot records,
- * recovery). A thread holding db_mu may take mu; never the other way round. After a backend write fails, the store
- * writes nothing more: the next batch would leave a gap behind the failed
- * one, and after a failed fsync the file's state is unknown.
+ * recovery). A thread holding db_mu may take mu; never the other way
+ * round. After a backend write fails, the store writes nothing more: the
+ * next batch would leave a gap behind the failed one, and after a failed
+ * fsync the file's state is unknown.
  */
 #include "store/store.h"
 
@@ -847,7 +848,8 @@ int gm_store_snapshot_commit(gm_store *s, uint64_t seq, int fd, gm_err *err)
                           "commit at seq %" PRIu64 ", but the snapshot open is at seq %" PRIu64
                           " (abandoned)",
                           seq, busy_seq);
-    return gm_err_set(err, GM_EINVAL, "fd", "expected the snapshot's descriptor, got %d", fd);
+    /* here fd < 0: a snapshot open at seq with a descriptor commits above */
+    return gm_err_set(err, GM_EINVAL, "fd", "expected the snapshot's descriptor, got a negative one");
 }
 
 int gm_store_snapshot(gm_store *s, uint64_t seq, const void *data, size_t len, gm_err *err)
