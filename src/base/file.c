@@ -1,10 +1,12 @@
-/* file.c: whole-file reads for the model importers (BPMN, Scylla, BIMP). */
+/* file.c: whole-file reads for the model importers (BPMN, Scylla, BIMP), and
+   whole-buffer writes (snapshots). */
 #include "base/file.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 int gm_file_read(const char *path, size_t max, char **out, size_t *len, gm_err *err)
 {
@@ -48,4 +50,23 @@ fail:
     free(buf);
     fclose(f);
     return rc;
+}
+
+int gm_file_write_all(int fd, const void *data, size_t n, const char *path, gm_err *err)
+{
+    const char *p = data;
+    size_t off = 0;
+    while (off < n) {
+        ssize_t k = write(fd, p + off, n - off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            return gm_err_errno(err, GM_EIO, errno, path,
+                                "cannot write (%zu of %zu bytes written)", off, n);
+        if (k == 0) /* write(2) makes no progress only on a broken file system */
+            return gm_err_set(err, GM_EIO, path, "cannot write: no progress after %zu of %zu bytes",
+                              off, n);
+        off += (size_t)k;
+    }
+    return GM_OK;
 }

@@ -1,5 +1,6 @@
 /*
- * file.h: read a whole regular file into memory, under a size limit.
+ * file.h: read a whole regular file into memory, under a size limit; write
+ * a whole buffer to a descriptor.
  */
 #ifndef GM_BASE_FILE_H
 #define GM_BASE_FILE_H
@@ -16,5 +17,12 @@
  * than max), GM_ENOMEM.
  */
 int gm_file_read(const char *path, size_t max, char **out, size_t *len, gm_err *err);
+
+/*
+ * Write all n bytes of data to fd, going on after short writes and EINTR.
+ * path names the file in errors: GM_EIO with strerror and how many bytes
+ * were written (also when write(2) makes no progress at all).
+ */
+int gm_file_write_all(int fd, const void *data, size_t n, const char *path, gm_err *err);
 
 #endif

@@ -28,6 +28,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "base/mpsc.h"
@@ -384,21 +385,14 @@ static bool apply(gm_engine *e, gm_engine_req *r)
 typedef struct snap_out {
     int fd;
     gm_sb sb;
+    gm_err *err; /* may be NULL (the child) */
 } snap_out;
 
 static int snap_flush(snap_out *o)
 {
-    size_t off = 0;
-    while (off < o->sb.len) {
-        ssize_t n = write(o->fd, o->sb.buf + off, o->sb.len - off);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return GM_EIO;
-        off += (size_t)n;
-    }
+    int rc = gm_file_write_all(o->fd, o->sb.buf, o->sb.len, "snapshot", o->err);
     gm_sb_reset(&o->sb);
-    return 0;
+    return rc;
 }
 
 static int snap_line(void *ctx, const json_t *v)
@@ -407,24 +401,23 @@ static int snap_line(void *ctx, const json_t *v)
     int rc = gm_json_write(&o->sb, v);
     if (!rc)
         rc = gm_sb_append_char(&o->sb, '\n');
-    if (!rc && o->sb.len >= SNAP_CHUNK)
-        rc = snap_flush(o);
-    return rc;
+    if (rc)
+        return gm_err_set(o->err, rc, "snapshot", "cannot encode a document: %s", gm_strerror(rc));
+    return o->sb.len >= SNAP_CHUNK ? snap_flush(o) : 0;
 }
 
-/* Write the state as snapshot text to fd; *seq gets the seq it stands for.
-   Returns 0, GM_EIO (errno tells) or GM_ENOMEM. */
-static int snapshot_write(gm_engine *e, int fd, uint64_t *seq)
+/* Write the state, as of the graph's seq, as snapshot text to fd. Returns
+   0 or an error in err (may be NULL): GM_EIO from write(2), GM_ENOMEM. */
+static int snapshot_write(gm_engine *e, int fd, gm_err *err)
 {
-    snap_out o = {fd, GM_SB_INIT};
+    snap_out o = {fd, GM_SB_INIT, err};
     size_t nmodels = gm_model_registry_documents(e->models);
-    *seq = gm_twin_graph_seq(e->graph);
     gm_sb_appendf(&o.sb,
                   "{\"gemel\":\"snapshot\",\"format\":%d,\"seq\":%llu,\"models\":%zu,"
                   "\"twins\":%zu,\"relationships\":%zu}\n",
-                  SNAP_FORMAT, (unsigned long long)*seq, nmodels,
+                  SNAP_FORMAT, (unsigned long long)gm_twin_graph_seq(e->graph), nmodels,
                   gm_twin_graph_twins(e->graph), gm_twin_graph_relationships(e->graph));
-    int rc = gm_sb_error(&o.sb);
+    int rc = gm_sb_error(&o.sb) ? gm_err_set(err, GM_ENOMEM, "snapshot", "out of memory") : 0;
     for (size_t i = 0; !rc && i < nmodels; i++)
         rc = snap_line(&o, gm_model_registry_document(e->models, i));
     if (!rc)
@@ -452,11 +445,9 @@ static int snapshot(gm_engine *e, gm_err *err)
     int rc = gm_store_snapshot_open(e->store, seq, &fd, err);
     if (rc)
         return rc;
-    if ((rc = snapshot_write(e, fd, &seq))) {
-        int saved = errno;
+    if ((rc = snapshot_write(e, fd, err))) {
         gm_store_snapshot_abandon(e->store, seq, fd);
-        return rc == GM_EIO ? gm_err_set(err, rc, "snapshot", "cannot write: %s", strerror(saved))
-                            : gm_err_set(err, rc, "snapshot", "out of memory");
+        return rc;
     }
     if ((rc = gm_store_snapshot_commit(e->store, seq, fd, err)))
         return rc;
@@ -541,8 +532,7 @@ static void snapshot_in_background(gm_engine *e)
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         if (getppid() != parent)
             _exit(1);
-        uint64_t s;
-        _exit(snapshot_write(e, fd, &s) ? 1 : 0);
+        _exit(snapshot_write(e, fd, NULL) ? 1 : 0);
     }
     if (pid < 0) {
         gm_store_snapshot_abandon(e->store, seq, fd);

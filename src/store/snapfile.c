@@ -95,26 +95,6 @@ int store__snapfile_create(const char *dir, uint64_t seq, int *fd, gm_err *err)
     return GM_OK;
 }
 
-int store__snapfile_write(int fd, const void *data, size_t n, const char *path, gm_err *err)
-{
-    const char *p = data;
-    size_t off = 0;
-    while (off < n) {
-        ssize_t k = write(fd, p + off, n - off);
-        if (k < 0 && errno == EINTR)
-            continue;
-        if (k < 0)
-            return gm_err_errno(err, GM_EIO, errno, path,
-                                "cannot write the snapshot file (%zu of %zu bytes written)", off, n);
-        if (k == 0) /* write(2) makes no progress only on a broken file system */
-            return gm_err_set(err, GM_EIO, path,
-                              "cannot write the snapshot file: no progress after %zu of %zu bytes",
-                              off, n);
-        off += (size_t)k;
-    }
-    return GM_OK;
-}
-
 int store__snapfile_size(int fd, const char *path, uint64_t *bytes, gm_err *err)
 {
     struct stat st;

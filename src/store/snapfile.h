@@ -49,10 +49,6 @@ int store__snapfile_check(uint64_t seq, const char *file, const char *where, gm_
    path and strerror, GM_ELIMIT for a path too long. */
 int store__snapfile_create(const char *dir, uint64_t seq, int *fd, gm_err *err);
 
-/* Write all n bytes of data to fd (short writes and EINTR retried).
-   GM_EIO naming path (only used for the message) with strerror. */
-int store__snapfile_write(int fd, const void *data, size_t n, const char *path, gm_err *err);
-
 /* fsync directory dir, so that entries created or renamed in it survive
    power loss. GM_EIO naming dir, with strerror. (The SQLite backend uses it
    for the directories it creates.) */

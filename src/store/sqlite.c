@@ -45,6 +45,7 @@
 #include <sqlite3.h>
 
 #include "base/log.h"
+#include "base/file.h"
 #include "base/time.h"
 #include "store/backend.h"
 #include "store/snapfile.h"
@@ -724,7 +725,7 @@ static int migrate_v2(store__backend *b, const char *dir, gm_err *err)
             if (parts == 0)
                 created = sqlite3_column_int64(st, 2);
             if ((rc = column_bytes(b, st, 1, &data, &len, err)) != GM_OK ||
-                (rc = store__snapfile_write(fd, data, len, tmp, err)) != GM_OK)
+                (rc = gm_file_write_all(fd, data, len, tmp, err)) != GM_OK)
                 goto fail;
             bytes += len;
             parts++;

@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "base/checked.h"
+#include "base/file.h"
 #include "store/backend.h"
 #include "store/snapfile.h"
 
@@ -866,7 +867,7 @@ int gm_store_snapshot(gm_store *s, uint64_t seq, const void *data, size_t len, g
         return rc;
     char tmp[PATH_MAX];
     if ((rc = store__snapfile_path(tmp, sizeof tmp, s->dir, seq, true, err)) != GM_OK ||
-        (rc = store__snapfile_write(fd, data, len, tmp, err)) != GM_OK) {
+        (rc = gm_file_write_all(fd, data, len, tmp, err)) != GM_OK) {
         /* nothing durable happened: a full disk is not the store's failure */
         gm_store_snapshot_abandon(s, seq, fd);
         return rc;
