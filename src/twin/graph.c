@@ -28,6 +28,9 @@
  */
 #include "twin/graph.h"
 
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,6 +72,8 @@ struct gm_twin_rec {
     gm_vec in;           /* rel * */
     const char *id;
     uint32_t vcap;       /* values the inline area holds */
+    /* what the running dump has written of it (see "Dumps") */
+    _Atomic uint32_t doc_gen, rels_gen;
     bool vals_heap;
 };
 
@@ -84,6 +89,7 @@ typedef struct chunk {
    lives as long as the graph; its slots are chosen again (the model may
    have been replaced) only while it is empty. */
 struct gm_twin_bucket {
+    gm_twin_graph *g;
     char *model;
     size_t ntwins;
     size_t nchunks, cap;
@@ -98,6 +104,8 @@ struct gm_twin_graph {
     gm_map *bymodel; /* model DTMI -> bucket * */
     size_t nrels;
     uint64_t seq;
+    uint32_t dump_gen;   /* the generation of the latest dump */
+    gm_twin_dump *dump;  /* the running one, or NULL */
 };
 
 static const char *const event_names[] = {
@@ -186,6 +194,7 @@ void gm_twin_graph_destroy(gm_twin_graph *g)
 {
     if (!g)
         return;
+    gm_twin_dump_end(g->dump); /* its graveyard */
     size_t pos = 0;
     gm_map_item it;
     while (g->twins && gm_map_next(g->twins, &pos, &it))
@@ -338,19 +347,15 @@ static int touch(json_t *metadata, const char *name, json_t *ts)
     return 0;
 }
 
-/* Write t's due metadata into its document, as the patches that deferred
-   it would have. Out of memory, the document keeps what could be written
-   (as after an immediate update that ran out) and nothing stays due. */
-static void settle(twin *t)
+/* Write the due metadata d of a twin of bucket b into doc, as the patches
+   that deferred it would have. Out of memory, doc keeps what could be
+   written (as after an immediate update that ran out). */
+static void write_due(json_t *doc, const meta_due *d, const bucket *b)
 {
-    meta_due *d = t->due;
-    if (!d)
-        return;
-    t->due = NULL;
-    json_t *meta = json_object_get(t->doc, "$metadata");
+    json_t *meta = json_object_get(doc, "$metadata");
     json_t *ts = NULL;
     int64_t ts_ns = 0;
-    for (size_t i = 0; i < t->b->nslots; i++) {
+    for (size_t i = 0; i < b->nslots; i++) {
         if (!(d->mask & (UINT32_C(1) << i)))
             continue;
         if (!ts || ts_ns != d->slot_ns[i]) {
@@ -358,7 +363,7 @@ static void settle(twin *t)
             ts = time_json(ts_ns = d->slot_ns[i]);
         }
         if (ts)
-            touch(meta, t->b->slots[i], ts);
+            touch(meta, b->slots[i], ts);
     }
     if (!ts || ts_ns != d->ns) {
         json_decref(ts);
@@ -369,8 +374,31 @@ static void settle(twin *t)
     json_decref(ts);
     char etag[40];
     etag_of(d->etag_seq, etag, sizeof etag);
-    json_object_set_new(t->doc, "$etag", json_string(etag));
+    json_object_set_new(doc, "$etag", json_string(etag));
+}
+
+static void dump_guard(twin *t, bool rels);
+static int dump_reserve_grave(gm_twin_dump *d);
+static void dump_bury(gm_twin_dump *d, twin *t);
+
+/* Write t's due metadata into its document; nothing stays due. */
+static void settle_here(twin *t)
+{
+    meta_due *d = t->due;
+    if (!d)
+        return;
+    t->due = NULL;
+    write_due(t->doc, d, t->b);
     free(d);
+}
+
+/* settle_here, once a running dump has what the document was. */
+static void settle(twin *t)
+{
+    if (!t->due)
+        return;
+    dump_guard(t, false);
+    settle_here(t);
 }
 
 /* t's document, with every deferred stamp in it. Reading settles: the
@@ -647,6 +675,9 @@ static twin *new_twin(bucket *b, const char *id)
     if (!t)
         return NULL;
     t->b = b;
+    /* a twin created while a dump runs is not in it: written already */
+    atomic_init(&t->doc_gen, b->g->dump_gen);
+    atomic_init(&t->rels_gen, b->g->dump_gen);
     t->vals = (gm_twin_value *)(t + 1);
     t->vcap = (uint32_t)b->nslots;
     char *idc = (char *)(t->vals + b->nslots);
@@ -667,10 +698,11 @@ static bucket *get_bucket(gm_twin_graph *g, const char *model, bool create)
     if (gm_map_sget(g->bymodel, model, strlen(model), &x)) {
         b = x;
     } else if (create) {
-        if (!(b = calloc(1, sizeof *b)) || !(b->model = strdup(model)) ||
-            gm_map_sput(g->bymodel, model, strlen(model), b)) {
-            if (b)
-                free(b->model);
+        if (!(b = calloc(1, sizeof *b)))
+            return NULL;
+        b->g = g;
+        if (!(b->model = strdup(model)) || gm_map_sput(g->bymodel, model, strlen(model), b)) {
+            free(b->model);
             free(b);
             return NULL;
         }
@@ -970,6 +1002,7 @@ int gm_twin_put(gm_twin_graph *g, const char *id, const json_t *body, const char
         return GM_ENOMEM;
     }
     if (t) {
+        dump_guard(t, false);
         if (strcmp(t->b->model, model)) {
             if (t->in.len || (t->out && gm_map_len(t->out)))
                 rc = gm_err_set(err, GM_ECONFLICT, id, "changing the model of a twin with "
@@ -1232,6 +1265,7 @@ int gm_twin_patch(gm_twin_graph *g, const char *id, const json_t *patch, const c
         slot[i] = list[i].sub[0] ? -1 : slot_of(t->b, list[i].name);
         defer = slot[i] >= 0 && t->vals[slot[i]].kind != GM_TV_ABSENT;
     }
+    dump_guard(t, false);
     if (!defer)
         settle(t); /* before anything can move t to another bucket's slots */
     gm_patch_undo *undo;
@@ -1307,11 +1341,17 @@ int gm_twin_patch(gm_twin_graph *g, const char *id, const json_t *patch, const c
     return 0;
 }
 
+/* Take t out of the graph. While a dump runs, its struct lives on (the
+   dump's list of twins holds it) until the dump ends: the caller has
+   reserved its place in the graveyard. */
 static void remove_twin(gm_twin_graph *g, twin *t)
 {
     gm_map_sdel(g->twins, t->id, strlen(t->id), NULL);
     unindex_model(t->b, t);
-    free_twin(t);
+    if (g->dump)
+        dump_bury(g->dump, t);
+    else
+        free_twin(t);
 }
 
 int gm_twin_delete(gm_twin_graph *g, const char *id, const char *if_match, int64_t now_ns,
@@ -1328,6 +1368,10 @@ int gm_twin_delete(gm_twin_graph *g, const char *id, const char *if_match, int64
         return gm_err_set(err, GM_ECONFLICT, id,
                           "twin '%s' has %zu outgoing and %zu incoming relationships; delete "
                           "them first", id, nout, t->in.len);
+    if (g->dump && dump_reserve_grave(g->dump))
+        return GM_ENOMEM;
+    dump_guard(t, false);
+    dump_guard(t, true);
     char idc[GM_TWIN_ID_MAX + 1];
     snprintf(idc, sizeof idc, "%s", id);
     remove_twin(g, t);
@@ -1416,6 +1460,7 @@ int gm_rel_put(gm_twin_graph *g, const char *src, const char *rel_id, const json
             return rc ? rc : GM_ENOMEM;
         }
     }
+    dump_guard(s, true);
     rel *r = old;
     if (!r) {
         r = calloc(1, sizeof *r);
@@ -1507,6 +1552,7 @@ int gm_rel_patch(gm_twin_graph *g, const char *src, const char *rel_id, const js
         json_decref(w);
         return GM_ENOMEM;
     }
+    dump_guard(s, true);
     json_decref(r->doc);
     r->doc = w;
     g->seq++;
@@ -1526,6 +1572,7 @@ int gm_rel_delete(gm_twin_graph *g, const char *src, const char *rel_id, const c
     int rc = check_etag(r->doc, if_match, rel_id, err);
     if (rc)
         return rc;
+    dump_guard(s, true);
     char rid[GM_TWIN_ID_MAX + 1];
     snprintf(rid, sizeof rid, "%s", rel_id);
     gm_map_sdel(s->out, rid, strlen(rid), NULL);
@@ -1535,6 +1582,299 @@ int gm_rel_delete(gm_twin_graph *g, const char *src, const char *rel_id, const c
     g->seq++;
     event_init(ev, g->seq, now_ns, GM_EV_REL_DELETE, s->id, rid, NULL);
     return 0;
+}
+
+/* ---- dumps: a consistent image while the writer goes on ------------------------------ */
+
+/*
+ * A dump writes the graph as it was at one seq, on another thread, while
+ * the writer goes on changing it: copy-on-write per twin instead of per
+ * page (fork). Each dump has a generation; a twin records, for its
+ * document and for its outgoing relationships apart, the generation that
+ * has written it (doc_gen, rels_gen). Below the running dump's generation
+ * it is not written yet; DUMP_BUSY set means a thread is writing it now.
+ *
+ * The dump thread claims each twin of its list (the twins at the start)
+ * and writes it where it is: its document in a first pass, its outgoing
+ * relationships in a second, so that every twin comes before the
+ * relationships that name it. The writer, before it changes a document or
+ * a twin's outgoing relationships that the dump has not reached, claims
+ * them itself and writes them as they still are into an aside buffer that
+ * the dump thread drains (dump_guard). Whoever claims a part writes it;
+ * the other waits while it is busy (a few microseconds) and then skips it.
+ * The writer's side costs one atomic load per change while a dump runs and
+ * nothing otherwise.
+ *
+ * What the dump thread reads of a twin it holds: doc, due, b (its slot
+ * names) and out, which only the writer changes, and only after claiming
+ * the twin. Relationship documents are never changed in place (a patch
+ * replaces the document). A twin deleted during the dump keeps its struct
+ * until the dump ends (the graveyard); a twin created during it starts
+ * written. Readers on the writer thread may read a twin the dump holds:
+ * both only read, except that settling deferred metadata writes the
+ * document, so settle() claims first.
+ */
+#define DUMP_BUSY UINT32_C(0x80000000)
+/* Text the dump thread gathers before handing it on. */
+#define DUMP_CHUNK ((size_t)1 << 20)
+
+struct gm_twin_dump {
+    gm_twin_graph *g;
+    uint32_t gen;
+    uint64_t seq;
+    twin **tw; /* the twins at the start */
+    size_t ntw, nrels;
+    gm_vec grave; /* twin *: deleted during the dump, freed at its end */
+    pthread_mutex_t mu; /* guards the aside buffers and counts */
+    gm_sb aside[2];     /* lines the writer set aside: [0] twins, [1] relationships */
+    size_t naside[2];   /* lines in them, all told */
+    bool failed;        /* the writer could not set a part aside: the dump is void */
+    atomic_bool cancel; /* gm_twin_dump_cancel */
+};
+
+/* Append doc and a newline to sb. */
+static int dump_line(gm_sb *sb, const json_t *doc)
+{
+    int rc = gm_json_write(sb, doc);
+    return rc ? rc : gm_sb_append_char(sb, '\n');
+}
+
+/* t's document as the writer would show it, without changing it: with
+   metadata due, a copy with the metadata written in. */
+static int dump_doc(gm_sb *sb, const twin *t)
+{
+    if (!t->due)
+        return dump_line(sb, t->doc);
+    json_t *copy = json_deep_copy(t->doc);
+    if (!copy)
+        return GM_ENOMEM;
+    write_due(copy, t->due, t->b);
+    int rc = dump_line(sb, copy);
+    json_decref(copy);
+    return rc;
+}
+
+/* t's outgoing relationships, a line each; *n counts them. */
+static int dump_rels(gm_sb *sb, const twin *t, size_t *n)
+{
+    size_t pos = 0;
+    gm_map_item it;
+    while (t->out && gm_map_next(t->out, &pos, &it)) {
+        int rc = dump_line(sb, ((const rel *)it.val)->doc);
+        if (rc)
+            return rc;
+        ++*n;
+    }
+    return 0;
+}
+
+static void dump_guard(twin *t, bool rels)
+{
+    gm_twin_dump *d = t->b->g->dump;
+    if (!d)
+        return;
+    _Atomic uint32_t *st = rels ? &t->rels_gen : &t->doc_gen;
+    uint32_t v = atomic_load_explicit(st, memory_order_acquire);
+    for (;;) {
+        if (v == d->gen)
+            return;
+        if (v == (d->gen | DUMP_BUSY)) { /* the dump thread is writing it */
+            sched_yield();
+            v = atomic_load_explicit(st, memory_order_acquire);
+            continue;
+        }
+        if (atomic_compare_exchange_weak_explicit(st, &v, d->gen | DUMP_BUSY,
+                                                  memory_order_acq_rel, memory_order_acquire))
+            break;
+    }
+    pthread_mutex_lock(&d->mu);
+    gm_sb *sb = &d->aside[rels];
+    size_t n = 0;
+    int rc;
+    if (rels) {
+        rc = dump_rels(sb, t, &n);
+    } else {
+        settle_here(t); /* the writer may: it holds the twin */
+        rc = dump_line(sb, t->doc);
+        n = 1;
+    }
+    if (rc)
+        d->failed = true;
+    d->naside[rels] += n;
+    pthread_mutex_unlock(&d->mu);
+    atomic_store_explicit(st, d->gen, memory_order_release);
+}
+
+static int dump_reserve_grave(gm_twin_dump *d)
+{
+    return gm_vec_reserve(&d->grave, d->grave.len + 1);
+}
+
+static void dump_bury(gm_twin_dump *d, twin *t)
+{
+    gm_vec_push(&d->grave, &t); /* cannot fail: reserved */
+}
+
+int gm_twin_dump_begin(gm_twin_graph *g, gm_twin_dump **out)
+{
+    *out = NULL;
+    if (g->dump)
+        return GM_EAGAIN;
+    if (g->dump_gen + 1 >= DUMP_BUSY)
+        return GM_ELIMIT;
+    gm_twin_dump *d = calloc(1, sizeof *d);
+    size_t n = gm_map_len(g->twins);
+    if (!d || !(d->tw = malloc((n ? n : 1) * sizeof *d->tw))) {
+        free(d);
+        return GM_ENOMEM;
+    }
+    if (pthread_mutex_init(&d->mu, NULL)) {
+        free(d->tw);
+        free(d);
+        return GM_ENOMEM;
+    }
+    size_t pos = 0;
+    gm_map_item it;
+    while (gm_map_next(g->twins, &pos, &it))
+        d->tw[d->ntw++] = it.val;
+    d->g = g;
+    d->gen = ++g->dump_gen;
+    d->seq = g->seq;
+    d->nrels = g->nrels;
+    gm_vec_init(&d->grave, sizeof(twin *));
+    gm_sb_init(&d->aside[0]);
+    gm_sb_init(&d->aside[1]);
+    g->dump = d;
+    *out = d;
+    return 0;
+}
+
+uint64_t gm_twin_dump_seq(const gm_twin_dump *d)
+{
+    return d->seq;
+}
+
+size_t gm_twin_dump_twins(const gm_twin_dump *d)
+{
+    return d->ntw;
+}
+
+size_t gm_twin_dump_relationships(const gm_twin_dump *d)
+{
+    return d->nrels;
+}
+
+size_t gm_twin_dump_set_aside(gm_twin_dump *d)
+{
+    pthread_mutex_lock(&d->mu);
+    size_t n = d->naside[0] + d->naside[1];
+    pthread_mutex_unlock(&d->mu);
+    return n;
+}
+
+/* Hand the aside lines of one pass on (all, or what is there now). */
+static int drain_aside(gm_twin_dump *d, int pass, gm_sb *spare, gm_twin_dump_fn fn, void *ctx,
+                       size_t *lines)
+{
+    pthread_mutex_lock(&d->mu);
+    gm_sb full = d->aside[pass];
+    d->aside[pass] = *spare;
+    bool failed = d->failed;
+    *lines = d->naside[pass];
+    pthread_mutex_unlock(&d->mu);
+    int rc = failed ? GM_ENOMEM : gm_sb_error(&full);
+    if (!rc && full.len)
+        rc = fn(ctx, full.buf, full.len);
+    gm_sb_reset(&full);
+    *spare = full;
+    return rc;
+}
+
+static int cmp_addr(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)*(twin *const *)a, y = (uintptr_t)*(twin *const *)b;
+    return (x > y) - (x < y);
+}
+
+int gm_twin_dump_run(gm_twin_dump *d, gm_twin_dump_fn fn, void *ctx)
+{
+    /* in memory order: the twins' structs and documents were mostly
+       allocated one after the other, so the run reads memory forwards */
+    qsort(d->tw, d->ntw, sizeof *d->tw, cmp_addr);
+    gm_sb out = GM_SB_INIT, spare = GM_SB_INIT;
+    int rc = 0;
+    size_t mine[2] = {0, 0}, aside[2] = {0, 0};
+    for (int pass = 0; pass < 2 && !rc; pass++) {
+        for (size_t i = 0; i < d->ntw && !rc; i++) {
+            if (atomic_load_explicit(&d->cancel, memory_order_relaxed)) {
+                rc = GM_ESHUTDOWN;
+                break;
+            }
+            twin *t = d->tw[i];
+            _Atomic uint32_t *st = pass ? &t->rels_gen : &t->doc_gen;
+            uint32_t v = atomic_load_explicit(st, memory_order_acquire);
+            for (;;) {
+                if (v == d->gen)
+                    break; /* the writer set it aside */
+                if (v == (d->gen | DUMP_BUSY)) { /* the writer is setting it aside */
+                    sched_yield();
+                    v = atomic_load_explicit(st, memory_order_acquire);
+                    continue;
+                }
+                if (!atomic_compare_exchange_weak_explicit(st, &v, d->gen | DUMP_BUSY,
+                                                           memory_order_acq_rel,
+                                                           memory_order_acquire))
+                    continue;
+                if (pass)
+                    rc = dump_rels(&out, t, &mine[1]);
+                else if (!(rc = dump_doc(&out, t)))
+                    mine[0]++;
+                atomic_store_explicit(st, d->gen, memory_order_release);
+                break;
+            }
+            if (!rc && out.len >= DUMP_CHUNK) {
+                rc = gm_sb_error(&out) ? GM_ENOMEM : fn(ctx, out.buf, out.len);
+                gm_sb_reset(&out);
+                if (!rc)
+                    rc = drain_aside(d, pass, &spare, fn, ctx, &aside[pass]);
+            }
+        }
+        if (!rc && out.len) {
+            rc = gm_sb_error(&out) ? GM_ENOMEM : fn(ctx, out.buf, out.len);
+            gm_sb_reset(&out);
+        }
+        /* every part of the pass is written now: the last aside lines */
+        if (!rc)
+            rc = drain_aside(d, pass, &spare, fn, ctx, &aside[pass]);
+    }
+    /* each twin, and each relationship at the start, once: else a change
+       reached a twin without claiming it first */
+    if (!rc && (mine[0] + aside[0] != d->ntw || mine[1] + aside[1] != d->nrels))
+        rc = GM_EINTERNAL;
+    gm_sb_free(&out);
+    gm_sb_free(&spare);
+    return rc;
+}
+
+void gm_twin_dump_cancel(gm_twin_dump *d)
+{
+    atomic_store(&d->cancel, true);
+}
+
+void gm_twin_dump_end(gm_twin_dump *d)
+{
+    if (!d)
+        return;
+    d->g->dump = NULL;
+    twin **dead = d->grave.data;
+    for (size_t i = 0; i < d->grave.len; i++)
+        free_twin(dead[i]);
+    gm_vec_free(&d->grave);
+    gm_sb_free(&d->aside[0]);
+    gm_sb_free(&d->aside[1]);
+    pthread_mutex_destroy(&d->mu);
+    free(d->tw);
+    free(d);
 }
 
 /* ---- traversal --------------------------------------------------------------------------- */

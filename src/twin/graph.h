@@ -30,6 +30,8 @@
  * readers that take a const graph may write into a twin's document the
  * ETag and lastUpdateTime stamps its last patches deferred (graph.c,
  * "Deferred metadata"), so two threads must never read one graph at once.
+ * The one exception is a dump (below), which another thread writes while
+ * the owner goes on.
  */
 #ifndef GM_TWIN_GRAPH_H
 #define GM_TWIN_GRAPH_H
@@ -283,6 +285,39 @@ void gm_twin_graph_advance(gm_twin_graph *g);
 
 /* Call fn for every relationship (unspecified order). */
 int gm_rel_each(const gm_twin_graph *g, int (*fn)(void *ctx, const json_t *rel), void *ctx);
+
+/*
+ * Dumps: the graph as it was at one moment, written by another thread while
+ * the owner goes on changing it (graph.c, "Dumps", tells how). The owner
+ * begins a dump; any one thread runs it, which hands on text, one JSON
+ * document a line: every twin (its document as gm_twin_get returns it),
+ * then every relationship, each exactly as at the beginning, in no
+ * particular order. Once the run has returned (or if it never will run),
+ * the owner ends the dump. One dump at a time; a graph must not be
+ * destroyed while a dump runs.
+ *
+ * gm_twin_dump_begin: GM_EAGAIN if a dump is running, GM_ENOMEM. It costs
+ * the owner one pass over the twin index; while the dump runs, each change
+ * to a twin the dump has not reached yet writes that twin's line first.
+ * gm_twin_dump_run: fn receives text in pieces of about a megabyte, whole
+ * lines, and returns 0 or an error, which stops the run and is returned.
+ * Other errors: GM_ENOMEM (also when the owner could not set a twin's text
+ * aside: the dump is then void), GM_EINTERNAL (a twin or relationship
+ * missing or written twice: a change that did not claim it).
+ */
+typedef struct gm_twin_dump gm_twin_dump;
+typedef int (*gm_twin_dump_fn)(void *ctx, const char *text, size_t len);
+
+int gm_twin_dump_begin(gm_twin_graph *g, gm_twin_dump **out);
+uint64_t gm_twin_dump_seq(const gm_twin_dump *d);         /* the graph's seq at the beginning */
+size_t gm_twin_dump_twins(const gm_twin_dump *d);         /* twins it holds */
+size_t gm_twin_dump_relationships(const gm_twin_dump *d); /* relationships it holds */
+int gm_twin_dump_run(gm_twin_dump *d, gm_twin_dump_fn fn, void *ctx);
+/* Lines the owner has written so far, changing twins the run had not reached. */
+size_t gm_twin_dump_set_aside(gm_twin_dump *d);
+/* Any thread: the run stops soon after, with GM_ESHUTDOWN. */
+void gm_twin_dump_cancel(gm_twin_dump *d);
+void gm_twin_dump_end(gm_twin_dump *d);
 
 /* The event's kind as text ("twin.create", ...), and back (-1: unknown). */
 const char *gm_twin_event_kind_name(gm_twin_event_kind k);
