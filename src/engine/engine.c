@@ -19,13 +19,10 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/file.h"
@@ -51,6 +48,7 @@ struct gm_engine {
     uint64_t since_snapshot;       /* events logged since the last snapshot began */
     uint64_t log_bytes;            /* ...and their bytes */
     _Atomic uint64_t snap_bytes;   /* size of the newest snapshot */
+    gm_twin_dump *dump;            /* the background snapshot's, until join_snapshot */
     atomic_bool snapshot_running;
     pthread_t snapshot_thread;
     bool snapshot_thread_started;
@@ -238,14 +236,16 @@ static int models_add(gm_engine *e, const json_t *docs, gm_err *err)
 
 static int snapshot(gm_engine *e, gm_err *err);
 
-/* Wait for the background snapshot thread, if one was started (writer
-   thread only). */
+/* Wait for the background snapshot thread, if one was started, and end
+   its dump (writer thread only). */
 static void join_snapshot(gm_engine *e)
 {
     if (e->snapshot_thread_started) {
         pthread_join(e->snapshot_thread, NULL);
         e->snapshot_thread_started = false;
     }
+    gm_twin_dump_end(e->dump);
+    e->dump = NULL;
 }
 
 /* Apply one request on the writer thread. Returns true when it was parked
@@ -379,54 +379,50 @@ static bool apply(gm_engine *e, gm_engine_req *r)
  * recovery still reads it.
  */
 #define SNAP_FORMAT 1
-/* Text buffered before a write(2); large writes, few system calls. */
-#define SNAP_CHUNK ((size_t)1 << 20)
 
 typedef struct snap_out {
     int fd;
-    gm_sb sb;
-    gm_err *err; /* may be NULL (the child) */
+    gm_err *err;
+    bool io_failed; /* err says why */
 } snap_out;
 
-static int snap_flush(snap_out *o)
+static int snap_write(void *ctx, const char *text, size_t len)
 {
-    int rc = gm_file_write_all(o->fd, o->sb.buf, o->sb.len, "snapshot", o->err);
-    gm_sb_reset(&o->sb);
+    snap_out *o = ctx;
+    int rc = gm_file_write_all(o->fd, text, len, "snapshot", o->err);
+    o->io_failed = rc != 0;
     return rc;
 }
 
-static int snap_line(void *ctx, const json_t *v)
+/* The header and model lines of a snapshot of dump d (on the writer). */
+static int snapshot_head(gm_engine *e, const gm_twin_dump *d, gm_sb *sb)
 {
-    snap_out *o = ctx;
-    int rc = gm_json_write(&o->sb, v);
-    if (!rc)
-        rc = gm_sb_append_char(&o->sb, '\n');
-    if (rc)
-        return gm_err_set(o->err, rc, "snapshot", "cannot encode a document: %s", gm_strerror(rc));
-    return o->sb.len >= SNAP_CHUNK ? snap_flush(o) : 0;
-}
-
-/* Write the state, as of the graph's seq, as snapshot text to fd. Returns
-   0 or an error in err (may be NULL): GM_EIO from write(2), GM_ENOMEM. */
-static int snapshot_write(gm_engine *e, int fd, gm_err *err)
-{
-    snap_out o = {fd, GM_SB_INIT, err};
     size_t nmodels = gm_model_registry_documents(e->models);
-    gm_sb_appendf(&o.sb,
+    gm_sb_appendf(sb,
                   "{\"gemel\":\"snapshot\",\"format\":%d,\"seq\":%llu,\"models\":%zu,"
                   "\"twins\":%zu,\"relationships\":%zu}\n",
-                  SNAP_FORMAT, (unsigned long long)gm_twin_graph_seq(e->graph), nmodels,
-                  gm_twin_graph_twins(e->graph), gm_twin_graph_relationships(e->graph));
-    int rc = gm_sb_error(&o.sb) ? gm_err_set(err, GM_ENOMEM, "snapshot", "out of memory") : 0;
-    for (size_t i = 0; !rc && i < nmodels; i++)
-        rc = snap_line(&o, gm_model_registry_document(e->models, i));
+                  SNAP_FORMAT, (unsigned long long)gm_twin_dump_seq(d), nmodels,
+                  gm_twin_dump_twins(d), gm_twin_dump_relationships(d));
+    for (size_t i = 0; i < nmodels && !gm_sb_error(sb); i++) {
+        gm_json_write(sb, gm_model_registry_document(e->models, i));
+        gm_sb_append_char(sb, '\n');
+    }
+    return gm_sb_error(sb);
+}
+
+/* Write head, then the twins and relationships of dump d, to fd (any
+   thread). Returns 0 or an error in err: GM_EIO from write(2), GM_ENOMEM,
+   GM_EINTERNAL. */
+static int snapshot_write(const gm_sb *head, gm_twin_dump *d, int fd, gm_err *err)
+{
+    snap_out o = {fd, err, false};
+    int rc = gm_sb_error(head);
     if (!rc)
-        rc = gm_twin_each(e->graph, snap_line, &o);
+        rc = snap_write(&o, head->buf, head->len);
     if (!rc)
-        rc = gm_rel_each(e->graph, snap_line, &o);
-    if (!rc)
-        rc = snap_flush(&o);
-    gm_sb_free(&o.sb);
+        rc = gm_twin_dump_run(d, snap_write, &o);
+    if (rc && !o.io_failed)
+        gm_err_set(err, rc, "snapshot", "cannot write the twins: %s", gm_strerror(rc));
     return rc;
 }
 
@@ -440,16 +436,25 @@ static void snapshot_done(gm_engine *e)
 /* A snapshot now, on the writer thread (gm_engine_snapshot). */
 static int snapshot(gm_engine *e, gm_err *err)
 {
-    uint64_t seq = gm_twin_graph_seq(e->graph);
-    int fd;
-    int rc = gm_store_snapshot_open(e->store, seq, &fd, err);
+    gm_twin_dump *d;
+    int rc = gm_twin_dump_begin(e->graph, &d);
     if (rc)
-        return rc;
-    if ((rc = snapshot_write(e, fd, err))) {
-        gm_store_snapshot_abandon(e->store, seq, fd);
-        return rc;
+        return gm_err_set(err, rc, "snapshot", "cannot begin: %s", gm_strerror(rc));
+    uint64_t seq = gm_twin_dump_seq(d);
+    gm_sb head = GM_SB_INIT;
+    int fd;
+    if ((rc = snapshot_head(e, d, &head))) {
+        gm_err_set(err, rc, "snapshot", "out of memory");
+    } else if (!(rc = gm_store_snapshot_open(e->store, seq, &fd, err))) {
+        rc = snapshot_write(&head, d, fd, err);
+        if (rc)
+            gm_store_snapshot_abandon(e->store, seq, fd);
+        else
+            rc = gm_store_snapshot_commit(e->store, seq, fd, err);
     }
-    if ((rc = gm_store_snapshot_commit(e->store, seq, fd, err)))
+    gm_sb_free(&head);
+    gm_twin_dump_end(d);
+    if (rc)
         return rc;
     e->since_snapshot = e->log_bytes = 0;
     snapshot_done(e);
@@ -457,19 +462,22 @@ static int snapshot(gm_engine *e, gm_err *err)
 }
 
 /*
- * Background snapshots, as Redis saves: the writer forks; the child, a
- * copy-on-write image of the graph at that instant, streams the snapshot
- * into the file the store opened for it and exits; a thread of this process
- * waits for it and hands the file to the store, which records it in a short
- * transaction, so commits never wait for a snapshot. The writer goes on at
- * once: a snapshot of a million twins costs it one fork.
+ * Background snapshots. The writer begins a dump of the graph (twin/graph.h)
+ * and writes the header and models; a thread writes the twins and
+ * relationships into the file the store opened for it, while the writer
+ * goes on, and hands the file to the store, which records it in a short
+ * transaction, so commits never wait for a snapshot. A change to a twin
+ * the dump has not reached yet first writes that twin aside, as it was:
+ * the file holds the graph exactly as at the snapshot's seq. Once the
+ * thread is done, the writer ends the dump (join_snapshot).
  */
 typedef struct bg_snapshot {
     gm_engine *e;
+    gm_twin_dump *d;
+    gm_sb head;
     int fd;
-    pid_t pid;
     uint64_t seq;
-    int64_t t0; /* monotonic ns at fork */
+    int64_t t0; /* monotonic ns at the beginning */
 } bg_snapshot;
 
 static void *bg_snapshot_main(void *arg)
@@ -477,12 +485,18 @@ static void *bg_snapshot_main(void *arg)
     bg_snapshot *b = arg;
     pthread_setname_np(pthread_self(), "gemel-snapshot");
     gm_engine *e = b->e;
-    int st = 0;
-    while (waitpid(b->pid, &st, 0) < 0 && errno == EINTR)
-        ;
     gm_err err;
     gm_err_clear(&err);
-    if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+    int rc = snapshot_write(&b->head, b->d, b->fd, &err);
+    if (rc) {
+        gm_store_snapshot_abandon(e->store, b->seq, b->fd);
+        if (rc == GM_ESHUTDOWN)
+            gm_log_info("engine: snapshot cancelled: the engine is closing",
+                        GM_LOG_UINT("seq", b->seq));
+        else
+            gm_log_warn("engine: a background snapshot failed; the next one will retry",
+                        GM_LOG_UINT("seq", b->seq), GM_LOG_STR("error", err.what));
+    } else {
         int64_t t1 = gm_time_mono_ns();
         if (gm_store_snapshot_commit(e->store, b->seq, b->fd, &err)) {
             gm_log_warn("engine: the snapshot could not be stored", GM_LOG_STR("error", err.what));
@@ -490,14 +504,12 @@ static void *bg_snapshot_main(void *arg)
             snapshot_done(e);
             gm_log_info("engine: snapshot stored", GM_LOG_UINT("seq", b->seq),
                         GM_LOG_UINT("bytes", atomic_load(&e->snap_bytes)),
+                        GM_LOG_UINT("set_aside", gm_twin_dump_set_aside(b->d)),
                         GM_LOG_DBL("write_s", (double)(t1 - b->t0) / 1e9),
                         GM_LOG_DBL("sync_s", (double)(gm_time_mono_ns() - t1) / 1e9));
         }
-    } else {
-        gm_store_snapshot_abandon(e->store, b->seq, b->fd);
-        gm_log_warn("engine: a background snapshot failed; the next one will retry",
-                    GM_LOG_UINT("seq", b->seq));
     }
+    gm_sb_free(&b->head);
     free(b);
     atomic_store(&e->snapshot_running, false);
     return NULL;
@@ -508,51 +520,46 @@ static void snapshot_in_background(gm_engine *e)
     if (atomic_load(&e->snapshot_running))
         return; /* one at a time; the next event will try again */
     join_snapshot(e);
-    bg_snapshot *b = malloc(sizeof *b);
-    if (!b)
-        return;
-    uint64_t seq = gm_twin_graph_seq(e->graph);
-    int fd;
-    gm_err err;
-    if (gm_store_snapshot_open(e->store, seq, &fd, &err)) {
-        gm_log_warn("engine: cannot start a snapshot", GM_LOG_STR("error", err.what));
-        free(b);
-        return;
-    }
-    pid_t parent = getpid();
     int64_t t0 = gm_time_mono_ns();
-    pid_t pid = fork();
-    if (pid == 0) {
-        /* the child: only the writer thread exists here; write and leave
-           without running any exit handler of the parent's. It lets go of
-           the directory lock, so the lock ends with the engine, and dies
-           with the writer, so it never works on for a crashed engine. The
-           store syncs the file once the child is done. */
-        gm_store_forget_in_child(e->store);
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(1);
-        _exit(snapshot_write(e, fd, NULL) ? 1 : 0);
+    bg_snapshot *b = calloc(1, sizeof *b);
+    gm_err err;
+    gm_err_clear(&err);
+    int rc = b ? gm_twin_dump_begin(e->graph, &b->d) : GM_ENOMEM;
+    if (!rc)
+        rc = snapshot_head(e, b->d, &b->head);
+    if (!rc) {
+        b->e = e;
+        b->seq = gm_twin_dump_seq(b->d);
+        b->t0 = t0;
+        rc = gm_store_snapshot_open(e->store, b->seq, &b->fd, &err);
+    } else {
+        gm_err_set(&err, rc, "snapshot", "cannot begin: %s", gm_strerror(rc));
     }
-    if (pid < 0) {
-        gm_store_snapshot_abandon(e->store, seq, fd);
+    gm_twin_dump *d = b ? b->d : NULL;
+    uint64_t seq = b ? b->seq : 0;
+    if (!rc) {
+        atomic_store(&e->snapshot_running, true);
+        if (pthread_create(&e->snapshot_thread, NULL, bg_snapshot_main, b)) {
+            atomic_store(&e->snapshot_running, false);
+            gm_store_snapshot_abandon(e->store, b->seq, b->fd);
+            rc = gm_err_set(&err, GM_ENOMEM, "snapshot", "cannot start its thread");
+        }
+    }
+    if (rc) {
+        gm_log_warn("engine: cannot start a snapshot", GM_LOG_STR("error", err.what));
+        if (b) {
+            gm_twin_dump_end(b->d);
+            gm_sb_free(&b->head);
+        }
         free(b);
         return;
     }
-    *b = (bg_snapshot){e, fd, pid, seq, t0};
-    atomic_store(&e->snapshot_running, true);
-    if (pthread_create(&e->snapshot_thread, NULL, bg_snapshot_main, b)) {
-        atomic_store(&e->snapshot_running, false);
-        kill(pid, SIGKILL);
-        waitpid(pid, NULL, 0);
-        gm_store_snapshot_abandon(e->store, seq, fd);
-        free(b);
-        return;
-    }
+    /* b is the thread's now */
+    e->dump = d;
     e->snapshot_thread_started = true;
     e->since_snapshot = e->log_bytes = 0;
     gm_log_info("engine: snapshot started", GM_LOG_UINT("seq", seq),
-                GM_LOG_DBL("fork_ms", (double)(gm_time_mono_ns() - t0) / 1e6));
+                GM_LOG_DBL("begin_ms", (double)(gm_time_mono_ns() - t0) / 1e6));
 }
 
 /* ---- the writer thread --------------------------------------------------------------- */
@@ -579,8 +586,13 @@ static void *writer_main(void *arg)
         if (parked && ++e->since_snapshot >= e->opts.snapshot_every && !e->failed &&
             e->log_bytes >= atomic_load(&e->snap_bytes))
             snapshot_in_background(e);
+        else if (e->dump && !atomic_load(&e->snapshot_running))
+            join_snapshot(e); /* frees the twins deleted while it ran */
     }
-    /* a snapshot child dies with this thread: let it finish first */
+    /* the snapshot thread reads the graph: stop it first (the newest
+       stored snapshot stays, and the log after it) */
+    if (e->dump)
+        gm_twin_dump_cancel(e->dump);
     join_snapshot(e);
     return NULL;
 }

@@ -93,11 +93,6 @@ typedef struct store__backend_ops {
 
     /* Close and free; releases the lock. NULL is allowed. */
     void (*close)(store__backend *b);
-
-    /* In a child process just forked from the owner: let go of the
-       descriptors that keep the store locked, so that the lock ends with the
-       owner even while the child lives on. Touches nothing else. */
-    void (*forget_in_child)(store__backend *b);
 } store__backend_ops;
 
 extern const store__backend_ops store__sqlite_ops;

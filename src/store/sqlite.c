@@ -897,17 +897,6 @@ static int read_info(store__backend *b, store__open_info *info, gm_err *err)
     return GM_OK;
 }
 
-/* flock belongs to the open file description the child shares: closing
-   the child's descriptor leaves the owner's lock as it is, and the lock then
-   ends with the owner. */
-static void sq_forget_in_child(store__backend *b)
-{
-    if (b && b->lock_fd >= 0) {
-        close(b->lock_fd);
-        b->lock_fd = -1;
-    }
-}
-
 static void sq_close(store__backend *b)
 {
     if (!b)
@@ -1227,5 +1216,4 @@ const store__backend_ops store__sqlite_ops = {
     .read = sq_read,
     .syncs = sq_syncs,
     .close = sq_close,
-    .forget_in_child = sq_forget_in_child,
 };

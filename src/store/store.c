@@ -488,12 +488,6 @@ fail:
     return NULL;
 }
 
-void gm_store_forget_in_child(gm_store *s)
-{
-    if (s)
-        s->ops->forget_in_child(s->be);
-}
-
 int gm_store_close(gm_store *s, gm_err *err)
 {
     if (!s)

@@ -175,16 +175,6 @@ gm_store *gm_store_open(const char *dir, const gm_store_opts *opts, gm_err *err)
 int gm_store_close(gm_store *s, gm_err *err);
 
 /*
- * For a child process forked from the store's owner (for example to write a
- * snapshot from a copy-on-write image): drop the child's hold on the
- * directory lock, so that when the owner dies the directory is free at once,
- * whatever the child still does. Call it first thing in the child; the child
- * must not use s afterwards (and never could: the committer thread does not
- * exist there). The owner's store is unaffected.
- */
-void gm_store_forget_in_child(gm_store *s);
-
-/*
  * Copy *r into the pending batch and return at once; the record becomes
  * durable later (on_durable, gm_store_flush). r->seq must be
  * gm_store_last_seq(s) + 1.

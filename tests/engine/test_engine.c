@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -381,6 +382,119 @@ static void test_snapshot_file(void **state)
     remove_dir(dir);
 }
 
+/* Submit n requests and wait until all are done; each must succeed. */
+static void submit_all(gm_engine *e, gm_engine_req *reqs, size_t n)
+{
+    counter c = {0};
+    for (size_t i = 0; i < n; i++) {
+        reqs[i].done = count_done;
+        reqs[i].ctx = &c;
+        while (gm_engine_submit(e, &reqs[i]) == GM_EAGAIN)
+            usleep(100);
+    }
+    while (atomic_load(&c.done) < n)
+        usleep(1000);
+    for (size_t i = 0; i < n; i++)
+        if (reqs[i].status)
+            fail_msg("request %zu: %s: %s", i, reqs[i].err.where, reqs[i].err.what);
+}
+
+/* Background snapshots while patches keep coming: each snapshot file holds
+   every twin exactly as it was at the snapshot's seq (the patch stream is
+   deterministic: patch k sets t(k % NT).v = k + 1), although the writer
+   went on patching while it was written; and the engine recovers. */
+static void test_snapshot_under_load(void **state)
+{
+    (void)state;
+    enum { NT = 3000, NP = 60000 };
+    char *dir = temp_dir("engine");
+    gm_engine *e = open_dir(dir, 1000);
+    assert_int_equal(call(e, GM_OP_MODELS_ADD, NULL, NULL, models_json, NULL, NULL), 0);
+    gm_engine_req *reqs = calloc(NP, sizeof *reqs);
+    json_t **bodies = calloc(NP, sizeof *bodies);
+    char (*ids)[16] = calloc(NT, sizeof *ids);
+    for (int i = 0; i < NT; i++) {
+        snprintf(ids[i], sizeof ids[i], "t%d", i);
+        bodies[i] = J(SENSOR(0));
+        reqs[i] = (gm_engine_req){.op = GM_OP_TWIN_PUT, .id = ids[i], .body = bodies[i]};
+    }
+    submit_all(e, reqs, NT);
+    for (int i = 0; i < NT; i++) {
+        json_decref(bodies[i]);
+        json_decref(reqs[i].value);
+    }
+    gm_store_counts before;
+    gm_engine_store_counts(e, &before);
+    for (int k = 0; k < NP; k++) {
+        bodies[k] = json_pack("[{s:s,s:s,s:i}]", "op", "replace", "path", "/v", "value", k + 1);
+        reqs[k] = (gm_engine_req){.op = GM_OP_TWIN_PATCH, .id = ids[k % NT], .body = bodies[k]};
+    }
+    submit_all(e, reqs, NP);
+    gm_store_counts after;
+    gm_engine_store_counts(e, &after);
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+    if (after.snapshots == before.snapshots)
+        fail_msg("no snapshot was taken while the patches ran");
+
+    /* the newest snapshot file: its twins as of its seq */
+    uint64_t seq = 0;
+    DIR *dp = opendir(dir);
+    assert_non_null(dp);
+    for (struct dirent *de; (de = readdir(dp));) {
+        unsigned long long n;
+        char rest;
+        if (sscanf(de->d_name, "snapshot-%llu%c", &n, &rest) == 1 && n > seq)
+            seq = n;
+    }
+    closedir(dp);
+    const uint64_t first = 1 + NT + 1; /* the seq of patch 0 */
+    if (seq < first)
+        fail_msg("the newest snapshot (%llu) is not one of those taken during the patches",
+                 (unsigned long long)seq);
+    char line[64];
+    snprintf(line, sizeof line, "snapshot-%llu", (unsigned long long)seq);
+    size_t len;
+    char *text = slurp(dir, line, &len);
+    size_t twins = 0;
+    for (char *q = text, *nl; (nl = strchr(q, '\n')); q = nl + 1) {
+        json_t *doc = json_loadb(q, (size_t)(nl - q), 0, NULL);
+        assert_non_null(doc);
+        const char *id = json_string_value(json_object_get(doc, "$dtId"));
+        if (id) {
+            int j = atoi(id + 1);
+            /* the last patch of t<j> at or before seq */
+            long want = 0;
+            for (long k = j; first + (uint64_t)k <= seq && k < NP; k += NT)
+                want = k + 1;
+            if (json_integer_value(json_object_get(doc, "v")) != want)
+                fail_msg("%s in snapshot %llu: v = %lld, want %ld", id, (unsigned long long)seq,
+                         json_integer_value(json_object_get(doc, "v")), want);
+            twins++;
+        }
+        json_decref(doc);
+    }
+    assert_int_equal(twins, NT);
+    free(text);
+
+    e = open_dir(dir, 0);
+    assert_int_equal(gm_engine_seq(e), first + NP - 1);
+    for (int j = 0; j < NT; j += 97) {
+        json_t *t;
+        assert_int_equal(call(e, GM_OP_TWIN_GET, ids[j], NULL, NULL, NULL, &t), 0);
+        assert_int_equal(json_integer_value(json_object_get(t, "v")), NP - NT + j + 1);
+        json_decref(t);
+    }
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+    for (int k = 0; k < NP; k++) {
+        json_decref(bodies[k]);
+        json_decref(reqs[k].value);
+    }
+    free(reqs);
+    free(bodies);
+    free(ids);
+    remove_dir(dir);
+}
+
 /* A store written before snapshot files holds the older format, one JSON
    object; the engine still recovers from it. */
 static void test_snapshot_old_format(void **state)
@@ -434,6 +548,7 @@ int main(void)
         cmocka_unit_test(test_model_patch_survives_reopen),
         cmocka_unit_test(test_pipelined),
         cmocka_unit_test(test_snapshot_file),
+        cmocka_unit_test(test_snapshot_under_load),
         cmocka_unit_test(test_snapshot_old_format),
         cmocka_unit_test(test_second_open_refused),
     };

@@ -672,60 +672,6 @@ static void test_read(void **state)
     tmp_remove(&t);
 }
 
-/* A child forked from the owner that lets go of the lock does not keep the
-   directory locked once the owner has closed (or died), however long it
-   lives; one that does not let go does. */
-static void test_forget_in_child(void **state)
-{
-    (void)state;
-    tmp t;
-    tmp_make(&t);
-    for (int forget = 0; forget < 2; forget++) {
-        gm_store *a = open_ok(t.dir, NULL);
-        int p[2], ready[2];
-        assert_int_equal(pipe(p), 0);
-        assert_int_equal(pipe(ready), 0);
-        fflush(NULL);
-        pid_t child = fork();
-        assert_true(child >= 0);
-        if (child == 0) {
-            close(p[1]);
-            close(ready[0]);
-            if (forget)
-                gm_store_forget_in_child(a);
-            /* tell the parent it is done: otherwise the parent may close
-               and reopen before the child has let go */
-            while (write(ready[1], "r", 1) < 0)
-                ;
-            char c;
-            while (read(p[0], &c, 1) < 0) /* live until the parent says */
-                ;
-            _exit(0);
-        }
-        close(p[0]);
-        close(ready[1]);
-        char c;
-        while (read(ready[0], &c, 1) < 0)
-            ;
-        close(ready[0]);
-        close_ok(a);
-        gm_err e;
-        gm_err_clear(&e);
-        gm_store *b = gm_store_open(t.dir, NULL, &e);
-        if (forget) {
-            if (!b)
-                fail_msg("reopen while the child lives: %s", e.what);
-            close_ok(b);
-        } else {
-            assert_null(b);
-            assert_int_equal(e.code, GM_ECONFLICT);
-        }
-        close(p[1]); /* the child ends */
-        assert_int_equal(waitpid(child, NULL, 0), child);
-    }
-    tmp_remove(&t);
-}
-
 static void test_reopen_and_lock(void **state)
 {
     (void)state;
@@ -1847,7 +1793,6 @@ int main(void)
         cmocka_unit_test(test_recover_callback_stops),
         cmocka_unit_test(test_read),
         cmocka_unit_test(test_reopen_and_lock),
-        cmocka_unit_test(test_forget_in_child),
         cmocka_unit_test(test_bad_open),
         cmocka_unit_test(test_group_commit_gate),
         cmocka_unit_test(test_group_commit_100k),
