@@ -242,8 +242,8 @@ int gm_store_snapshot(gm_store *s, uint64_t seq, const void *data, size_t len, g
 
 /*
  * Snapshot files. A snapshot too big to pass around in memory is written by
- * its producer straight into a file the store opened for it (possibly from a
- * forked child that inherited the descriptor), then handed to the store:
+ * its producer (any thread) straight into a file the store opened for it,
+ * then handed to the store:
  *
  *   int fd;
  *   gm_store_snapshot_open(s, seq, &fd, err);    // dir/snapshot-<seq>.tmp
