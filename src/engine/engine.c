@@ -410,19 +410,50 @@ static int snapshot_head(gm_engine *e, const gm_twin_dump *d, gm_sb *sb)
     return gm_sb_error(sb);
 }
 
-/* Write head, then the twins and relationships of dump d, to fd (any
-   thread). Returns 0 or an error in err: GM_EIO from write(2), GM_ENOMEM,
-   GM_EINTERNAL. */
-static int snapshot_write(const gm_sb *head, gm_twin_dump *d, int fd, gm_err *err)
+/* A snapshot under way: the graph's dump, the header and model lines,
+   and the file the store opened for it. */
+typedef struct snap_job {
+    gm_twin_dump *d;
+    gm_sb head;
+    uint64_t seq;
+    int fd;
+} snap_job;
+
+/* Begin a snapshot of the graph as it is now (writer thread). On error
+   nothing is left begun. */
+static int snapshot_begin(gm_engine *e, snap_job *j, gm_err *err)
 {
-    snap_out o = {fd, err, false};
-    int rc = gm_sb_error(head);
+    *j = (snap_job){NULL, GM_SB_INIT, 0, -1};
+    int rc = gm_twin_dump_begin(e->graph, &j->d);
+    if (rc)
+        return gm_err_set(err, rc, "snapshot", "cannot begin: %s", gm_strerror(rc));
+    j->seq = gm_twin_dump_seq(j->d);
+    if ((rc = snapshot_head(e, j->d, &j->head)))
+        gm_err_set(err, rc, "snapshot", "out of memory");
+    else
+        rc = gm_store_snapshot_open(e->store, j->seq, &j->fd, err);
+    if (rc) {
+        gm_sb_free(&j->head);
+        gm_twin_dump_end(j->d);
+        j->d = NULL;
+    }
+    return rc;
+}
+
+/* Write the header, then the twins and relationships, into the job's
+   file (any thread); on failure the file is abandoned. Returns 0 or an
+   error in err: GM_EIO from write(2), GM_ENOMEM, GM_EINTERNAL,
+   GM_ESHUTDOWN (cancelled). */
+static int snapshot_write(gm_engine *e, snap_job *j, gm_err *err)
+{
+    snap_out o = {j->fd, err, false};
+    int rc = snap_write(&o, j->head.buf, j->head.len);
     if (!rc)
-        rc = snap_write(&o, head->buf, head->len);
-    if (!rc)
-        rc = gm_twin_dump_run(d, snap_write, &o);
+        rc = gm_twin_dump_run(j->d, snap_write, &o);
     if (rc && !o.io_failed)
         gm_err_set(err, rc, "snapshot", "cannot write the twins: %s", gm_strerror(rc));
+    if (rc)
+        gm_store_snapshot_abandon(e->store, j->seq, j->fd);
     return rc;
 }
 
@@ -436,24 +467,15 @@ static void snapshot_done(gm_engine *e)
 /* A snapshot now, on the writer thread (gm_engine_snapshot). */
 static int snapshot(gm_engine *e, gm_err *err)
 {
-    gm_twin_dump *d;
-    int rc = gm_twin_dump_begin(e->graph, &d);
+    snap_job j;
+    int rc = snapshot_begin(e, &j, err);
     if (rc)
-        return gm_err_set(err, rc, "snapshot", "cannot begin: %s", gm_strerror(rc));
-    uint64_t seq = gm_twin_dump_seq(d);
-    gm_sb head = GM_SB_INIT;
-    int fd;
-    if ((rc = snapshot_head(e, d, &head))) {
-        gm_err_set(err, rc, "snapshot", "out of memory");
-    } else if (!(rc = gm_store_snapshot_open(e->store, seq, &fd, err))) {
-        rc = snapshot_write(&head, d, fd, err);
-        if (rc)
-            gm_store_snapshot_abandon(e->store, seq, fd);
-        else
-            rc = gm_store_snapshot_commit(e->store, seq, fd, err);
-    }
-    gm_sb_free(&head);
-    gm_twin_dump_end(d);
+        return rc;
+    rc = snapshot_write(e, &j, err);
+    if (!rc)
+        rc = gm_store_snapshot_commit(e->store, j.seq, j.fd, err);
+    gm_sb_free(&j.head);
+    gm_twin_dump_end(j.d);
     if (rc)
         return rc;
     e->since_snapshot = e->log_bytes = 0;
@@ -473,10 +495,7 @@ static int snapshot(gm_engine *e, gm_err *err)
  */
 typedef struct bg_snapshot {
     gm_engine *e;
-    gm_twin_dump *d;
-    gm_sb head;
-    int fd;
-    uint64_t seq;
+    snap_job j;
     int64_t t0; /* monotonic ns at the beginning */
 } bg_snapshot;
 
@@ -487,30 +506,30 @@ static void *bg_snapshot_main(void *arg)
     gm_engine *e = b->e;
     gm_err err;
     gm_err_clear(&err);
-    int rc = snapshot_write(&b->head, b->d, b->fd, &err);
+    snap_job *j = &b->j;
+    int rc = snapshot_write(e, j, &err);
     if (rc) {
-        gm_store_snapshot_abandon(e->store, b->seq, b->fd);
         if (rc == GM_ESHUTDOWN)
             gm_log_info("engine: snapshot cancelled: the engine is closing",
-                        GM_LOG_UINT("seq", b->seq));
+                        GM_LOG_UINT("seq", j->seq));
         else
             gm_log_warn("engine: a background snapshot failed; the next one will retry",
-                        GM_LOG_UINT("seq", b->seq), GM_LOG_STR("error", err.what));
+                        GM_LOG_UINT("seq", j->seq), GM_LOG_STR("error", err.what));
     } else {
         int64_t t1 = gm_time_mono_ns();
-        if (gm_store_snapshot_commit(e->store, b->seq, b->fd, &err)) {
+        if (gm_store_snapshot_commit(e->store, j->seq, j->fd, &err)) {
             gm_log_warn("engine: the snapshot could not be stored", GM_LOG_STR("error", err.what));
         } else {
             snapshot_done(e);
-            gm_log_info("engine: snapshot stored", GM_LOG_UINT("seq", b->seq),
+            gm_log_info("engine: snapshot stored", GM_LOG_UINT("seq", j->seq),
                         GM_LOG_UINT("bytes", atomic_load(&e->snap_bytes)),
-                        GM_LOG_UINT("set_aside", gm_twin_dump_set_aside(b->d)),
+                        GM_LOG_UINT("set_aside", gm_twin_dump_set_aside(j->d)),
                         GM_LOG_DBL("write_s", (double)(t1 - b->t0) / 1e9),
                         GM_LOG_DBL("sync_s", (double)(gm_time_mono_ns() - t1) / 1e9));
         }
     }
-    gm_sb_free(&b->head);
-    free(b);
+    gm_sb_free(&j->head);
+    free(b); /* the dump stays: the writer ends it (join_snapshot) */
     atomic_store(&e->snapshot_running, false);
     return NULL;
 }
@@ -521,36 +540,29 @@ static void snapshot_in_background(gm_engine *e)
         return; /* one at a time; the next event will try again */
     join_snapshot(e);
     int64_t t0 = gm_time_mono_ns();
-    bg_snapshot *b = calloc(1, sizeof *b);
     gm_err err;
     gm_err_clear(&err);
-    int rc = b ? gm_twin_dump_begin(e->graph, &b->d) : GM_ENOMEM;
-    if (!rc)
-        rc = snapshot_head(e, b->d, &b->head);
+    bg_snapshot *b = calloc(1, sizeof *b);
+    int rc = b ? snapshot_begin(e, &b->j, &err)
+               : gm_err_set(&err, GM_ENOMEM, "snapshot", "out of memory");
+    gm_twin_dump *d = NULL;
+    uint64_t seq = 0;
     if (!rc) {
         b->e = e;
-        b->seq = gm_twin_dump_seq(b->d);
         b->t0 = t0;
-        rc = gm_store_snapshot_open(e->store, b->seq, &b->fd, &err);
-    } else {
-        gm_err_set(&err, rc, "snapshot", "cannot begin: %s", gm_strerror(rc));
-    }
-    gm_twin_dump *d = b ? b->d : NULL;
-    uint64_t seq = b ? b->seq : 0;
-    if (!rc) {
+        d = b->j.d;
+        seq = b->j.seq;
         atomic_store(&e->snapshot_running, true);
         if (pthread_create(&e->snapshot_thread, NULL, bg_snapshot_main, b)) {
             atomic_store(&e->snapshot_running, false);
-            gm_store_snapshot_abandon(e->store, b->seq, b->fd);
+            gm_store_snapshot_abandon(e->store, seq, b->j.fd);
+            gm_sb_free(&b->j.head);
+            gm_twin_dump_end(d);
             rc = gm_err_set(&err, GM_ENOMEM, "snapshot", "cannot start its thread");
         }
     }
     if (rc) {
         gm_log_warn("engine: cannot start a snapshot", GM_LOG_STR("error", err.what));
-        if (b) {
-            gm_twin_dump_end(b->d);
-            gm_sb_free(&b->head);
-        }
         free(b);
         return;
     }
