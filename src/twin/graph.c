@@ -1668,25 +1668,34 @@ static int dump_rels(gm_sb *sb, const twin *t, size_t *n)
     return 0;
 }
 
-static void dump_guard(twin *t, bool rels)
+/* Claim the part whose generation is st for writing (true: the caller
+   writes it, then stores d->gen), or wait until the other side has
+   written it (false). */
+static bool dump_claim(const gm_twin_dump *d, _Atomic uint32_t *st)
 {
-    gm_twin_dump *d = t->b->g->dump;
-    if (!d)
-        return;
-    _Atomic uint32_t *st = rels ? &t->rels_gen : &t->doc_gen;
     uint32_t v = atomic_load_explicit(st, memory_order_acquire);
     for (;;) {
         if (v == d->gen)
-            return;
-        if (v == (d->gen | DUMP_BUSY)) { /* the dump thread is writing it */
+            return false;
+        if (v == (d->gen | DUMP_BUSY)) { /* the other side is writing it */
             sched_yield();
             v = atomic_load_explicit(st, memory_order_acquire);
             continue;
         }
         if (atomic_compare_exchange_weak_explicit(st, &v, d->gen | DUMP_BUSY,
                                                   memory_order_acq_rel, memory_order_acquire))
-            break;
+            return true;
     }
+}
+
+static void dump_guard(twin *t, bool rels)
+{
+    gm_twin_dump *d = t->b->g->dump;
+    if (!d)
+        return;
+    _Atomic uint32_t *st = rels ? &t->rels_gen : &t->doc_gen;
+    if (!dump_claim(d, st))
+        return;
     pthread_mutex_lock(&d->mu);
     gm_sb *sb = &d->aside[rels];
     size_t n = 0;
@@ -1812,25 +1821,14 @@ int gm_twin_dump_run(gm_twin_dump *d, gm_twin_dump_fn fn, void *ctx)
             }
             twin *t = d->tw[i];
             _Atomic uint32_t *st = pass ? &t->rels_gen : &t->doc_gen;
-            uint32_t v = atomic_load_explicit(st, memory_order_acquire);
-            for (;;) {
-                if (v == d->gen)
-                    break; /* the writer set it aside */
-                if (v == (d->gen | DUMP_BUSY)) { /* the writer is setting it aside */
-                    sched_yield();
-                    v = atomic_load_explicit(st, memory_order_acquire);
-                    continue;
-                }
-                if (!atomic_compare_exchange_weak_explicit(st, &v, d->gen | DUMP_BUSY,
-                                                           memory_order_acq_rel,
-                                                           memory_order_acquire))
-                    continue;
+            /* not claimed: the writer has set it aside (waited for, so
+               that the pass's last drain finds it) */
+            if (dump_claim(d, st)) {
                 if (pass)
                     rc = dump_rels(&out, t, &mine[1]);
                 else if (!(rc = dump_doc(&out, t)))
                     mine[0]++;
                 atomic_store_explicit(st, d->gen, memory_order_release);
-                break;
             }
             if (!rc && out.len >= DUMP_CHUNK) {
                 rc = gm_sb_error(&out) ? GM_ENOMEM : fn(ctx, out.buf, out.len);
