@@ -1781,6 +1781,16 @@ size_t gm_twin_dump_set_aside(gm_twin_dump *d)
     return n;
 }
 
+/* Hand sb's text to fn (if any) and empty sb. */
+static int hand_on(gm_sb *sb, gm_twin_dump_fn fn, void *ctx)
+{
+    int rc = gm_sb_error(sb);
+    if (!rc && sb->len)
+        rc = fn(ctx, sb->buf, sb->len);
+    gm_sb_reset(sb);
+    return rc;
+}
+
 /* Hand the aside lines of one pass on (all, or what is there now). */
 static int drain_aside(gm_twin_dump *d, int pass, gm_sb *spare, gm_twin_dump_fn fn, void *ctx,
                        size_t *lines)
@@ -1791,9 +1801,7 @@ static int drain_aside(gm_twin_dump *d, int pass, gm_sb *spare, gm_twin_dump_fn 
     bool failed = d->failed;
     *lines = d->naside[pass];
     pthread_mutex_unlock(&d->mu);
-    int rc = failed ? GM_ENOMEM : gm_sb_error(&full);
-    if (!rc && full.len)
-        rc = fn(ctx, full.buf, full.len);
+    int rc = failed ? GM_ENOMEM : hand_on(&full, fn, ctx);
     gm_sb_reset(&full);
     *spare = full;
     return rc;
@@ -1831,16 +1839,13 @@ int gm_twin_dump_run(gm_twin_dump *d, gm_twin_dump_fn fn, void *ctx)
                 atomic_store_explicit(st, d->gen, memory_order_release);
             }
             if (!rc && out.len >= DUMP_CHUNK) {
-                rc = gm_sb_error(&out) ? GM_ENOMEM : fn(ctx, out.buf, out.len);
-                gm_sb_reset(&out);
+                rc = hand_on(&out, fn, ctx);
                 if (!rc)
                     rc = drain_aside(d, pass, &spare, fn, ctx, &aside[pass]);
             }
         }
-        if (!rc && out.len) {
-            rc = gm_sb_error(&out) ? GM_ENOMEM : fn(ctx, out.buf, out.len);
-            gm_sb_reset(&out);
-        }
+        if (!rc)
+            rc = hand_on(&out, fn, ctx);
         /* every part of the pass is written now: the last aside lines */
         if (!rc)
             rc = drain_aside(d, pass, &spare, fn, ctx, &aside[pass]);
