@@ -36,6 +36,13 @@
 
 enum { EV_MODELS_ADD = 100, EV_MODEL_DELETE = 101 };
 
+/* Where a snapshot file holds its relationships, and the graph's
+   relationship version they are of (gm_twin_graph_rels_version). */
+typedef struct snap_rels {
+    bool known;
+    uint64_t seq, version, off, len;
+} snap_rels;
+
 struct gm_engine {
     gm_engine_opts opts;
     gm_store *store;
@@ -49,6 +56,7 @@ struct gm_engine {
     uint64_t log_bytes;            /* ...and their bytes */
     _Atomic uint64_t snap_bytes;   /* size of the newest snapshot */
     gm_twin_dump *dump;            /* the background snapshot's, until join_snapshot */
+    snap_rels rels_at;             /* the newest stored snapshot's relationships */
     atomic_bool snapshot_running;
     pthread_t snapshot_thread;
     bool snapshot_thread_started;
@@ -384,6 +392,7 @@ typedef struct snap_out {
     int fd;
     gm_err *err;
     bool io_failed; /* err says why */
+    uint64_t bytes; /* written so far */
 } snap_out;
 
 static int snap_write(void *ctx, const char *text, size_t len)
@@ -391,6 +400,7 @@ static int snap_write(void *ctx, const char *text, size_t len)
     snap_out *o = ctx;
     int rc = gm_file_write_all(o->fd, text, len, "snapshot", o->err);
     o->io_failed = rc != 0;
+    o->bytes += len;
     return rc;
 }
 
@@ -417,17 +427,34 @@ typedef struct snap_job {
     gm_sb head;
     uint64_t seq;
     int fd;
+    snap_rels from; /* known: the relationships are copied from there */
+    snap_rels rels; /* where they are in this one (known once written) */
+    int64_t t0, t1; /* monotonic ns: begun, written */
 } snap_job;
 
+/* Whether the newest stored snapshot is of the graph as it is now. */
+static bool snapshot_current(gm_engine *e)
+{
+    gm_store_counts c;
+    gm_store_counts_get(e->store, &c);
+    return c.snapshot_bytes > 0 && c.snapshot_seq == gm_twin_graph_seq(e->graph);
+}
+
 /* Begin a snapshot of the graph as it is now (writer thread). On error
-   nothing is left begun. */
+   nothing is left begun. No relationship changed since the newest stored
+   snapshot: this one copies them from its file instead of writing them
+   again (most changes are to twins' properties, and relationships can be
+   half of a snapshot). */
 static int snapshot_begin(gm_engine *e, snap_job *j, gm_err *err)
 {
-    *j = (snap_job){NULL, GM_SB_INIT, 0, -1};
-    int rc = gm_twin_dump_begin(e->graph, &j->d);
+    uint64_t version = gm_twin_graph_rels_version(e->graph);
+    bool copy = e->rels_at.known && e->rels_at.version == version;
+    *j = (snap_job){NULL, GM_SB_INIT, 0, -1, copy ? e->rels_at : (snap_rels){0},
+                    {false, 0, version, 0, 0}, gm_time_mono_ns(), 0};
+    int rc = gm_twin_dump_begin(e->graph, !copy, &j->d);
     if (rc)
         return gm_err_set(err, rc, "snapshot", "cannot begin: %s", gm_strerror(rc));
-    j->seq = gm_twin_dump_seq(j->d);
+    j->seq = j->rels.seq = gm_twin_dump_seq(j->d);
     if ((rc = snapshot_head(e, j->d, &j->head)))
         gm_err_set(err, rc, "snapshot", "out of memory");
     else
@@ -446,10 +473,21 @@ static int snapshot_begin(gm_engine *e, snap_job *j, gm_err *err)
    GM_ESHUTDOWN (cancelled). */
 static int snapshot_write(gm_engine *e, snap_job *j, gm_err *err)
 {
-    snap_out o = {j->fd, err, false};
+    snap_out o = {j->fd, err, false, 0};
     int rc = snap_write(&o, j->head.buf, j->head.len);
     if (!rc)
-        rc = gm_twin_dump_run(j->d, snap_write, &o);
+        rc = gm_twin_dump_run_twins(j->d, snap_write, &o);
+    j->rels.off = o.bytes;
+    if (!rc && j->from.known) {
+        rc = gm_store_snapshot_copy(e->store, j->from.seq, j->from.off, j->from.len, j->fd, err);
+        o.io_failed = rc != 0; /* err says why */
+        o.bytes += j->from.len;
+    } else if (!rc) {
+        rc = gm_twin_dump_run_relationships(j->d, snap_write, &o);
+    }
+    j->rels.len = o.bytes - j->rels.off;
+    j->rels.known = !rc;
+    j->t1 = gm_time_mono_ns();
     if (rc && !o.io_failed)
         gm_err_set(err, rc, "snapshot", "cannot write the twins: %s", gm_strerror(rc));
     if (rc)
@@ -457,16 +495,32 @@ static int snapshot_write(gm_engine *e, snap_job *j, gm_err *err)
     return rc;
 }
 
-static void snapshot_done(gm_engine *e)
+/* Job j's snapshot is stored (ok) or is not. */
+static void snapshot_done(gm_engine *e, const snap_job *j, bool ok)
 {
+    /* a failed one may have failed because of where the relationships
+       were to come from: the next one writes them */
+    e->rels_at = ok ? j->rels : (snap_rels){0};
+    if (!ok)
+        return;
     gm_store_counts c;
     gm_store_counts_get(e->store, &c);
     atomic_store(&e->snap_bytes, c.snapshot_bytes);
+    gm_log_info("engine: snapshot stored", GM_LOG_UINT("seq", j->seq),
+                GM_LOG_UINT("bytes", c.snapshot_bytes),
+                GM_LOG_STR("relationships", j->from.known ? "copied" : "written"),
+                GM_LOG_UINT("set_aside", gm_twin_dump_set_aside(j->d)),
+                GM_LOG_DBL("write_s", (double)(j->t1 - j->t0) / 1e9),
+                GM_LOG_DBL("sync_s", (double)(gm_time_mono_ns() - j->t1) / 1e9));
 }
 
 /* A snapshot now, on the writer thread (gm_engine_snapshot). */
 static int snapshot(gm_engine *e, gm_err *err)
 {
+    if (snapshot_current(e)) { /* the store would keep the one it has */
+        e->since_snapshot = e->log_bytes = 0;
+        return 0;
+    }
     snap_job j;
     int rc = snapshot_begin(e, &j, err);
     if (rc)
@@ -474,12 +528,12 @@ static int snapshot(gm_engine *e, gm_err *err)
     rc = snapshot_write(e, &j, err);
     if (!rc)
         rc = gm_store_snapshot_commit(e->store, j.seq, j.fd, err);
+    snapshot_done(e, &j, !rc);
     gm_sb_free(&j.head);
     gm_twin_dump_end(j.d);
     if (rc)
         return rc;
     e->since_snapshot = e->log_bytes = 0;
-    snapshot_done(e);
     return 0;
 }
 
@@ -496,7 +550,6 @@ static int snapshot(gm_engine *e, gm_err *err)
 typedef struct bg_snapshot {
     gm_engine *e;
     snap_job j;
-    int64_t t0; /* monotonic ns at the beginning */
 } bg_snapshot;
 
 static void *bg_snapshot_main(void *arg)
@@ -509,6 +562,7 @@ static void *bg_snapshot_main(void *arg)
     snap_job *j = &b->j;
     int rc = snapshot_write(e, j, &err);
     if (rc) {
+        snapshot_done(e, j, false);
         if (rc == GM_ESHUTDOWN)
             gm_log_info("engine: snapshot cancelled: the engine is closing",
                         GM_LOG_UINT("seq", j->seq));
@@ -516,17 +570,10 @@ static void *bg_snapshot_main(void *arg)
             gm_log_warn("engine: a background snapshot failed; the next one will retry",
                         GM_LOG_UINT("seq", j->seq), GM_LOG_STR("error", err.what));
     } else {
-        int64_t t1 = gm_time_mono_ns();
-        if (gm_store_snapshot_commit(e->store, j->seq, j->fd, &err)) {
+        rc = gm_store_snapshot_commit(e->store, j->seq, j->fd, &err);
+        if (rc)
             gm_log_warn("engine: the snapshot could not be stored", GM_LOG_STR("error", err.what));
-        } else {
-            snapshot_done(e);
-            gm_log_info("engine: snapshot stored", GM_LOG_UINT("seq", j->seq),
-                        GM_LOG_UINT("bytes", atomic_load(&e->snap_bytes)),
-                        GM_LOG_UINT("set_aside", gm_twin_dump_set_aside(j->d)),
-                        GM_LOG_DBL("write_s", (double)(t1 - b->t0) / 1e9),
-                        GM_LOG_DBL("sync_s", (double)(gm_time_mono_ns() - t1) / 1e9));
-        }
+        snapshot_done(e, j, !rc);
     }
     gm_sb_free(&j->head);
     free(b); /* the dump stays: the writer ends it (join_snapshot) */
@@ -539,7 +586,8 @@ static void snapshot_in_background(gm_engine *e)
     if (atomic_load(&e->snapshot_running))
         return; /* one at a time; the next event will try again */
     join_snapshot(e);
-    int64_t t0 = gm_time_mono_ns();
+    if (snapshot_current(e))
+        return;
     gm_err err;
     gm_err_clear(&err);
     bg_snapshot *b = calloc(1, sizeof *b);
@@ -547,11 +595,12 @@ static void snapshot_in_background(gm_engine *e)
                : gm_err_set(&err, GM_ENOMEM, "snapshot", "out of memory");
     gm_twin_dump *d = NULL;
     uint64_t seq = 0;
+    int64_t t0 = 0;
     if (!rc) {
         b->e = e;
-        b->t0 = t0;
         d = b->j.d;
         seq = b->j.seq;
+        t0 = b->j.t0;
         atomic_store(&e->snapshot_running, true);
         if (pthread_create(&e->snapshot_thread, NULL, bg_snapshot_main, b)) {
             atomic_store(&e->snapshot_running, false);
@@ -716,7 +765,10 @@ static int recover_snapshot(void *ctx, uint64_t seq, const void *data, size_t le
     if (!r)
         r = recover_models(e, models, rc->err);
     json_decref(models);
+    size_t rels_off = 0;
     for (int part = 1; part <= 2; part++) {
+        if (part == 2)
+            rels_off = (size_t)(in.p - (const char *)data);
         for (json_int_t i = 0; !r && i < n[part]; i++) {
             json_t *v = snap_next(&in, rc->err);
             if (!v) {
@@ -738,6 +790,9 @@ static int recover_snapshot(void *ctx, uint64_t seq, const void *data, size_t le
         r = gm_err_set(rc->err, GM_EINVAL, "snapshot",
                        "%zu bytes after the last of the %lld lines the header announces",
                        (size_t)(in.end - in.p), (long long)(1 + n[0] + n[1] + n[2]));
+    if (!r) /* the next snapshot may copy them from here */
+        e->rels_at = (snap_rels){true, seq, gm_twin_graph_rels_version(e->graph), rels_off,
+                                 len - rels_off};
 done:
     if (!r) {
         gm_twin_graph_set_seq(e->graph, seq);

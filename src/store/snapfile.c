@@ -9,11 +9,13 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/file.h"
 #include "base/log.h"
 #include "store/store.h"
 
@@ -102,6 +104,70 @@ int store__snapfile_size(int fd, const char *path, uint64_t *bytes, gm_err *err)
         return gm_err_errno(err, GM_EIO, errno, path, "cannot read the snapshot file's size");
     *bytes = st.st_size > 0 ? (uint64_t)st.st_size : 0;
     return GM_OK;
+}
+
+/* Copy len bytes from in at *off to out at its offset through a buffer. */
+static int copy_buffered(int in, uint64_t *off, uint64_t len, int out, const char *path,
+                         gm_err *err)
+{
+    enum { BUF = 1 << 20 };
+    char *buf = malloc(BUF);
+    if (!buf)
+        return gm_err_set(err, GM_ENOMEM, path, "out of memory for copying");
+    int rc = GM_OK;
+    while (len > 0 && rc == GM_OK) {
+        ssize_t k = pread(in, buf, len < BUF ? (size_t)len : BUF, (off_t)*off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            rc = gm_err_errno(err, GM_EIO, errno, path, "cannot read the snapshot file");
+        else if (k == 0)
+            rc = gm_err_set(err, GM_EIO, path, "the snapshot file ends at byte %" PRIu64, *off);
+        else if ((rc = gm_file_write_all(out, buf, (size_t)k, "snapshot", err)) == GM_OK) {
+            *off += (uint64_t)k;
+            len -= (uint64_t)k;
+        }
+    }
+    free(buf);
+    return rc;
+}
+
+int store__snapfile_copy(const char *dir, uint64_t seq, uint64_t off, uint64_t len, int fd,
+                         gm_err *err)
+{
+    char path[PATH_MAX];
+    int rc = store__snapfile_path(path, sizeof path, dir, seq, false, err);
+    if (rc != GM_OK)
+        return rc;
+    int in;
+    do
+        in = open(path, O_RDONLY | O_CLOEXEC);
+    while (in < 0 && errno == EINTR);
+    if (in < 0)
+        return gm_err_errno(err, GM_EIO, errno, path, "cannot open the snapshot file");
+    while (len > 0 && rc == GM_OK) {
+        off_t o = (off_t)off;
+        size_t want = len < ((size_t)1 << 30) ? (size_t)len : (size_t)1 << 30;
+        ssize_t k = copy_file_range(in, &o, fd, NULL, want, 0);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0 && (errno == ENOSYS || errno == EXDEV || errno == EINVAL ||
+                      errno == EOPNOTSUPP || errno == EBADF)) {
+            /* not between these files (another file system, an old kernel) */
+            rc = copy_buffered(in, &off, len, fd, path, err);
+            break;
+        }
+        if (k < 0)
+            rc = gm_err_errno(err, GM_EIO, errno, path, "cannot copy from the snapshot file");
+        else if (k == 0)
+            rc = gm_err_set(err, GM_EIO, path, "the snapshot file ends at byte %" PRIu64, off);
+        else {
+            off += (uint64_t)k;
+            len -= (uint64_t)k;
+        }
+    }
+    close(in);
+    return rc;
 }
 
 int store__sync_dir(const char *dir, gm_err *err)

@@ -64,6 +64,13 @@ int store__snapfile_size(int fd, const char *path, uint64_t *bytes, gm_err *err)
    by the syncs issued. GM_EIO naming the file or directory. */
 int store__snapfile_publish(const char *dir, uint64_t seq, int fd, uint64_t *syncs, gm_err *err);
 
+/* Append bytes [off, off + len) of the complete dir/snapshot-<seq> to fd
+   at its offset, in the kernel where it can (copy_file_range), else
+   through a buffer. GM_EIO naming the file when it cannot be opened or
+   read, is shorter than off + len, or fd cannot be written. */
+int store__snapfile_copy(const char *dir, uint64_t seq, uint64_t off, uint64_t len, int fd,
+                         gm_err *err);
+
 /* Remove dir/snapshot-<seq> (or its .tmp). A missing file is fine; any other
    failure is logged (a stray file is removed at the next open anyway). */
 void store__snapfile_remove(const char *dir, uint64_t seq, bool tmp);

@@ -686,6 +686,32 @@ int gm_store_snapshot_open(gm_store *s, uint64_t seq, int *fd, gm_err *err)
     return rc;
 }
 
+int gm_store_snapshot_copy(gm_store *s, uint64_t from, uint64_t off, uint64_t len, int fd,
+                           gm_err *err)
+{
+    if (!s || fd < 0)
+        return gm_err_set(err, GM_EINVAL, "gm_store_snapshot_copy",
+                          "store must not be NULL, fd must be open");
+    int rc = GM_OK;
+    pthread_mutex_lock(&s->mu);
+    if (!s->snap_busy)
+        rc = gm_err_set(err, GM_EINVAL, "snapshot", "no snapshot is open to copy into");
+    else if (!s->have_snap || s->snap_seq != from)
+        rc = gm_err_set(err, GM_EINVAL, "snapshot",
+                        "cannot copy from the snapshot at seq %" PRIu64
+                        ": it is not the newest stored one",
+                        from);
+    else if (off > s->snap_bytes || len > s->snap_bytes - off)
+        rc = gm_err_set(err, GM_EINVAL, "snapshot",
+                        "bytes %" PRIu64 " to %" PRIu64 " are past the end of the snapshot at seq %"
+                        PRIu64 " (%" PRIu64 " bytes)",
+                        off, off + len, from, s->snap_bytes);
+    pthread_mutex_unlock(&s->mu);
+    /* the newest snapshot's file stays until a newer one is committed, and
+       only the caller commits one now (snap_busy) */
+    return rc != GM_OK ? rc : store__snapfile_copy(s->dir, from, off, len, fd, err);
+}
+
 void gm_store_snapshot_abandon(gm_store *s, uint64_t seq, int fd)
 {
     if (fd >= 0)

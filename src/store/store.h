@@ -268,6 +268,19 @@ int gm_store_snapshot(gm_store *s, uint64_t seq, const void *data, size_t len, g
 int gm_store_snapshot_open(gm_store *s, uint64_t seq, int *fd, gm_err *err);
 
 /*
+ * gm_store_snapshot_copy: while a snapshot is open, append bytes
+ * [off, off + len) of the newest stored snapshot, which must be the one at
+ * seq `from`, to fd (the open snapshot's file) at its offset: a part that
+ * has not changed since then is copied in the kernel instead of written
+ * again. GM_EINVAL (nothing written) when no snapshot is open, `from` is
+ * not the newest stored snapshot, or the range passes its end; GM_EIO with
+ * the path when the copy fails (abandon the snapshot then). Same threads as
+ * gm_store_snapshot_open.
+ */
+int gm_store_snapshot_copy(gm_store *s, uint64_t from, uint64_t off, uint64_t len, int fd,
+                           gm_err *err);
+
+/*
  * gm_store_snapshot_commit: takes ownership of fd (always closes it) and
  * ends the snapshot in progress, whatever the outcome. Every byte must have
  * been written to the file before the call (a child that writes it must

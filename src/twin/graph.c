@@ -104,6 +104,7 @@ struct gm_twin_graph {
     gm_map *bymodel; /* model DTMI -> bucket * */
     size_t nrels;
     uint64_t seq;
+    uint64_t rels_version; /* changes with every relationship change (gm_twin_graph_rels_version) */
     uint32_t dump_gen;   /* the generation of the latest dump */
     gm_twin_dump *dump;  /* the running one, or NULL */
 };
@@ -212,6 +213,11 @@ void gm_twin_graph_destroy(gm_twin_graph *g)
 uint64_t gm_twin_graph_seq(const gm_twin_graph *g)
 {
     return g->seq;
+}
+
+uint64_t gm_twin_graph_rels_version(const gm_twin_graph *g)
+{
+    return g->rels_version;
 }
 
 size_t gm_twin_graph_twins(const gm_twin_graph *g)
@@ -378,6 +384,14 @@ static void write_due(json_t *doc, const meta_due *d, const bucket *b)
 }
 
 static void dump_guard(twin *t, bool rels);
+static void rels_change(twin *src);
+/* Before any change to src's outgoing relationships. */
+static void rels_change(twin *src)
+{
+    src->b->g->rels_version++;
+    dump_guard(src, true);
+}
+
 static int dump_reserve_grave(gm_twin_dump *d);
 static void dump_bury(gm_twin_dump *d, twin *t);
 
@@ -1460,7 +1474,7 @@ int gm_rel_put(gm_twin_graph *g, const char *src, const char *rel_id, const json
             return rc ? rc : GM_ENOMEM;
         }
     }
-    dump_guard(s, true);
+    rels_change(s);
     rel *r = old;
     if (!r) {
         r = calloc(1, sizeof *r);
@@ -1552,7 +1566,7 @@ int gm_rel_patch(gm_twin_graph *g, const char *src, const char *rel_id, const js
         json_decref(w);
         return GM_ENOMEM;
     }
-    dump_guard(s, true);
+    rels_change(s);
     json_decref(r->doc);
     r->doc = w;
     g->seq++;
@@ -1572,7 +1586,7 @@ int gm_rel_delete(gm_twin_graph *g, const char *src, const char *rel_id, const c
     int rc = check_etag(r->doc, if_match, rel_id, err);
     if (rc)
         return rc;
-    dump_guard(s, true);
+    rels_change(s);
     char rid[GM_TWIN_ID_MAX + 1];
     snprintf(rid, sizeof rid, "%s", rel_id);
     gm_map_sdel(s->out, rid, strlen(rid), NULL);
@@ -1622,7 +1636,9 @@ struct gm_twin_dump {
     gm_twin_graph *g;
     uint32_t gen;
     uint64_t seq;
-    twin **tw; /* the twins at the start */
+    bool rels;  /* it holds the relationships (else only the twins) */
+    int passes; /* passes run: 1 twins, 2 relationships */
+    twin **tw;  /* the twins at the start */
     size_t ntw, nrels;
     gm_vec grave; /* twin *: deleted during the dump, freed at its end */
     pthread_mutex_t mu; /* guards the aside buffers and counts */
@@ -1691,7 +1707,7 @@ static bool dump_claim(const gm_twin_dump *d, _Atomic uint32_t *st)
 static void dump_guard(twin *t, bool rels)
 {
     gm_twin_dump *d = t->b->g->dump;
-    if (!d)
+    if (!d || (rels && !d->rels))
         return;
     _Atomic uint32_t *st = rels ? &t->rels_gen : &t->doc_gen;
     if (!dump_claim(d, st))
@@ -1724,7 +1740,7 @@ static void dump_bury(gm_twin_dump *d, twin *t)
     gm_vec_push(&d->grave, &t); /* cannot fail: reserved */
 }
 
-int gm_twin_dump_begin(gm_twin_graph *g, gm_twin_dump **out)
+int gm_twin_dump_begin(gm_twin_graph *g, bool rels, gm_twin_dump **out)
 {
     *out = NULL;
     if (g->dump)
@@ -1749,6 +1765,7 @@ int gm_twin_dump_begin(gm_twin_graph *g, gm_twin_dump **out)
     d->g = g;
     d->gen = ++g->dump_gen;
     d->seq = g->seq;
+    d->rels = rels;
     d->nrels = g->nrels;
     gm_vec_init(&d->grave, sizeof(twin *));
     gm_sb_init(&d->aside[0]);
@@ -1813,49 +1830,73 @@ static int cmp_addr(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-int gm_twin_dump_run(gm_twin_dump *d, gm_twin_dump_fn fn, void *ctx)
+/* One pass of a run: 0 the documents, 1 the relationships. */
+static int dump_pass(gm_twin_dump *d, int pass, gm_twin_dump_fn fn, void *ctx)
 {
-    /* in memory order: the twins' structs and documents were mostly
-       allocated one after the other, so the run reads memory forwards */
-    qsort(d->tw, d->ntw, sizeof *d->tw, cmp_addr);
+    if (pass == 0)
+        /* in memory order: the twins' structs and documents were mostly
+           allocated one after the other, so the run reads memory forwards */
+        qsort(d->tw, d->ntw, sizeof *d->tw, cmp_addr);
     gm_sb out = GM_SB_INIT, spare = GM_SB_INIT;
     int rc = 0;
-    size_t mine[2] = {0, 0}, aside[2] = {0, 0};
-    for (int pass = 0; pass < 2 && !rc; pass++) {
-        for (size_t i = 0; i < d->ntw && !rc; i++) {
-            if (atomic_load_explicit(&d->cancel, memory_order_relaxed)) {
-                rc = GM_ESHUTDOWN;
-                break;
-            }
-            twin *t = d->tw[i];
-            _Atomic uint32_t *st = pass ? &t->rels_gen : &t->doc_gen;
-            /* not claimed: the writer has set it aside (waited for, so
-               that the pass's last drain finds it) */
-            if (dump_claim(d, st)) {
-                if (pass)
-                    rc = dump_rels(&out, t, &mine[1]);
-                else if (!(rc = dump_doc(&out, t)))
-                    mine[0]++;
-                atomic_store_explicit(st, d->gen, memory_order_release);
-            }
-            if (!rc && out.len >= DUMP_CHUNK) {
-                rc = hand_on(&out, fn, ctx);
-                if (!rc)
-                    rc = drain_aside(d, pass, &spare, fn, ctx, &aside[pass]);
-            }
+    size_t mine = 0, aside = 0;
+    for (size_t i = 0; i < d->ntw && !rc; i++) {
+        if (atomic_load_explicit(&d->cancel, memory_order_relaxed)) {
+            rc = GM_ESHUTDOWN;
+            break;
         }
-        if (!rc)
+        twin *t = d->tw[i];
+        _Atomic uint32_t *st = pass ? &t->rels_gen : &t->doc_gen;
+        /* not claimed: the writer has set it aside (waited for, so that
+           the pass's last drain finds it) */
+        if (dump_claim(d, st)) {
+            if (pass)
+                rc = dump_rels(&out, t, &mine);
+            else if (!(rc = dump_doc(&out, t)))
+                mine++;
+            atomic_store_explicit(st, d->gen, memory_order_release);
+        }
+        if (!rc && out.len >= DUMP_CHUNK) {
             rc = hand_on(&out, fn, ctx);
-        /* every part of the pass is written now: the last aside lines */
-        if (!rc)
-            rc = drain_aside(d, pass, &spare, fn, ctx, &aside[pass]);
+            if (!rc)
+                rc = drain_aside(d, pass, &spare, fn, ctx, &aside);
+        }
     }
-    /* each twin, and each relationship at the start, once: else a change
+    if (!rc)
+        rc = hand_on(&out, fn, ctx);
+    /* every part of the pass is written now: the last aside lines */
+    if (!rc)
+        rc = drain_aside(d, pass, &spare, fn, ctx, &aside);
+    /* each twin, or each relationship at the start, once: else a change
        reached a twin without claiming it first */
-    if (!rc && (mine[0] + aside[0] != d->ntw || mine[1] + aside[1] != d->nrels))
+    if (!rc && mine + aside != (pass ? d->nrels : d->ntw))
         rc = GM_EINTERNAL;
     gm_sb_free(&out);
     gm_sb_free(&spare);
+    return rc;
+}
+
+int gm_twin_dump_run_twins(gm_twin_dump *d, gm_twin_dump_fn fn, void *ctx)
+{
+    if (d->passes != 0)
+        return GM_EINVAL;
+    d->passes = 1;
+    return dump_pass(d, 0, fn, ctx);
+}
+
+int gm_twin_dump_run_relationships(gm_twin_dump *d, gm_twin_dump_fn fn, void *ctx)
+{
+    if (d->passes != 1 || !d->rels)
+        return GM_EINVAL;
+    d->passes = 2;
+    return dump_pass(d, 1, fn, ctx);
+}
+
+int gm_twin_dump_run(gm_twin_dump *d, gm_twin_dump_fn fn, void *ctx)
+{
+    int rc = gm_twin_dump_run_twins(d, fn, ctx);
+    if (!rc && d->rels)
+        rc = gm_twin_dump_run_relationships(d, fn, ctx);
     return rc;
 }
 
@@ -2094,6 +2135,7 @@ int gm_twin_graph_restore_rel(gm_twin_graph *g, const json_t *doc, gm_err *err)
         goto nomem;
     }
     g->nrels++;
+    g->rels_version++;
     return 0;
 nomem:
     if (r)

@@ -82,6 +82,11 @@ void gm_twin_graph_destroy(gm_twin_graph *g);
 /* The sequence number of the last accepted mutation (0: none). */
 uint64_t gm_twin_graph_seq(const gm_twin_graph *g);
 
+/* A number that changes whenever a relationship is created, replaced,
+   patched, deleted or restored (and at no other time): equal at two
+   moments, the relationships are the same at both. */
+uint64_t gm_twin_graph_rels_version(const gm_twin_graph *g);
+
 /* Twins and relationships held. */
 size_t gm_twin_graph_twins(const gm_twin_graph *g);
 size_t gm_twin_graph_relationships(const gm_twin_graph *g);
@@ -291,27 +296,36 @@ int gm_rel_each(const gm_twin_graph *g, int (*fn)(void *ctx, const json_t *rel),
  * the owner goes on changing it (graph.c, "Dumps", tells how). The owner
  * begins a dump; any one thread runs it, which hands on text, one JSON
  * document a line: every twin (its document as gm_twin_get returns it),
- * then every relationship, each exactly as at the beginning, in no
- * particular order. Once the run has returned (or if it never will run),
- * the owner ends the dump. One dump at a time; a graph must not be
- * destroyed while a dump runs.
+ * then, if the dump holds them, every relationship, each exactly as at the
+ * beginning, in no particular order. Once the run has returned (or if it
+ * never will run), the owner ends the dump. One dump at a time; a graph
+ * must not be destroyed while a dump runs.
  *
- * gm_twin_dump_begin: GM_EAGAIN if a dump is running, GM_ENOMEM. It costs
- * the owner one pass over the twin index; while the dump runs, each change
- * to a twin the dump has not reached yet writes that twin's line first.
- * gm_twin_dump_run: fn receives text in pieces of about a megabyte, whole
- * lines, and returns 0 or an error, which stops the run and is returned.
- * Other errors: GM_ENOMEM (also when the owner could not set a twin's text
+ * gm_twin_dump_begin: rels false leaves the relationships out (a caller
+ * that still has them from an earlier dump at the same
+ * gm_twin_graph_rels_version: changes to them then cost nothing extra).
+ * GM_EAGAIN if a dump is running, GM_ENOMEM. It costs the owner one pass
+ * over the twin index; while the dump runs, each change to a twin the dump
+ * has not reached yet writes that twin's line first.
+ * gm_twin_dump_run_twins, then gm_twin_dump_run_relationships (only for a
+ * dump that holds them; GM_EINVAL out of that order), or gm_twin_dump_run
+ * for both: fn receives text in pieces of about a megabyte, whole lines,
+ * and returns 0 or an error, which stops the run and is returned. Other
+ * errors: GM_ENOMEM (also when the owner could not set a twin's text
  * aside: the dump is then void), GM_EINTERNAL (a twin or relationship
  * missing or written twice: a change that did not claim it).
+ * gm_twin_dump_relationships: the graph's relationships at the beginning,
+ * also when the dump leaves them out.
  */
 typedef struct gm_twin_dump gm_twin_dump;
 typedef int (*gm_twin_dump_fn)(void *ctx, const char *text, size_t len);
 
-int gm_twin_dump_begin(gm_twin_graph *g, gm_twin_dump **out);
+int gm_twin_dump_begin(gm_twin_graph *g, bool rels, gm_twin_dump **out);
 uint64_t gm_twin_dump_seq(const gm_twin_dump *d);         /* the graph's seq at the beginning */
 size_t gm_twin_dump_twins(const gm_twin_dump *d);         /* twins it holds */
-size_t gm_twin_dump_relationships(const gm_twin_dump *d); /* relationships it holds */
+size_t gm_twin_dump_relationships(const gm_twin_dump *d); /* relationships at the beginning */
+int gm_twin_dump_run_twins(gm_twin_dump *d, gm_twin_dump_fn fn, void *ctx);
+int gm_twin_dump_run_relationships(gm_twin_dump *d, gm_twin_dump_fn fn, void *ctx);
 int gm_twin_dump_run(gm_twin_dump *d, gm_twin_dump_fn fn, void *ctx);
 /* Lines the owner has written so far, changing twins the run had not reached. */
 size_t gm_twin_dump_set_aside(gm_twin_dump *d);

@@ -19,6 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/log.h"
 #include "engine/engine.h"
 #include "store/store.h"
 #include "helpers.h"
@@ -382,6 +383,134 @@ static void test_snapshot_file(void **state)
     remove_dir(dir);
 }
 
+/* Info log lines written meanwhile, as one string (log_start ... log_take). */
+static FILE *log_cap;
+static gm_log_level log_was;
+
+static void log_start(void)
+{
+    log_was = gm_log_level_get();
+    log_cap = tmpfile();
+    assert_non_null(log_cap);
+    gm_log_set_output(log_cap);
+    gm_log_set_level(GM_LOG_INFO);
+}
+
+static char *log_take(void)
+{
+    gm_log_set_level(log_was);
+    gm_log_set_output(NULL);
+    long n = ftell(log_cap);
+    char *buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    rewind(log_cap);
+    buf[fread(buf, 1, (size_t)n, log_cap)] = '\0';
+    fclose(log_cap);
+    return buf;
+}
+
+/* The relationships t_i -next-> t_(i+1), named n<i>, for i < 5 except gone. */
+static void check_chain(gm_engine *e, int gone)
+{
+    for (int i = 0; i < 5; i++) {
+        char src[16], rid[16], tgt[16];
+        snprintf(src, sizeof src, "t%d", i);
+        snprintf(rid, sizeof rid, "n%d", i);
+        snprintf(tgt, sizeof tgt, "t%d", i + 1);
+        json_t *r = NULL;
+        int rc = call(e, GM_OP_REL_GET, src, rid, NULL, NULL, &r);
+        if (i == gone) {
+            assert_int_equal(rc, GM_ENOENT);
+            continue;
+        }
+        assert_int_equal(rc, 0);
+        assert_string_equal(json_string_value(json_object_get(r, "$targetId")), tgt);
+        json_decref(r);
+    }
+}
+
+static void check_v(gm_engine *e, const char *id, json_int_t v)
+{
+    json_t *t = NULL;
+    assert_int_equal(call(e, GM_OP_TWIN_GET, id, NULL, NULL, NULL, &t), 0);
+    assert_int_equal(json_integer_value(json_object_get(t, "v")), v);
+    json_decref(t);
+}
+
+#define SET_V(v) "[{\"op\": \"replace\", \"path\": \"/v\", \"value\": " #v "}]"
+
+/* A snapshot after changes to twins only copies the relationships from
+   the newest stored snapshot (also one recovery loaded) instead of writing
+   them again; after a relationship change it writes them. Each snapshot
+   recovers to exactly the graph. */
+static void test_snapshot_copies_relationships(void **state)
+{
+    (void)state;
+    char *dir = temp_dir("engine");
+    gm_engine *e = open_dir(dir, 0);
+    assert_int_equal(call(e, GM_OP_MODELS_ADD, NULL, NULL, models_json, NULL, NULL), 0);
+    for (int i = 0; i <= 5; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "t%d", i);
+        assert_int_equal(call(e, GM_OP_TWIN_PUT, id, NULL, SENSOR(1), NULL, NULL), 0);
+    }
+    for (int i = 0; i < 5; i++) {
+        char src[16], rid[16], body[96];
+        snprintf(src, sizeof src, "t%d", i);
+        snprintf(rid, sizeof rid, "n%d", i);
+        snprintf(body, sizeof body, "{\"$relationshipName\": \"next\", \"$targetId\": \"t%d\"}", i + 1);
+        assert_int_equal(call(e, GM_OP_REL_PUT, src, rid, body, NULL, NULL), 0);
+    }
+    log_start();
+    assert_int_equal(gm_engine_snapshot(e, NULL), 0); /* written */
+    assert_int_equal(call(e, GM_OP_TWIN_PATCH, "t0", NULL, SET_V(100), NULL, NULL), 0);
+    assert_int_equal(gm_engine_snapshot(e, NULL), 0); /* copied */
+    assert_int_equal(gm_engine_snapshot(e, NULL), 0); /* nothing new: no file */
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+
+    e = open_dir(dir, 0); /* recovery notes where the relationships are */
+    check_chain(e, -1);
+    assert_int_equal(call(e, GM_OP_TWIN_PATCH, "t1", NULL, SET_V(200), NULL, NULL), 0);
+    assert_int_equal(gm_engine_snapshot(e, NULL), 0); /* copied */
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+
+    e = open_dir(dir, 0);
+    check_chain(e, -1);
+    check_v(e, "t0", 100);
+    check_v(e, "t1", 200);
+    assert_int_equal(call(e, GM_OP_REL_DELETE, "t2", "n2", NULL, NULL, NULL), 0);
+    assert_int_equal(gm_engine_snapshot(e, NULL), 0); /* written */
+    assert_int_equal(call(e, GM_OP_TWIN_PATCH, "t2", NULL, SET_V(300), NULL, NULL), 0);
+    assert_int_equal(gm_engine_snapshot(e, NULL), 0); /* copied */
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+    char *log = log_take();
+
+    /* the snapshots, in order, and how each got its relationships */
+    const char *want[] = {"written", "copied", "copied", "written", "copied"};
+    const char *p = log;
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        p = strstr(p, "snapshot stored");
+        assert_non_null(p);
+        const char *nl = strchr(p, '\n');
+        const char *how = strstr(p, "relationships=");
+        assert_non_null(how);
+        assert_true(how < nl);
+        assert_memory_equal(how + strlen("relationships="), want[i], strlen(want[i]));
+        p = nl;
+    }
+    assert_null(strstr(p, "snapshot stored"));
+    free(log);
+
+    e = open_dir(dir, 0); /* from the last snapshot alone: the log after it is empty */
+    check_chain(e, 2);
+    check_v(e, "t0", 100);
+    check_v(e, "t1", 200);
+    check_v(e, "t2", 300);
+    check_v(e, "t3", 1);
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+    remove_dir(dir);
+}
+
 /* Submit n requests and wait until all are done; each must succeed. */
 static void submit_all(gm_engine *e, gm_engine_req *reqs, size_t n)
 {
@@ -549,6 +678,7 @@ int main(void)
         cmocka_unit_test(test_pipelined),
         cmocka_unit_test(test_snapshot_file),
         cmocka_unit_test(test_snapshot_under_load),
+        cmocka_unit_test(test_snapshot_copies_relationships),
         cmocka_unit_test(test_snapshot_old_format),
         cmocka_unit_test(test_second_open_refused),
     };

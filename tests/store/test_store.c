@@ -1017,6 +1017,52 @@ static void test_fsync_failure(void **state)
 
 /* ---- snapshot files ------------------------------------------------------------------ */
 
+/* gm_store_snapshot_copy: a range of the newest snapshot lands after what
+   the open one holds, byte for byte; without an open snapshot, from an
+   older one, or past the end: GM_EINVAL and nothing written. */
+static void test_snapshot_copy(void **state)
+{
+    (void)state;
+    tmp t;
+    tmp_make(&t);
+    gm_store *s = open_ok(t.dir, NULL);
+    gm_err e;
+    gm_err_clear(&e);
+    append_range(s, 1, 9);
+    size_t big_len = ((size_t)3 << 20) + 17;
+    unsigned char *big = pattern(big_len, 11);
+    snapshot_file_ok(s, 3, big, big_len);
+
+    int fd = -1;
+    assert_int_equal(gm_store_snapshot_copy(s, 3, 0, 1, 0, &e), GM_EINVAL); /* none open */
+    assert_int_equal(gm_store_snapshot_open(s, 6, &fd, &e), GM_OK);
+    write_fd(fd, "head", 4, 4);
+    gm_err_clear(&e);
+    assert_int_equal(gm_store_snapshot_copy(s, 2, 0, 1, fd, &e), GM_EINVAL);
+    assert_non_null(strstr(e.what, "not the newest"));
+    gm_err_clear(&e);
+    assert_int_equal(gm_store_snapshot_copy(s, 3, 1000, big_len - 999, fd, &e), GM_EINVAL);
+    assert_non_null(strstr(e.what, "past the end"));
+    assert_int_equal(lseek(fd, 0, SEEK_CUR), 4); /* nothing written */
+    assert_int_equal(gm_store_snapshot_copy(s, 3, 1000, big_len - 1000, fd, &e), GM_OK);
+    write_fd(fd, "tail", 4, 4);
+    assert_int_equal(gm_store_snapshot_commit(s, 6, fd, &e), GM_OK);
+    assert_false(has_file(t.dir, "snapshot-3"));
+
+    got g = {0};
+    uint64_t last = 0;
+    recover_ok(s, &g, &last);
+    assert_int_equal(g.snap_seq, 6);
+    assert_int_equal(g.snap_len, 4 + (big_len - 1000) + 4);
+    assert_memory_equal(g.snap, "head", 4);
+    assert_memory_equal((const char *)g.snap + 4, big + 1000, big_len - 1000);
+    assert_memory_equal((const char *)g.snap + 4 + big_len - 1000, "tail", 4);
+    got_free(&g);
+    free(big);
+    close_ok(s);
+    tmp_remove(&t);
+}
+
 /* open / write / commit: the bytes come back exactly, the .tmp becomes
    snapshot-<seq>, the next snapshot deletes the previous file; 0 bytes and
    several MiB work; a snapshot at the newest one's seq keeps that one. */
@@ -1808,6 +1854,7 @@ int main(void)
         cmocka_unit_test(test_migrate_v2),
         cmocka_unit_test(test_snapshot_record_failure),
         cmocka_unit_test(test_snapshot_file_from_worker),
+        cmocka_unit_test(test_snapshot_copy),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

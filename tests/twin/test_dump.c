@@ -343,12 +343,12 @@ static void test_dump_quiet(void **state)
     fixture *f = *state;
     build(f, 3, 20);
     gm_twin_dump *d;
-    assert_int_equal(gm_twin_dump_begin(f->g, &d), 0);
+    assert_int_equal(gm_twin_dump_begin(f->g, true, &d), 0);
     assert_int_equal(gm_twin_dump_seq(d), gm_twin_graph_seq(f->ref));
     assert_int_equal(gm_twin_dump_twins(d), 63);
     assert_int_equal(gm_twin_dump_relationships(d), 60 + 57);
     gm_twin_dump *d2;
-    assert_int_equal(gm_twin_dump_begin(f->g, &d2), GM_EAGAIN);
+    assert_int_equal(gm_twin_dump_begin(f->g, true, &d2), GM_EAGAIN);
     json_t *want = image_of(f->ref);
     run_and_check(d, want);
     gm_twin_dump_end(d);
@@ -367,7 +367,7 @@ static void test_dump_changes_meanwhile(void **state)
     build(f, 2, 10);
     json_t *want = image_of(f->ref);
     gm_twin_dump *d;
-    assert_int_equal(gm_twin_dump_begin(f->g, &d), 0);
+    assert_int_equal(gm_twin_dump_begin(f->g, true, &d), 0);
     f->ns += 1000000;
     patch(f, f->g, "m00000", "[{\"op\": \"replace\", \"path\": \"/rpm\", \"value\": 99.5}]");
     patch(f, f->g, "m00001", "[{\"op\": \"replace\", \"path\": \"/cfg\", \"value\": {\"a\": 5}}]");
@@ -399,7 +399,7 @@ static void test_dump_changes_meanwhile(void **state)
     assert_null(json_object_get(json_object_get(after, "twins"), "m00009"));
 
     /* the changed graph dumps as it is now: the generations start over */
-    assert_int_equal(gm_twin_dump_begin(f->g, &d), 0);
+    assert_int_equal(gm_twin_dump_begin(f->g, true, &d), 0);
     run_and_check(d, after);
     gm_twin_dump_end(d);
     json_decref(after);
@@ -414,14 +414,14 @@ static void test_dump_fails(void **state)
     fixture *f = *state;
     build(f, 1, 5000); /* several pieces of text */
     gm_twin_dump *d;
-    assert_int_equal(gm_twin_dump_begin(f->g, &d), 0);
+    assert_int_equal(gm_twin_dump_begin(f->g, true, &d), 0);
     patch(f, f->g, "m00010", "[{\"op\": \"replace\", \"path\": \"/rpm\", \"value\": 3.5}]");
     sink s = {GM_SB_INIT, 0, 2};
     assert_int_equal(gm_twin_dump_run(d, collect, &s), GM_EIO);
     gm_sb_free(&s.text);
     gm_twin_dump_end(d);
     /* a cancelled one stops at once */
-    assert_int_equal(gm_twin_dump_begin(f->g, &d), 0);
+    assert_int_equal(gm_twin_dump_begin(f->g, true, &d), 0);
     gm_twin_dump_cancel(d);
     s = (sink){GM_SB_INIT, 0, 0};
     assert_int_equal(gm_twin_dump_run(d, collect, &s), GM_ESHUTDOWN);
@@ -429,8 +429,43 @@ static void test_dump_fails(void **state)
     gm_twin_dump_end(d);
     patch(f, f->g, "m00011", "[{\"op\": \"replace\", \"path\": \"/rpm\", \"value\": 4.5}]");
     json_t *want = image_of(f->g);
-    assert_int_equal(gm_twin_dump_begin(f->g, &d), 0);
+    assert_int_equal(gm_twin_dump_begin(f->g, true, &d), 0);
     run_and_check(d, want);
+    gm_twin_dump_end(d);
+    json_decref(want);
+}
+
+/* The relationship version moves with relationship changes only; a dump
+   begun without relationships writes the twins as at its beginning and no
+   relationship, whatever changes to them come meanwhile; its parts run in
+   order. */
+static void test_dump_twins_only(void **state)
+{
+    fixture *f = *state;
+    build(f, 2, 10);
+    uint64_t v0 = gm_twin_graph_rels_version(f->g);
+    patch(f, f->g, "m00000", "[{\"op\": \"replace\", \"path\": \"/rpm\", \"value\": 9.5}]");
+    patch(f, f->ref, "m00000", "[{\"op\": \"replace\", \"path\": \"/rpm\", \"value\": 9.5}]");
+    assert_int_equal(gm_twin_graph_rels_version(f->g), v0);
+    json_t *want = image_of(f->ref);
+    gm_twin_dump *d;
+    assert_int_equal(gm_twin_dump_begin(f->g, false, &d), 0);
+    assert_int_equal(gm_twin_dump_relationships(d), 20 + 18); /* the graph's, though it leaves them out */
+    rel_patch(f, f->g, "m00005", "f-m00006", "[{\"op\": \"replace\", \"path\": \"/weight\", \"value\": 7.5}]");
+    uint64_t v1 = gm_twin_graph_rels_version(f->g);
+    assert_true(v1 != v0);
+    rel_del(f, f->g, "m00006", "f-m00007");
+    assert_true(gm_twin_graph_rels_version(f->g) != v1);
+    patch(f, f->g, "m00001", "[{\"op\": \"replace\", \"path\": \"/rpm\", \"value\": 1.5}]");
+    sink s = {GM_SB_INIT, 0, 0};
+    assert_int_equal(gm_twin_dump_run_relationships(d, collect, &s), GM_EINVAL); /* twins first */
+    assert_int_equal(gm_twin_dump_run_twins(d, collect, &s), 0);
+    assert_int_equal(gm_twin_dump_run_relationships(d, collect, &s), GM_EINVAL); /* none held */
+    json_t *got = image_of_text(gm_sb_str(&s.text));
+    expect_image(json_object_get(want, "twins"), json_object_get(got, "twins"));
+    assert_int_equal(json_object_size(json_object_get(got, "rels")), 0);
+    json_decref(got);
+    gm_sb_free(&s.text);
     gm_twin_dump_end(d);
     json_decref(want);
 }
@@ -442,7 +477,7 @@ static void test_dump_destroyed_while_begun(void **state)
     fixture *f = *state;
     build(f, 1, 10);
     gm_twin_dump *d;
-    assert_int_equal(gm_twin_dump_begin(f->g, &d), 0);
+    assert_int_equal(gm_twin_dump_begin(f->g, true, &d), 0);
     rel_del(f, f->g, "l000", "c-m00009");
     rel_del(f, f->g, "m00008", "f-m00009");
     del(f, f->g, "m00009");
@@ -476,7 +511,7 @@ static void test_dump_concurrent_writer(void **state)
     json_t *want = image_of(f->ref);
     dumper dm = {.s = {GM_SB_INIT, 0, 0}};
     atomic_init(&dm.done, false);
-    assert_int_equal(gm_twin_dump_begin(f->g, &dm.d), 0);
+    assert_int_equal(gm_twin_dump_begin(f->g, true, &dm.d), 0);
     pthread_t th;
     assert_int_equal(pthread_create(&th, NULL, dump_main, &dm), 0);
     uint64_t x = 88172645463325252ULL; /* xorshift: the same run every time */
@@ -545,6 +580,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dump_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dump_destroyed_while_begun, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dump_concurrent_writer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dump_twins_only, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
