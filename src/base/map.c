@@ -306,6 +306,27 @@ bool gm_map_sget(const gm_map *m, const char *key, size_t klen, void **val)
     return get_common(m, fix_hash(gm_hash_bytes(key, klen)), key, klen, 0, val);
 }
 
+void gm_map_sprefetch(const gm_map *m, const char *key, size_t klen, int step)
+{
+    if (!m->len)
+        return;
+    uint64_t h = fix_hash(gm_hash_bytes(key, klen));
+    size_t i = (size_t)h & (m->cap - 1);
+    if (step == 0) {
+        __builtin_prefetch(&m->slots[i]);
+        return;
+    }
+    /* the home slot or the next (collisions are short runs) */
+    for (int k = 0; k < 2; k++, i = (i + 1) & (m->cap - 1)) {
+        const entry *e = &m->slots[i];
+        if (e->hash == h) {
+            __builtin_prefetch(e->key.s);
+            __builtin_prefetch(e->val);
+            return;
+        }
+    }
+}
+
 void **gm_map_sslot(gm_map *m, const char *key, size_t klen, bool *created)
 {
     assert(m->kind == GM_MAP_STR);

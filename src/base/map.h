@@ -43,6 +43,10 @@ void gm_map_clear(gm_map *m);
 
 /* Find key; true and *val (if val not NULL) when present. */
 bool gm_map_sget(const gm_map *m, const char *key, size_t klen, void **val);
+/* Warm the cache for a gm_map_sget of key soon: step 0 fetches the slot it
+   starts at; step 1, once that has arrived, the key and the value its
+   entry points to, when the slot holds key's hash. Changes nothing. */
+void gm_map_sprefetch(const gm_map *m, const char *key, size_t klen, int step);
 /* Insert or replace. GM_OK, GM_ENOMEM, GM_ERANGE. */
 int gm_map_sput(gm_map *m, const char *key, size_t klen, void *val);
 /*

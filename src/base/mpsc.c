@@ -261,6 +261,18 @@ int gm_mpsc_pop(gm_mpsc *q, void **item)
     return 0;
 }
 
+bool gm_mpsc_peek(const gm_mpsc *q, size_t k, void **item)
+{
+    if (k >= q->capacity)
+        return false;
+    const slot *s = &q->slots[(size_t)((q->head + k) & q->mask)];
+    /* acquire: pairs with the producer's release, as in gm_mpsc_pop */
+    if (atomic_load_explicit(&s->seq, memory_order_acquire) != q->head + k + 1)
+        return false;
+    *item = s->item;
+    return true;
+}
+
 /* The head slot holds an item (a hint: gm_mpsc_pop re-reads with acquire). */
 static bool head_published(const gm_mpsc *q)
 {

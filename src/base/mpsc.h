@@ -19,6 +19,7 @@
 #ifndef GM_BASE_MPSC_H
 #define GM_BASE_MPSC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -65,6 +66,14 @@ int gm_mpsc_push(gm_mpsc *q, void *item);
  * still in progress counts as not ready yet.
  */
 int gm_mpsc_pop(gm_mpsc *q, void **item);
+
+/*
+ * The item k places behind the oldest (k = 0: the oldest), without taking
+ * it: true and *item when it is ready. Consumer thread only; the item stays
+ * the queue's until popped. For looking ahead (prefetching what the next
+ * items will touch).
+ */
+bool gm_mpsc_peek(const gm_mpsc *q, size_t k, void **item);
 
 /*
  * Take the oldest item, sleeping up to timeout_ns nanoseconds for one to

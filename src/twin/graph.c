@@ -238,6 +238,21 @@ static twin *find_twin(const gm_twin_graph *g, const char *id)
     return id && gm_map_sget(g->twins, id, strlen(id), &v) ? v : NULL;
 }
 
+void gm_twin_prefetch(const gm_twin_graph *g, const char *id, int step)
+{
+    if (!id)
+        return;
+    if (step < 2) {
+        gm_map_sprefetch(g->twins, id, strlen(id), step);
+        return;
+    }
+    const twin *t = find_twin(g, id);
+    if (t) {
+        __builtin_prefetch(t->due);
+        __builtin_prefetch(t->doc);
+    }
+}
+
 static rel *find_rel(const twin *t, const char *rel_id)
 {
     void *v;

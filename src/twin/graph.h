@@ -82,6 +82,12 @@ void gm_twin_graph_destroy(gm_twin_graph *g);
 /* The sequence number of the last accepted mutation (0: none). */
 uint64_t gm_twin_graph_seq(const gm_twin_graph *g);
 
+/* Warm the cache for a change or read of twin id soon (the writer looks
+   ahead in its queue): steps 0, 1 and 2, each once the one before has had
+   time to arrive, fetch its index slot, then its entry, then its record.
+   Changes nothing; an unknown id costs a lookup. */
+void gm_twin_prefetch(const gm_twin_graph *g, const char *id, int step);
+
 /* A number that changes whenever a relationship is created, replaced,
    patched, deleted or restored (and at no other time): equal at two
    moments, the relationships are the same at both. */

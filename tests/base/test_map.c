@@ -42,7 +42,15 @@ static void test_str_basic(void **state)
     int a = 1, b = 2, c = 3;
     void *v = NULL;
     assert_false(gm_map_sget(m, "pump", 4, &v));
+    gm_map_sprefetch(m, "pump", 4, 0); /* empty: no slots to touch */
+    gm_map_sprefetch(m, "pump", 4, 1);
     assert_int_equal(gm_map_sput(m, "pump", 4, &a), 0);
+    /* prefetching changes nothing, for a key there or not */
+    for (int step = 0; step < 2; step++) {
+        gm_map_sprefetch(m, "pump", 4, step);
+        gm_map_sprefetch(m, "absent", 6, step);
+    }
+    assert_int_equal(gm_map_len(m), 1);
     assert_int_equal(gm_map_sput(m, "pumps", 5, &b), 0);
     assert_int_equal(gm_map_len(m), 2);
     assert_true(gm_map_sget(m, "pump", 4, &v));

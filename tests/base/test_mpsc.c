@@ -85,6 +85,41 @@ static void test_create_rounding(void **state)
     gm_mpsc_destroy(NULL);
 }
 
+/* Peek sees the ready items in order without taking them, and nothing
+   past the last one or the capacity. */
+static void test_peek(void **state)
+{
+    (void)state;
+    gm_mpsc *q = gm_mpsc_create(4, NULL);
+    assert_non_null(q);
+    void *out = (void *)1;
+    assert_false(gm_mpsc_peek(q, 0, &out));
+    assert_ptr_equal(out, (void *)1);
+    for (uint32_t i = 1; i <= 3; i++)
+        assert_int_equal(gm_mpsc_push(q, encode(0, i)), 0);
+    for (uint32_t k = 0; k < 3; k++) {
+        assert_true(gm_mpsc_peek(q, k, &out));
+        assert_ptr_equal(out, encode(0, k + 1));
+    }
+    assert_false(gm_mpsc_peek(q, 3, &out));
+    assert_false(gm_mpsc_peek(q, 4, &out)); /* beyond the ring */
+    assert_false(gm_mpsc_peek(q, SIZE_MAX, &out));
+    /* after a pop, positions count from the new oldest, across the wrap */
+    assert_int_equal(gm_mpsc_pop(q, &out), 0);
+    assert_int_equal(gm_mpsc_push(q, encode(0, 4)), 0);
+    assert_int_equal(gm_mpsc_push(q, encode(0, 5)), 0);
+    for (uint32_t k = 0; k < 4; k++) {
+        assert_true(gm_mpsc_peek(q, k, &out));
+        assert_ptr_equal(out, encode(0, k + 2));
+    }
+    for (uint32_t want = 2; want <= 5; want++) {
+        assert_int_equal(gm_mpsc_pop(q, &out), 0);
+        assert_ptr_equal(out, encode(0, want));
+    }
+    assert_false(gm_mpsc_peek(q, 0, &out));
+    gm_mpsc_destroy(q);
+}
+
 static void test_full_empty(void **state)
 {
     (void)state;
@@ -528,6 +563,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_create_rounding),
         cmocka_unit_test(test_full_empty),
+        cmocka_unit_test(test_peek),
         cmocka_unit_test(test_producers_large),
         cmocka_unit_test(test_producers_tiny),
         cmocka_unit_test(test_pop_wait_timeout),
