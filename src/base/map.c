@@ -308,6 +308,7 @@ bool gm_map_sget(const gm_map *m, const char *key, size_t klen, void **val)
 
 void gm_map_sprefetch(const gm_map *m, const char *key, size_t klen, int step)
 {
+    assert(m->kind == GM_MAP_STR);
     if (!m->len)
         return;
     uint64_t h = fix_hash(gm_hash_bytes(key, klen));

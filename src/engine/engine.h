@@ -9,7 +9,9 @@
  * store commits events in groups, so durability costs one fsync per batch,
  * not per change. Once the log since the last snapshot holds at least
  * `snapshot_every` events and at least as many bytes as that snapshot, the
- * writer stores a new one (a thread writes it while the writer goes on), which
+ * writer stores a new one (a thread writes it while the writer goes on; when
+ * no relationship changed since the newest snapshot, it copies that one's
+ * relationship lines instead of writing them), which
  * bounds recovery: opening a data directory loads the newest snapshot and
  * replays at most about one snapshot's worth of events after it; and
  * writing snapshots costs at most about what logging costs, however large

@@ -90,7 +90,7 @@ struct gm_store {
     batch *fill, *spare; /* spare is NULL while its batch is in flight */
     bool idle, stopping;
     bool busy;      /* the last commit found the next records waiting: under load */
-    bool gathering; /* the committer waits for a fuller batch (see committer) */
+    bool gathering; /* the committer waits for a fuller batch (see gather) */
     int flushers;
     int failed; /* 0, or the code of the failure that stopped writing */
     gm_err fail_err;

@@ -1632,7 +1632,9 @@ int gm_rel_delete(gm_twin_graph *g, const char *src, const char *rel_id, const c
  * the dump thread drains (dump_guard). Whoever claims a part writes it;
  * the other waits while it is busy (a few microseconds) and then skips it.
  * The writer's side costs one atomic load per change while a dump runs and
- * nothing otherwise.
+ * nothing otherwise. A dump begun without relationships (its caller has
+ * them from an earlier one, same rels_version) runs only the first pass,
+ * and the writer sets no relationships aside for it.
  *
  * What the dump thread reads of a twin it holds: doc, due, b (its slot
  * names) and out, which only the writer changes, and only after claiming
