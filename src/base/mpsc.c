@@ -27,12 +27,12 @@
 #include <time.h>
 
 #include "base/checked.h"
+#include "base/time.h"
 
 /* Separate cache lines keep producers' CAS traffic on `tail` from evicting
    the consumer's `head`, and both from the read-only ring description. */
 #define CACHE_LINE 64
 #define CLOSED_BIT ((uint64_t)1 << 63)
-#define NS_PER_S 1000000000
 /* Checks of the head slot before pop_wait sleeps: with pause at roughly
    10-150 cycles each, a few microseconds, less than a futex sleep and wake.
    Producers that keep up a stream then rarely pay for a wake-up: 800k items
@@ -78,8 +78,7 @@ struct gm_mpsc {
 gm_mpsc *gm_mpsc_create(size_t capacity, gm_err *err)
 {
     gm_mpsc *q = NULL;
-    bool have_mu = false, have_cv = false, have_attr = false;
-    pthread_condattr_t attr;
+    bool have_mu = false;
     int rc;
 
     if (capacity == 0 || capacity > GM_MPSC_MAX_CAPACITY) {
@@ -127,28 +126,15 @@ gm_mpsc *gm_mpsc_create(size_t capacity, gm_err *err)
         goto fail;
     }
     have_mu = true;
-    if ((rc = pthread_condattr_init(&attr)) != 0) {
-        gm_err_errno(err, GM_ENOMEM, rc, "gm_mpsc_create", "cannot create condition attributes");
-        goto fail;
-    }
-    have_attr = true;
-    /* Timed waits on the monotonic clock: a wall-clock step must not turn a
-       10 ms wait into an hour, nor into nothing. */
-    if ((rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)) != 0 ||
-        (rc = pthread_cond_init(&q->cv, &attr)) != 0) {
+    /* timed waits on the monotonic clock */
+    if ((rc = gm_time_cond_init(&q->cv)) != 0) {
         gm_err_errno(err, GM_ENOMEM, rc, "gm_mpsc_create", "cannot create condition variable");
         goto fail;
     }
-    have_cv = true;
-    pthread_condattr_destroy(&attr);
     return q;
 
 fail:
-    if (have_attr)
-        pthread_condattr_destroy(&attr);
     if (q) {
-        if (have_cv)
-            pthread_cond_destroy(&q->cv);
         if (have_mu)
             pthread_mutex_destroy(&q->mu);
         free(q->slots);
@@ -301,30 +287,11 @@ static bool spin_for_item(const gm_mpsc *q)
     return false;
 }
 
-/* now + ns on CLOCK_MONOTONIC; false when it does not fit (wait forever). */
-static bool deadline_after(int64_t ns, struct timespec *out)
-{
-    struct timespec now;
-    if (clock_gettime(CLOCK_MONOTONIC, &now) != 0)
-        return false;
-    int64_t sec = (int64_t)now.tv_sec + ns / NS_PER_S;
-    int64_t nsec = (int64_t)now.tv_nsec + ns % NS_PER_S;
-    if (nsec >= NS_PER_S) {
-        sec++;
-        nsec -= NS_PER_S;
-    }
-    out->tv_sec = (time_t)sec;
-    if ((int64_t)out->tv_sec != sec)
-        return false; /* beyond time_t: as good as forever */
-    out->tv_nsec = (long)nsec;
-    return true;
-}
-
 int gm_mpsc_pop_wait(gm_mpsc *q, void **item, int64_t timeout_ns)
 {
     struct timespec deadline = {0, 0};
     bool forever = timeout_ns < 0;
-    if (timeout_ns > 0 && !deadline_after(timeout_ns, &deadline))
+    if (timeout_ns > 0 && !gm_time_deadline(timeout_ns, &deadline))
         forever = true;
     bool timed_out = false, spun = false;
 

@@ -141,6 +141,37 @@ int64_t gm_time_mono_ns(void)
     return clock_ns(CLOCK_MONOTONIC);
 }
 
+int gm_time_cond_init(pthread_cond_t *cv)
+{
+    pthread_condattr_t a;
+    int rc = pthread_condattr_init(&a);
+    if (rc != 0)
+        return rc;
+    rc = pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    if (rc == 0)
+        rc = pthread_cond_init(cv, &a);
+    pthread_condattr_destroy(&a);
+    return rc;
+}
+
+bool gm_time_deadline(int64_t ns, struct timespec *out)
+{
+    struct timespec now;
+    if (clock_gettime(CLOCK_MONOTONIC, &now) != 0)
+        return false;
+    int64_t sec = (int64_t)now.tv_sec + ns / 1000000000;
+    int64_t nsec = (int64_t)now.tv_nsec + ns % 1000000000;
+    if (nsec >= 1000000000) {
+        sec++;
+        nsec -= 1000000000;
+    }
+    out->tv_sec = (time_t)sec;
+    if ((int64_t)out->tv_sec != sec)
+        return false; /* beyond time_t: as good as forever */
+    out->tv_nsec = (long)nsec;
+    return true;
+}
+
 int64_t gm_time_wall_ns(void)
 {
     return clock_ns(CLOCK_REALTIME);

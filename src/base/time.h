@@ -14,14 +14,26 @@
 #ifndef GM_BASE_TIME_H
 #define GM_BASE_TIME_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "base/err.h"
 
 /* Monotonic clock (CLOCK_MONOTONIC) in nanoseconds, for measuring intervals.
  * Never goes backwards; its zero is arbitrary (usually boot). */
 int64_t gm_time_mono_ns(void);
+
+/* Initialise cv so that its timed waits run on CLOCK_MONOTONIC: a
+   wall-clock step must not turn a 10 ms wait into an hour, nor into
+   nothing. 0 or an errno value, as pthread_cond_init. */
+int gm_time_cond_init(pthread_cond_t *cv);
+
+/* *out = now + ns on CLOCK_MONOTONIC, for pthread_cond_timedwait on such a
+   condition variable; false when it does not fit (wait forever). */
+bool gm_time_deadline(int64_t ns, struct timespec *out);
 
 /* Wall clock (CLOCK_REALTIME) in nanoseconds since the epoch. Can jump when the
  * system clock is set. */

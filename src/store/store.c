@@ -46,6 +46,7 @@
 
 #include "base/checked.h"
 #include "base/file.h"
+#include "base/time.h"
 #include "store/backend.h"
 #include "store/snapfile.h"
 
@@ -117,19 +118,6 @@ static const store__backend_ops *const backends[] = {&store__sqlite_ops};
 /* Group commit under load (see gather). */
 #define GATHER_RECORDS 256
 #define GATHER_NS 1000000L
-
-/* A condition variable whose timed waits run on CLOCK_MONOTONIC. */
-static int cond_init_mono(pthread_cond_t *cv)
-{
-    pthread_condattr_t a;
-    if (pthread_condattr_init(&a) != 0)
-        return -1;
-    int rc = pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    if (rc == 0)
-        rc = pthread_cond_init(cv, &a);
-    pthread_condattr_destroy(&a);
-    return rc;
-}
 
 /* ---- batches --------------------------------------------------------------- */
 
@@ -359,12 +347,8 @@ static void gather(gm_store *s)
     if (!s->busy || s->fill->n >= GATHER_RECORDS)
         return;
     struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_nsec += GATHER_NS;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    if (!gm_time_deadline(GATHER_NS, &until))
+        return;
     s->gathering = true;
     while (s->fill->n < GATHER_RECORDS && !s->stopping && !s->flushers && !s->failed)
         if (pthread_cond_timedwait(&s->work_cv, &s->mu, &until) == ETIMEDOUT)
@@ -462,7 +446,7 @@ gm_store *gm_store_open(const char *dir, const gm_store_opts *opts, gm_err *err)
     }
     int n_init = 0;
     if (pthread_mutex_init(&s->mu, NULL) != 0 || (++n_init, pthread_mutex_init(&s->db_mu, NULL)) != 0 ||
-        (++n_init, cond_init_mono(&s->work_cv)) != 0 ||
+        (++n_init, gm_time_cond_init(&s->work_cv)) != 0 ||
         (++n_init, pthread_cond_init(&s->done_cv, NULL)) != 0) {
         /* Tear down exactly what was set up. */
         if (n_init > 2)
