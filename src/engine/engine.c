@@ -642,8 +642,20 @@ static void look_ahead(gm_engine *e)
         if (!gm_mpsc_peek(e->q, (size_t)(LOOK_AHEAD - 1 - step), &item))
             continue;
         const gm_engine_req *r = item;
-        if (r->op >= GM_OP_TWIN_PUT && r->op <= GM_OP_REL_GET)
+        switch (r->op) { /* the requests whose id names a twin */
+        case GM_OP_TWIN_PUT:
+        case GM_OP_TWIN_PATCH:
+        case GM_OP_TWIN_DELETE:
+        case GM_OP_TWIN_GET:
+        case GM_OP_REL_PUT:
+        case GM_OP_REL_PATCH:
+        case GM_OP_REL_DELETE:
+        case GM_OP_REL_GET:
             gm_twin_prefetch(e->graph, r->id, step);
+            break;
+        default:
+            break;
+        }
     }
 }
 
