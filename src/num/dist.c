@@ -982,7 +982,13 @@ static double s_triangular(const gm_dist *d, gm_rng *r)
 {
     const double *p = d->p;
     double u = gm_rng_uniform(r);
-    double x = u < p[3] ? p[0] + sqrt(u * p[4]) : p[2] - sqrt((1 - u) * p[5]);
+    /* p[0] + sqrt(u p[4]) left of the mode, p[2] - sqrt((1 - u) p[5])
+       right of it, chosen by selects rather than a branch: the side is a
+       coin toss the branch predictor cannot learn */
+    int left = u < p[3];
+    const double arg[2] = {(1 - u) * p[5], u * p[4]}, base[2] = {p[2], p[0]},
+                 sign[2] = {-1.0, 1.0};
+    double x = base[left] + sign[left] * sqrt(arg[left]);
     return clamp(x, p[0], p[2]);
 }
 
