@@ -15,6 +15,12 @@
  * doubles as the event's public handle, and a slot remembers the key of the
  * event it holds, so an entry whose key no longer matches its slot is a
  * cancelled event.
+ *
+ * A direct event (gm_sim_schedule_direct) has no slot: the bit above the
+ * slot bits marks it, and the slot bits hold its datum. Its handler is the
+ * simulation's one direct handler, and it cannot be cancelled, so nothing
+ * but the calendar entry is written when it is scheduled or read when it
+ * runs.
  */
 typedef unsigned __int128 cal_entry;
 
@@ -40,8 +46,11 @@ static inline uint64_t entry_key(cal_entry e)
 
 #define SLOT_BITS 24
 #define SLOT_MASK ((UINT64_C(1) << SLOT_BITS) - 1)
-#define SEQ_LIMIT (UINT64_C(1) << (64 - SLOT_BITS))
+#define DIRECT_BIT (UINT64_C(1) << SLOT_BITS)
+#define SEQ_SHIFT (SLOT_BITS + 1)
+#define SEQ_LIMIT (UINT64_C(1) << (64 - SEQ_SHIFT))
 _Static_assert(GM_SIM_MAX_PENDING == (1u << SLOT_BITS), "slot bits");
+_Static_assert(GM_SIM_MAX_DIRECT_DATA == (1u << SLOT_BITS), "direct data bits");
 _Static_assert(GM_SIM_MAX_SCHEDULED == SEQ_LIMIT, "sequence bits");
 
 /* Pooled event memory. */
@@ -68,6 +77,8 @@ struct gm_sim {
     uint32_t free_head;
     uint32_t pending;
     unsigned arity;
+    gm_sim_handler direct_fn; /* the handler of direct events */
+    void *direct_ctx;
     bool top_spent; /* heap[0] has run: the next push replaces it (see gm_sim_run) */
     bool stop;
     int error;
@@ -78,7 +89,7 @@ static inline bool before(const cal_entry *a, const cal_entry *b)
     return *a < *b;
 }
 
-/* ---- d-ary heap, instantiated for d = 2 and d = 4 --------------------- */
+/* ---- d-ary heap, instantiated for d = 2, 4 and 8 ----------------------- */
 
 static inline void sift_up(cal_entry *h, uint32_t i, cal_entry e, const unsigned d)
 {
@@ -126,8 +137,14 @@ static inline void replace_root(cal_entry *h, uint32_t n, cal_entry e, const uns
             /* All d children exist: a branch-free tournament. */
             uint32_t f = (uint32_t)first;
             best = f + (h[f + 1] < h[f]);
-            if (d == 4) {
+            if (d >= 4) {
                 uint32_t b = f + 2 + (h[f + 3] < h[f + 2]);
+                best = h[b] < h[best] ? b : best;
+            }
+            if (d == 8) {
+                uint32_t b = f + 4 + (h[f + 5] < h[f + 4]);
+                uint32_t c = f + 6 + (h[f + 7] < h[f + 6]);
+                b = h[c] < h[b] ? c : b;
                 best = h[b] < h[best] ? b : best;
             }
         } else {
@@ -143,6 +160,17 @@ static inline void replace_root(cal_entry *h, uint32_t n, cal_entry e, const uns
     sift_up(h, i, e, d);
 }
 
+/* The heap operations for the simulation's arity, each a constant there. */
+static inline void replace_root_any(gm_sim *s, uint32_t n, cal_entry e)
+{
+    if (s->arity == 8)
+        replace_root(s->heap, n, e, 8);
+    else if (s->arity == 4)
+        replace_root(s->heap, n, e, 4);
+    else
+        replace_root(s->heap, n, e, 2);
+}
+
 static inline void heap_push(gm_sim *s, cal_entry e)
 {
     if (s->top_spent) {
@@ -150,14 +178,13 @@ static inline void heap_push(gm_sim *s, cal_entry e)
            down once, instead of a pop and a push (half the heap work for the
            common "each event schedules the next" pattern). */
         s->top_spent = false;
-        if (s->arity == 4)
-            replace_root(s->heap, s->heap_len, e, 4);
-        else
-            replace_root(s->heap, s->heap_len, e, 2);
+        replace_root_any(s, s->heap_len, e);
         return;
     }
     uint32_t i = s->heap_len++;
-    if (s->arity == 4)
+    if (s->arity == 8)
+        sift_up(s->heap, i, e, 8);
+    else if (s->arity == 4)
         sift_up(s->heap, i, e, 4);
     else
         sift_up(s->heap, i, e, 2);
@@ -168,10 +195,7 @@ static inline void heap_pop(gm_sim *s)
     uint32_t n = --s->heap_len;
     if (n == 0)
         return;
-    if (s->arity == 4)
-        replace_root(s->heap, n, s->heap[n], 4);
-    else
-        replace_root(s->heap, n, s->heap[n], 2);
+    replace_root_any(s, n, s->heap[n]);
 }
 
 /* Drop cancelled entries and rebuild the heap bottom-up (Floyd), O(n). */
@@ -182,7 +206,8 @@ static void compact(gm_sim *s)
     uint32_t n = 0;
     for (uint32_t i = 0; i < s->heap_len; i++) {
         cal_entry e = s->heap[i];
-        if (s->slots[entry_key(e) & SLOT_MASK].key == entry_key(e))
+        uint64_t key = entry_key(e);
+        if ((key & DIRECT_BIT) || s->slots[key & SLOT_MASK].key == key)
             s->heap[n++] = e;
     }
     s->heap_len = n;
@@ -190,7 +215,9 @@ static void compact(gm_sim *s)
     if (n < 2)
         return;
     for (uint32_t i = (n - 2) / s->arity + 1; i-- > 0;) {
-        if (s->arity == 4)
+        if (s->arity == 8)
+            sift_down(s->heap, n, i, s->heap[i], 8);
+        else if (s->arity == 4)
             sift_down(s->heap, n, i, s->heap[i], 4);
         else
             sift_down(s->heap, n, i, s->heap[i], 2);
@@ -204,7 +231,7 @@ gm_sim *gm_sim_create(gm_sim_calendar cal, uint32_t expected_pending)
     gm_sim *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    s->arity = cal == GM_SIM_HEAP2 ? 2 : 4;
+    s->arity = cal == GM_SIM_HEAP2 ? 2 : cal == GM_SIM_HEAP8 ? 8 : 4;
     s->free_head = NO_SLOT;
     s->seq = 1; /* so that no key, and no handle, is 0 */
     uint32_t cap = expected_pending ? expected_pending : 64;
@@ -281,7 +308,7 @@ static bool grow(void **p, uint32_t *cap, size_t elem)
 static inline uint32_t live_slot(const gm_sim *s, gm_sim_event ev)
 {
     uint64_t slot = ev & SLOT_MASK;
-    if (ev == 0 || slot >= s->slots_len || s->slots[slot].key != ev)
+    if (ev == 0 || (ev & DIRECT_BIT) || slot >= s->slots_len || s->slots[slot].key != ev)
         return NO_SLOT;
     return (uint32_t)slot;
 }
@@ -294,17 +321,19 @@ static inline void free_slot(gm_sim *s, uint32_t slot)
     s->pending--;
 }
 
-gm_sim_event gm_sim_schedule_at(gm_sim *s, double t, gm_sim_handler fn, void *ctx, uint64_t data)
+/* Checks shared by both kinds of event: t valid (then normalised), room
+   for one more pending event and one more calendar entry. */
+static inline bool admit(gm_sim *s, double *t)
 {
     /* One test refuses NaN, the past and infinity. */
-    if (__builtin_expect(!(t >= s->now && t <= DBL_MAX) || !fn, 0)) {
+    if (__builtin_expect(!(*t >= s->now && *t <= DBL_MAX), 0)) {
         s->error = GM_EINVAL;
-        return 0;
+        return false;
     }
-    t += 0.0; /* -0.0 would sort after every positive time */
+    *t += 0.0; /* -0.0 would sort after every positive time */
     if (__builtin_expect(s->pending >= GM_SIM_MAX_PENDING || s->seq >= SEQ_LIMIT, 0)) {
         s->error = GM_ELIMIT;
-        return 0;
+        return false;
     }
     if (s->heap_len == s->heap_cap && !s->top_spent) {
         if (s->stale)
@@ -312,9 +341,20 @@ gm_sim_event gm_sim_schedule_at(gm_sim *s, double t, gm_sim_handler fn, void *ct
         if (s->heap_len == s->heap_cap &&
             !grow((void **)&s->heap, &s->heap_cap, sizeof *s->heap)) {
             s->error = GM_ENOMEM;
-            return 0;
+            return false;
         }
     }
+    return true;
+}
+
+gm_sim_event gm_sim_schedule_at(gm_sim *s, double t, gm_sim_handler fn, void *ctx, uint64_t data)
+{
+    if (__builtin_expect(!fn, 0)) {
+        s->error = GM_EINVAL;
+        return 0;
+    }
+    if (!admit(s, &t))
+        return 0;
     uint32_t slot = s->free_head;
     if (slot != NO_SLOT) {
         s->free_head = s->slots[slot].next_free;
@@ -327,7 +367,7 @@ gm_sim_event gm_sim_schedule_at(gm_sim *s, double t, gm_sim_handler fn, void *ct
         slot = s->slots_len++;
     }
     ev_slot *e = &s->slots[slot];
-    uint64_t key = (s->seq++ << SLOT_BITS) | slot;
+    uint64_t key = (s->seq++ << SEQ_SHIFT) | slot;
     e->fn = fn;
     e->ctx = ctx;
     e->data = data;
@@ -336,6 +376,25 @@ gm_sim_event gm_sim_schedule_at(gm_sim *s, double t, gm_sim_handler fn, void *ct
     s->pending++;
     heap_push(s, make_entry(t, key));
     return key;
+}
+
+void gm_sim_set_direct(gm_sim *s, gm_sim_handler fn, void *ctx)
+{
+    s->direct_fn = fn;
+    s->direct_ctx = ctx;
+}
+
+bool gm_sim_schedule_direct(gm_sim *s, double t, uint32_t data)
+{
+    if (__builtin_expect(!s->direct_fn || data >= GM_SIM_MAX_DIRECT_DATA, 0)) {
+        s->error = GM_EINVAL;
+        return false;
+    }
+    if (!admit(s, &t))
+        return false;
+    s->pending++;
+    heap_push(s, make_entry(t, (s->seq++ << SEQ_SHIFT) | DIRECT_BIT | data));
+    return true;
 }
 
 gm_sim_event gm_sim_schedule(gm_sim *s, double delay, gm_sim_handler fn, void *ctx, uint64_t data)
@@ -385,23 +444,39 @@ uint64_t gm_sim_run(gm_sim *s, double until, uint64_t max_events)
     while (s->heap_len) {
         cal_entry top = s->heap[0];
         uint64_t key = entry_key(top);
-        uint32_t slot = (uint32_t)(key & SLOT_MASK);
-        ev_slot *e = &s->slots[slot];
-        if (e->key != key) { /* cancelled */
-            heap_pop(s);
-            s->stale--;
-            continue;
+        gm_sim_handler fn;
+        void *ctx;
+        uint64_t data;
+        if (key & DIRECT_BIT) {
+            double t = entry_time(top);
+            if (t > until) {
+                s->now = until;
+                return ran;
+            }
+            s->now = t;
+            fn = s->direct_fn;
+            ctx = s->direct_ctx;
+            data = key & SLOT_MASK;
+            s->pending--;
+        } else {
+            uint32_t slot = (uint32_t)(key & SLOT_MASK);
+            ev_slot *e = &s->slots[slot];
+            if (e->key != key) { /* cancelled */
+                heap_pop(s);
+                s->stale--;
+                continue;
+            }
+            double t = entry_time(top);
+            if (t > until) {
+                s->now = until;
+                return ran;
+            }
+            s->now = t;
+            fn = e->fn;
+            ctx = e->ctx;
+            data = e->data;
+            free_slot(s, slot); /* before the call: the handler may reuse it */
         }
-        double t = entry_time(top);
-        if (t > until) {
-            s->now = until;
-            return ran;
-        }
-        s->now = t;
-        gm_sim_handler fn = e->fn;
-        void *ctx = e->ctx;
-        uint64_t data = e->data;
-        free_slot(s, slot); /* before the call: the handler may reuse it */
         s->events++;
         ran++;
         /* The entry stays at the root while the handler runs; its first

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 
 #include "num/rng.h"
@@ -25,14 +26,14 @@ static void record(gm_sim *sim, void *ctx, uint64_t data)
     l->n++;
 }
 
-static const gm_sim_calendar cals[2] = {GM_SIM_HEAP2, GM_SIM_HEAP4};
+static const gm_sim_calendar cals[3] = {GM_SIM_HEAP2, GM_SIM_HEAP4, GM_SIM_HEAP8};
 
 /* Random times come out sorted; equal times in scheduling order. */
 static void test_order_and_fifo_ties(void **state)
 {
     (void)state;
     static log_ l;
-    for (int c = 0; c < 2; c++) {
+    for (int c = 0; c < 3; c++) {
         gm_sim *sim = gm_sim_create(cals[c], 0);
         gm_rng r;
         gm_rng_seed(&r, 3, 0);
@@ -74,7 +75,7 @@ static void chain_step(gm_sim *sim, void *ctx, uint64_t data)
 static void test_schedule_from_handler(void **state)
 {
     (void)state;
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 3; k++) {
         gm_sim *sim = gm_sim_create(cals[k], 1);
         chain c = {0};
         gm_sim_schedule(sim, 1.0, chain_step, &c, 4);
@@ -93,7 +94,7 @@ static void test_cancel_and_reschedule(void **state)
 {
     (void)state;
     static log_ l;
-    for (int k = 0; k < 2; k++) {
+    for (int k = 0; k < 3; k++) {
         gm_sim *sim = gm_sim_create(cals[k], 0);
         l.n = 0;
         gm_sim_event a = gm_sim_schedule(sim, 1.0, record, &l, 1);
@@ -214,8 +215,8 @@ static void on_hold(gm_sim *sim, void *ctx, uint64_t data)
 static void test_pooling_and_heaps_agree(void **state)
 {
     (void)state;
-    uint64_t sums[2];
-    for (int k = 0; k < 2; k++) {
+    uint64_t sums[3];
+    for (int k = 0; k < 3; k++) {
         gm_sim *sim = gm_sim_create(cals[k], 0);
         holder h = {.sum = 0};
         gm_rng_seed(&h.r, 11, 0);
@@ -232,7 +233,77 @@ static void test_pooling_and_heaps_agree(void **state)
         sums[k] = h.sum;
         gm_sim_destroy(sim);
     }
-    assert_true(sums[0] == sums[1]);
+    assert_true(sums[0] == sums[1] && sums[1] == sums[2]);
+}
+
+/* Direct events interleave with handled ones by (time, scheduling order),
+   survive the compaction that cancellations trigger, and are refused
+   without a handler or with too large a datum. */
+typedef struct mixed {
+    log_ *l;
+    gm_sim_event cancel[25000];
+    size_t ncancel;
+} mixed;
+
+static void on_direct(gm_sim *sim, void *ctx, uint64_t data)
+{
+    mixed *m = ctx;
+    record(sim, m->l, data | UINT64_C(1) << 32); /* marks a direct event */
+}
+
+static void test_direct_events(void **state)
+{
+    (void)state;
+    static log_ l;
+    for (int k = 0; k < 3; k++) {
+        gm_sim *sim = gm_sim_create(cals[k], 0);
+        assert_false(gm_sim_schedule_direct(sim, 1.0, 1)); /* no handler yet */
+        assert_int_equal(gm_sim_error(sim), GM_EINVAL);
+        static mixed m;
+        m.l = &l;
+        m.ncancel = 0;
+        gm_sim_set_direct(sim, on_direct, &m);
+        assert_false(gm_sim_schedule_direct(sim, 1.0, GM_SIM_MAX_DIRECT_DATA));
+        assert_false(gm_sim_schedule_direct(sim, -1.0, 1));
+        assert_false(gm_sim_schedule_direct(sim, NAN, 1));
+        assert_int_equal(gm_sim_pending(sim), 0);
+        l.n = 0;
+        gm_rng r;
+        gm_rng_seed(&r, 5, (uint64_t)k);
+        /* 20,000 events at coarse times, every other one direct; the
+           sequence number i is the datum of both kinds */
+        for (uint32_t i = 0; i < 20000; i++) {
+            double t = (double)gm_rng_below(&r, 50);
+            if (i % 2)
+                assert_true(gm_sim_schedule_direct(sim, t, i));
+            else
+                assert_true(gm_sim_schedule(sim, t, record, &l, i) != 0);
+        }
+        /* 25,000 handled events to cancel: past the 22,501st of the 45,000
+           entries, cancelled ones are the majority and the calendar compacts */
+        for (size_t i = 0; i < 25000; i++)
+            m.cancel[m.ncancel++] = gm_sim_schedule(sim, 10.5, record, &l, 999999);
+        for (size_t i = 0; i < m.ncancel; i++)
+            assert_true(gm_sim_cancel(sim, m.cancel[i]));
+        assert_int_equal(gm_sim_pending(sim), 20000);
+        assert_int_equal(gm_sim_run(sim, INFINITY, 0), 20000);
+        assert_int_equal(l.n, 20000);
+        size_t direct = 0;
+        for (size_t i = 0; i < l.n; i++) {
+            uint64_t seq = l.data[i] & UINT32_MAX;
+            bool is_direct = l.data[i] >> 32;
+            assert_true(is_direct == (seq % 2 == 1)); /* each ran its own handler */
+            direct += is_direct;
+            if (i > 0) {
+                assert_true(l.t[i - 1] <= l.t[i]);
+                if (l.t[i - 1] == l.t[i])
+                    assert_true((l.data[i - 1] & UINT32_MAX) < seq); /* FIFO */
+            }
+        }
+        assert_int_equal(direct, 10000);
+        assert_int_equal(gm_sim_pending(sim), 0);
+        gm_sim_destroy(sim);
+    }
 }
 
 int main(void)
@@ -244,6 +315,7 @@ int main(void)
         cmocka_unit_test(test_run_limits),
         cmocka_unit_test(test_stop),
         cmocka_unit_test(test_pooling_and_heaps_agree),
+        cmocka_unit_test(test_direct_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
