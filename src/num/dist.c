@@ -10,6 +10,9 @@
 #include "base/json.h"
 #include "num/special.h"
 
+/* Samplers that gm_dist_sample must call rather than inline (see there). */
+#define OUT_OF_LINE __attribute__((noinline))
+
 /* ------------------------------------------------------------------------ */
 /* Ziggurat tables                                                           */
 
@@ -659,7 +662,7 @@ static double poisson_invert(const gm_dist *d, gm_rng *r)
     }
 }
 
-static double poisson_sample(const gm_dist *d, gm_rng *r)
+OUT_OF_LINE static double poisson_sample(const gm_dist *d, gm_rng *r)
 {
     double mean = d->p[0];
     if (mean < POISSON_INVERT_MAX)
@@ -729,7 +732,7 @@ static double binomial_invert(const gm_dist *d, gm_rng *r)
     }
 }
 
-static double binomial_sample(const gm_dist *d, gm_rng *r)
+OUT_OF_LINE static double binomial_sample(const gm_dist *d, gm_rng *r)
 {
     double n = d->p[0], pp = d->p[2], k;
     bool flip = d->p[1] > 0.5;
@@ -782,7 +785,7 @@ static double binomial_sample(const gm_dist *d, gm_rng *r)
 #define TN_UNIFORM (-2.0)
 #define TN_UNIFORM_TAIL (-3.0)
 
-static double truncnormal_sample(const gm_dist *d, gm_rng *r)
+OUT_OF_LINE static double truncnormal_sample(const gm_dist *d, gm_rng *r)
 {
     double lo = d->p[0], hi = d->p[1], mu = d->p[2], s = d->p[3], a = d->p[4];
     double method = d->p[5], sd = fabs(s);
@@ -923,7 +926,9 @@ static void tn_standard_bounds(const gm_dist *d, double *al, double *be)
 
 /* One small function per kind, so that gm_dist_sample is a jump table of
    tail calls and the fast paths (one 64-bit draw for the ziggurats) do not
-   pay for the register saves of the slow ones. */
+   pay for the register saves of the slow ones. The slow ones are kept out
+   of line (OUT_OF_LINE, above their definitions): inlined, they gave
+   gm_dist_sample a 264-byte frame and six register saves on every call. */
 
 static double s_constant(const gm_dist *d, gm_rng *r)
 {
@@ -946,12 +951,12 @@ static double s_normal(const gm_dist *d, gm_rng *r)
     return d->p[0] + d->p[1] * zig_norm(r);
 }
 
-static double s_lognormal(const gm_dist *d, gm_rng *r)
+OUT_OF_LINE static double s_lognormal(const gm_dist *d, gm_rng *r)
 {
     return exp(d->p[0] + d->p[1] * zig_norm(r));
 }
 
-static double s_gamma(const gm_dist *d, gm_rng *r)
+OUT_OF_LINE static double s_gamma(const gm_dist *d, gm_rng *r)
 {
     const double *p = d->p;
     if (p[4] > 0) /* shape < 1 */
@@ -959,7 +964,7 @@ static double s_gamma(const gm_dist *d, gm_rng *r)
     return p[1] * gamma_mt(r, p[2], p[3]);
 }
 
-static double s_erlang(const gm_dist *d, gm_rng *r)
+OUT_OF_LINE static double s_erlang(const gm_dist *d, gm_rng *r)
 {
     const double *p = d->p;
     if (p[0] <= 16) {
@@ -973,9 +978,21 @@ static double s_erlang(const gm_dist *d, gm_rng *r)
     return p[2] * gamma_mt(r, p[3], p[4]);
 }
 
-static double s_weibull(const gm_dist *d, gm_rng *r)
+OUT_OF_LINE static double s_weibull(const gm_dist *d, gm_rng *r)
 {
     return d->p[1] * pow(zig_exp(r), d->p[2]);
+}
+
+/* c ? a : b by masks, never a branch (nor a table in memory) */
+static inline double select_bits(bool c, double a, double b)
+{
+    uint64_t ua, ub, m = -(uint64_t)c;
+    memcpy(&ua, &a, sizeof ua);
+    memcpy(&ub, &b, sizeof ub);
+    uint64_t ux = (ua & m) | (ub & ~m);
+    double x;
+    memcpy(&x, &ux, sizeof x);
+    return x;
 }
 
 static double s_triangular(const gm_dist *d, gm_rng *r)
@@ -985,20 +1002,19 @@ static double s_triangular(const gm_dist *d, gm_rng *r)
     /* p[0] + sqrt(u p[4]) left of the mode, p[2] - sqrt((1 - u) p[5])
        right of it, chosen by selects rather than a branch: the side is a
        coin toss the branch predictor cannot learn */
-    int left = u < p[3];
-    const double arg[2] = {(1 - u) * p[5], u * p[4]}, base[2] = {p[2], p[0]},
-                 sign[2] = {-1.0, 1.0};
-    double x = base[left] + sign[left] * sqrt(arg[left]);
+    bool left = u < p[3];
+    double s = sqrt(select_bits(left, u * p[4], (1 - u) * p[5]));
+    double x = select_bits(left, p[0] + s, p[2] - s);
     return clamp(x, p[0], p[2]);
 }
 
-static double s_beta(const gm_dist *d, gm_rng *r)
+OUT_OF_LINE static double s_beta(const gm_dist *d, gm_rng *r)
 {
     const double *p = d->p;
     return clamp(p[2] + (p[3] - p[2]) * beta_std(r, p[0], p[1], p[4], p[5]), p[2], p[3]);
 }
 
-static double s_pert(const gm_dist *d, gm_rng *r)
+OUT_OF_LINE static double s_pert(const gm_dist *d, gm_rng *r)
 {
     const double *p = d->p;
     double a = p[4], b = p[5]; /* both >= 1 */
@@ -1011,19 +1027,19 @@ static double s_bernoulli(const gm_dist *d, gm_rng *r)
     return gm_rng_uniform(r) < d->p[0] ? 1.0 : 0.0;
 }
 
-static double s_geometric(const gm_dist *d, gm_rng *r)
+OUT_OF_LINE static double s_geometric(const gm_dist *d, gm_rng *r)
 {
     /* P(1 + floor(E/c) > k) = P(E >= k c) = (1-p)^k with c = -log(1-p). */
     return 1 + floor(zig_exp(r) * d->p[1]);
 }
 
-static double s_empirical_discrete(const gm_dist *d, gm_rng *r)
+OUT_OF_LINE static double s_empirical_discrete(const gm_dist *d, gm_rng *r)
 {
     uint64_t i = gm_rng_below(r, d->n);
     return gm_rng_uniform(r) < d->q[i] ? d->x[i] : d->x[d->alias[i]];
 }
 
-static double s_empirical_continuous(const gm_dist *d, gm_rng *r)
+OUT_OF_LINE static double s_empirical_continuous(const gm_dist *d, gm_rng *r)
 {
     double pos = gm_rng_uniform(r) * (double)(d->n - 1);
     size_t i = (size_t)pos;
