@@ -228,10 +228,29 @@ typedef struct pcase {
    and a request are on the general path, in one small struct. */
 typedef struct ltok {
     size_t scope;
+    size_t cs;        /* its case (the scope's, kept here for the hot path) */
     size_t act;       /* pact index */
     size_t next;      /* its pool's queue, or the free list */
     double t_req, t_start, dur;
 } ltok;
+
+/* What the lean path reads of an activity (pact index), gathered from the
+   model into one small record so that a task's start and completion touch
+   one cache line instead of chasing pact, pnode and BPMN node pointers. */
+typedef struct lact {
+    const gm_dist *dist; /* duration: sample * scale */
+    double scale;
+    gm_rng *rng;
+    double cost;         /* fixed cost per execution */
+    double rate;         /* pool cost per unit and time unit */
+    uint32_t pool;       /* NONE32: no resource */
+    uint32_t amount;
+    uint32_t next;       /* the activity its single outgoing flow leads to
+                            straight (no node between), or NONE32 */
+    uint32_t out;        /* its single outgoing flow, or NONE32 */
+} lact;
+
+#define NONE32 UINT32_MAX
 
 typedef struct witem {
     size_t scope;
@@ -282,6 +301,7 @@ typedef struct run {
     size_t nb;   /* batches (0: none) */
     size_t cur;  /* batch of the latest measured arrival, or NONE */
     bool lean;   /* tasks run on the lean path */
+    lact *la;    /* [nact] on the lean path */
     ltok *lt;
     size_t nlt, caplt, free_lt;
     /* replication 0 */
@@ -1372,17 +1392,22 @@ static void on_lean_done(gm_sim *sim, void *ctx, uint64_t data);
 static void lean_start(run *R, size_t k)
 {
     ltok *t = &R->lt[k];
-    const pact *a = &R->p->act[t->act];
+    const lact *la = &R->la[t->act];
     double now = gm_sim_now(R->sim);
-    double dur = gm_dist_sample(&a->dur.d, &R->rng[a->stream]) * a->dur.scale;
+    double dur = gm_dist_sample(la->dist, la->rng) * la->scale;
     if (!(dur >= 0) || !isfinite(dur)) {
         fail_run(R, GM_EINVAL, "task '%s' drew the duration %g; expected a finite duration >= 0",
-                 nd(R, a->node)->id, dur);
+                 nd(R, R->p->act[t->act].node)->id, dur);
         return;
     }
     t->t_start = now;
     t->dur = dur;
-    if (!gm_sim_schedule_at(R->sim, now + dur, on_lean_done, R, k))
+    /* a direct event while the token's index fits in one (a run with 2^24
+       tokens about at once takes the general scheduling for the rest) */
+    bool ok = k < GM_SIM_MAX_DIRECT_DATA
+                  ? gm_sim_schedule_direct(R->sim, now + dur, (uint32_t)k)
+                  : gm_sim_schedule_at(R->sim, now + dur, on_lean_done, R, k) != 0;
+    if (!ok)
         fail_run(R, gm_sim_error(R->sim), "cannot schedule a task completion");
 }
 
@@ -1394,7 +1419,7 @@ static void lean_serve(run *R, size_t pool)
     size_t prev = NONE, k = P->qhead;
     while (k != NONE && P->idle > 0 && !R->error) {
         size_t next = R->lt[k].next;
-        uint32_t amount = R->p->act[R->lt[k].act].need[0].amount;
+        uint32_t amount = R->la[R->lt[k].act].amount;
         if (P->idle >= amount) {
             if (prev == NONE)
                 P->qhead = next;
@@ -1414,14 +1439,13 @@ static void lean_serve(run *R, size_t pool)
 /* Token k (t_req and act set) asks for its units. */
 static void lean_request(run *R, size_t k)
 {
-    const pact *a = &R->p->act[R->lt[k].act];
-    if (a->nneed == 0) {
+    const lact *la = &R->la[R->lt[k].act];
+    if (la->pool == NONE32) {
         lean_start(R, k);
         return;
     }
-    size_t pool = a->need[0].pool;
-    uint32_t amount = a->need[0].amount;
-    pool_rt *P = &R->pool[pool];
+    uint32_t amount = la->amount;
+    pool_rt *P = &R->pool[la->pool];
     if (P->qhead == NONE && P->idle >= amount) {
         P->idle -= amount;
         lean_start(R, k);
@@ -1434,7 +1458,7 @@ static void lean_request(run *R, size_t k)
         P->qhead = k;
     P->qtail = k;
     if (P->idle >= amount) /* units idle, but others were ahead */
-        lean_serve(R, pool);
+        lean_serve(R, la->pool);
 }
 
 /* A token reaches activity node in scope s. */
@@ -1450,6 +1474,7 @@ static void lean_activate(run *R, size_t s, size_t node)
     }
     ltok *t = &R->lt[k];
     t->scope = s;
+    t->cs = R->sc[s].cs;
     t->act = R->p->node[node].idx;
     t->t_req = gm_sim_now(R->sim);
     lean_request(R, k);
@@ -1544,19 +1569,18 @@ static void lean_route(run *R, size_t s, size_t node, size_t flow, unsigned dept
 static void on_lean_done(gm_sim *sim, void *ctx, uint64_t data)
 {
     run *R = ctx;
-    const gm_proc *p = R->p;
     size_t k = (size_t)data;
     ltok *t = &R->lt[k];
-    const pact *a = &p->act[t->act];
+    const lact *la = &R->la[t->act];
     size_t s = t->scope;
-    pcase *c = &R->cs[R->sc[s].cs];
+    pcase *c = &R->cs[t->cs];
     double rcost = 0;
-    if (a->nneed) {
-        size_t pool = a->need[0].pool;
-        uint32_t amount = a->need[0].amount;
+    if (la->pool != NONE32) {
+        size_t pool = la->pool;
+        uint32_t amount = la->amount;
         double pc = 0;
         for (uint32_t j = 0; j < amount; j++)
-            pc += p->pool[pool].cost * t->dur;
+            pc += la->rate * t->dur;
         if (in_util_window(R))
             add_work(R, pool, t->dur * amount);
         if (c->measured)
@@ -1568,14 +1592,19 @@ static void on_lean_done(gm_sim *sim, void *ctx, uint64_t data)
         t = &R->lt[k];
     }
     if (c->measured)
-        task_done(R, c, t->act, t->t_start - t->t_req, t->dur, a->cost + rcost);
+        task_done(R, c, t->act, t->t_start - t->t_req, t->dur, la->cost + rcost);
     /* the token moves on in place, as hand_on does */
-    const gm_bpmn_node *n = p->node[a->node].bn;
-    if (n->nout == 1) {
-        size_t flow = n->out[0];
+    if (la->next != NONE32) {
+        t->act = la->next;
+        t->t_req = gm_sim_now(sim);
+        lean_request(R, k);
+        return;
+    }
+    if (la->out != NONE32) {
+        size_t flow = la->out;
         size_t node = walk_on(R, &flow);
-        if (p->node[node].kind == PK_ACTIVITY) {
-            t->act = p->node[node].idx;
+        if (R->p->node[node].kind == PK_ACTIVITY) {
+            t->act = R->p->node[node].idx;
             t->t_req = gm_sim_now(sim);
             lean_request(R, k);
             return;
@@ -1587,7 +1616,39 @@ static void on_lean_done(gm_sim *sim, void *ctx, uint64_t data)
     }
     t->next = R->free_lt;
     R->free_lt = k;
+    const gm_bpmn_node *n = nd(R, R->p->act[t->act].node);
     lean_fan(R, s, n->out, n->nout, 0);
+}
+
+/* The lean path's table of activities (R->la), or false when out of memory. */
+static bool lean_table(run *R)
+{
+    const gm_proc *p = R->p;
+    R->la = calloc(p->nact ? p->nact : 1, sizeof *R->la);
+    if (!R->la)
+        return false;
+    for (size_t i = 0; i < p->nact; i++) {
+        const pact *a = &p->act[i];
+        lact *la = &R->la[i];
+        la->dist = &a->dur.d;
+        la->scale = a->dur.scale;
+        la->rng = &R->rng[a->stream];
+        la->cost = a->cost;
+        la->pool = la->next = la->out = NONE32;
+        if (a->nneed) {
+            la->pool = (uint32_t)a->need[0].pool;
+            la->amount = a->need[0].amount;
+            la->rate = p->pool[a->need[0].pool].cost;
+        }
+        const gm_bpmn_node *n = nd(R, a->node);
+        if (n->nout == 1) {
+            la->out = (uint32_t)n->out[0];
+            const pnode *to = &p->node[p->flow_tgt[n->out[0]]];
+            if (to->kind == PK_ACTIVITY)
+                la->next = (uint32_t)to->idx;
+        }
+    }
+    return true;
 }
 
 /* ======================================================================== */
@@ -2116,6 +2177,7 @@ static void free_run(run *R)
     free(R->cs);
     free(R->work);
     free(R->lt);
+    free(R->la);
     free(R->pool);
     free(R->unit);
     for (size_t i = 0; R->b && i <= R->nb; i++) {
@@ -2235,9 +2297,13 @@ int gm_proc_replicate(const void *ctx, uint64_t seed, uint64_t rep, double *kpi,
     memset(&R, 0, sizeof R);
     R.p = p;
     R.free_sc = R.free_rc = R.free_rq = R.free_cs = R.free_lt = R.dirty = NONE;
-    R.sim = gm_sim_create(GM_SIM_HEAP4, 64);
+    /* 8-ary: a process has about as many pending events as busy resource
+       units, which an 8-ary heap holds one level deep (bench_kernel) */
+    R.sim = gm_sim_create(GM_SIM_HEAP8, 64);
     R.log = rep == 0 ? p->log : NULL;
     R.lean = gm_proc_lean(p) && !R.log;
+    if (R.sim && R.lean)
+        gm_sim_set_direct(R.sim, on_lean_done, &R);
     R.rng = calloc(p->nstreams, sizeof *R.rng);
     R.pool = calloc(p->npool ? p->npool : 1, sizeof *R.pool);
     R.unit = calloc(p->nunit ? p->nunit : 1, sizeof *R.unit);
@@ -2246,6 +2312,8 @@ int gm_proc_replicate(const void *ctx, uint64_t seed, uint64_t rep, double *kpi,
     R.b = calloc(1 + R.nb, sizeof *R.b);
     int rc;
     if (!R.sim || !R.rng || !R.pool || !R.unit || !R.b)
+        goto nomem;
+    if (R.lean && !lean_table(&R))
         goto nomem;
     for (size_t i = 0; i <= R.nb; i++) {
         R.b[i].ts = calloc(p->nact ? p->nact : 1, sizeof *R.b[i].ts);
