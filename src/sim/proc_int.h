@@ -156,6 +156,8 @@ struct gm_proc {
     /* model */
     pnode *node;         /* [nnodes] */
     size_t *flow_tgt;    /* [nflows] target node of each flow */
+    size_t *flow_in;     /* [nflows] its position among the target's incoming
+                            flows (a join's counter) */
     pact *act;
     size_t nact;
     pgw *gw;

@@ -1145,6 +1145,7 @@ void gm_proc_free(gm_proc *p)
     free(p->unit);
     free(p->node);
     free(p->flow_tgt);
+    free(p->flow_in);
     free(p->act);
     free(p->gw);
     free(p->bnd);
@@ -1242,10 +1243,16 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
     p->bnd = calloc(nn ? nn : 1, sizeof *p->bnd);
     p->catch_ = calloc(nn ? nn : 1, sizeof *p->catch_);
     p->flow_tgt = calloc(gm_bpmn_nflows(m) ? gm_bpmn_nflows(m) : 1, sizeof *p->flow_tgt);
-    if (!p->node || !p->act || !p->gw || !p->bnd || !p->catch_ || !p->flow_tgt)
+    p->flow_in = calloc(gm_bpmn_nflows(m) ? gm_bpmn_nflows(m) : 1, sizeof *p->flow_in);
+    if (!p->node || !p->act || !p->gw || !p->bnd || !p->catch_ || !p->flow_tgt || !p->flow_in)
         goto nomem;
     for (size_t fi = 0; fi < gm_bpmn_nflows(m); fi++)
         p->flow_tgt[fi] = gm_bpmn_flow_at(m, fi)->target;
+    for (size_t i = 0; i < nn; i++) {
+        const gm_bpmn_node *n = gm_bpmn_node_at(m, i);
+        for (size_t k = 0; k < n->nin; k++)
+            p->flow_in[n->in[k]] = k;
+    }
     if ((rc = classify(p, name, err)) ||
         (rc = parse_calendars(p, calendars,
                               gm_cal_week_position(p->start_ns, p->offset_min), err)) ||

@@ -1534,9 +1534,8 @@ static void lean_route(run *R, size_t s, size_t node, size_t flow, unsigned dept
     case PK_AND:
         if (pn->join != NONE) {
             uint32_t *cnt = R->sc[s].joins + p->join[pn->join].slot;
-            for (size_t k = 0; k < n->nin; k++)
-                if (n->in[k] == flow)
-                    cnt[k]++;
+            if (flow != NONE)
+                cnt[p->flow_in[flow]]++;
             for (size_t k = 0; k < n->nin; k++)
                 if (cnt[k] == 0)
                     return; /* the token stays parked */
@@ -1826,9 +1825,8 @@ static void visit(run *R, const witem *w)
         } else {
             const pjoin *j = &p->join[pn->join];
             uint32_t *cnt = R->sc[s].joins + j->slot;
-            for (size_t k = 0; k < n->nin; k++)
-                if (n->in[k] == w->flow)
-                    cnt[k]++;
+            if (w->flow != NONE)
+                cnt[p->flow_in[w->flow]]++;
             if (pn->kind == PK_OR) {
                 R->sc[s].or_parked++;
                 touch(R, s);
