@@ -24,7 +24,11 @@ static void one_line(char *s)
 /* Copy with truncation (snprintf would draw -Wformat-truncation at -O2). */
 static void set_where(gm_err *err, const char *where)
 {
-    size_t n = where ? strnlen(where, sizeof err->where - 1) : 0;
+    /* a loop rather than strnlen: with link-time optimisation GCC sees a
+       short where[] and warns that the bound exceeds it */
+    size_t n = 0;
+    while (where && n < sizeof err->where - 1 && where[n])
+        n++;
     if (n)
         memcpy(err->where, where, n);
     err->where[n] = '\0';
