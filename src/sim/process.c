@@ -241,6 +241,7 @@ typedef struct lact {
     const gm_dist *dist; /* duration: sample * scale */
     double scale;
     gm_rng *rng;
+    double ahead;        /* its next draw, taken one task early (lean_start) */
     double cost;         /* fixed cost per execution */
     double rate;         /* pool cost per unit and time unit */
     uint32_t pool;       /* NONE32: no resource */
@@ -374,17 +375,21 @@ static void add_pcost(run *R, const pcase *c, size_t pool, double cost)
         b->pcost[pool] += cost;
 }
 
+static inline void tstat_add(tstat *ts, double wait, double dur, double cost)
+{
+    ts->count++;
+    ts->wait += wait;
+    ts->dur += dur;
+    ts->cost += cost;
+}
+
 /* One completed execution of activity t for measured case c. */
 static void add_task(run *R, const pcase *c, size_t t, double wait, double dur, double cost)
 {
-    blk *bs[2] = {&R->b[0], case_blk(R, c)};
-    for (int i = 0; i < 2 && bs[i]; i++) {
-        tstat *ts = &bs[i]->ts[t];
-        ts->count++;
-        ts->wait += wait;
-        ts->dur += dur;
-        ts->cost += cost;
-    }
+    tstat_add(&R->b[0].ts[t], wait, dur, cost);
+    blk *b = case_blk(R, c);
+    if (b)
+        tstat_add(&b->ts[t], wait, dur, cost);
 }
 
 /* Measured case c finished a task execution of activity t: the task's and
@@ -1392,9 +1397,14 @@ static void on_lean_done(gm_sim *sim, void *ctx, uint64_t data);
 static void lean_start(run *R, size_t k)
 {
     ltok *t = &R->lt[k];
-    const lact *la = &R->la[t->act];
+    lact *la = &R->la[t->act];
     double now = gm_sim_now(R->sim);
-    double dur = gm_dist_sample(la->dist, la->rng) * la->scale;
+    /* The draw made one task early: this task's duration does not wait for
+       the sampler, whose work overlaps with the scheduling below. The
+       activity's stream serves its durations only, so the values and their
+       order are those of drawing now. */
+    double dur = la->ahead * la->scale;
+    la->ahead = gm_dist_sample(la->dist, la->rng);
     if (!(dur >= 0) || !isfinite(dur)) {
         fail_run(R, GM_EINVAL, "task '%s' drew the duration %g; expected a finite duration >= 0",
                  nd(R, R->p->act[t->act].node)->id, dur);
@@ -2327,6 +2337,9 @@ int gm_proc_replicate(const void *ctx, uint64_t seed, uint64_t rep, double *kpi,
     uint64_t base = rep * p->nstreams;
     for (uint64_t k = 0; k < p->nstreams; k++)
         gm_rng_seed(&R.rng[k], seed, base + k);
+    if (R.lean)
+        for (size_t i = 0; i < p->nact; i++)
+            R.la[i].ahead = gm_dist_sample(R.la[i].dist, R.la[i].rng);
     for (size_t i = 0; i < p->narr; i++) {
         const parr *a = &p->arr[i];
         double t = a->rate ? gm_cal_advance(a->rate, 0, -log1p(-gm_rng_uniform(&R.rng[a->stream])))
