@@ -193,6 +193,12 @@ int gm_dist_copy(gm_dist *dst, const gm_dist *src);
    written. */
 double gm_dist_sample(const gm_dist *d, gm_rng *r);
 
+/* n samples into out[0..n): exactly the values, in order, of n calls of
+   gm_dist_sample, and r left where they would leave it. Faster per sample:
+   the kind is looked at once, not per draw (a simulation drawing for many
+   distributions in turn keeps a few ahead for each). */
+void gm_dist_sample_n(const gm_dist *d, gm_rng *r, double *out, size_t n);
+
 /* Exact mean and variance of the distribution (for the empirical kinds, of
    the distribution they define, not the sample statistics). */
 double gm_dist_mean(const gm_dist *d);

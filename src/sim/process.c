@@ -241,7 +241,8 @@ typedef struct lact {
     const gm_dist *dist; /* duration: sample * scale */
     double scale;
     gm_rng *rng;
-    double ahead;        /* its next draw, taken one task early (lean_start) */
+    double *ahead;       /* [LEAN_AHEAD] its next draws (lean_start) */
+    uint32_t used;       /* of them */
     double cost;         /* fixed cost per execution */
     double rate;         /* pool cost per unit and time unit */
     uint32_t pool;       /* NONE32: no resource */
@@ -252,6 +253,9 @@ typedef struct lact {
 } lact;
 
 #define NONE32 UINT32_MAX
+
+/* Durations an activity draws ahead, at once (lean_start). */
+#define LEAN_AHEAD 32
 
 typedef struct witem {
     size_t scope;
@@ -303,6 +307,7 @@ typedef struct run {
     size_t cur;  /* batch of the latest measured arrival, or NONE */
     bool lean;   /* tasks run on the lean path */
     lact *la;    /* [nact] on the lean path */
+    double *ahead; /* [nact * LEAN_AHEAD] their durations drawn ahead */
     ltok *lt;
     size_t nlt, caplt, free_lt;
     /* replication 0 */
@@ -1399,12 +1404,17 @@ static void lean_start(run *R, size_t k)
     ltok *t = &R->lt[k];
     lact *la = &R->la[t->act];
     double now = gm_sim_now(R->sim);
-    /* The draw made one task early: this task's duration does not wait for
-       the sampler, whose work overlaps with the scheduling below. The
-       activity's stream serves its durations only, so the values and their
-       order are those of drawing now. */
-    double dur = la->ahead * la->scale;
-    la->ahead = gm_dist_sample(la->dist, la->rng);
+    /* Durations are drawn LEAN_AHEAD at a time: one look at the
+       distribution's kind per batch instead of an unpredictable jump per
+       task (activities of different kinds alternate at random), and this
+       task's duration does not wait for the sampler. The activity's stream
+       serves its durations only, so the values and their order are those of
+       drawing each now. */
+    if (la->used == LEAN_AHEAD) {
+        gm_dist_sample_n(la->dist, la->rng, la->ahead, LEAN_AHEAD);
+        la->used = 0;
+    }
+    double dur = la->ahead[la->used++] * la->scale;
     if (!(dur >= 0) || !isfinite(dur)) {
         fail_run(R, GM_EINVAL, "task '%s' drew the duration %g; expected a finite duration >= 0",
                  nd(R, R->p->act[t->act].node)->id, dur);
@@ -1634,11 +1644,14 @@ static bool lean_table(run *R)
 {
     const gm_proc *p = R->p;
     R->la = calloc(p->nact ? p->nact : 1, sizeof *R->la);
-    if (!R->la)
+    R->ahead = calloc(p->nact ? p->nact * LEAN_AHEAD : 1, sizeof *R->ahead);
+    if (!R->la || !R->ahead)
         return false;
     for (size_t i = 0; i < p->nact; i++) {
         const pact *a = &p->act[i];
         lact *la = &R->la[i];
+        la->ahead = R->ahead + i * LEAN_AHEAD;
+        la->used = LEAN_AHEAD; /* none drawn yet */
         la->dist = &a->dur.d;
         la->scale = a->dur.scale;
         la->rng = &R->rng[a->stream];
@@ -2186,6 +2199,7 @@ static void free_run(run *R)
     free(R->work);
     free(R->lt);
     free(R->la);
+    free(R->ahead);
     free(R->pool);
     free(R->unit);
     for (size_t i = 0; R->b && i <= R->nb; i++) {
@@ -2337,9 +2351,6 @@ int gm_proc_replicate(const void *ctx, uint64_t seed, uint64_t rep, double *kpi,
     uint64_t base = rep * p->nstreams;
     for (uint64_t k = 0; k < p->nstreams; k++)
         gm_rng_seed(&R.rng[k], seed, base + k);
-    if (R.lean)
-        for (size_t i = 0; i < p->nact; i++)
-            R.la[i].ahead = gm_dist_sample(R.la[i].dist, R.la[i].rng);
     for (size_t i = 0; i < p->narr; i++) {
         const parr *a = &p->arr[i];
         double t = a->rate ? gm_cal_advance(a->rate, 0, -log1p(-gm_rng_uniform(&R.rng[a->stream])))

@@ -829,6 +829,14 @@ static void test_reproducible_and_stateless(void **state)
         assert_memory_equal(xa, xb, sizeof xa);
         if (d.kind != GM_DIST_CONSTANT)
             assert_true(differ > 0);
+        /* n at once: the same values, and the stream left at the same place */
+        double xn[200];
+        gm_rng_seed(&b, 99, 5);
+        gm_dist_sample_n(&d, &b, xn, 0);
+        gm_dist_sample_n(&d, &b, xn, 1);
+        gm_dist_sample_n(&d, &b, xn + 1, 199);
+        assert_memory_equal(xa, xn, sizeof xa);
+        assert_true(gm_dist_sample(&d, &b) == gm_dist_sample(&d, &a));
         /* sampling never writes the distribution */
         assert_memory_equal(&d, &snapshot, sizeof d);
         gm_dist_free(&d);
