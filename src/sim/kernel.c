@@ -444,34 +444,26 @@ uint64_t gm_sim_run(gm_sim *s, double until, uint64_t max_events)
     while (s->heap_len) {
         cal_entry top = s->heap[0];
         uint64_t key = entry_key(top);
-        gm_sim_handler fn;
-        void *ctx;
-        uint64_t data;
-        if (key & DIRECT_BIT) {
-            double t = entry_time(top);
-            if (t > until) {
-                s->now = until;
-                return ran;
-            }
-            s->now = t;
-            fn = s->direct_fn;
-            ctx = s->direct_ctx;
-            data = key & SLOT_MASK;
+        bool direct = key & DIRECT_BIT;
+        uint32_t slot = (uint32_t)(key & SLOT_MASK);
+        if (!direct && s->slots[slot].key != key) { /* cancelled */
+            heap_pop(s);
+            s->stale--;
+            continue;
+        }
+        double t = entry_time(top);
+        if (t > until) {
+            s->now = until;
+            return ran;
+        }
+        s->now = t;
+        gm_sim_handler fn = s->direct_fn;
+        void *ctx = s->direct_ctx;
+        uint64_t data = slot; /* a direct event's datum */
+        if (direct) {
             s->pending--;
         } else {
-            uint32_t slot = (uint32_t)(key & SLOT_MASK);
-            ev_slot *e = &s->slots[slot];
-            if (e->key != key) { /* cancelled */
-                heap_pop(s);
-                s->stale--;
-                continue;
-            }
-            double t = entry_time(top);
-            if (t > until) {
-                s->now = until;
-                return ran;
-            }
-            s->now = t;
+            const ev_slot *e = &s->slots[slot];
             fn = e->fn;
             ctx = e->ctx;
             data = e->data;
