@@ -234,14 +234,17 @@ typedef struct ltok {
     double t_req, t_start, dur;
 } ltok;
 
-/* What the lean path reads of an activity (pact index), gathered from the
+/* What the hot paths read of an activity (pact index), gathered from the
    model into one small record so that a task's start and completion touch
-   one cache line instead of chasing pact, pnode and BPMN node pointers. */
+   one cache line instead of chasing pact, pnode and BPMN node pointers.
+   Durations are drawn ahead (draw_duration); the routing fields are the
+   lean path's. */
 typedef struct lact {
     const gm_dist *dist; /* duration: sample * scale */
     double scale;
-    gm_rng *rng;
-    double *ahead;       /* [LEAN_AHEAD] its next draws (lean_start) */
+    gm_rng *rng;         /* the activity's stream: its durations only */
+    double *ahead;       /* [DRAW_AHEAD] its next draws, or NULL: per-unit
+                            durations share the stream, drawn one by one */
     uint32_t used;       /* of them */
     double cost;         /* fixed cost per execution */
     double rate;         /* pool cost per unit and time unit */
@@ -254,8 +257,8 @@ typedef struct lact {
 
 #define NONE32 UINT32_MAX
 
-/* Durations an activity draws ahead, at once (lean_start). */
-#define LEAN_AHEAD 32
+/* Durations an activity draws ahead, at once (draw_duration). */
+#define DRAW_AHEAD 32
 
 typedef struct witem {
     size_t scope;
@@ -306,8 +309,8 @@ typedef struct run {
     size_t nb;   /* batches (0: none) */
     size_t cur;  /* batch of the latest measured arrival, or NONE */
     bool lean;   /* tasks run on the lean path */
-    lact *la;    /* [nact] on the lean path */
-    double *ahead; /* [nact * LEAN_AHEAD] their durations drawn ahead */
+    lact *la;    /* [nact] */
+    double *ahead; /* [nact * DRAW_AHEAD] their durations drawn ahead */
     ltok *lt;
     size_t nlt, caplt, free_lt;
     /* replication 0 */
@@ -894,6 +897,27 @@ static bool measured_scope(const run *R, size_t s)
     return R->cs[R->sc[s].cs].measured;
 }
 
+/*
+ * The next duration of activity la: d's draw when the activity's durations
+ * depend on the units (la->ahead NULL), else the next of DRAW_AHEAD drawn
+ * at once. Drawing ahead looks at the distribution's kind once per batch
+ * instead of once per task (activities of different kinds complete in
+ * random order, so a jump on the kind per draw mispredicts), and a task's
+ * duration does not wait for the sampler. The activity's stream serves its
+ * durations only, so the values and their order are those of drawing each
+ * when its task starts.
+ */
+static inline double draw_duration(lact *la, const ptime *d)
+{
+    if (!la->ahead)
+        return gm_dist_sample(&d->d, la->rng) * d->scale;
+    if (la->used == DRAW_AHEAD) {
+        gm_dist_sample_n(la->dist, la->rng, la->ahead, DRAW_AHEAD);
+        la->used = 0;
+    }
+    return la->ahead[la->used++] * la->scale;
+}
+
 static void start_service(run *R, size_t r)
 {
     const gm_proc *p = R->p;
@@ -910,7 +934,7 @@ static void start_service(run *R, size_t r)
                 d = &a->unit_dur[Q->units[i]];
                 break;
             }
-    double dur = gm_dist_sample(&d->d, &R->rng[a->stream]) * d->scale;
+    double dur = draw_duration(&R->la[p->node[x->node].idx], d);
     if (!(dur >= 0) || !isfinite(dur)) {
         fail_run(R, GM_EINVAL, "task '%s' drew the duration %g; expected a finite duration >= 0",
                  nd(R, x->node)->id, dur);
@@ -1404,17 +1428,7 @@ static void lean_start(run *R, size_t k)
     ltok *t = &R->lt[k];
     lact *la = &R->la[t->act];
     double now = gm_sim_now(R->sim);
-    /* Durations are drawn LEAN_AHEAD at a time: one look at the
-       distribution's kind per batch instead of an unpredictable jump per
-       task (activities of different kinds alternate at random), and this
-       task's duration does not wait for the sampler. The activity's stream
-       serves its durations only, so the values and their order are those of
-       drawing each now. */
-    if (la->used == LEAN_AHEAD) {
-        gm_dist_sample_n(la->dist, la->rng, la->ahead, LEAN_AHEAD);
-        la->used = 0;
-    }
-    double dur = la->ahead[la->used++] * la->scale;
+    double dur = draw_duration(la, NULL); /* lean: no per-unit durations */
     if (!(dur >= 0) || !isfinite(dur)) {
         fail_run(R, GM_EINVAL, "task '%s' drew the duration %g; expected a finite duration >= 0",
                  nd(R, R->p->act[t->act].node)->id, dur);
@@ -1639,19 +1653,20 @@ static void on_lean_done(gm_sim *sim, void *ctx, uint64_t data)
     lean_fan(R, s, n->out, n->nout, 0);
 }
 
-/* The lean path's table of activities (R->la), or false when out of memory. */
-static bool lean_table(run *R)
+/* The table of activities (R->la; R->rng set), or false when out of
+   memory. */
+static bool act_table(run *R)
 {
     const gm_proc *p = R->p;
     R->la = calloc(p->nact ? p->nact : 1, sizeof *R->la);
-    R->ahead = calloc(p->nact ? p->nact * LEAN_AHEAD : 1, sizeof *R->ahead);
+    R->ahead = calloc(p->nact ? p->nact * DRAW_AHEAD : 1, sizeof *R->ahead);
     if (!R->la || !R->ahead)
         return false;
     for (size_t i = 0; i < p->nact; i++) {
         const pact *a = &p->act[i];
         lact *la = &R->la[i];
-        la->ahead = R->ahead + i * LEAN_AHEAD;
-        la->used = LEAN_AHEAD; /* none drawn yet */
+        la->ahead = a->unit_dur ? NULL : R->ahead + i * DRAW_AHEAD;
+        la->used = DRAW_AHEAD; /* none drawn yet */
         la->dist = &a->dur.d;
         la->scale = a->dur.scale;
         la->rng = &R->rng[a->stream];
@@ -2335,7 +2350,7 @@ int gm_proc_replicate(const void *ctx, uint64_t seed, uint64_t rep, double *kpi,
     int rc;
     if (!R.sim || !R.rng || !R.pool || !R.unit || !R.b)
         goto nomem;
-    if (R.lean && !lean_table(&R))
+    if (!act_table(&R))
         goto nomem;
     for (size_t i = 0; i <= R.nb; i++) {
         R.b[i].ts = calloc(p->nact ? p->nact : 1, sizeof *R.b[i].ts);

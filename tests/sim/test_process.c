@@ -12,6 +12,8 @@
 
 #include "base/json.h"
 #include "base/time.h"
+#include "num/dist.h"
+#include "num/rng.h"
 #include "sim/evlog.h"
 #include "sim/bpmn.h"
 #include "sim/experiment.h"
@@ -988,6 +990,44 @@ static void test_scylla_samples(void **state)
     }
 }
 
+/* An activity's durations are the draws of its own stream, in order
+   (docs/processes.md: stream 1 is the first activity's, after the one
+   arrival stream), on both paths, though they are drawn several at a time:
+   with one unit serving first come first served, the measured cases' tasks
+   are the first 200 to start, so their mean duration is the mean of the
+   stream's first 200 draws, summed in the same order. */
+static void test_duration_stream(void **state)
+{
+    (void)state;
+    gm_bpmn *m = load_bpmn(mm1_doc);
+    gm_proc *p = load_ok(m, "{\"type\": \"process-simulation\", \"cases\": 200,"
+                            "\"arrivals\": {\"interarrival\": {\"dist\": \"exponential\", \"mean\": 1}},"
+                            "\"resources\": [{\"name\": \"clerk\", \"count\": 1}],"
+                            "\"tasks\": {\"t\": {\"duration\": {\"dist\": \"triangular\", "
+                            "\"min\": 0.2, \"mode\": 0.5, \"max\": 1.4}}}}");
+    gm_dist d;
+    assert_int_equal(gm_dist_triangular(&d, 0.2, 0.5, 1.4, NULL), 0);
+    gm_rng r;
+    gm_rng_seed(&r, 31, 1);
+    double sum = 0;
+    for (int i = 0; i < 200; i++)
+        sum += gm_dist_sample(&d, &r);
+    long ki = gm_proc_kpi_index(p, "t.duration_mean");
+    assert_true(ki >= 0);
+    double *kpi = calloc(gm_proc_nkpi(p), sizeof *kpi);
+    assert_non_null(kpi);
+    for (int path = 0; path < 2; path++) {
+        gm_proc_set_lean(p, path == 0);
+        gm_err err;
+        gm_err_clear(&err);
+        assert_int_equal(gm_proc_replicate(p, 31, 0, kpi, NULL, NULL, &err), 0);
+        assert_true(kpi[ki] == sum / 200);
+    }
+    free(kpi);
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+}
+
 /* ---- the lean path ------------------------------------------------------ */
 
 /* Replication rep of p on the lean and on the general path: every KPI, batch
@@ -1237,6 +1277,7 @@ int main(void)
         cmocka_unit_test(test_bottlenecks), cmocka_unit_test(test_scylla_samples),
         cmocka_unit_test(test_review_regressions),
         cmocka_unit_test(test_batch_means), cmocka_unit_test(test_lean_matches_general),
+        cmocka_unit_test(test_duration_stream),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
