@@ -1428,7 +1428,7 @@ static void lean_start(run *R, size_t k)
     ltok *t = &R->lt[k];
     lact *la = &R->la[t->act];
     double now = gm_sim_now(R->sim);
-    double dur = draw_duration(la, NULL); /* lean: no per-unit durations */
+    double dur = draw_duration(la, &R->p->act[t->act].dur);
     if (!(dur >= 0) || !isfinite(dur)) {
         fail_run(R, GM_EINVAL, "task '%s' drew the duration %g; expected a finite duration >= 0",
                  nd(R, R->p->act[t->act].node)->id, dur);
