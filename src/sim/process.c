@@ -922,7 +922,8 @@ static void start_service(run *R, size_t r)
 {
     const gm_proc *p = R->p;
     rec *x = &R->rc[r];
-    const pact *a = &p->act[p->node[x->node].idx];
+    size_t ai = p->node[x->node].idx;
+    const pact *a = &p->act[ai];
     double now = gm_sim_now(R->sim);
     x->state = X_SERVICE;
     x->t_start = now;
@@ -934,7 +935,7 @@ static void start_service(run *R, size_t r)
                 d = &a->unit_dur[Q->units[i]];
                 break;
             }
-    double dur = draw_duration(&R->la[p->node[x->node].idx], d);
+    double dur = draw_duration(&R->la[ai], d);
     if (!(dur >= 0) || !isfinite(dur)) {
         fail_run(R, GM_EINVAL, "task '%s' drew the duration %g; expected a finite duration >= 0",
                  nd(R, x->node)->id, dur);

@@ -239,16 +239,9 @@ static void test_pooling_and_heaps_agree(void **state)
 /* Direct events interleave with handled ones by (time, scheduling order),
    survive the compaction that cancellations trigger, and are refused
    without a handler or with too large a datum. */
-typedef struct mixed {
-    log_ *l;
-    gm_sim_event cancel[25000];
-    size_t ncancel;
-} mixed;
-
 static void on_direct(gm_sim *sim, void *ctx, uint64_t data)
 {
-    mixed *m = ctx;
-    record(sim, m->l, data | UINT64_C(1) << 32); /* marks a direct event */
+    record(sim, ctx, data | UINT64_C(1) << 32); /* marks a direct event */
 }
 
 static void test_direct_events(void **state)
@@ -259,10 +252,7 @@ static void test_direct_events(void **state)
         gm_sim *sim = gm_sim_create(cals[k], 0);
         assert_false(gm_sim_schedule_direct(sim, 1.0, 1)); /* no handler yet */
         assert_int_equal(gm_sim_error(sim), GM_EINVAL);
-        static mixed m;
-        m.l = &l;
-        m.ncancel = 0;
-        gm_sim_set_direct(sim, on_direct, &m);
+        gm_sim_set_direct(sim, on_direct, &l);
         assert_false(gm_sim_schedule_direct(sim, 1.0, GM_SIM_MAX_DIRECT_DATA));
         assert_false(gm_sim_schedule_direct(sim, -1.0, 1));
         assert_false(gm_sim_schedule_direct(sim, NAN, 1));
@@ -281,10 +271,11 @@ static void test_direct_events(void **state)
         }
         /* 25,000 handled events to cancel: past the 22,501st of the 45,000
            entries, cancelled ones are the majority and the calendar compacts */
+        static gm_sim_event cancel[25000];
         for (size_t i = 0; i < 25000; i++)
-            m.cancel[m.ncancel++] = gm_sim_schedule(sim, 10.5, record, &l, 999999);
-        for (size_t i = 0; i < m.ncancel; i++)
-            assert_true(gm_sim_cancel(sim, m.cancel[i]));
+            cancel[i] = gm_sim_schedule(sim, 10.5, record, &l, 999999);
+        for (size_t i = 0; i < 25000; i++)
+            assert_true(gm_sim_cancel(sim, cancel[i]));
         assert_int_equal(gm_sim_pending(sim), 20000);
         assert_int_equal(gm_sim_run(sim, INFINITY, 0), 20000);
         assert_int_equal(l.n, 20000);
