@@ -13,7 +13,7 @@
 
 #include "base/time.h"
 #include "num/rng.h"
-#include "sim/kernel.h"
+#include "des/kernel.h"
 
 #define RUNS 5
 

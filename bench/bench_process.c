@@ -20,8 +20,8 @@
 #include "base/err.h"
 #include "base/json.h"
 #include "base/time.h"
-#include "sim/bpmn.h"
-#include "sim/process.h"
+#include "process/bpmn.h"
+#include "process/process.h"
 
 #define RUNS 5
 #define GOAL_CPS 500000.0

@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "base/json.h"
-#include "sim/bpmn.h"
-#include "sim/process.h"
+#include "process/bpmn.h"
+#include "process/process.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "base/json.h"
-#include "sim/qnet.h"
+#include "qnet/qnet.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

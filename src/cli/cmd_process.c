@@ -10,10 +10,10 @@
 #include "base/json.h"
 #include "cli/cli.h"
 #include "cli/simrun.h"
-#include "sim/bpmn.h"
-#include "sim/experiment.h"
-#include "sim/process.h"
-#include "sim/simparams.h"
+#include "process/bpmn.h"
+#include "des/experiment.h"
+#include "process/process.h"
+#include "procimport/procimport.h"
 #include "base/strconv.h"
 
 static void help(FILE *out)

@@ -9,8 +9,8 @@
 #include <stdint.h>
 
 #include "base/err.h"
-#include "sim/experiment.h"
-#include "sim/qnet.h"
+#include "des/experiment.h"
+#include "qnet/qnet.h"
 
 /* Run experiment e, drawing a progress bar over replications on a terminal
    when there are several (e->done is ignored: the bar keeps its own count).

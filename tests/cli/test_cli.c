@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "../skip.h"
+
 #include <jansson.h>
 #include <math.h>
 #include <stdbool.h>
@@ -318,8 +320,7 @@ static void test_process_foreign_params(void **state)
     (void)state;
     struct stat st;
     if (stat(GEMEL_SHARED_DATA "/bpmn/scylla/p0_globalconf.xml", &st) != 0) {
-        print_message("skipping: %s/bpmn/scylla not found\n", GEMEL_SHARED_DATA);
-        skip();
+        GM_TEST_SKIP("%s/bpmn/scylla not found", GEMEL_SHARED_DATA);
     }
 #define SC GEMEL_SHARED_DATA "/bpmn/scylla/"
     cli_result r = RUN("process", SC "p4_parallel.bpmn", "--scylla", SC "p4_parallel_sim.xml",
@@ -630,5 +631,5 @@ int main(void)
         cmocka_unit_test(test_twin_commands),
         cmocka_unit_test(test_demo_runs),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return gm_test_result(cmocka_run_group_tests(tests, NULL, NULL));
 }

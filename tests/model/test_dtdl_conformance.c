@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "../skip.h"
+
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,8 +71,7 @@ static void test_suite(void **state)
     (void)state;
     DIR *dir = opendir(SUITE);
     if (!dir) {
-        print_message("skipped: %s not found\n", SUITE);
-        skip();
+        GM_TEST_SKIP("%s not found", SUITE);
     }
     char **names = NULL;
     size_t nn = 0, cap = 0;
@@ -162,5 +163,5 @@ static void test_suite(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_suite)};
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return gm_test_result(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -4,6 +4,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "../skip.h"
+
 #include <dirent.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -379,8 +381,7 @@ static void test_conformance_suite(void **state)
     (void)state;
     struct stat st;
     if (stat(SPEC_DIR, &st) != 0) {
-        print_message("skipping: %s not found\n", SPEC_DIR);
-        skip();
+        GM_TEST_SKIP("%s not found", SPEC_DIR);
     }
     DIR *d = opendir(SPEC_DIR);
     assert_non_null(d);
@@ -437,5 +438,5 @@ int main(void)
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_conformance_suite),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    return gm_test_result(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -1,0 +1,828 @@
+/* bpmn.c: BPMN 2.0 XML import (structure only), on libxml2's DOM. */
+#include "process/bpmn.h"
+#include "process/xmlcheck.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "base/arena.h"
+#include "base/checked.h"
+#include "base/file.h"
+#include "base/map.h"
+
+#define BPMN_NS "http://www.omg.org/spec/BPMN/20100524/MODEL"
+
+struct gm_bpmn {
+    gm_arena *arena; /* every string and in/out array */
+    gm_map *nodes;   /* id -> node index + 1 */
+    gm_map *flows;   /* id -> flow index + 1 */
+    gm_bpmn_process *proc;
+    size_t nproc, capproc;
+    gm_bpmn_node *node;
+    size_t nnode, capnode;
+    gm_bpmn_flow *flow;
+    size_t nflow, capflow;
+};
+
+/* Load-time state. xml[i] is node i's element, kept to check its children
+   (incoming, outgoing, default) once the whole container is known. */
+typedef struct ld {
+    gm_bpmn *m;
+    const char *file;
+    gm_err *err;
+    xmlNode **xml;
+    size_t capxml;
+    xmlNode **fxml; /* flow i's element */
+    size_t capfxml;
+} ld;
+
+/* ---- small helpers ---- */
+
+static bool is_bpmn(const xmlNode *n)
+{
+    return n && n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
+           strcmp((const char *)n->ns->href, BPMN_NS) == 0;
+}
+
+static bool named(const xmlNode *n, const char *name)
+{
+    return strcmp((const char *)n->name, name) == 0;
+}
+
+static bool in_list(const xmlNode *n, const char *const *list)
+{
+    for (; *list; list++)
+        if (named(n, *list))
+            return true;
+    return false;
+}
+
+static int nomem(ld *L)
+{
+    return gm_err_set(L->err, GM_ENOMEM, L->file, "out of memory");
+}
+
+static int at(ld *L, const xmlNode *n, int code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int at(ld *L, const xmlNode *n, int code, const char *fmt, ...)
+{
+    char where[GM_ERR_WHERE_MAX];
+    snprintf(where, sizeof where, "%s:%ld", L->file, xmlGetLineNo(n));
+    va_list ap;
+    va_start(ap, fmt);
+    gm_err_vset(L->err, code, where, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+/* Attribute without namespace, copied into the arena; NULL when absent.
+   *rc is set to GM_ENOMEM on allocation failure. */
+static const char *attr(ld *L, const xmlNode *n, const char *name, int *rc)
+{
+    xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
+    if (!v)
+        return NULL;
+    char *s = gm_arena_strdup(L->m->arena, (const char *)v);
+    xmlFree(v);
+    if (!s)
+        *rc = GM_ENOMEM;
+    return s;
+}
+
+static bool attr_true(const xmlNode *n, const char *name, bool dflt)
+{
+    xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
+    if (!v)
+        return dflt;
+    bool r = strcmp((const char *)v, "true") == 0 || strcmp((const char *)v, "1") == 0;
+    xmlFree(v);
+    return r;
+}
+
+/* Text content with surrounding white space trimmed, in the arena. */
+static const char *text(ld *L, const xmlNode *n, int *rc)
+{
+    xmlChar *v = xmlNodeGetContent(n);
+    if (!v) {
+        *rc = GM_ENOMEM;
+        return NULL;
+    }
+    const char *s = (const char *)v;
+    size_t len = strlen(s);
+    while (len && strchr(" \t\r\n", s[len - 1]))
+        len--;
+    while (len && strchr(" \t\r\n", *s)) {
+        s++;
+        len--;
+    }
+    char *r = gm_arena_strndup(L->m->arena, s, len);
+    xmlFree(v);
+    if (!r)
+        *rc = GM_ENOMEM;
+    return r;
+}
+
+static const char *id_or(const char *id)
+{
+    return id ? id : "";
+}
+
+static int unsupported(ld *L, const xmlNode *n, const char *type)
+{
+    xmlChar *id = xmlGetNoNsProp(n, (const xmlChar *)"id");
+    int rc = at(L, n, GM_EUNSUPPORTED, "element '%s' (%s) is not supported yet",
+                id ? (const char *)id : "", type);
+    xmlFree(id);
+    return rc;
+}
+
+static int grow(void **p, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return 0;
+    size_t ncap = *cap ? *cap : 16, bytes;
+    while (ncap < need)
+        if (gm_size_mul(ncap, 2, &ncap))
+            return GM_ENOMEM;
+    if (gm_size_mul(ncap, elem, &bytes))
+        return GM_ENOMEM;
+    void *q = realloc(*p, bytes);
+    if (!q)
+        return GM_ENOMEM;
+    *p = q;
+    *cap = ncap;
+    return 0;
+}
+
+static size_t map_find(const gm_map *map, const char *id)
+{
+    void *v;
+    if (!id || !gm_map_sget(map, id, strlen(id), &v))
+        return GM_BPMN_NONE;
+    return (size_t)(uintptr_t)v - 1;
+}
+
+/* Register a new id; BPMN ids are document-wide XML IDs, so nodes and flows
+   share one name space. */
+static int add_id(ld *L, const xmlNode *n, gm_map *map, const char *id, size_t index)
+{
+    if (map_find(L->m->nodes, id) != GM_BPMN_NONE || map_find(L->m->flows, id) != GM_BPMN_NONE)
+        return at(L, n, GM_EINVAL, "duplicate id '%s' (%s)", id, (const char *)n->name);
+    if (gm_map_sput(map, id, strlen(id), (void *)(uintptr_t)(index + 1)))
+        return nomem(L);
+    return 0;
+}
+
+/* ---- flow nodes ---- */
+
+/* Elements without execution semantics, wherever they appear in a container
+   (process or sub-process) or a flow node. */
+static const char *const ignored[] = {
+    "documentation", "extensionElements", "textAnnotation", "association", "dataObject",
+    "dataObjectReference", "dataStoreReference", "dataInputAssociation",
+    "dataOutputAssociation", "group", "ioSpecification", "property", "auditing", "monitoring",
+    "incoming", "outgoing", "ioBinding", "dataInput", "dataOutput", "inputSet", "outputSet",
+    "script", "rendering", "performer", "humanPerformer", "potentialOwner", "resourceRole",
+    "categoryValueRef", "supports", "correlationSubscription", "laneSet", NULL};
+
+static const struct {
+    const char *element;
+    gm_bpmn_task_type type;
+} task_types[] = {
+    {"task", GM_BPMN_TASK_PLAIN},          {"userTask", GM_BPMN_TASK_USER},
+    {"serviceTask", GM_BPMN_TASK_SERVICE}, {"scriptTask", GM_BPMN_TASK_SCRIPT},
+    {"manualTask", GM_BPMN_TASK_MANUAL},   {"businessRuleTask", GM_BPMN_TASK_BUSINESS_RULE},
+    {"sendTask", GM_BPMN_TASK_SEND},       {"receiveTask", GM_BPMN_TASK_RECEIVE},
+};
+
+static const struct {
+    const char *element;
+    gm_bpmn_kind kind;
+} node_kinds[] = {
+    {"startEvent", GM_BPMN_START_EVENT},
+    {"endEvent", GM_BPMN_END_EVENT},
+    {"intermediateCatchEvent", GM_BPMN_CATCH_EVENT},
+    {"intermediateThrowEvent", GM_BPMN_THROW_EVENT},
+    {"boundaryEvent", GM_BPMN_BOUNDARY_EVENT},
+    {"subProcess", GM_BPMN_SUBPROCESS},
+    {"callActivity", GM_BPMN_CALL_ACTIVITY},
+    {"exclusiveGateway", GM_BPMN_EXCLUSIVE_GATEWAY},
+    {"parallelGateway", GM_BPMN_PARALLEL_GATEWAY},
+    {"inclusiveGateway", GM_BPMN_INCLUSIVE_GATEWAY},
+    {"eventBasedGateway", GM_BPMN_EVENT_GATEWAY},
+};
+
+static bool node_kind(const xmlNode *n, gm_bpmn_kind *kind, gm_bpmn_task_type *type)
+{
+    *type = GM_BPMN_TASK_PLAIN;
+    for (size_t i = 0; i < sizeof task_types / sizeof task_types[0]; i++)
+        if (named(n, task_types[i].element)) {
+            *kind = GM_BPMN_TASK;
+            *type = task_types[i].type;
+            return true;
+        }
+    for (size_t i = 0; i < sizeof node_kinds / sizeof node_kinds[0]; i++)
+        if (named(n, node_kinds[i].element)) {
+            *kind = node_kinds[i].kind;
+            return true;
+        }
+    return false;
+}
+
+static bool is_event(gm_bpmn_kind k)
+{
+    return k <= GM_BPMN_BOUNDARY_EVENT;
+}
+
+static bool is_activity(gm_bpmn_kind k)
+{
+    return k == GM_BPMN_TASK || k == GM_BPMN_SUBPROCESS || k == GM_BPMN_CALL_ACTIVITY;
+}
+
+/* Which triggers each event kind may have (bit per gm_bpmn_trigger). */
+static unsigned allowed_triggers(gm_bpmn_kind k)
+{
+#define T(x) (1u << GM_BPMN_TRIGGER_##x)
+    switch (k) {
+    case GM_BPMN_START_EVENT:
+        return T(NONE) | T(TIMER) | T(MESSAGE) | T(SIGNAL) | T(CONDITIONAL);
+    case GM_BPMN_END_EVENT:
+        return T(NONE) | T(TERMINATE) | T(ERROR) | T(MESSAGE) | T(SIGNAL) | T(ESCALATION);
+    case GM_BPMN_CATCH_EVENT:
+        return T(TIMER) | T(MESSAGE) | T(SIGNAL) | T(CONDITIONAL);
+    case GM_BPMN_THROW_EVENT:
+        return T(NONE) | T(MESSAGE) | T(SIGNAL) | T(ESCALATION);
+    case GM_BPMN_BOUNDARY_EVENT:
+        return T(TIMER) | T(ERROR) | T(MESSAGE) | T(SIGNAL) | T(CONDITIONAL) | T(ESCALATION);
+    default:
+        return T(NONE);
+    }
+#undef T
+}
+
+static int parse_timer(ld *L, const xmlNode *def, gm_bpmn_node *nd)
+{
+    int rc = 0;
+    for (const xmlNode *c = def->children; c; c = c->next) {
+        if (!is_bpmn(c))
+            continue;
+        if (named(c, "timeDuration") || named(c, "timeDate") || named(c, "timeCycle")) {
+            nd->timer_kind = named(c, "timeDuration") ? "timeDuration"
+                             : named(c, "timeDate")   ? "timeDate"
+                                                      : "timeCycle";
+            nd->timer = text(L, c, &rc);
+            if (rc)
+                return nomem(L);
+        }
+    }
+    return 0;
+}
+
+/* The children of a flow node: event definitions, loop markers; everything
+   else must be known to carry no semantics. */
+static int parse_node_children(ld *L, const xmlNode *n, gm_bpmn_node *nd)
+{
+    char type[160];
+    unsigned ndefs = 0;
+    for (const xmlNode *c = n->children; c; c = c->next) {
+        if (!is_bpmn(c))
+            continue;
+        if (strstr((const char *)c->name, "EventDefinition") && is_event(nd->kind)) {
+            gm_bpmn_trigger t;
+            if (named(c, "timerEventDefinition"))
+                t = GM_BPMN_TRIGGER_TIMER;
+            else if (named(c, "messageEventDefinition"))
+                t = GM_BPMN_TRIGGER_MESSAGE;
+            else if (named(c, "errorEventDefinition"))
+                t = GM_BPMN_TRIGGER_ERROR;
+            else if (named(c, "terminateEventDefinition"))
+                t = GM_BPMN_TRIGGER_TERMINATE;
+            else if (named(c, "signalEventDefinition"))
+                t = GM_BPMN_TRIGGER_SIGNAL;
+            else if (named(c, "conditionalEventDefinition"))
+                t = GM_BPMN_TRIGGER_CONDITIONAL;
+            else if (named(c, "escalationEventDefinition"))
+                t = GM_BPMN_TRIGGER_ESCALATION;
+            else {
+                snprintf(type, sizeof type, "%s with %s", nd->element, (const char *)c->name);
+                return unsupported(L, n, type);
+            }
+            if (++ndefs > 1) {
+                snprintf(type, sizeof type, "%s with several event definitions", nd->element);
+                return unsupported(L, n, type);
+            }
+            if (!(allowed_triggers(nd->kind) & 1u << t)) {
+                snprintf(type, sizeof type, "%s with %s", nd->element, (const char *)c->name);
+                return unsupported(L, n, type);
+            }
+            nd->trigger = t;
+            if (t == GM_BPMN_TRIGGER_TIMER) {
+                int rc = parse_timer(L, c, nd);
+                if (rc)
+                    return rc;
+            }
+            continue;
+        }
+        if (is_activity(nd->kind) && named(c, "standardLoopCharacteristics")) {
+            nd->loop = GM_BPMN_LOOP_STANDARD;
+            continue;
+        }
+        if (is_activity(nd->kind) && named(c, "multiInstanceLoopCharacteristics")) {
+            nd->loop = attr_true(c, "isSequential", false) ? GM_BPMN_LOOP_MI_SEQUENTIAL
+                                                           : GM_BPMN_LOOP_MI_PARALLEL;
+            continue;
+        }
+        /* A sub-process's flow elements are parsed as a container. */
+        if (nd->kind == GM_BPMN_SUBPROCESS || in_list(c, ignored))
+            continue;
+        snprintf(type, sizeof type, "%s with %s", nd->element, (const char *)c->name);
+        return unsupported(L, n, type);
+    }
+    if (!(allowed_triggers(nd->kind) & 1u << nd->trigger)) {
+        snprintf(type, sizeof type, "%s without event definition", nd->element);
+        return unsupported(L, n, type);
+    }
+    return 0;
+}
+
+static int parse_container(ld *L, const xmlNode *c, size_t proc, size_t parent);
+
+static int add_node(ld *L, const xmlNode *n, gm_bpmn_kind kind, gm_bpmn_task_type type,
+                    size_t proc, size_t parent)
+{
+    gm_bpmn *m = L->m;
+    int rc = 0;
+    const char *id = attr(L, n, "id", &rc);
+    if (rc)
+        return nomem(L);
+    if (!id || !*id)
+        return at(L, n, GM_EINVAL, "element (%s) has no id", (const char *)n->name);
+    if (kind == GM_BPMN_SUBPROCESS && attr_true(n, "triggeredByEvent", false))
+        return unsupported(L, n, "event subProcess");
+    if (kind == GM_BPMN_EVENT_GATEWAY && attr_true(n, "instantiate", false))
+        return unsupported(L, n, "instantiating eventBasedGateway");
+    if (grow((void **)&m->node, &m->capnode, m->nnode + 1, sizeof *m->node) ||
+        grow((void **)&L->xml, &L->capxml, m->nnode + 1, sizeof *L->xml))
+        return nomem(L);
+    size_t idx = m->nnode;
+    gm_bpmn_node *nd = &m->node[idx];
+    memset(nd, 0, sizeof *nd);
+    nd->id = id;
+    nd->name = attr(L, n, "name", &rc);
+    if (!nd->name)
+        nd->name = "";
+    nd->element = gm_arena_strdup(m->arena, (const char *)n->name);
+    if (rc || !nd->element)
+        return nomem(L);
+    nd->line = xmlGetLineNo(n);
+    nd->kind = kind;
+    nd->task = type;
+    nd->process = proc;
+    nd->parent = parent;
+    nd->attached_to = GM_BPMN_NONE;
+    nd->default_flow = GM_BPMN_NONE;
+    nd->cancel_activity = kind == GM_BPMN_BOUNDARY_EVENT && attr_true(n, "cancelActivity", true);
+    if (kind == GM_BPMN_CALL_ACTIVITY) {
+        nd->called_element = attr(L, n, "calledElement", &rc);
+        if (rc)
+            return nomem(L);
+    }
+    L->xml[idx] = (xmlNode *)n;
+    m->nnode++;
+    if ((rc = add_id(L, n, m->nodes, id, idx)))
+        return rc;
+    if ((rc = parse_node_children(L, n, &m->node[idx])))
+        return rc;
+    if (kind == GM_BPMN_SUBPROCESS)
+        return parse_container(L, n, proc, idx);
+    return 0;
+}
+
+/* ---- sequence flows ---- */
+
+static int add_flow(ld *L, const xmlNode *n, size_t proc, size_t parent)
+{
+    gm_bpmn *m = L->m;
+    int rc = 0;
+    const char *id = attr(L, n, "id", &rc);
+    const char *src = attr(L, n, "sourceRef", &rc);
+    const char *dst = attr(L, n, "targetRef", &rc);
+    const char *name = attr(L, n, "name", &rc);
+    if (rc)
+        return nomem(L);
+    if (!id || !*id)
+        return at(L, n, GM_EINVAL, "element (sequenceFlow) has no id");
+    const char *refs[2] = {src, dst};
+    const char *ref_names[2] = {"sourceRef", "targetRef"};
+    size_t ends[2];
+    for (int i = 0; i < 2; i++) {
+        if (!refs[i])
+            return at(L, n, GM_EINVAL, "sequenceFlow '%s' has no %s", id, ref_names[i]);
+        ends[i] = map_find(m->nodes, refs[i]);
+        if (ends[i] == GM_BPMN_NONE)
+            return at(L, n, GM_EINVAL, "sequenceFlow '%s' %s '%s' does not name a flow node",
+                      id, ref_names[i], refs[i]);
+        if (m->node[ends[i]].process != proc || m->node[ends[i]].parent != parent)
+            return at(L, n, GM_EINVAL,
+                      "sequenceFlow '%s' %s '%s' is not in the same (sub-)process", id,
+                      ref_names[i], refs[i]);
+    }
+    if (grow((void **)&m->flow, &m->capflow, m->nflow + 1, sizeof *m->flow) ||
+        grow((void **)&L->fxml, &L->capfxml, m->nflow + 1, sizeof *L->fxml))
+        return nomem(L);
+    size_t idx = m->nflow;
+    gm_bpmn_flow *f = &m->flow[idx];
+    memset(f, 0, sizeof *f);
+    f->id = id;
+    f->name = name ? name : "";
+    f->line = xmlGetLineNo(n);
+    f->source = ends[0];
+    f->target = ends[1];
+    f->process = proc;
+    f->parent = parent;
+    for (const xmlNode *c = n->children; c; c = c->next)
+        if (is_bpmn(c) && named(c, "conditionExpression")) {
+            f->condition = text(L, c, &rc);
+            if (rc)
+                return nomem(L);
+        }
+    L->fxml[idx] = (xmlNode *)n;
+    m->nflow++;
+    return add_id(L, n, m->flows, id, idx);
+}
+
+/* ---- containers: process and embedded sub-process ---- */
+
+/* Once a container's nodes and flows exist: boundary attachment, `default`
+   and the <incoming>/<outgoing> references of its nodes. */
+static int resolve_container(ld *L, size_t first, size_t proc, size_t parent)
+{
+    gm_bpmn *m = L->m;
+    int rc = 0;
+    for (size_t i = first; i < m->nnode; i++) {
+        gm_bpmn_node *nd = &m->node[i];
+        if (nd->process != proc || nd->parent != parent)
+            continue;
+        const xmlNode *n = L->xml[i];
+        if (nd->kind == GM_BPMN_BOUNDARY_EVENT) {
+            const char *ref = attr(L, n, "attachedToRef", &rc);
+            if (rc)
+                return nomem(L);
+            size_t a = map_find(m->nodes, ref);
+            if (a == GM_BPMN_NONE || !is_activity(m->node[a].kind) ||
+                m->node[a].process != proc || m->node[a].parent != parent)
+                return at(L, n, GM_EINVAL,
+                          "boundaryEvent '%s' attachedToRef '%s' does not name an activity "
+                          "in the same (sub-)process",
+                          nd->id, id_or(ref));
+            nd->attached_to = a;
+        }
+        const char *dflt = attr(L, n, "default", &rc);
+        if (rc)
+            return nomem(L);
+        if (dflt) {
+            size_t f = map_find(m->flows, dflt);
+            if (f == GM_BPMN_NONE || m->flow[f].source != i)
+                return at(L, n, GM_EINVAL,
+                          "element '%s' default '%s' does not name one of its outgoing "
+                          "sequence flows",
+                          nd->id, dflt);
+            nd->default_flow = f;
+            m->flow[f].is_default = true;
+        }
+        for (const xmlNode *c = n->children; c; c = c->next) {
+            if (!is_bpmn(c) || !(named(c, "incoming") || named(c, "outgoing")))
+                continue;
+            const char *ref = text(L, c, &rc);
+            if (rc)
+                return nomem(L);
+            if (map_find(m->flows, ref) == GM_BPMN_NONE)
+                return at(L, c, GM_EINVAL, "element '%s' %s '%s' does not name a sequence flow",
+                          nd->id, (const char *)c->name, ref);
+        }
+    }
+    return 0;
+}
+
+static int parse_container(ld *L, const xmlNode *c, size_t proc, size_t parent)
+{
+    gm_bpmn *m = L->m;
+    size_t first = m->nnode;
+    int rc;
+    for (const xmlNode *n = c->children; n; n = n->next) {
+        if (!is_bpmn(n))
+            continue; /* other namespaces carry no BPMN semantics */
+        gm_bpmn_kind kind;
+        gm_bpmn_task_type type;
+        if (node_kind(n, &kind, &type)) {
+            if ((rc = add_node(L, n, kind, type, proc, parent)))
+                return rc;
+        } else if (named(n, "sequenceFlow") || in_list(n, ignored) ||
+                   (parent != GM_BPMN_NONE && (named(n, "standardLoopCharacteristics") ||
+                                               named(n, "multiInstanceLoopCharacteristics")))) {
+            continue;
+        } else {
+            return unsupported(L, n, (const char *)n->name);
+        }
+    }
+    /* Flows after all nodes, since a flow may precede its ends in the file. */
+    for (const xmlNode *n = c->children; n; n = n->next)
+        if (is_bpmn(n) && named(n, "sequenceFlow") && (rc = add_flow(L, n, proc, parent)))
+            return rc;
+    return resolve_container(L, first, proc, parent);
+}
+
+/* Lanes: the innermost lane naming a node wins, hence parents first. */
+static int parse_laneset(ld *L, const xmlNode *ls, size_t proc, unsigned depth)
+{
+    gm_bpmn *m = L->m;
+    int rc = 0;
+    if (depth > GM_BPMN_MAX_DEPTH)
+        return at(L, ls, GM_ELIMIT, "lanes nested deeper than %u", GM_BPMN_MAX_DEPTH);
+    for (const xmlNode *lane = ls->children; lane; lane = lane->next) {
+        if (!is_bpmn(lane) || !named(lane, "lane"))
+            continue;
+        const char *name = attr(L, lane, "name", &rc);
+        if (!name || !*name)
+            name = attr(L, lane, "id", &rc);
+        if (rc)
+            return nomem(L);
+        if (!name)
+            name = "";
+        for (const xmlNode *r = lane->children; r; r = r->next) {
+            if (!is_bpmn(r) || !named(r, "flowNodeRef"))
+                continue;
+            const char *ref = text(L, r, &rc);
+            if (rc)
+                return nomem(L);
+            size_t i = map_find(m->nodes, ref);
+            if (i == GM_BPMN_NONE || m->node[i].process != proc)
+                return at(L, r, GM_EINVAL, "lane '%s' flowNodeRef '%s' does not name a flow "
+                                           "node of its process", name, ref);
+            m->node[i].lane = name;
+        }
+        for (const xmlNode *r = lane->children; r; r = r->next)
+            if (is_bpmn(r) && named(r, "childLaneSet") &&
+                (rc = parse_laneset(L, r, proc, depth + 1)))
+                return rc;
+    }
+    return 0;
+}
+
+static int parse_process(ld *L, const xmlNode *p)
+{
+    gm_bpmn *m = L->m;
+    int rc = 0;
+    if (grow((void **)&m->proc, &m->capproc, m->nproc + 1, sizeof *m->proc))
+        return nomem(L);
+    size_t idx = m->nproc;
+    gm_bpmn_process *pr = &m->proc[idx];
+    memset(pr, 0, sizeof *pr);
+    pr->id = attr(L, p, "id", &rc);
+    pr->name = attr(L, p, "name", &rc);
+    if (rc)
+        return nomem(L);
+    if (!pr->id || !*pr->id)
+        return at(L, p, GM_EINVAL, "element (process) has no id");
+    if (!pr->name)
+        pr->name = "";
+    pr->line = xmlGetLineNo(p);
+    pr->executable = attr_true(p, "isExecutable", false);
+    m->nproc++;
+    size_t first = m->nnode;
+    if ((rc = parse_container(L, p, idx, GM_BPMN_NONE)))
+        return rc;
+    for (const xmlNode *n = p->children; n; n = n->next)
+        if (is_bpmn(n) && named(n, "laneSet") && (rc = parse_laneset(L, n, idx, 0)))
+            return rc;
+    bool start = false;
+    for (size_t i = first; i < m->nnode; i++) {
+        gm_bpmn_node *nd = &m->node[i];
+        if (nd->kind == GM_BPMN_START_EVENT && nd->parent == GM_BPMN_NONE)
+            start = true;
+        /* A sub-process node precedes its contents, so one pass inherits. */
+        if (!nd->lane && nd->parent != GM_BPMN_NONE)
+            nd->lane = m->node[nd->parent].lane;
+    }
+    if (!start)
+        return at(L, p, GM_EINVAL, "process '%s' has no start event", m->proc[idx].id);
+    return 0;
+}
+
+/* Definitions-level elements that define no behaviour of their own. */
+static const char *const root_ignored[] = {
+    "documentation", "extensionElements", "import", "extension", "message", "error", "signal",
+    "escalation", "itemDefinition", "dataStore", "resource", "interface", "category",
+    "correlationProperty", "partnerEntity", "partnerRole", "endPoint", "relationship",
+    "eventDefinition", "timerEventDefinition", "messageEventDefinition",
+    "errorEventDefinition", "signalEventDefinition", "escalationEventDefinition",
+    "textAnnotation", "association", "group", NULL};
+
+static int parse_definitions(ld *L, const xmlNode *root)
+{
+    gm_bpmn *m = L->m;
+    int rc = 0;
+    if (!is_bpmn(root) || !named(root, "definitions"))
+        return at(L, root, GM_EPARSE,
+                  "expected BPMN 2.0 <definitions> in namespace %s, got <%s>", BPMN_NS,
+                  (const char *)root->name);
+    for (const xmlNode *n = root->children; n; n = n->next) {
+        if (!is_bpmn(n))
+            continue;
+        if (named(n, "process")) {
+            if ((rc = parse_process(L, n)))
+                return rc;
+        } else if (!named(n, "collaboration") && !in_list(n, root_ignored)) {
+            return unsupported(L, n, (const char *)n->name);
+        }
+    }
+    /* Participants (pools) name processes; message flows between them are
+       ignored for now. */
+    for (const xmlNode *co = root->children; co; co = co->next) {
+        if (!is_bpmn(co) || !named(co, "collaboration"))
+            continue;
+        for (const xmlNode *p = co->children; p; p = p->next) {
+            if (!is_bpmn(p) || !named(p, "participant"))
+                continue;
+            const char *ref = attr(L, p, "processRef", &rc);
+            const char *name = attr(L, p, "name", &rc);
+            const char *pid = attr(L, p, "id", &rc);
+            if (rc)
+                return nomem(L);
+            if (!ref)
+                continue; /* a black-box pool */
+            size_t k = 0;
+            while (k < m->nproc && strcmp(m->proc[k].id, ref) != 0)
+                k++;
+            if (k == m->nproc)
+                return at(L, p, GM_EINVAL, "participant '%s' processRef '%s' does not name a "
+                                           "process", id_or(pid), ref);
+            m->proc[k].participant = name && *name ? name : pid ? pid : "";
+        }
+    }
+    if (m->nproc == 0)
+        return at(L, root, GM_EINVAL, "no process in the definitions");
+    return 0;
+}
+
+
+static int fill_edges(gm_bpmn *m)
+{
+    for (size_t f = 0; f < m->nflow; f++) {
+        m->node[m->flow[f].source].nout++;
+        m->node[m->flow[f].target].nin++;
+    }
+    for (size_t i = 0; i < m->nnode; i++) {
+        gm_bpmn_node *nd = &m->node[i];
+        size_t *in = nd->nin ? gm_arena_calloc(m->arena, nd->nin, sizeof *in) : NULL;
+        size_t *out = nd->nout ? gm_arena_calloc(m->arena, nd->nout, sizeof *out) : NULL;
+        if ((nd->nin && !in) || (nd->nout && !out))
+            return GM_ENOMEM;
+        nd->in = in;
+        nd->out = out;
+        nd->nin = nd->nout = 0;
+    }
+    for (size_t f = 0; f < m->nflow; f++) {
+        gm_bpmn_node *s = &m->node[m->flow[f].source], *t = &m->node[m->flow[f].target];
+        ((size_t *)s->out)[s->nout++] = f;
+        ((size_t *)t->in)[t->nin++] = f;
+    }
+    return 0;
+}
+
+int gm_bpmn_load_mem(const char *buf, size_t len, const char *name, gm_bpmn **out,
+                     gm_err *err)
+{
+    *out = NULL;
+    if (!name)
+        name = "(memory)";
+    ld L = {.file = name, .err = err};
+    xmlParserCtxtPtr ctx = NULL;
+    xmlDocPtr doc = NULL;
+    int rc;
+    if (len > GM_BPMN_MAX_FILE)
+        return gm_err_set(err, GM_ELIMIT, name, "file larger than %u bytes", GM_BPMN_MAX_FILE);
+    gm_bpmn *m = calloc(1, sizeof *m);
+    if (!m)
+        return nomem(&L);
+    L.m = m;
+    m->arena = gm_arena_create(0, 0);
+    m->nodes = gm_map_create(GM_MAP_STR);
+    m->flows = gm_map_create(GM_MAP_STR);
+    ctx = xmlNewParserCtxt();
+    if (!m->arena || !m->nodes || !m->flows || !ctx) {
+        rc = nomem(&L);
+        goto fail;
+    }
+    /* No network, no DTD loading, no entity substitution (XML_PARSE_NOENT is
+       deliberately absent): external entities are never fetched. */
+    int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES;
+    doc = xmlCtxtReadMemory(ctx, buf, (int)len, name, NULL, opts);
+    if (!doc || !ctx->wellFormed) {
+        const xmlError *e = xmlCtxtGetLastError(ctx);
+        char where[GM_ERR_WHERE_MAX];
+        snprintf(where, sizeof where, "%s:%d", name, e ? e->line : 0);
+        rc = gm_err_set(err, GM_EPARSE, where, "not well-formed XML: %s",
+                        e && e->message ? e->message : "unknown error");
+        goto fail;
+    }
+    const xmlNode *root = xmlDocGetRootElement(doc);
+    if (!root) {
+        rc = gm_err_set(err, GM_EPARSE, name, "empty XML document");
+        goto fail;
+    }
+    if ((rc = sim__xml_limits(L.file, root, false, L.err)) || (rc = parse_definitions(&L, root)))
+        goto fail;
+    if ((rc = fill_edges(m))) {
+        nomem(&L);
+        goto fail;
+    }
+    free(L.xml);
+    free(L.fxml);
+    xmlFreeDoc(doc);
+    xmlFreeParserCtxt(ctx);
+    *out = m;
+    return 0;
+fail:
+    free(L.xml);
+    free(L.fxml);
+    xmlFreeDoc(doc);
+    xmlFreeParserCtxt(ctx);
+    gm_bpmn_free(m);
+    return rc;
+}
+
+int gm_bpmn_load_file(const char *path, gm_bpmn **out, gm_err *err)
+{
+    *out = NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = gm_file_read(path, GM_BPMN_MAX_FILE, &buf, &len, err);
+    if (!rc)
+        rc = gm_bpmn_load_mem(buf, len, path, out, err);
+    free(buf);
+    return rc;
+}
+
+void gm_bpmn_free(gm_bpmn *m)
+{
+    if (!m)
+        return;
+    gm_arena_destroy(m->arena);
+    gm_map_destroy(m->nodes);
+    gm_map_destroy(m->flows);
+    free(m->proc);
+    free(m->node);
+    free(m->flow);
+    free(m);
+}
+
+size_t gm_bpmn_nprocesses(const gm_bpmn *m) { return m->nproc; }
+size_t gm_bpmn_nnodes(const gm_bpmn *m) { return m->nnode; }
+size_t gm_bpmn_nflows(const gm_bpmn *m) { return m->nflow; }
+
+const gm_bpmn_process *gm_bpmn_process_at(const gm_bpmn *m, size_t i)
+{
+    return i < m->nproc ? &m->proc[i] : NULL;
+}
+
+const gm_bpmn_node *gm_bpmn_node_at(const gm_bpmn *m, size_t i)
+{
+    return i < m->nnode ? &m->node[i] : NULL;
+}
+
+const gm_bpmn_flow *gm_bpmn_flow_at(const gm_bpmn *m, size_t i)
+{
+    return i < m->nflow ? &m->flow[i] : NULL;
+}
+
+size_t gm_bpmn_find_node(const gm_bpmn *m, const char *id) { return map_find(m->nodes, id); }
+size_t gm_bpmn_find_flow(const gm_bpmn *m, const char *id) { return map_find(m->flows, id); }
+
+const char *gm_bpmn_kind_name(gm_bpmn_kind k)
+{
+    static const char *const names[] = {
+        "startEvent",    "endEvent",         "intermediateCatchEvent", "intermediateThrowEvent",
+        "boundaryEvent", "task",             "subProcess",             "callActivity",
+        "exclusiveGateway", "parallelGateway", "inclusiveGateway",     "eventBasedGateway"};
+    return (size_t)k < sizeof names / sizeof names[0] ? names[k] : "?";
+}
+
+const char *gm_bpmn_trigger_name(gm_bpmn_trigger t)
+{
+    static const char *const names[] = {"none",   "timer",       "message",   "error",
+                                        "terminate", "signal", "conditional", "escalation"};
+    return (size_t)t < sizeof names / sizeof names[0] ? names[t] : "?";
+}
+
+const char *gm_bpmn_loop_name(gm_bpmn_loop l)
+{
+    static const char *const names[] = {"none", "standard", "parallel", "sequential"};
+    return (size_t)l < sizeof names / sizeof names[0] ? names[l] : "?";
+}

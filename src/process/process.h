@@ -1,0 +1,141 @@
+/*
+ * process.h: discrete-event simulation of an imported BPMN process, driven
+ * by gemel's "process-simulation" parameter JSON (Scylla and BIMP parameters
+ * are translated into it by procimport/procimport.h).
+ *
+ * Runs one process: start events with interarrival distributions or rate
+ * calendars; tasks of every type, call activities and embedded
+ * sub-processes, with loop and multi-instance markers; exclusive, parallel,
+ * inclusive and event-based gateways; catch, boundary (timer, message,
+ * signal, conditional, error) and end events (none, terminate, error);
+ * resource pools of counted or named units with weekly calendars. Elements
+ * it cannot run are refused by gm_proc_load with GM_EUNSUPPORTED.
+ * docs/processes.md ("Simulating a process") describes the parameters, the
+ * semantics and the KPIs.
+ */
+#ifndef GM_PROCESS_PROCESS_H
+#define GM_PROCESS_PROCESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "base/err.h"
+#include "process/bpmn.h"
+#include "evlog/evlog.h"
+
+typedef struct gm_proc gm_proc;
+
+/* Limits on the parameters and on a run. */
+#define GM_PROC_MAX_CASES 1000000000LL  /* "cases" and "warmup_cases" */
+#define GM_PROC_MAX_RESOURCES 1000u
+#define GM_PROC_MAX_UNITS 1000000LL     /* "count" of a resource */
+#define GM_PROC_MAX_CASE_TOKENS 100000u /* live tokens of one case */
+
+/*
+ * Build a simulation model from the BPMN model m (which must outlive the
+ * result: nodes and ids are borrowed) and the parameter object params (not
+ * retained). name is the model's file name for error locations ("FILE:LINE").
+ * On success *out owns the model (gm_proc_free). Errors, with err filled:
+ *   GM_EUNSUPPORTED  an element the simulator cannot run ("FILE:LINE",
+ *                    "simulation of inclusiveGateway 'g' is not supported yet"),
+ *                    or not exactly one process / one none start event;
+ *   GM_EINVAL        bad parameters, located by JSON path ("tasks.check.resource:
+ *                    unknown resource 'x'"); a task without an entry in "tasks"
+ *                    (where "tasks", the message names its id and line);
+ *   GM_ENOMEM.
+ */
+int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_proc **out,
+                 gm_err *err);
+
+/* Free a model. NULL is ignored. */
+void gm_proc_free(gm_proc *p);
+
+/*
+ * Write the event log of replication 0 to log (NULL: none): every completed
+ * task execution of every case (warm-up included), then the case's end.
+ * Other replications are not logged, so the log is the same whatever the
+ * thread count. Not thread-safe: call before running. p does not own log;
+ * open it with gm_proc_clock's clock and gm_proc_process_name.
+ */
+void gm_proc_set_log(gm_proc *p, gm_evlog *log);
+
+/* The simulation clock (start, UTC offset, seconds per time unit). */
+void gm_proc_clock(const gm_proc *p, gm_evlog_clock *clk);
+
+/* The simulated process's name (or id when unnamed). */
+const char *gm_proc_process_name(const gm_proc *p);
+
+/*
+ * Work in progress over time: replication 0 writes into bins[0..n) the
+ * time-average number of cases in the system over n equal slices of the
+ * measured window (from the first measured arrival to the end of measured
+ * arrivals). NULL or n = 0: none. p does not own bins; not thread-safe.
+ */
+void gm_proc_set_wip(gm_proc *p, double *bins, size_t n);
+
+/*
+ * Models made only of plain tasks (each needing units of at most one counted
+ * pool without a calendar), exclusive and parallel gateways and none events
+ * run on a lean path, about 1.3 times faster, with the same draws and the
+ * same results as the general one (not while an event log is written).
+ * gm_proc_lean tells whether p does; gm_proc_set_lean(p, false) forces the
+ * general path (tests compare the two). Not thread-safe: call before running.
+ */
+void gm_proc_set_lean(gm_proc *p, bool on);
+bool gm_proc_lean(const gm_proc *p);
+
+/* One entry of the bottleneck ranking. Strings live as long as p. */
+typedef struct gm_proc_bottleneck {
+    const char *task;     /* task id */
+    const char *resource; /* the busiest pool the task waits for */
+    double share;         /* of the total waiting of all tasks, per case */
+    double wait_per_case; /* executions per case x mean wait */
+    double wait_mean;     /* per execution */
+    double utilization;   /* of resource */
+} gm_proc_bottleneck;
+
+/*
+ * Rank the tasks that wait for resources by their share of the total
+ * waiting per case, largest first, from mean KPI values (mean[gm_proc_nkpi],
+ * e.g. the experiment's means). Writes at most cap entries to out; returns
+ * how many were written. Tasks that never wait are left out.
+ */
+size_t gm_proc_bottlenecks(const gm_proc *p, const double *mean, gm_proc_bottleneck *out,
+                           size_t cap);
+
+/* The KPI vector: count and names ("case.cycle_time_mean", "check.wait_mean",
+   "clerk.utilization", ...), valid while p lives. */
+size_t gm_proc_nkpi(const gm_proc *p);
+const char *gm_proc_kpi_name(const gm_proc *p, size_t i);
+
+/* Index of the KPI called name, or -1. */
+long gm_proc_kpi_index(const gm_proc *p, const char *name);
+
+/* Random streams one replication uses (replication rep uses streams
+   rep * S .. rep * S + S - 1 of seed). */
+uint64_t gm_proc_nstreams(const gm_proc *p);
+
+/* Batches per replication for batch means (gm_experiment.nbatches). */
+#define GM_PROC_BATCHES 20
+
+/*
+ * Run replication rep of the model ctx (a const gm_proc *): a gm_exp_rep_fn.
+ * Fills kpi[gm_proc_nkpi]; adds the events simulated to *events (may be
+ * NULL). When batch is not NULL, also fills batch[GM_PROC_BATCHES * nkpi]
+ * with the KPIs of GM_PROC_BATCHES consecutive batches of the measured
+ * cases (by arrival: equal numbers of cases, or equal slices of the
+ * horizon), for batch means from one long replication. Thread-safe on a
+ * shared model. Errors: GM_ENOMEM, GM_ELIMIT (a case holds more than
+ * GM_PROC_MAX_CASE_TOKENS tokens, or a cycle of gateways without tasks
+ * spins), GM_EINVAL (measured cases never complete: e.g. a parallel join
+ * waiting for a token that never comes; a sampled time is negative), with
+ * err's where "simulation".
+ */
+int gm_proc_replicate(const void *ctx, uint64_t seed, uint64_t rep, double *kpi, double *batch,
+                      uint64_t *events, gm_err *err);
+
+#endif
