@@ -201,10 +201,14 @@ static inline void heap_pop(gm_sim *s)
 /* Drop cancelled entries and rebuild the heap bottom-up (Floyd), O(n). */
 static void compact(gm_sim *s)
 {
-    /* A spent root has a freed slot, so it is dropped with the cancelled. */
+    /* A spent root (the event whose handler is running, see gm_sim_run) has
+       run: drop it here, whatever its kind. The slot test below would catch
+       a handled one, whose slot is already free, but not a direct one, which
+       has no slot: kept, it would run a second time. */
+    uint32_t first = s->top_spent ? 1 : 0;
     s->top_spent = false;
     uint32_t n = 0;
-    for (uint32_t i = 0; i < s->heap_len; i++) {
+    for (uint32_t i = first; i < s->heap_len; i++) {
         cal_entry e = s->heap[i];
         uint64_t key = entry_key(e);
         if ((key & DIRECT_BIT) || s->slots[key & SLOT_MASK].key == key)

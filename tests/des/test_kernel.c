@@ -297,6 +297,63 @@ static void test_direct_events(void **state)
     }
 }
 
+/* A direct handler that cancels enough events to compact the calendar
+   while it runs: its own entry, still at the root, must not survive the
+   compaction (it would run again, and the pending count drop twice). The
+   same for a handled event, whose slot is free while it runs. */
+typedef struct cancel_all {
+    gm_sim_event ev[2000];
+    size_t n;
+    unsigned ran;
+} cancel_all;
+
+static void must_not_run(gm_sim *sim, void *ctx, uint64_t data)
+{
+    (void)sim, (void)ctx;
+    fail_msg("event %llu ran after the run's end time", (unsigned long long)data);
+}
+
+static void on_cancel_all(gm_sim *sim, void *ctx, uint64_t data)
+{
+    (void)data;
+    cancel_all *c = ctx;
+    if (c->ran++ == 0)
+        for (size_t i = 0; i < c->n; i++)
+            assert_true(gm_sim_cancel(sim, c->ev[i]));
+}
+
+static void test_compact_while_running(void **state)
+{
+    (void)state;
+    static cancel_all c;
+    for (int k = 0; k < 3; k++) {
+        for (int direct = 0; direct < 2; direct++) {
+            gm_sim *sim = gm_sim_create(cals[k], 0);
+            assert_non_null(sim);
+            gm_sim_set_direct(sim, on_cancel_all, &c);
+            c.ran = 0;
+            c.n = 1500; /* past 1024 and half the calendar: compacts */
+            if (direct)
+                assert_true(gm_sim_schedule_direct(sim, 1.0, 7));
+            else
+                assert_true(gm_sim_schedule(sim, 1.0, on_cancel_all, &c, 7) != 0);
+            for (size_t i = 0; i < 2000; i++) {
+                gm_sim_event ev = gm_sim_schedule(sim, 10.0, must_not_run, NULL, i);
+                assert_true(ev != 0);
+                if (i < c.n)
+                    c.ev[i] = ev;
+            }
+            assert_int_equal(gm_sim_pending(sim), 2001);
+            assert_int_equal(gm_sim_run(sim, 5.0, 0), 1);
+            if (c.ran != 1)
+                fail_msg("%s handler ran %u times (expected 1)", direct ? "direct" : "handled",
+                         c.ran);
+            assert_int_equal(gm_sim_pending(sim), 500);
+            gm_sim_destroy(sim);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -307,6 +364,7 @@ int main(void)
         cmocka_unit_test(test_stop),
         cmocka_unit_test(test_pooling_and_heaps_agree),
         cmocka_unit_test(test_direct_events),
+        cmocka_unit_test(test_compact_while_running),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
