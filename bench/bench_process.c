@@ -91,8 +91,8 @@ int main(int argc, char **argv)
     }
 
     printf("process10: 10 tasks, exclusive + parallel gateway, 3 pools; %lld cases, "
-           "1 replication, 1 thread, %s path\n",
-           (long long)cases, gm_proc_lean(p) ? "lean" : "general");
+           "1 replication, 1 thread\n",
+           (long long)cases);
     double cps[RUNS], eps[RUNS];
     for (int r = 0; r < RUNS; r++) {
         uint64_t events = 0;
@@ -114,21 +114,6 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_process: run %d gave other KPIs than run 1\n", r + 1);
             goto done;
         }
-    }
-    if (gm_proc_lean(p)) {
-        /* The general path, once, for comparison: the same numbers, slower. */
-        gm_proc_set_lean(p, false);
-        int64_t t0 = gm_time_mono_ns();
-        if (gm_proc_replicate(p, 1, 0, kpi, NULL, NULL, &err)) {
-            fprintf(stderr, "bench_process: %s\n", gm_err_format(&err, msg, sizeof msg));
-            goto done;
-        }
-        double secs = (double)(gm_time_mono_ns() - t0) / 1e9;
-        bool same = memcmp(first, kpi, nkpi * sizeof *kpi) == 0;
-        printf("general path: %9.0f cases/s, %s KPIs\n", (double)cases / secs,
-               same ? "the same" : "OTHER");
-        if (!same)
-            goto done;
     }
     qsort(cps, RUNS, sizeof cps[0], cmp);
     qsort(eps, RUNS, sizeof eps[0], cmp);

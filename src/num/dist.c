@@ -1301,6 +1301,12 @@ static double cdf_raw(const gm_dist *d, double x)
     return (double)NAN;
 }
 
+bool gm_dist_nonnegative(const gm_dist *d)
+{
+    /* The CDF just below 0: exact for every kind, discrete ones included. */
+    return !(gm_dist_cdf(d, -DBL_MIN) > 0) && gm_dist_mean(d) >= 0;
+}
+
 bool gm_dist_is_discrete(const gm_dist *d)
 {
     switch (d->kind) {

@@ -211,6 +211,11 @@ double gm_dist_cdf(const gm_dist *d, double x);
    bernoulli, geometric, empirical-discrete, and constant (a point mass). */
 bool gm_dist_is_discrete(const gm_dist *d);
 
+/* True when d never draws a negative value (no probability below 0), as a
+   duration, a delay or an interarrival time needs: a normal distribution
+   is refused, a truncated normal with min >= 0 or a lognormal is not. */
+bool gm_dist_nonnegative(const gm_dist *d);
+
 /* Name of a kind as in JSON ("truncated-normal"); "?" for an invalid value. */
 const char *gm_dist_kind_name(gm_dist_kind kind);
 

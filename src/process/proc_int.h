@@ -179,8 +179,6 @@ struct gm_proc {
     size_t nunit;
     size_t nbitwords;    /* words of a node bitset */
     uint64_t nstreams;
-    bool lean;           /* the model fits the lean path (proc_run.c) */
-    bool lean_off;       /* gm_proc_set_lean(p, false) */
     /* KPIs */
     size_t nkpi;
     char **kpi;

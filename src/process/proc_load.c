@@ -131,6 +131,17 @@ static int parse_time(const gm_proc *p, const json_t *v, const char *path, ptime
     json_decref(copy);
     if (rc)
         return rc;
+    /* A time that can be negative would move the clock backwards: refuse it
+       here, not when a run first draws one. */
+    if (!gm_dist_nonnegative(&out->d)) {
+        char d[128];
+        gm_dist_describe(&out->d, d, sizeof d);
+        gm_dist_free(&out->d);
+        return gm_err_set(err, GM_EINVAL, path,
+                          "the time %s can be negative; expected a distribution on [0, inf) "
+                          "(e.g. truncated-normal with min 0, lognormal, gamma)",
+                          d);
+    }
     out->scale = scale;
     out->set = true;
     return GM_OK;
@@ -747,36 +758,6 @@ static int parse_gateway(gm_proc *p, const char *name, size_t ni, const json_t *
     return GM_OK;
 }
 
-/* The model fits proc_run.c's lean path: plain tasks needing at most one
-   counted pool without a calendar, exclusive and parallel gateways, none
-   start and end events, pass-through nodes. */
-static bool lean_model(const gm_proc *p)
-{
-    for (size_t i = 0; i < gm_bpmn_nnodes(p->m); i++) {
-        const pnode *pn = &p->node[i];
-        if (!in_process(p, pn->bn))
-            continue;
-        switch (pn->kind) {
-        case PK_START:
-        case PK_END:
-        case PK_PASS:
-        case PK_XOR:
-        case PK_AND:
-            break;
-        case PK_ACTIVITY: {
-            const pact *a = &p->act[pn->idx];
-            if (!a->plain || a->sub || a->unit_dur || (a->nneed && !a->fast_res))
-                return false;
-            break;
-        }
-        default:
-            return false;
-        }
-    }
-    return true;
-}
-
-
 /* ---- events -------------------------------------------------------------- */
 
 static int parse_events(gm_proc *p, const char *name, const json_t *events, gm_err *err)
@@ -1356,7 +1337,6 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
     for (size_t i = 0; i < p->ncatch; i++)
         p->catch_[i].stream = s++;
     p->nstreams = s ? s : 1;
-    p->lean = lean_model(p);
     *out = p;
     return GM_OK;
 nomem:

@@ -89,16 +89,6 @@ long gm_proc_kpi_index(const gm_proc *p, const char *name)
     return -1;
 }
 
-void gm_proc_set_lean(gm_proc *p, bool on)
-{
-    p->lean_off = !on;
-}
-
-bool gm_proc_lean(const gm_proc *p)
-{
-    return p->lean && !p->lean_off;
-}
-
 uint64_t gm_proc_nstreams(const gm_proc *p)
 {
     return p->nstreams;
@@ -224,21 +214,10 @@ typedef struct pcase {
     size_t next_free;
 } pcase;
 
-/* A token in a task of the lean path (see "The lean path"): what a record
-   and a request are on the general path, in one small struct. */
-typedef struct ltok {
-    size_t scope;
-    size_t cs;        /* its case (the scope's, kept here for the hot path) */
-    size_t act;       /* pact index */
-    size_t next;      /* its pool's queue, or the free list */
-    double t_req, t_start, dur;
-} ltok;
-
 /* What the hot paths read of an activity (pact index), gathered from the
    model into one small record so that a task's start and completion touch
    one cache line instead of chasing pact, pnode and BPMN node pointers.
-   Durations are drawn ahead (draw_duration); the routing fields are the
-   lean path's. */
+   Durations are drawn ahead (draw_duration). */
 typedef struct lact {
     const gm_dist *dist; /* duration: sample * scale */
     double scale;
@@ -250,9 +229,6 @@ typedef struct lact {
     double rate;         /* pool cost per unit and time unit */
     uint32_t pool;       /* NONE32: no resource */
     uint32_t amount;
-    uint32_t next;       /* the activity its single outgoing flow leads to
-                            straight (no node between), or NONE32 */
-    uint32_t out;        /* its single outgoing flow, or NONE32 */
 } lact;
 
 #define NONE32 UINT32_MAX
@@ -308,11 +284,8 @@ typedef struct run {
     blk *b;      /* b[0] the run, b[1 + i] batch i */
     size_t nb;   /* batches (0: none) */
     size_t cur;  /* batch of the latest measured arrival, or NONE */
-    bool lean;   /* tasks run on the lean path */
     lact *la;    /* [nact] */
     double *ahead; /* [nact * DRAW_AHEAD] their durations drawn ahead */
-    ltok *lt;
-    size_t nlt, caplt, free_lt;
     /* replication 0 */
     gm_evlog *log;
     double *trace; /* (t, n) pairs: the number in the system from t on */
@@ -1010,7 +983,6 @@ static size_t exec_new(run *R, size_t act_rec)
 }
 
 static void act_complete(run *R, size_t ar);
-static void lean_activate(run *R, size_t s, size_t node);
 
 /* Start the instances or the first iteration of ACT ar. */
 static void act_start_body(run *R, size_t ar)
@@ -1045,10 +1017,6 @@ static void activate(run *R, size_t s, size_t node)
 {
     const gm_proc *p = R->p;
     const pact *a = &p->act[p->node[node].idx];
-    if (R->lean) {
-        lean_activate(R, s, node);
-        return;
-    }
     if (a->plain) {
         size_t e = rec_new(R, R_EXEC, node, s);
         if (e == NONE)
@@ -1311,10 +1279,7 @@ static inline size_t walk_on(run *R, size_t *flow)
 {
     const gm_proc *p = R->p;
     size_t node = p->flow_tgt[*flow];
-    /* on the lean path every activity is a plain task (lean_model) */
-    for (int hops = 0;
-         hops < 64 && !(R->lean ? p->node[node].kind == PK_ACTIVITY : plain_task(p, node));
-         hops++) {
+    for (int hops = 0; hops < 64 && !plain_task(p, node); hops++) {
         const pnode *pn = &p->node[node];
         if (pn->kind == PK_PASS && pn->bn->nout == 1)
             *flow = pn->bn->out[0];
@@ -1409,251 +1374,6 @@ static void on_service_done(gm_sim *sim, void *ctx, uint64_t data)
     settle(R);
 }
 
-/* ======================================================================== */
-/* The lean path                                                            */
-
-/*
- * Most process models are plain tasks, each needing units of at most one
- * counted pool without a calendar, joined by exclusive and parallel
- * gateways (proc_load.c marks them "lean"). Their tasks need no record, no
- * request and no cancellation: a task's token is an ltok, queued directly
- * in its pool, first in, first out. Gateways, arrivals, cases and statistics are the general path's. The
- * lean path makes the same draws in the same order and schedules the same
- * events, so a run gives the same results on either path (tests check it).
- */
-static void on_lean_done(gm_sim *sim, void *ctx, uint64_t data);
-
-/* Token k starts its task now: units taken, duration drawn. */
-static void lean_start(run *R, size_t k)
-{
-    ltok *t = &R->lt[k];
-    lact *la = &R->la[t->act];
-    double now = gm_sim_now(R->sim);
-    double dur = draw_duration(la, &R->p->act[t->act].dur);
-    if (!(dur >= 0) || !isfinite(dur)) {
-        fail_run(R, GM_EINVAL, "task '%s' drew the duration %g; expected a finite duration >= 0",
-                 nd(R, R->p->act[t->act].node)->id, dur);
-        return;
-    }
-    t->t_start = now;
-    t->dur = dur;
-    /* a direct event while the token's index fits in one (a run with 2^24
-       tokens about at once takes the general scheduling for the rest) */
-    bool ok = k < GM_SIM_MAX_DIRECT_DATA
-                  ? gm_sim_schedule_direct(R->sim, now + dur, (uint32_t)k)
-                  : gm_sim_schedule_at(R->sim, now + dur, on_lean_done, R, k) != 0;
-    if (!ok)
-        fail_run(R, gm_sim_error(R->sim), "cannot schedule a task completion");
-}
-
-/* Grant pool's queue in order while it has units (a token that needs more
-   than are idle lets later ones pass). */
-static void lean_serve(run *R, size_t pool)
-{
-    pool_rt *P = &R->pool[pool];
-    size_t prev = NONE, k = P->qhead;
-    while (k != NONE && P->idle > 0 && !R->error) {
-        size_t next = R->lt[k].next;
-        uint32_t amount = R->la[R->lt[k].act].amount;
-        if (P->idle >= amount) {
-            if (prev == NONE)
-                P->qhead = next;
-            else
-                R->lt[prev].next = next;
-            if (P->qtail == k)
-                P->qtail = prev;
-            P->idle -= amount;
-            lean_start(R, k);
-        } else {
-            prev = k;
-        }
-        k = next;
-    }
-}
-
-/* Token k (t_req and act set) asks for its units. */
-static void lean_request(run *R, size_t k)
-{
-    const lact *la = &R->la[R->lt[k].act];
-    if (la->pool == NONE32) {
-        lean_start(R, k);
-        return;
-    }
-    uint32_t amount = la->amount;
-    pool_rt *P = &R->pool[la->pool];
-    if (P->qhead == NONE && P->idle >= amount) {
-        P->idle -= amount;
-        lean_start(R, k);
-        return;
-    }
-    R->lt[k].next = NONE;
-    if (P->qtail != NONE)
-        R->lt[P->qtail].next = k;
-    else
-        P->qhead = k;
-    P->qtail = k;
-    if (P->idle >= amount) /* units idle, but others were ahead */
-        lean_serve(R, la->pool);
-}
-
-/* A token reaches activity node in scope s. */
-static void lean_activate(run *R, size_t s, size_t node)
-{
-    size_t k = R->free_lt;
-    if (k != NONE) {
-        R->free_lt = R->lt[k].next;
-    } else {
-        if (!grow(R, (void **)&R->lt, &R->caplt, R->nlt, sizeof *R->lt))
-            return;
-        k = R->nlt++;
-    }
-    ltok *t = &R->lt[k];
-    t->scope = s;
-    t->cs = R->sc[s].cs;
-    t->act = R->p->node[node].idx;
-    t->t_req = gm_sim_now(R->sim);
-    lean_request(R, k);
-}
-
-/* Recursion depth of lean_route before it hands a token to the work list
-   (a cycle of gateways without a task ends there, as on the general path). */
-#define LEAN_ROUTE_DEPTH 64
-
-static void lean_route(run *R, size_t s, size_t node, size_t flow, unsigned depth);
-
-/* A new token of scope s along each of the n flows, the current one gone:
-   what visit's emit + tok_del and the work list would do. The work list is
-   a stack, so the last flow is followed first, each to its end. */
-static void lean_fan(run *R, size_t s, const size_t *flows, size_t n, unsigned depth)
-{
-    scope *S = &R->sc[s];
-    if (S->ntok + n > GM_PROC_MAX_CASE_TOKENS) {
-        fail_run(R, GM_ELIMIT, "a case holds too many tokens (a parallel split in a cycle?)");
-        return;
-    }
-    S->ntok += n;
-    tok_del(R, s);
-    for (size_t k = n; k-- > 0 && !R->error;)
-        lean_route(R, s, R->p->flow_tgt[flows[k]], flows[k], depth + 1);
-}
-
-/*
- * A token of scope s reaches node along flow: move it to rest as visit and
- * process_work would, in the same order and with the same draws, but
- * without the work list. Lean models have no inclusive gateways, so no
- * join needs settling afterwards. Only for an event handler's own tokens
- * (the work list is empty then).
- */
-static void lean_route(run *R, size_t s, size_t node, size_t flow, unsigned depth)
-{
-    const gm_proc *p = R->p;
-    if (depth > LEAN_ROUTE_DEPTH) {
-        if (push_work(R, s, node, flow))
-            settle(R);
-        return;
-    }
-    const pnode *pn = &p->node[node];
-    const gm_bpmn_node *n = pn->bn;
-    switch (pn->kind) {
-    case PK_ACTIVITY:
-        lean_activate(R, s, node);
-        return;
-    case PK_END:
-        tok_del(R, s);
-        return;
-    case PK_XOR: {
-        size_t f = xor_pick(R, &p->gw[pn->idx]);
-        lean_fan(R, s, &f, 1, depth);
-        return;
-    }
-    case PK_AND:
-        if (pn->join != NONE) {
-            uint32_t *cnt = R->sc[s].joins + p->join[pn->join].slot;
-            if (flow != NONE)
-                cnt[p->flow_in[flow]]++;
-            for (size_t k = 0; k < n->nin; k++)
-                if (cnt[k] == 0)
-                    return; /* the token stays parked */
-            for (size_t k = 0; k < n->nin; k++)
-                cnt[k]--;
-            scope *S = &R->sc[s];
-            if (S->ntok + n->nout > GM_PROC_MAX_CASE_TOKENS) {
-                fail_run(R, GM_ELIMIT,
-                         "a case holds too many tokens (a parallel split in a cycle?)");
-                return;
-            }
-            S->ntok = S->ntok + n->nout - n->nin; /* nout >= 1 */
-            for (size_t k = n->nout; k-- > 0 && !R->error;)
-                lean_route(R, s, p->flow_tgt[n->out[k]], n->out[k], depth + 1);
-            return;
-        }
-        lean_fan(R, s, n->out, n->nout, depth);
-        return;
-    case PK_START:
-    case PK_PASS:
-        lean_fan(R, s, n->out, n->nout, depth);
-        return;
-    default: /* not in a lean model */
-        if (push_work(R, s, node, flow))
-            settle(R);
-        return;
-    }
-}
-
-static void on_lean_done(gm_sim *sim, void *ctx, uint64_t data)
-{
-    run *R = ctx;
-    size_t k = (size_t)data;
-    ltok *t = &R->lt[k];
-    const lact *la = &R->la[t->act];
-    size_t s = t->scope;
-    pcase *c = &R->cs[t->cs];
-    double rcost = 0;
-    if (la->pool != NONE32) {
-        size_t pool = la->pool;
-        uint32_t amount = la->amount;
-        double pc = 0;
-        for (uint32_t j = 0; j < amount; j++)
-            pc += la->rate * t->dur;
-        if (in_util_window(R))
-            add_work(R, pool, t->dur * amount);
-        if (c->measured)
-            add_pcost(R, c, pool, pc);
-        rcost = pc;
-        R->pool[pool].idle += amount;
-        if (R->pool[pool].qhead != NONE)
-            lean_serve(R, pool);
-        t = &R->lt[k];
-    }
-    if (c->measured)
-        task_done(R, c, t->act, t->t_start - t->t_req, t->dur, la->cost + rcost);
-    /* the token moves on in place, as hand_on does */
-    if (la->next != NONE32) {
-        t->act = la->next;
-        t->t_req = gm_sim_now(sim);
-        lean_request(R, k);
-        return;
-    }
-    if (la->out != NONE32) {
-        size_t flow = la->out;
-        size_t node = walk_on(R, &flow);
-        if (R->p->node[node].kind == PK_ACTIVITY) {
-            t->act = R->p->node[node].idx;
-            t->t_req = gm_sim_now(sim);
-            lean_request(R, k);
-            return;
-        }
-        t->next = R->free_lt;
-        R->free_lt = k;
-        lean_route(R, s, node, flow, 0); /* the same token: the count stays */
-        return;
-    }
-    t->next = R->free_lt;
-    R->free_lt = k;
-    const gm_bpmn_node *n = nd(R, R->p->act[t->act].node);
-    lean_fan(R, s, n->out, n->nout, 0);
-}
-
 /* The table of activities (R->la; R->rng set), or false when out of
    memory. */
 static bool act_table(run *R)
@@ -1672,18 +1392,11 @@ static bool act_table(run *R)
         la->scale = a->dur.scale;
         la->rng = &R->rng[a->stream];
         la->cost = a->cost;
-        la->pool = la->next = la->out = NONE32;
+        la->pool = NONE32;
         if (a->nneed) {
             la->pool = (uint32_t)a->need[0].pool;
             la->amount = a->need[0].amount;
             la->rate = p->pool[a->need[0].pool].cost;
-        }
-        const gm_bpmn_node *n = nd(R, a->node);
-        if (n->nout == 1) {
-            la->out = (uint32_t)n->out[0];
-            const pnode *to = &p->node[p->flow_tgt[n->out[0]]];
-            if (to->kind == PK_ACTIVITY)
-                la->next = (uint32_t)to->idx;
         }
     }
     return true;
@@ -2191,9 +1904,7 @@ static void on_arrival(gm_sim *sim, void *ctx, uint64_t data)
     if (s == NONE)
         return;
     R->sc[s].ntok = 1;
-    if (R->lean)
-        lean_route(R, s, a->node, NONE, 0);
-    else if (push_work(R, s, a->node, NONE))
+    if (push_work(R, s, a->node, NONE))
         settle(R);
 }
 
@@ -2213,7 +1924,6 @@ static void free_run(run *R)
     free(R->rq);
     free(R->cs);
     free(R->work);
-    free(R->lt);
     free(R->la);
     free(R->ahead);
     free(R->pool);
@@ -2334,14 +2044,11 @@ int gm_proc_replicate(const void *ctx, uint64_t seed, uint64_t rep, double *kpi,
     run R;
     memset(&R, 0, sizeof R);
     R.p = p;
-    R.free_sc = R.free_rc = R.free_rq = R.free_cs = R.free_lt = R.dirty = NONE;
+    R.free_sc = R.free_rc = R.free_rq = R.free_cs = R.dirty = NONE;
     /* 8-ary: a process has about as many pending events as busy resource
        units, which an 8-ary heap holds one level deep (bench_kernel) */
     R.sim = gm_sim_create(GM_SIM_HEAP8, 64);
     R.log = rep == 0 ? p->log : NULL;
-    R.lean = gm_proc_lean(p) && !R.log;
-    if (R.sim && R.lean)
-        gm_sim_set_direct(R.sim, on_lean_done, &R);
     R.rng = calloc(p->nstreams, sizeof *R.rng);
     R.pool = calloc(p->npool ? p->npool : 1, sizeof *R.pool);
     R.unit = calloc(p->nunit ? p->nunit : 1, sizeof *R.unit);

@@ -77,17 +77,6 @@ const char *gm_proc_process_name(const gm_proc *p);
  */
 void gm_proc_set_wip(gm_proc *p, double *bins, size_t n);
 
-/*
- * Models made only of plain tasks (each needing units of at most one counted
- * pool without a calendar), exclusive and parallel gateways and none events
- * run on a lean path, about 1.3 times faster, with the same draws and the
- * same results as the general one (not while an event log is written).
- * gm_proc_lean tells whether p does; gm_proc_set_lean(p, false) forces the
- * general path (tests compare the two). Not thread-safe: call before running.
- */
-void gm_proc_set_lean(gm_proc *p, bool on);
-bool gm_proc_lean(const gm_proc *p);
-
 /* One entry of the bottleneck ranking. Strings live as long as p. */
 typedef struct gm_proc_bottleneck {
     const char *task;     /* task id */

@@ -395,6 +395,18 @@ static void test_param_errors(void **state)
                  P0 "\"tasks\": {\"a\": {\"duration\": {\"dist\": \"exponential\", \"mean\": -1}},"
                     "\"b\": {\"duration\": {\"dist\": \"constant\", \"value\": 1}}}}",
                  GM_EINVAL, "tasks.a.duration.mean", "");
+    /* times that can be negative are refused at load, not at the first
+       negative draw: a duration, a delay, an interarrival time */
+    expect_error(m,
+                 P0 "\"tasks\": {\"a\": {\"duration\": {\"dist\": \"normal\", \"mean\": 0.1, "
+                    "\"sd\": 1}},"
+                    "\"b\": {\"duration\": {\"dist\": \"constant\", \"value\": 1}}}}",
+                 GM_EINVAL, "tasks.a.duration", "can be negative; expected a distribution on [0, inf)");
+    expect_error(m,
+                 "{\"type\": \"process-simulation\", \"cases\": 10, \"arrivals\": "
+                 "{\"interarrival\": {\"dist\": \"uniform\", \"min\": -1, \"max\": 3}}," TASKS_AB
+                 ", \"gateways\": {\"g\": {\"ga\": 0.3, \"gb\": 0.7}}}",
+                 GM_EINVAL, "arrivals.interarrival", "can be negative");
     expect_error(m, P0 "\"resources\": [{\"name\": \"x\", \"count\": 0}]}", GM_EINVAL,
                  "resources[0].count", "");
     expect_error(m, "{\"type\": \"qnet\", \"cases\": 1, \"arrivals\": {\"interarrival\": "
@@ -1017,85 +1029,21 @@ static void test_duration_stream(void **state)
     assert_true(ki >= 0);
     double *kpi = calloc(gm_proc_nkpi(p), sizeof *kpi);
     assert_non_null(kpi);
-    for (int path = 0; path < 2; path++) {
-        gm_proc_set_lean(p, path == 0);
-        gm_err err;
-        gm_err_clear(&err);
-        assert_int_equal(gm_proc_replicate(p, 31, 0, kpi, NULL, NULL, &err), 0);
-        assert_true(kpi[ki] == sum / 200);
-    }
+    gm_err err;
+    gm_err_clear(&err);
+    assert_int_equal(gm_proc_replicate(p, 31, 0, kpi, NULL, NULL, &err), 0);
+    assert_true(kpi[ki] == sum / 200);
     free(kpi);
     gm_proc_free(p);
     gm_bpmn_free(m);
 }
 
-/* ---- the lean path ------------------------------------------------------ */
-
-/* Replication rep of p on the lean and on the general path: every KPI, batch
-   KPI and the event count are equal to the bit. */
-static void expect_same_paths(gm_proc *p, uint64_t rep, bool batches)
-{
-    assert_true(gm_proc_lean(p));
-    size_t n = gm_proc_nkpi(p), nb = batches ? n * GM_PROC_BATCHES : 0;
-    double *k[2], *b[2] = {NULL, NULL};
-    uint64_t ev[2] = {0, 0};
-    for (int path = 0; path < 2; path++) {
-        gm_proc_set_lean(p, path == 0);
-        assert_int_equal(gm_proc_lean(p), path == 0);
-        k[path] = calloc(n, sizeof *k[path]);
-        assert_non_null(k[path]);
-        if (batches) {
-            b[path] = calloc(nb, sizeof *b[path]);
-            assert_non_null(b[path]);
-        }
-        gm_err err;
-        gm_err_clear(&err);
-        int rc = gm_proc_replicate(p, 777, rep, k[path], b[path], &ev[path], &err);
-        if (rc) {
-            char buf[1200];
-            print_error("path %d: %s\n", path, gm_err_format(&err, buf, sizeof buf));
-        }
-        assert_int_equal(rc, 0);
-    }
-    gm_proc_set_lean(p, true);
-    for (size_t i = 0; i < n; i++)
-        if (memcmp(&k[0][i], &k[1][i], sizeof k[0][i]) != 0)
-            print_error("%s: lean %.17g, general %.17g\n", gm_proc_kpi_name(p, i), k[0][i],
-                        k[1][i]);
-    assert_memory_equal(k[0], k[1], n * sizeof *k[0]);
-    if (batches)
-        assert_memory_equal(b[0], b[1], nb * sizeof *b[0]);
-    assert_true(ev[0] > 0);
-    assert_int_equal(ev[0], ev[1]);
-    for (int path = 0; path < 2; path++) {
-        free(k[path]);
-        free(b[path]);
-    }
-}
-
-/* Both paths fail replication 0 of p with the same error. */
-static void expect_same_failure(gm_proc *p, int code, const char *what)
-{
-    char msg[2][GM_ERR_WHAT_MAX];
-    for (int path = 0; path < 2; path++) {
-        gm_proc_set_lean(p, path == 0);
-        double *kpi = calloc(gm_proc_nkpi(p), sizeof *kpi);
-        assert_non_null(kpi);
-        gm_err err;
-        gm_err_clear(&err);
-        assert_int_equal(gm_proc_replicate(p, 5, 0, kpi, NULL, NULL, &err), code);
-        snprintf(msg[path], sizeof msg[path], "%s", err.what);
-        free(kpi);
-    }
-    gm_proc_set_lean(p, true);
-    assert_non_null(strstr(msg[0], what));
-    assert_string_equal(msg[0], msg[1]);
-}
+/* ---- the general model: amounts, loops, walks --------------------------- */
 
 /* Amounts above one (a big request lets small ones pass), a task without a
    resource, a task with two outgoing flows joined again, a throw event, an
    exclusive gateway looping back, fixed and resource costs. */
-static const char lean_doc[] = HEAD
+static const char mixed_doc[] = HEAD
     "<startEvent id=\"s\"/>\n"
     "<task id=\"a\"/>\n"
     "<exclusiveGateway id=\"g\"/>\n"
@@ -1118,7 +1066,7 @@ static const char lean_doc[] = HEAD
     "<sequenceFlow id=\"f8\" sourceRef=\"n\" targetRef=\"z\"/>\n"
     "<sequenceFlow id=\"f9\" sourceRef=\"z\" targetRef=\"e\"/>\n" TAIL;
 
-#define LEAN_PARAMS(extra)                                                                   \
+#define MIXED_PARAMS(extra)                                                                   \
     "{\"type\": \"process-simulation\"," extra                                               \
     "\"arrivals\": {\"interarrival\": {\"dist\": \"exponential\", \"mean\": 1}},"             \
     "\"resources\": [{\"name\": \"crew\", \"count\": 3, \"cost_per_hour\": 12},"              \
@@ -1134,65 +1082,44 @@ static const char lean_doc[] = HEAD
     "  \"z\": {\"duration\": {\"dist\": \"constant\", \"value\": 0.25}, \"cost\": 2}},"       \
     "\"gateways\": {\"g\": {\"again\": 0.2, \"on\": 0.8}}}"
 
-static void test_lean_matches_general(void **state)
+/* Outcomes any correct simulator gives, from the model alone (10
+   replications, each KPI's interval must hold the value): visits per case,
+   utilisation = work offered / units, fixed durations and costs, and
+   Little's law. */
+static void test_amounts_and_loops(void **state)
 {
     (void)state;
-    /* the rich model: by cases, with a warm-up; by horizon, with a warm-up time */
-    gm_bpmn *m = load_bpmn(lean_doc);
-    gm_proc *p = load_ok(m, LEAN_PARAMS("\"cases\": 20000, \"warmup_cases\": 500,"));
-    expect_same_paths(p, 0, false);
-    expect_same_paths(p, 3, true);
-    gm_proc_free(p);
-    p = load_ok(m, LEAN_PARAMS("\"horizon\": 5000, \"warmup_time\": 100,"));
-    expect_same_paths(p, 1, true);
-    gm_proc_free(p);
+    gm_bpmn *m = load_bpmn(mixed_doc);
+    /* a repeats with probability 0.2: 1 / 0.8 visits. crew: a holds 2 units
+       for 0.5, b (triangular 0.1, 0.3, 0.9: mean 13/30) and c (0.4) one;
+       desk: d (uniform 0.2 to 1.4: mean 0.8). One arrival per unit time. */
+    const double crew = (1.25 * 2 * 0.5 + 13.0 / 30 + 0.4) / 3, desk = 0.8;
+    for (int run = 0; run < 2; run++) {
+        gm_proc *p = load_ok(m, run == 0 ? MIXED_PARAMS("\"cases\": 20000, \"warmup_cases\": 500,")
+                                         : MIXED_PARAMS("\"horizon\": 20000, \"warmup_time\": 100,"));
+        gm_exp_summary s;
+        run_exp(p, 10, &s);
+        expect_kpi(p, &s, "a.count", 1.25, 0.02);
+        expect_kpi(p, &s, "b.count", 1, 1e-12);
+        expect_kpi(p, &s, "z.count", 1, 1e-12);
+        expect_kpi(p, &s, "crew.utilization", crew, 0.02);
+        expect_kpi(p, &s, "desk.utilization", desk, 0.02);
+        expect_kpi(p, &s, "d.duration_mean", 0.8, 0.02);
+        expect_kpi(p, &s, "z.duration_mean", 0.25, 1e-12);
+        expect_kpi(p, &s, "z.cost_mean", 2, 1e-12);
+        expect_kpi(p, &s, "z.wait_mean", 0, 0);
+        /* Little: cases in the system = throughput x cycle time */
+        long w = gm_proc_kpi_index(p, "case.wip_mean"), t = gm_proc_kpi_index(p, "case.throughput"),
+             c = gm_proc_kpi_index(p, "case.cycle_time_mean");
+        assert_true(w >= 0 && t >= 0 && c >= 0);
+        assert_near(s.kpi[w].mean, s.kpi[t].mean * s.kpi[c].mean, 0.02 * s.kpi[w].mean);
+        gm_exp_summary_free(&s);
+        gm_proc_free(p);
+    }
     gm_bpmn_free(m);
 
-    /* the earlier models that fit the lean path */
-    m = load_bpmn(par_doc);
-    p = load_ok(m, "{\"type\": \"process-simulation\", \"cases\": 5000,"
-                   "\"arrivals\": {\"interarrival\": {\"dist\": \"exponential\", \"mean\": 0.5}},"
-                   "\"tasks\": {\"a\": {\"duration\": {\"dist\": \"exponential\", \"mean\": 1}},"
-                   "\"b\": {\"duration\": {\"dist\": \"exponential\", \"mean\": 0.5}}}}");
-    expect_same_paths(p, 0, false);
-    gm_proc_free(p);
-    /* the branches share one unit: which branch the split serves first
-       shows in the waits */
-    p = load_ok(m, "{\"type\": \"process-simulation\", \"cases\": 5000,"
-                   "\"arrivals\": {\"interarrival\": {\"dist\": \"exponential\", \"mean\": 2}},"
-                   "\"resources\": [{\"name\": \"crew\", \"count\": 1}],"
-                   "\"tasks\": {\"a\": {\"duration\": {\"dist\": \"exponential\", \"mean\": 0.4},"
-                   "\"resource\": \"crew\"},"
-                   "\"b\": {\"duration\": {\"dist\": \"exponential\", \"mean\": 0.2},"
-                   "\"resource\": \"crew\"}}}");
-    expect_same_paths(p, 0, false);
-    gm_proc_free(p);
-    gm_bpmn_free(m);
-    m = load_bpmn(xor_doc);
-    p = load_ok(m, xor_params);
-    expect_same_paths(p, 2, false);
-    gm_proc_free(p);
-    gm_bpmn_free(m);
-
-    /* the benchmark's model, shortened */
-    char path[1024];
-    snprintf(path, sizeof path, "%s/bench/process10.bpmn", GEMEL_SOURCE_DIR);
-    gm_err err;
-    gm_err_clear(&err);
-    assert_int_equal(gm_bpmn_load_file(path, &m, &err), 0);
-    snprintf(path, sizeof path, "%s/bench/process10.params.json", GEMEL_SOURCE_DIR);
-    json_t *j = gm_json_load_file(path, NULL, &err);
-    assert_non_null(j);
-    assert_int_equal(json_object_set_new(j, "cases", json_integer(30000)), 0);
-    assert_int_equal(gm_proc_load(m, "process10.bpmn", j, &p, &err), 0);
-    json_decref(j);
-    expect_same_paths(p, 0, true);
-    gm_proc_free(p);
-    gm_bpmn_free(m);
-
-    /* long walks through gateways alone (often past the lean path's
-       recursion depth, where it hands the token to the work list), after a
-       task and after the start event */
+    /* long walks through gateways alone, after a task and after the start
+       event: every case does a and b once */
     static const char gwloop_doc[] = HEAD
         "<startEvent id=\"s\"/>\n"
         "<exclusiveGateway id=\"g0\"/>\n"
@@ -1212,7 +1139,7 @@ static void test_lean_matches_general(void **state)
         "<sequenceFlow id=\"out\" sourceRef=\"g\" targetRef=\"b\"/>\n"
         "<sequenceFlow id=\"f5\" sourceRef=\"b\" targetRef=\"e\"/>\n" TAIL;
     m = load_bpmn(gwloop_doc);
-    p = load_ok(m, "{\"type\": \"process-simulation\", \"cases\": 3000,"
+    gm_proc *p = load_ok(m, "{\"type\": \"process-simulation\", \"cases\": 3000,"
                    "\"arrivals\": {\"interarrival\": {\"dist\": \"exponential\", \"mean\": 1}},"
                    "\"resources\": [{\"name\": \"crew\", \"count\": 1}],"
                    "\"tasks\": {\"a\": {\"duration\": {\"dist\": \"exponential\", \"mean\": 0.3},"
@@ -1221,45 +1148,35 @@ static void test_lean_matches_general(void **state)
                    "\"resource\": \"crew\"}},"
                    "\"gateways\": {\"g0\": {\"back0\": 0.97, \"out0\": 0.03},"
                    "\"g\": {\"back\": 0.97, \"out\": 0.03}}}");
-    expect_same_paths(p, 0, false);
+    gm_exp_summary s;
+    run_exp(p, 4, &s);
+    expect_kpi(p, &s, "a.count", 1, 1e-12);
+    expect_kpi(p, &s, "b.count", 1, 1e-12);
+    expect_kpi(p, &s, "crew.utilization", 0.7, 0.03);
+    gm_exp_summary_free(&s);
     gm_proc_free(p);
     gm_bpmn_free(m);
 
-    /* failures: a negative duration, a token that never reaches a task */
-    m = load_bpmn(mm1_doc);
-    p = load_ok(m, "{\"type\": \"process-simulation\", \"cases\": 1000,"
-                   "\"arrivals\": {\"interarrival\": {\"dist\": \"exponential\", \"mean\": 1}},"
-                   "\"resources\": [{\"name\": \"clerk\", \"count\": 1}],"
-                   "\"tasks\": {\"t\": {\"duration\": {\"dist\": \"normal\", \"mean\": 0.1, "
-                   "\"sd\": 1}}}}");
-    expect_same_failure(p, GM_EINVAL, "task 't' drew the duration");
-    gm_proc_free(p);
-    gm_bpmn_free(m);
-    static const char spin_doc[] = HEAD
-        "<startEvent id=\"s\"/>\n"
-        "<task id=\"a\"/>\n"
-        "<exclusiveGateway id=\"g\"/>\n"
-        "<exclusiveGateway id=\"h\"/>\n"
-        "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"a\"/>\n"
-        "<sequenceFlow id=\"f2\" sourceRef=\"a\" targetRef=\"g\"/>\n"
-        "<sequenceFlow id=\"f3\" sourceRef=\"g\" targetRef=\"h\"/>\n"
-        "<sequenceFlow id=\"f4\" sourceRef=\"h\" targetRef=\"g\"/>\n" TAIL;
-    m = load_bpmn(spin_doc);
-    p = load_ok(m, P0 "\"tasks\": {\"a\": {\"duration\": {\"dist\": \"constant\", "
-                      "\"value\": 1}}}}");
-    expect_same_failure(p, GM_ELIMIT, "tokens cycle through gateways");
-    gm_proc_free(p);
-    gm_bpmn_free(m);
-
-    /* a model that needs the general path (a calendar) says so */
-    m = load_bpmn(mm1_doc);
-    p = load_ok(m, P0 "\"calendars\": {\"office\": [{\"days\": \"mon-fri\", \"from\": \"09:00\","
-                      "\"to\": \"17:00\"}]},"
-                      "\"resources\": [{\"name\": \"clerk\", \"count\": 1, \"calendar\": \"office\"}],"
-                      "\"tasks\": {\"t\": {\"duration\": {\"dist\": \"constant\", \"value\": 1}}}}");
-    assert_false(gm_proc_lean(p));
-    gm_proc_set_lean(p, true);
-    assert_false(gm_proc_lean(p));
+    /* the benchmark's model, shortened: branch shares and utilisations */
+    char path[1024];
+    snprintf(path, sizeof path, "%s/bench/process10.bpmn", GEMEL_SOURCE_DIR);
+    gm_err err;
+    gm_err_clear(&err);
+    assert_int_equal(gm_bpmn_load_file(path, &m, &err), 0);
+    snprintf(path, sizeof path, "%s/bench/process10.params.json", GEMEL_SOURCE_DIR);
+    json_t *j = gm_json_load_file(path, NULL, &err);
+    assert_non_null(j);
+    assert_int_equal(json_object_set_new(j, "cases", json_integer(30000)), 0);
+    assert_int_equal(gm_proc_load(m, "process10.bpmn", j, &p, &err), 0);
+    json_decref(j);
+    run_exp(p, 8, &s);
+    expect_kpi(p, &s, "t2.count", 0.7, 0.02);
+    expect_kpi(p, &s, "t4.count", 0.3, 0.03);
+    expect_kpi(p, &s, "t10.count", 1, 1e-12);
+    expect_kpi(p, &s, "clerk.utilization", (0.5 + 0.7 * 1.0 + 0.6 + 0.4) / 3, 0.02);
+    expect_kpi(p, &s, "expert.utilization", (0.7 * 1.0 + 1.2 + 1.1) / 4, 0.02);
+    expect_kpi(p, &s, "manager.utilization", (0.3 * 2.0 + 0.6 + 1.0) / 3, 0.02);
+    gm_exp_summary_free(&s);
     gm_proc_free(p);
     gm_bpmn_free(m);
 }
@@ -1277,7 +1194,7 @@ int main(void)
         cmocka_unit_test(test_horizon),     cmocka_unit_test(test_calendar),
         cmocka_unit_test(test_bottlenecks), cmocka_unit_test(test_scylla_samples),
         cmocka_unit_test(test_review_regressions),
-        cmocka_unit_test(test_batch_means), cmocka_unit_test(test_lean_matches_general),
+        cmocka_unit_test(test_batch_means), cmocka_unit_test(test_amounts_and_loops),
         cmocka_unit_test(test_duration_stream),
     };
     return gm_test_result(cmocka_run_group_tests(tests, NULL, NULL));
