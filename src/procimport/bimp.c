@@ -252,13 +252,14 @@ static int q_dist(ql *L, const xmlNode *n, json_t **out)
         need = h1 ? NULL : "arg1";
         rc = set_num(L, d, "mean", a1);
     } else if (strcmp(type, "NORMAL") == 0) {
-        /* A zero standard deviation is a fixed value. */
-        dist = h1 && a1 == 0 ? "constant" : "normal";
+        /* A zero standard deviation is a fixed value. Durations are never
+           negative: a normal truncated at 0 (negative draws drawn again). */
+        dist = h1 && a1 == 0 ? "constant" : "truncated-normal";
         need = !hm ? "mean" : !h1 ? "arg1" : NULL;
         if (a1 == 0)
             rc = set_num(L, d, "value", mean);
-        else if (!(rc = set_num(L, d, "mean", mean)))
-            rc = set_num(L, d, "sd", a1);
+        else if (!(rc = set_num(L, d, "mean", mean)) && !(rc = set_num(L, d, "sd", a1)))
+            rc = set_num(L, d, "min", 0);
     } else if (strcmp(type, "UNIFORM") == 0) {
         dist = "uniform";
         need = !h1 ? "arg1" : !h2 ? "arg2" : NULL;

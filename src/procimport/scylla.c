@@ -761,7 +761,11 @@ static const struct bkind {
     {"triangularDistribution",
      "triangular",
      {{"lower", "min", false}, {"peak", "mode", false}, {"upper", "max", false}}},
-    {"normalDistribution", "normal", {{"mean", "mean", false}, {"standardDeviation", "sd", false}}},
+    /* Scylla samples through DESMO-J with negative samples refused and drawn
+       again: a normal truncated at 0 */
+    {"normalDistribution",
+     "truncated-normal",
+     {{"mean", "mean", false}, {"standardDeviation", "sd", false}}},
     {"uniformDistribution", "uniform", {{"lower", "min", false}, {"upper", "max", false}}},
     {"poissonDistribution", "poisson", {{"mean", "mean", false}}},
     {"binomialDistribution", "binomial", {{"probability", "p", false}, {"amount", "n", true}}},
@@ -900,6 +904,9 @@ static int b_dist(bl *L, const xmlNode *holder, json_t **out)
     if (!d)
         return nomem(L);
     rc = kind ? params(L, k, kind, d) : empirical(L, k, d);
+    if (!rc && kind && strcmp(kind->dist, "truncated-normal") == 0 &&
+        json_object_set_new(d, "min", sim__num(0)))
+        rc = nomem(L);
     if (rc)
         goto fail;
     gm_err e;

@@ -681,8 +681,8 @@ static void test_qbp_p5(void **state)
                 "\"unit\": \"seconds\"}, \"resource\": \"Ordering_employee\"}, "
                 "\"Task_0me73xw\": {\"duration\": {\"dist\": \"exponential\", \"mean\": 240, "
                 "\"unit\": \"seconds\"}, \"resource\": \"Warehouse_employee\", \"cost\": 3}, "
-                "\"Task_1nt4ran\": {\"duration\": {\"dist\": \"normal\", \"mean\": 120, \"sd\": "
-                "30, \"unit\": \"seconds\"}, \"resource\": \"Warehouse_employee\"}, "
+                "\"Task_1nt4ran\": {\"duration\": {\"dist\": \"truncated-normal\", \"mean\": 120, "
+                "\"sd\": 30, \"min\": 0, \"unit\": \"seconds\"}, \"resource\": \"Warehouse_employee\"}, "
                 "\"Task_0ox3m1q\": {\"duration\": {\"dist\": \"constant\", \"value\": 1, "
                 "\"unit\": \"seconds\"}, \"resource\": \"System\"}}");
     expect_json(p, "gateways",
@@ -835,7 +835,7 @@ static const char mini_expected[] =
     "\"late\"},"
     "   {\"name\": \"default-1\", \"calendar\": \"week_end\"}]},"
     "  {\"name\": \"Night\", \"count\": 2, \"cost_per_hour\": 2, \"calendar\": \"late\"}],"
-    " \"tasks\": {\"a\": {\"duration\": {\"dist\": \"normal\", \"mean\": 5, \"sd\": 1, \"unit\": "
+    " \"tasks\": {\"a\": {\"duration\": {\"dist\": \"truncated-normal\", \"mean\": 5, \"sd\": 1, \"min\": 0, \"unit\": "
     "\"minutes\"},"
     "   \"resources\": [{\"name\": \"Customer_Care\", \"amount\": 2}]},"
     "  \"b\": {\"duration\": {\"dist\": \"poisson\", \"mean\": 3, \"unit\": \"days\"}, "
