@@ -112,6 +112,8 @@ typedef struct pnode {
     size_t idx;          /* PK_ACTIVITY: pact; XOR/OR: pgw; CATCH: pcatch;
                             START (top level): arrival source; else NONE */
     size_t join;         /* AND/OR with nin > 1: pjoin index, else NONE */
+    bool task;           /* a plain task: an activity with no marker and no
+                            boundary event that is not a sub-process */
 } pnode;
 
 typedef struct pcatch {
@@ -179,6 +181,9 @@ struct gm_proc {
     size_t nunit;
     size_t nbitwords;    /* words of a node bitset */
     uint64_t nstreams;
+    bool cancels;        /* a run may withdraw a task in service: interrupting
+                            or error boundary events, terminate or error ends */
+    bool or_joins;       /* inclusive joins: they look at where tokens rest */
     /* KPIs */
     size_t nkpi;
     char **kpi;

@@ -1320,9 +1320,20 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
         a->plain = !a->loop && !a->mi && a->nbnd == 0;
         a->fast_res = a->nneed == 1 && !p->pool[a->need[0].pool].named &&
                       p->pool[a->need[0].pool].cal == NONE;
+        p->node[a->node].task = a->plain && !a->sub;
     }
     if ((rc = build_joins(p, err)) || (rc = build_kpis(p, err)))
         goto fail;
+    /* What the run must be ready for (proc_run.c skips the rest). */
+    for (size_t i = 0; i < gm_bpmn_nnodes(m); i++) {
+        const pnode *pn = &p->node[i];
+        if (!in_process(p, pn->bn))
+            continue;
+        p->cancels = p->cancels || pn->kind == PK_TERMINATE || pn->kind == PK_ERROR_END;
+        p->or_joins = p->or_joins || (pn->kind == PK_OR && pn->join != NONE);
+    }
+    for (size_t i = 0; i < p->nbnd; i++)
+        p->cancels = p->cancels || p->bnd[i].interrupting || p->bnd[i].error;
     /* Streams: arrivals, then two per activity, then gateways, then catch
        events; boundary events draw from their activity's second stream. */
     uint64_t s = 0;

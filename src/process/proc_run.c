@@ -40,7 +40,6 @@
 #include "process/proc_int.h"
 
 #define NONE PROC_NONE
-#define REQ_FAST (SIZE_MAX - 1) /* rec.req: units of a fast_res pool held, no record */
 
 /* ======================================================================== */
 /* Accessors                                                                */
@@ -150,6 +149,7 @@ size_t gm_proc_bottlenecks(const gm_proc *p, const double *mean, gm_proc_bottlen
 
 enum { R_EXEC, R_ACT, R_CATCH, R_EVGW };
 enum { X_WAIT, X_SERVICE, X_SUB };
+enum { RS_NONE, RS_WAIT, RS_HOLD }; /* an EXEC's request: none, queued, held */
 
 typedef struct scope {
     size_t cs;        /* case */
@@ -168,11 +168,15 @@ typedef struct scope {
 typedef struct rec {
     int kind, state;
     size_t node;
+    size_t ai;        /* EXEC and ACT: the activity (pact index), else NONE */
     size_t scope;
     size_t act;       /* EXEC: the ACT it belongs to, or NONE (plain) */
     size_t prev, next;
     size_t child;     /* EXEC of a sub-process: its scope */
-    size_t req;       /* resource request, or NONE */
+    int rs;           /* EXEC: RS_NONE, RS_WAIT, RS_HOLD */
+    size_t req;       /* its request extension (several pools, named units,
+                         calendars), or NONE */
+    size_t qprev, qnext; /* RS_WAIT: its node in its first pool's queue */
     gm_sim_event ev;
     double t_req, t_start, dur;
     /* ACT */
@@ -186,9 +190,8 @@ typedef struct rec {
 
 typedef struct req {
     size_t rec;
-    const pact *a;
-    size_t prev[PROC_MAX_NEEDS], next[PROC_MAX_NEEDS];
-    bool queued;
+    size_t prev[PROC_MAX_NEEDS], next[PROC_MAX_NEEDS]; /* queue nodes (QNODE);
+                                                          [0] unused */
     uint32_t *units;  /* named units held */
     size_t nunits, capunits;
     size_t next_free;
@@ -196,7 +199,7 @@ typedef struct req {
 
 typedef struct pool_rt {
     uint32_t idle;    /* count form */
-    size_t qhead, qtail;
+    size_t qhead, qtail; /* queue nodes (QNODE) */
     bool wake;        /* count form: a wake-up is pending */
 } pool_rt;
 
@@ -285,6 +288,10 @@ typedef struct run {
     size_t nb;   /* batches (0: none) */
     size_t cur;  /* batch of the latest measured arrival, or NONE */
     lact *la;    /* [nact] */
+    bool direct; /* task completions are direct kernel events: nothing in
+                    the model withdraws a task in service */
+    bool track;  /* scopes list their resting plain tasks: only what withdraws
+                    tokens or inclusive joins look at the list */
     double *ahead; /* [nact * DRAW_AHEAD] their durations drawn ahead */
     /* replication 0 */
     gm_evlog *log;
@@ -448,18 +455,22 @@ static size_t rec_new(run *R, int kind, size_t node, size_t s)
     x->kind = kind;
     x->state = 0;
     x->node = node;
+    x->ai = R->p->node[node].kind == PK_ACTIVITY ? R->p->node[node].idx : NONE;
     x->scope = s;
     x->act = NONE;
     x->prev = x->next = NONE;
     x->child = NONE;
+    x->rs = RS_NONE;
     x->req = NONE;
     x->ev = 0;
     x->t_req = x->t_start = gm_sim_now(R->sim);
     x->dur = 0;
-    x->exec_head = NONE;
-    x->iter = x->running = 0;
-    x->left = 0;
-    x->target = NONE;
+    if (kind != R_EXEC) { /* what only the other kinds read */
+        x->exec_head = NONE;
+        x->iter = x->running = 0;
+        x->left = 0;
+        x->target = NONE;
+    }
     return r;
 }
 
@@ -559,66 +570,110 @@ static bool on_shift(const run *R, size_t cal, double now)
 }
 
 /* Units of pool that could start work now. */
-static uint32_t available(const run *R, size_t pool, double now)
+static inline uint32_t available(const run *R, size_t pool, double now)
 {
     const ppooldef *pd = &R->p->pool[pool];
     if (!pd->named)
-        return on_shift(R, pd->cal, now) ? R->pool[pool].idle : 0;
+        return pd->cal == NONE || on_shift(R, pd->cal, now) ? R->pool[pool].idle : 0;
     uint32_t n = 0;
     for (size_t u = pd->first_unit; u < pd->first_unit + pd->nunits; u++)
         n += !R->unit[u].busy && on_shift(R, R->p->unit[u].cal, now);
     return n;
 }
 
-static bool satisfiable(const run *R, const pact *a, double now)
+/* Every need of a can be met now. A task with one counted pool without a
+   calendar (fast_res, the common case) needs no loop and no calendar. */
+static inline bool satisfiable(const run *R, const pact *a, double now)
 {
+    if (a->fast_res)
+        return R->pool[a->need[0].pool].idle >= a->need[0].amount;
     for (size_t k = 0; k < a->nneed; k++)
         if (available(R, a->need[k].pool, now) < a->need[k].amount)
             return false;
     return true;
 }
 
-static void dequeue(run *R, size_t q)
+/*
+ * Requests. A task record r asks for the units of its activity's needs. It
+ * waits in the queue of every pool it needs; its place in the queue of its
+ * need k is the node QNODE(r, k). The links of node (r, 0) are in the record
+ * (qprev, qnext), those of the other needs in its request extension, so a
+ * record leaves all its queues in O(1) each. Only a request for more than
+ * one counted pool without calendar has an extension (x->req): it also
+ * remembers the named units held. x->rs says where the request stands.
+ */
+#define QNODE(r, k) ((r) << 3 | (k))
+#define QREC(n) ((n) >> 3)
+#define QNEED(n) ((n) & 7)
+_Static_assert(PROC_MAX_NEEDS <= 8, "a queue node keeps the need in 3 bits");
+
+static inline size_t *qnext_of(run *R, size_t n)
 {
-    req *Q = &R->rq[q];
-    for (size_t k = 0; k < Q->a->nneed; k++) {
-        pool_rt *P = &R->pool[Q->a->need[k].pool];
-        size_t pk, nk;
-        pk = Q->prev[k];
-        nk = Q->next[k];
-        if (pk != NONE) {
-            req *o = &R->rq[pk];
-            for (size_t j = 0; j < o->a->nneed; j++)
-                if (o->a->need[j].pool == Q->a->need[k].pool)
-                    o->next[j] = nk;
-        } else {
-            P->qhead = nk;
-        }
-        if (nk != NONE) {
-            req *o = &R->rq[nk];
-            for (size_t j = 0; j < o->a->nneed; j++)
-                if (o->a->need[j].pool == Q->a->need[k].pool)
-                    o->prev[j] = pk;
-        } else {
-            P->qtail = pk;
-        }
+    rec *x = &R->rc[QREC(n)];
+    return QNEED(n) ? &R->rq[x->req].next[QNEED(n)] : &x->qnext;
+}
+
+static inline size_t *qprev_of(run *R, size_t n)
+{
+    rec *x = &R->rc[QREC(n)];
+    return QNEED(n) ? &R->rq[x->req].prev[QNEED(n)] : &x->qprev;
+}
+
+static void dequeue(run *R, size_t r)
+{
+    const pact *a = &R->p->act[R->rc[r].ai];
+    for (size_t k = 0; k < a->nneed; k++) {
+        pool_rt *P = &R->pool[a->need[k].pool];
+        size_t pn = *qprev_of(R, QNODE(r, k)), nn = *qnext_of(R, QNODE(r, k));
+        if (pn != NONE)
+            *qnext_of(R, pn) = nn;
+        else
+            P->qhead = nn;
+        if (nn != NONE)
+            *qprev_of(R, nn) = pn;
+        else
+            P->qtail = pn;
     }
-    Q->queued = false;
+    R->rc[r].rs = RS_NONE;
+}
+
+static void enqueue(run *R, size_t r)
+{
+    const pact *a = &R->p->act[R->rc[r].ai];
+    for (size_t k = 0; k < a->nneed; k++) {
+        pool_rt *P = &R->pool[a->need[k].pool];
+        size_t n = QNODE(r, k);
+        *qnext_of(R, n) = NONE;
+        *qprev_of(R, n) = P->qtail;
+        if (P->qtail != NONE)
+            *qnext_of(R, P->qtail) = n;
+        else
+            P->qhead = n;
+        P->qtail = n;
+    }
+    R->rc[r].rs = RS_WAIT;
 }
 
 static void start_service(run *R, size_t r);
 
-/* Take the units of request q (satisfiable now) and start its task. */
-static void grant(run *R, size_t q, double now)
+/* Take the units record r (satisfiable now) asks for and start its task. */
+static void grant(run *R, size_t r, double now)
 {
-    req *Q = &R->rq[q];
-    if (Q->queued)
-        dequeue(R, q);
+    if (R->rc[r].rs == RS_WAIT)
+        dequeue(R, r);
+    R->rc[r].rs = RS_HOLD;
     const gm_proc *p = R->p;
+    const pact *a = &p->act[R->rc[r].ai];
+    if (a->fast_res) {
+        R->pool[a->need[0].pool].idle -= a->need[0].amount;
+        start_service(R, r);
+        return;
+    }
+    req *Q = &R->rq[R->rc[r].req];
     Q->nunits = 0;
-    for (size_t k = 0; k < Q->a->nneed; k++) {
-        size_t pool = Q->a->need[k].pool;
-        uint32_t amount = Q->a->need[k].amount;
+    for (size_t k = 0; k < a->nneed; k++) {
+        size_t pool = a->need[k].pool;
+        uint32_t amount = a->need[k].amount;
         const ppooldef *pd = &p->pool[pool];
         if (!pd->named) {
             R->pool[pool].idle -= amount;
@@ -645,7 +700,7 @@ static void grant(run *R, size_t q, double now)
             Q->units[Q->nunits++] = (uint32_t)best;
         }
     }
-    start_service(R, Q->rec);
+    start_service(R, r);
 }
 
 static void on_wake(gm_sim *sim, void *ctx, uint64_t data);
@@ -656,11 +711,10 @@ static void ensure_wake(run *R, size_t pool, double now)
 {
     const gm_proc *p = R->p;
     const ppooldef *pd = &p->pool[pool];
-    if (R->pool[pool].qhead == NONE)
+    if (R->pool[pool].qhead == NONE || (!pd->named && pd->cal == NONE))
         return;
     if (!pd->named) {
-        if (pd->cal == NONE || R->pool[pool].wake || R->pool[pool].idle == 0 ||
-            on_shift(R, pd->cal, now))
+        if (R->pool[pool].wake || R->pool[pool].idle == 0 || on_shift(R, pd->cal, now))
             return;
         double t = gm_cal_next_on(p->cal[pd->cal], now);
         if (t < HUGE_VAL && gm_sim_schedule_at(R->sim, t, on_wake, R, (uint64_t)pool << 32))
@@ -679,27 +733,28 @@ static void ensure_wake(run *R, size_t pool, double now)
     }
 }
 
-/* Serve pool's queue in order while it has units to give. */
+/* Serve pool's queue in order while it has units to give; a request that
+   cannot be met lets later ones pass. */
 static void serve(run *R, size_t pool, double now)
 {
-    size_t q = R->pool[pool].qhead;
-    while (q != NONE && !R->error && available(R, pool, now) > 0) {
-        req *Q = &R->rq[q];
-        size_t k = 0;
-        while (Q->a->need[k].pool != pool)
-            k++;
-        size_t next = Q->next[k];
-        if (satisfiable(R, Q->a, now)) {
-            grant(R, q, now);
-        } else {
+    size_t n = R->pool[pool].qhead;
+    while (n != NONE && !R->error && available(R, pool, now) > 0) {
+        size_t r = QREC(n);
+        size_t next = *qnext_of(R, n);
+        const pact *a = &R->p->act[R->rc[r].ai];
+        if (satisfiable(R, a, now)) {
+            grant(R, r, now);
+        } else if (a->nneed > 1) {
             /* it may wait for another pool's units that are off shift */
-            for (size_t j = 0; j < Q->a->nneed; j++)
-                if (Q->a->need[j].pool != pool)
-                    ensure_wake(R, Q->a->need[j].pool, now);
+            for (size_t j = 0; j < a->nneed; j++)
+                if (a->need[j].pool != pool)
+                    ensure_wake(R, a->need[j].pool, now);
         }
-        q = next;
+        n = next;
     }
-    ensure_wake(R, pool, now);
+    const ppooldef *pd = &R->p->pool[pool];
+    if (pd->named || pd->cal != NONE)
+        ensure_wake(R, pool, now);
 }
 
 static void on_wake(gm_sim *sim, void *ctx, uint64_t data)
@@ -713,7 +768,8 @@ static void on_wake(gm_sim *sim, void *ctx, uint64_t data)
     serve(R, pool, gm_sim_now(sim));
 }
 
-static size_t req_new(run *R, size_t r, const pact *a)
+/* A request extension for record r, or NONE (the run failed). */
+static size_t req_new(run *R, size_t r)
 {
     size_t q = R->free_rq;
     if (q != NONE) {
@@ -725,119 +781,104 @@ static size_t req_new(run *R, size_t r, const pact *a)
         R->rq[q].units = NULL;
         R->rq[q].capunits = 0;
     }
-    req *Q = &R->rq[q];
-    Q->rec = r;
-    Q->a = a;
-    Q->queued = false;
-    Q->nunits = 0;
+    R->rq[q].rec = r;
+    R->rq[q].nunits = 0;
     return q;
 }
 
-/* Ask for the task's units; start at once when they are there. */
+static void req_free(run *R, size_t r)
+{
+    size_t q = R->rc[r].req;
+    R->rc[r].req = NONE;
+    if (q != NONE) {
+        R->rq[q].next_free = R->free_rq;
+        R->free_rq = q;
+    }
+}
+
+/* Record r asks for its activity a's units; its task starts at once when
+   they are there. */
 static void request(run *R, size_t r, const pact *a)
 {
     if (a->fast_res) { /* the common case: no queue, a unit free */
         pool_rt *P = &R->pool[a->need[0].pool];
         if (P->qhead == NONE && P->idle >= a->need[0].amount) {
             P->idle -= a->need[0].amount;
-            R->rc[r].req = REQ_FAST;
+            R->rc[r].rs = RS_HOLD;
             start_service(R, r);
             return;
         }
+    } else {
+        size_t q = req_new(R, r);
+        if (q == NONE)
+            return;
+        R->rc[r].req = q;
     }
     double now = gm_sim_now(R->sim);
-    size_t q = req_new(R, r, a);
-    if (q == NONE)
-        return;
-    R->rc[r].req = q;
     if (satisfiable(R, a, now)) {
         /* FIFO: do not pass requests already waiting in a pool */
         bool ahead = false;
         for (size_t k = 0; k < a->nneed; k++)
             ahead = ahead || R->pool[a->need[k].pool].qhead != NONE;
         if (!ahead) {
-            grant(R, q, now);
+            grant(R, r, now);
             return;
         }
     }
-    req *Q = &R->rq[q];
-    for (size_t k = 0; k < a->nneed; k++) {
-        size_t pool = a->need[k].pool;
-        pool_rt *P = &R->pool[pool];
-        Q->next[k] = NONE;
-        Q->prev[k] = P->qtail;
-        if (P->qtail != NONE) {
-            req *o = &R->rq[P->qtail];
-            for (size_t j = 0; j < o->a->nneed; j++)
-                if (o->a->need[j].pool == pool)
-                    o->next[j] = q;
-        } else {
-            P->qhead = q;
-        }
-        P->qtail = q;
-    }
-    Q->queued = true;
+    enqueue(R, r);
     for (size_t k = 0; k < a->nneed; k++) {
         if (satisfiable(R, a, now)) /* units free but others were ahead */
             serve(R, a->need[k].pool, now);
-        else
+        else if (!a->fast_res)
             ensure_wake(R, a->need[k].pool, now);
-        if (!Q->queued || R->error)
+        if (R->rc[r].rs != RS_WAIT || R->error)
             break;
     }
 }
 
-/* Give back request q's units (or withdraw it) and free it. */
-static void release(run *R, size_t q)
-{
-    req *Q = &R->rq[q];
-    double now = gm_sim_now(R->sim);
-    const pact *a = Q->a;
-    bool was_held = !Q->queued;
-    if (Q->queued) {
-        dequeue(R, q);
-    } else {
-        size_t ui = 0;
-        for (size_t k = 0; k < a->nneed; k++) {
-            size_t pool = a->need[k].pool;
-            if (!R->p->pool[pool].named) {
-                R->pool[pool].idle += a->need[k].amount;
-                continue;
-            }
-            for (uint32_t j = 0; j < a->need[k].amount; j++) {
-                unit_rt *U = &R->unit[Q->units[ui++]];
-                U->busy = false;
-                U->idle_since = now;
-            }
-        }
-    }
-    Q->next_free = R->free_rq;
-    R->free_rq = q;
-    if (was_held)
-        for (size_t k = 0; k < a->nneed && !R->error; k++)
-            serve(R, a->need[k].pool, now);
-}
-
-/* Record r gives back its units (or withdraws its request). */
+/* Record r gives back the units it holds, or withdraws its request, and
+   the pools it held serve their queues. */
 static void release_rec(run *R, size_t r)
 {
-    size_t q = R->rc[r].req;
-    R->rc[r].req = NONE;
-    if (q != REQ_FAST) {
-        release(R, q);
+    rec *x = &R->rc[r];
+    const pact *a = &R->p->act[x->ai];
+    if (x->rs == RS_WAIT) {
+        dequeue(R, r);
+        req_free(R, r);
         return;
     }
-    const pact *a = &R->p->act[R->p->node[R->rc[r].node].idx];
-    size_t pool = a->need[0].pool;
-    R->pool[pool].idle += a->need[0].amount;
-    if (R->pool[pool].qhead != NONE)
-        serve(R, pool, gm_sim_now(R->sim));
+    x->rs = RS_NONE;
+    if (a->fast_res) {
+        pool_rt *P = &R->pool[a->need[0].pool];
+        P->idle += a->need[0].amount;
+        if (P->qhead != NONE)
+            serve(R, a->need[0].pool, gm_sim_now(R->sim));
+        return;
+    }
+    double now = gm_sim_now(R->sim);
+    const req *Q = &R->rq[x->req];
+    size_t ui = 0;
+    for (size_t k = 0; k < a->nneed; k++) {
+        size_t pool = a->need[k].pool;
+        if (!R->p->pool[pool].named) {
+            R->pool[pool].idle += a->need[k].amount;
+            continue;
+        }
+        for (uint32_t j = 0; j < a->need[k].amount; j++) {
+            unit_rt *U = &R->unit[Q->units[ui++]];
+            U->busy = false;
+            U->idle_since = now;
+        }
+    }
+    req_free(R, r);
+    for (size_t k = 0; k < a->nneed && !R->error; k++)
+        serve(R, a->need[k].pool, now);
 }
 
-/* The request record of x, or NULL (none, or a fast hold). */
+/* The request extension of x, or NULL (no request, or one counted pool). */
 static const req *req_of(const run *R, const rec *x)
 {
-    return x->req == NONE || x->req == REQ_FAST ? NULL : &R->rq[x->req];
+    return x->req == NONE ? NULL : &R->rq[x->req];
 }
 
 /* ======================================================================== */
@@ -895,13 +936,13 @@ static void start_service(run *R, size_t r)
 {
     const gm_proc *p = R->p;
     rec *x = &R->rc[r];
-    size_t ai = p->node[x->node].idx;
+    size_t ai = x->ai;
     const pact *a = &p->act[ai];
     double now = gm_sim_now(R->sim);
     x->state = X_SERVICE;
     x->t_start = now;
     const ptime *d = &a->dur;
-    const req *Q = req_of(R, x);
+    const req *Q = req_of(R, x); /* NULL: no units or one counted pool */
     if (a->unit_dur && Q)
         for (size_t i = 0; i < Q->nunits; i++)
             if (a->unit_dur[Q->units[i]].set) {
@@ -917,7 +958,7 @@ static void start_service(run *R, size_t r)
     x->dur = dur;
     /* work pauses while any unit held is off shift */
     double fin = now + dur;
-    if (x->req != NONE && !a->fast_res) {
+    if (Q) {
         size_t ui = 0;
         for (size_t k = 0; k < a->nneed; k++) {
             size_t pool = a->need[k].pool;
@@ -938,8 +979,13 @@ static void start_service(run *R, size_t r)
             }
         }
     }
-    x->ev = gm_sim_schedule_at(R->sim, fin, on_service_done, R, r);
-    if (!x->ev)
+    /* A direct event costs only its calendar entry; it cannot be
+       cancelled, which a model without withdrawals never needs (a run
+       holding 2^24 task records at once takes handled events beyond). */
+    bool ok = R->direct && r < GM_SIM_MAX_DIRECT_DATA
+                  ? gm_sim_schedule_direct(R->sim, fin, (uint32_t)r)
+                  : (x->ev = gm_sim_schedule_at(R->sim, fin, on_service_done, R, r)) != 0;
+    if (!ok)
         fail_run(R, gm_sim_error(R->sim), "cannot schedule a task completion");
 }
 
@@ -948,7 +994,7 @@ static void begin_exec(run *R, size_t e)
 {
     const gm_proc *p = R->p;
     rec *x = &R->rc[e];
-    const pact *a = &p->act[p->node[x->node].idx];
+    const pact *a = &p->act[x->ai];
     x->t_req = gm_sim_now(R->sim);
     if (a->sub) {
         size_t s = scope_new(R, R->sc[x->scope].cs, x->scope, e, a->node);
@@ -1021,7 +1067,8 @@ static void activate(run *R, size_t s, size_t node)
         size_t e = rec_new(R, R_EXEC, node, s);
         if (e == NONE)
             return;
-        link_rec(R, &R->sc[s].head, e);
+        if (R->track)
+            link_rec(R, &R->sc[s].head, e);
         begin_exec(R, e);
         return;
     }
@@ -1119,9 +1166,9 @@ static void cancel_rec(run *R, size_t r)
         while (R->rc[r].exec_head != NONE)
             cancel_rec(R, R->rc[r].exec_head);
     } else if (x->kind == R_EXEC) {
-        if (x->req != NONE && x->state == X_SERVICE)
+        if (x->rs == RS_HOLD && x->state == X_SERVICE)
             account_partial(R, r);
-        if (x->req != NONE)
+        if (x->rs != RS_NONE)
             release_rec(R, r);
         x = &R->rc[r];
         if (x->child != NONE) {
@@ -1234,7 +1281,8 @@ static void exec_finished(run *R, size_t e)
     size_t s = x->scope, node = x->node, ar = x->act;
     double t_req = x->t_req;
     if (ar == NONE) {
-        unlink_rec(R, &R->sc[s].head, e);
+        if (R->track)
+            unlink_rec(R, &R->sc[s].head, e);
         rec_free(R, e);
         const gm_proc *p = R->p;
         const pact *a = &p->act[p->node[node].idx];
@@ -1265,12 +1313,6 @@ static size_t xor_pick(run *R, const pgw *g)
     return g->flow[k];
 }
 
-static bool plain_task(const gm_proc *p, size_t node)
-{
-    const pnode *pn = &p->node[node];
-    return pn->kind == PK_ACTIVITY && p->act[pn->idx].plain && !p->act[pn->idx].sub;
-}
-
 /* A token leaving along *flow walks through pass-through nodes and exclusive
    gateways (drawing as visit would) for at most 64 hops. Returns the node it
    stops at, a plain task or one for the work list; *flow: the flow it came
@@ -1279,7 +1321,7 @@ static inline size_t walk_on(run *R, size_t *flow)
 {
     const gm_proc *p = R->p;
     size_t node = p->flow_tgt[*flow];
-    for (int hops = 0; hops < 64 && !plain_task(p, node); hops++) {
+    for (int hops = 0; hops < 64 && !p->node[node].task; hops++) {
         const pnode *pn = &p->node[node];
         if (pn->kind == PK_PASS && pn->bn->nout == 1)
             *flow = pn->bn->out[0];
@@ -1305,13 +1347,15 @@ static bool hand_on(run *R, size_t e)
         return false;
     size_t flow = n->out[0], s = x->scope;
     size_t node = walk_on(R, &flow);
-    if (plain_task(R->p, node)) {
+    if (R->p->node[node].task) {
         x->node = node;
+        x->ai = R->p->node[node].idx;
         touch(R, s); /* the token left its node: inclusive joins may fire */
         begin_exec(R, e);
         return true;
     }
-    unlink_rec(R, &R->sc[s].head, e);
+    if (R->track)
+        unlink_rec(R, &R->sc[s].head, e);
     rec_free(R, e);
     if (push_work(R, s, node, flow)) /* the same token: the count stays */
         touch(R, s);
@@ -1325,7 +1369,8 @@ static void on_service_done(gm_sim *sim, void *ctx, uint64_t data)
     size_t e = (size_t)data;
     rec *x = &R->rc[e];
     x->ev = 0;
-    const pact *a = &p->act[p->node[x->node].idx];
+    size_t ai = x->ai;
+    const pact *a = &p->act[ai];
     double now = gm_sim_now(sim);
     pcase *c = &R->cs[R->sc[x->scope].cs];
     /* costs: the fixed cost plus every unit held for the working time */
@@ -1333,7 +1378,17 @@ static void on_service_done(gm_sim *sim, void *ctx, uint64_t data)
     const req *Q = req_of(R, x);
     size_t ui = 0;
     bool in_window = in_util_window(R);
-    for (size_t k = 0; x->req != NONE && k < a->nneed; k++) {
+    bool fast = a->fast_res;
+    if (fast) { /* one counted pool: the loop below, from the table */
+        const lact *la = &R->la[ai];
+        for (uint32_t j = 0; j < la->amount; j++)
+            rcost += la->rate * x->dur;
+        if (in_window)
+            add_work(R, la->pool, x->dur * la->amount);
+        if (c->measured)
+            add_pcost(R, c, la->pool, rcost);
+    }
+    for (size_t k = 0; !fast && k < a->nneed; k++) {
         size_t pool = a->need[k].pool;
         double pc = 0;
         for (uint32_t j = 0; j < a->need[k].amount; j++)
@@ -1345,7 +1400,7 @@ static void on_service_done(gm_sim *sim, void *ctx, uint64_t data)
         rcost += pc;
     }
     if (c->measured)
-        task_done(R, c, p->node[x->node].idx, x->t_start - x->t_req, x->dur, a->cost + rcost);
+        task_done(R, c, ai, x->t_start - x->t_req, x->dur, a->cost + rcost);
     if (R->log) {
         const gm_bpmn_node *n = nd(R, x->node);
         const char *who = "";
@@ -1359,7 +1414,7 @@ static void on_service_done(gm_sim *sim, void *ctx, uint64_t data)
                               &le))
             fail_run(R, le.code, "event log: %s", le.what);
     }
-    if (x->req != NONE) {
+    if (x->rs != RS_NONE) {
         release_rec(R, e);
         x = &R->rc[e];
     }
@@ -1719,7 +1774,8 @@ static void process_work(run *R)
 /* After an event: move every token to rest, then fire inclusive joins. */
 static void settle(run *R)
 {
-    process_work(R);
+    if (R->nwork)
+        process_work(R);
     if (R->dirty != NONE)
         settle_or(R);
 }
@@ -2049,6 +2105,10 @@ int gm_proc_replicate(const void *ctx, uint64_t seed, uint64_t rep, double *kpi,
        units, which an 8-ary heap holds one level deep (bench_kernel) */
     R.sim = gm_sim_create(GM_SIM_HEAP8, 64);
     R.log = rep == 0 ? p->log : NULL;
+    R.direct = !p->cancels;
+    R.track = p->cancels || p->or_joins;
+    if (R.sim && R.direct)
+        gm_sim_set_direct(R.sim, on_service_done, &R);
     R.rng = calloc(p->nstreams, sizeof *R.rng);
     R.pool = calloc(p->npool ? p->npool : 1, sizeof *R.pool);
     R.unit = calloc(p->nunit ? p->nunit : 1, sizeof *R.unit);
