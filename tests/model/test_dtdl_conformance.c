@@ -30,7 +30,7 @@
 
 #define BEST_AGREE_V3 6760
 #define CASES_V3 6760
-#define BEST_AGREE_V2 6160
+#define BEST_AGREE_V2 6624
 #define CASES_V2 6624
 
 #ifndef GEMEL_SHARED_DATA
