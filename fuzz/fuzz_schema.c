@@ -10,7 +10,8 @@
  *   - the kinds agree with each other: an integer is a long, a long and a
  *     float are doubles; a date D makes "DT00:00:00Z" a dateTime and a time
  *     T makes "2000-01-01TTZ" one;
- *   - gm_schema_primitive answers -1 or a primitive kind for any string.
+ *   - gm_schema_primitive answers -1 or a primitive kind for any string;
+ *   - a unit type's schema and the plain Enum of its units agree.
  * Top-level array elements and object members are also checked one by one,
  * so one input exercises the text parsers many times.
  *
@@ -45,6 +46,14 @@ static const gm_schema_enum_value state_values[] = {
 static const gm_schema s_temp = {
     .kind = GM_SCHEMA_ENUM, .enum_strings = true, .n = 4, .values = temp_values};
 static const gm_schema s_state = {.kind = GM_SCHEMA_ENUM, .n = 4, .values = state_values};
+/* a quantitativeTypes unit type, and the same values as a plain Enum */
+static const gm_schema_enum_value unit_values[] = {{"degreeCelsius", "degreeCelsius", 0},
+                                                   {"degreeFahrenheit", "degreeFahrenheit", 0},
+                                                   {"kelvin", "kelvin", 0}};
+static const gm_schema s_unit = {.kind = GM_SCHEMA_ENUM, .enum_strings = true, .n = 3,
+                                 .values = unit_values, .unit_type = "TemperatureUnit"};
+static const gm_schema s_unit_plain = {.kind = GM_SCHEMA_ENUM, .enum_strings = true, .n = 3,
+                                       .values = unit_values};
 
 static const gm_schema s_temps = {.kind = GM_SCHEMA_ARRAY, .element = &s_temp};
 static const gm_schema s_states = {.kind = GM_SCHEMA_MAP, .element = &s_state, .key_name = "k"};
@@ -161,6 +170,8 @@ static void check_one(const json_t *v)
         check_string_agreement(v);
     conforms(&s_temp, v);
     conforms(&s_state, v);
+    if (conforms(&s_unit, v) != conforms(&s_unit_plain, v))
+        abort(); /* a unit type differs from its Enum in words only */
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

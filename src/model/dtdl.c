@@ -1,8 +1,11 @@
 /*
  * dtdl.c: DTDL v2/v3 validation, table-driven after the DTDL metamodel (the
- * SHACL shapes published with v3) as the official conformance suite reads
+ * SHACL shapes published with v3) as the official conformance suites read
  * it, plus the five v3 extensions (quantitativeTypes, historization,
- * annotation, overriding, mqtt).
+ * annotation, overriding, mqtt). Where v2 differs (DTDL.v2.md and its
+ * suite), the rules say so: its semantic types and units in the base
+ * context, undefined co-types that open an element, ignored keywords, no
+ * Array in a Property, IoT Central's context.
  *
  * Phase 1 walks every document: each element's context, types, identifier
  * and members against its class's table for its language version; it
@@ -237,6 +240,8 @@ static int inferred_class(int prop, int ver)
 /* ---- extensions ------------------------------------------------------------ */
 
 enum { X_QT, X_ANNOTATION, X_HISTORIZATION, X_MQTT, X_OVERRIDING, X_COUNT };
+
+#define IOTCENTRAL_CONTEXT "dtmi:iotcentral:context;2"
 
 static const char *const ext_base[X_COUNT] = {
     "dtmi:dtdl:extension:quantitativeTypes", "dtmi:dtdl:extension:annotation",
@@ -477,9 +482,18 @@ static bool bare_literal(const json_t *v, int kind)
     }
 }
 
+/* A keyword a DTDL v2 value object may carry and that is then ignored:
+   any but the ones that would make it a node (@id, @context, @graph). */
+static bool v2_ignored_keyword(const char *k, int ver)
+{
+    return ver == 2 && k[0] == '@' && strcmp(k, "@id") && strcmp(k, "@context") &&
+           strcmp(k, "@graph");
+}
+
 /* A literal of kind, bare or as a JSON-LD value object {"@value": v,
-   "@type"?: "xsd:<kind>"}; the literal, or NULL after reporting. */
-static const json_t *literal(builder *B, const json_t *v, int kind, const char *where)
+   "@type"?: "xsd:<kind>"} (in DTDL v2 with other keywords ignored); the
+   literal, or NULL after reporting. */
+static const json_t *literal(builder *B, const json_t *v, int kind, int ver, const char *where)
 {
     if (bare_literal(v, kind))
         return v;
@@ -492,7 +506,7 @@ static const json_t *literal(builder *B, const json_t *v, int kind, const char *
     const char *k;
     const json_t *x;
     json_object_foreach((json_t *)v, k, x) {
-        if (strcmp(k, "@value") && strcmp(k, "@type")) {
+        if (strcmp(k, "@value") && strcmp(k, "@type") && !v2_ignored_keyword(k, ver)) {
             PROBLEM(B, where, "a value object holds only @value and @type, not '%s'", k);
             return NULL;
         }
@@ -558,8 +572,9 @@ static void string_length(builder *B, const char *s, size_t max, const char *whe
 
 /* A localizable string: a string (the default language), an object of
    language codes to strings, or an array of strings and value objects
-   {"@value": string, "@language"?: code} with one value per language. */
-static void langstring(builder *B, const json_t *v, size_t max, const char *path)
+   {"@value": string, "@language"?: code} with one value per language (in
+   DTDL v2 with other keywords ignored). */
+static void langstring(builder *B, const json_t *v, size_t max, int ver, const char *path)
 {
     char p[GM_ERR_WHERE_MAX];
     if (json_is_string(v)) {
@@ -606,7 +621,8 @@ static void langstring(builder *B, const json_t *v, size_t max, const char *path
         const json_t *y;
         bool bad = false;
         json_object_foreach((json_t *)x, k, y) {
-            if (strcmp(k, "@value") && strcmp(k, "@language") && !bad) {
+            if (strcmp(k, "@value") && strcmp(k, "@language") && !v2_ignored_keyword(k, ver) &&
+                !bad) {
                 PROBLEM(B, p, "a value object holds only @value and @language, not '%s'", k);
                 bad = true;
             }
@@ -685,13 +701,16 @@ static bool apply_context(builder *B, const json_t *c, bool toplevel, actx *a, c
         PROBLEM(B, p, "a top-level element's @context must include dtmi:dtdl:context;3 (or ;2)");
         ok = false;
     }
-    if (has3) {
+    if (has3 || has2) {
+        /* the DTDL context comes first; v2 lets its one language extension,
+           IoT Central's, come before it too */
+        const char *dtdl = has3 ? "dtmi:dtdl:context;3" : "dtmi:dtdl:context;2";
         for (size_t i = 0; i < n; i++) {
             const char *s = json_string_value(json_is_array(c) ? json_array_get(c, i) : c);
-            if (strcmp(s, "dtmi:dtdl:context;3") == 0)
+            if (strcmp(s, dtdl) == 0)
                 break;
-            if (!starts(s, "dtmi:dtdl:context;")) {
-                PROBLEM(B, p, "'%s' comes before dtmi:dtdl:context;3, which must come first", s);
+            if (!starts(s, "dtmi:dtdl:context;") && (has3 || strcmp(s, IOTCENTRAL_CONTEXT))) {
+                PROBLEM(B, p, "'%s' comes before %s, which must come first", s, dtdl);
                 ok = false;
             }
         }
@@ -720,13 +739,22 @@ static bool apply_context(builder *B, const json_t *c, bool toplevel, actx *a, c
 }
 
 /* The DTDL version of an active context (0 when unknown), the known
-   extensions in force (bit per X_*) and whether an undefined one is. */
+   extensions in force (bit per X_*) and whether an undefined one is. IoT
+   Central's context is a language extension DTDL v2 defines: known in v2,
+   although gemel knows none of its terms (docs/models.md). */
 static int context_version(const actx *a, unsigned *exts, bool *undefined)
 {
     int ver = 0;
+    bool central = false;
     *exts = 0;
     *undefined = false;
     for (int i = 0; i < a->n; i++) {
+        size_t cl = sizeof IOTCENTRAL_CONTEXT - 3; /* without ";2" */
+        if (a->blen[i] == cl && memcmp(a->base[i], IOTCENTRAL_CONTEXT, cl) == 0 &&
+            strcmp(a->ver[i], "2") == 0) {
+            central = true;
+            continue;
+        }
         if (a->blen[i] == 17 && memcmp(a->base[i], "dtmi:dtdl:context", 17) == 0) {
             ver = strcmp(a->ver[i], "3") == 0 ? 3 : strcmp(a->ver[i], "2") == 0 ? 2 : 0;
             if (!ver)
@@ -742,6 +770,8 @@ static int context_version(const actx *a, unsigned *exts, bool *undefined)
         else
             *undefined = true;
     }
+    if (central && ver != 2)
+        *undefined = true;
     return ver;
 }
 
@@ -789,7 +819,7 @@ static void member(builder *B, int ni, const mdef *d, const json_t *v, const act
     const char *pname = prop_names[d->prop];
     size_t maxlen = ver == 2 && (d->prop == MODEL_P_NAME || d->prop == MODEL_P_DISPLAYNAME) ? 64 : 512;
     if (d->k == K_LS) {
-        langstring(B, v, maxlen, path);
+        langstring(B, v, maxlen, ver, path);
         return;
     }
     if (n < (size_t)d->min || n > (size_t)d->max) {
@@ -813,7 +843,7 @@ static void member(builder *B, int ni, const mdef *d, const json_t *v, const act
         nd = node_at(B, ni);
         switch (d->k) {
         case K_RS: {
-            const json_t *s = literal(B, x, LIT_STRING, p);
+            const json_t *s = literal(B, x, LIT_STRING, ver, p);
             if (!s)
                 break;
             string_length(B, json_string_value(s), maxlen, p);
@@ -828,13 +858,13 @@ static void member(builder *B, int ni, const mdef *d, const json_t *v, const act
             break;
         }
         case K_RB: {
-            const json_t *b = literal(B, x, LIT_BOOLEAN, p);
+            const json_t *b = literal(B, x, LIT_BOOLEAN, ver, p);
             if (b)
                 nd->writable = json_is_true(b);
             break;
         }
         case K_RI: {
-            const json_t *iv = literal(B, x, LIT_INTEGER, p);
+            const json_t *iv = literal(B, x, LIT_INTEGER, ver, p);
             if (!iv)
                 break;
             long long k = json_integer_value(iv);
@@ -890,10 +920,20 @@ static void member(builder *B, int ni, const mdef *d, const json_t *v, const act
             } else if (json_is_string(x)) {
                 const char *s = json_string_value(x);
                 int k = d->std ? std_schema(s, ver) : -1;
+                /* a unit type is an Enum the quantitativeTypes extension
+                   defines, a schema where its context is in force */
+                int ut = d->std && k < 0 ? gm_units_unit_type_find(s) : -1;
+                bool qt = ver == 3 && (nd->exts & (1u << X_QT));
                 if (k >= 0)
                     push_edge(B, ni, d->prop, MODEL_E_STD, -1, k, NULL, 0, false, p);
-                else if (is_dtmi(s))
+                else if (ut >= 0 && qt)
+                    push_edge(B, ni, d->prop, MODEL_E_UNIT, -1, ut, NULL, 0, false, p);
+                else if (is_dtmi(s) && ut < 0)
                     push_edge(B, ni, d->prop, MODEL_E_REF, -1, -1, s, d->classes, d->v2ok, p);
+                else if (ut >= 0)
+                    PROBLEM(B, p, "'%s' is a unit type of the quantitativeTypes extension, a "
+                                  "schema only where dtmi:dtdl:extension:quantitativeTypes;1 is "
+                                  "in force (DTDL v3)", s);
                 else if (d->std)
                     PROBLEM(B, p, "'%s' is not a schema: expected a primitive schema term, a DTMI "
                                   "or a complex schema object", s);
@@ -967,10 +1007,10 @@ static void ext_member(builder *B, int ni, int xp, const json_t *v, const char *
     switch (xp) {
     case XP_UNIT: {
         const char *s = json_string_value(v);
-        const char *u = s ? gm_units_unit_of(nd->semtype, s) : NULL;
+        const char *u = s ? gm_units_unit_of(nd->semtype, s, nd->ver) : NULL;
         if (!u) {
             char list[GM_ERR_WHAT_MAX / 2];
-            gm_units_list(nd->semtype, list, sizeof list);
+            gm_units_list(nd->semtype, nd->ver, list, sizeof list);
             PROBLEM(B, path, "'%s' is not a unit of %s (%s: %s)", s ? s : gm_json_type_name(v),
                     gm_units_semantic_name(nd->semtype), gm_units_unit_type(nd->semtype), list);
             return;
@@ -979,7 +1019,7 @@ static void ext_member(builder *B, int ni, int xp, const json_t *v, const char *
         return;
     }
     case XP_INDEX:
-        lit = literal(B, v, LIT_INTEGER, path);
+        lit = literal(B, v, LIT_INTEGER, nd->ver, path);
         if (lit && json_integer_value(lit) < 1)
             PROBLEM(B, path, "'index' must be at least 1, found %lld",
                     (long long)json_integer_value(lit));
@@ -988,7 +1028,7 @@ static void ext_member(builder *B, int ni, int xp, const json_t *v, const char *
         return;
     case XP_TTL: {
         static const gm_schema duration = {.kind = GM_SCHEMA_DURATION};
-        lit = literal(B, v, LIT_STRING, path);
+        lit = literal(B, v, LIT_STRING, nd->ver, path);
         gm_err e;
         gm_err_clear(&e);
         if (lit && gm_schema_check(&duration, lit, path, &e))
@@ -1008,7 +1048,7 @@ static void ext_member(builder *B, int ni, int xp, const json_t *v, const char *
         return;
     }
     default:
-        lit = literal(B, v, LIT_STRING, path);
+        lit = literal(B, v, LIT_STRING, nd->ver, path);
         if (!lit)
             return;
         if (xp == XP_ANNOTATES)
@@ -1024,6 +1064,44 @@ static void ext_member(builder *B, int ni, int xp, const json_t *v, const char *
     }
 }
 
+/* Co-type node nd with semantic type st (written x), where the classes
+   given may carry one. The same type twice is one type (@type is a set). */
+static void semantic(builder *B, model__node *nd, int st, const char *x, unsigned classes,
+                     const char *where)
+{
+    if (!(classes & M(nd->cls))) {
+        PROBLEM(B, where, "semantic type '%s' does not apply to a %s", x, class_names[nd->cls]);
+    } else if ((nd->adj & MODEL_A_SEMANTIC) && nd->semtype != st) {
+        PROBLEM(B, where, "a second semantic type '%s'", x);
+        return; /* the unit is judged by the first */
+    }
+    nd->adj |= MODEL_A_SEMANTIC;
+    nd->semtype = st;
+}
+
+/* A co-type that looks like a DTMI but is none, after reporting it. */
+static bool bad_dtmi_cotype(builder *B, const char *x, const char *where)
+{
+    if (!starts(x, "dtmi:") || is_dtmi(x))
+        return false;
+    PROBLEM(B, where, "co-type '%s' is not a valid DTMI", x);
+    return true;
+}
+
+/* A co-type no context in force defines for this element: accepted (true:
+   it opens the element) only where undefined extensions are in force and
+   allowed. */
+static bool undefined_cotype(builder *B, const model__node *nd, const char *x, bool undefined_ok,
+                             const char *where)
+{
+    if (undefined_ok)
+        return true;
+    PROBLEM(B, where, "co-type '%s' is not defined for a %s by the contexts in force%s", x,
+            class_names[nd->cls],
+            B->o->allow_undefined_extensions ? "" : " (undefined extensions are not allowed)");
+    return false;
+}
+
 /* Recognise one @type value that is not the element's class: an extension
    adjunct type in force, or something the element may only carry when
    undefined extensions are in force and allowed. True when x is such an
@@ -1033,15 +1111,9 @@ static bool cotype(builder *B, int ni, const char *x, unsigned exts, bool undefi
 {
     model__node *nd = node_at(B, ni);
     if (nd->ver == 3 && (exts & (1u << X_QT))) {
-        int st = gm_units_semantic_type(x);
+        int st = gm_units_semantic_type(x, 3);
         if (st >= 0) {
-            if (!(SEMANTIC_CLASSES & M(nd->cls)))
-                PROBLEM(B, where, "semantic type '%s' does not apply to a %s", x,
-                        class_names[nd->cls]);
-            else if (nd->adj & MODEL_A_SEMANTIC)
-                PROBLEM(B, where, "a second semantic type '%s'", x);
-            nd->adj |= MODEL_A_SEMANTIC;
-            nd->semtype = st;
+            semantic(B, nd, st, x, SEMANTIC_CLASSES, where);
             return false;
         }
     }
@@ -1054,21 +1126,72 @@ static bool cotype(builder *B, int ni, const char *x, unsigned exts, bool undefi
         nd->adj |= ad->bit;
         return false;
     }
-    if (starts(x, "dtmi:")) {
-        if (!is_dtmi(x)) {
-            PROBLEM(B, where, "co-type '%s' is not a valid DTMI", x);
-            return false;
-        }
-    } else if (strchr(x, ':')) {
+    if (bad_dtmi_cotype(B, x, where))
+        return false;
+    if (!starts(x, "dtmi:") && strchr(x, ':')) {
         PROBLEM(B, where, "co-type '%s' is neither a DTMI nor a term", x);
         return false;
     }
-    if (undefined_ok)
+    return undefined_cotype(B, nd, x, undefined_ok, where);
+}
+
+/* Terms DTDL v2's context defines besides its semantic types, units and
+   unit types (DTDL.v2.md): classes, abstract classes, properties and
+   instances. A co-type naming one of them is no undefined term. */
+static const char *const v2_terms[] = {
+    "Array", "Boolean", "Command", "CommandPayload", "CommandType", "Component", "ComplexSchema",
+    "Content", "Date", "DateTime", "Double", "Duration", "Entity", "Enum", "EnumValue", "Field",
+    "Float", "Integer", "Interface", "Long", "Map", "MapKey", "MapValue", "NamedEntity",
+    "NumericSchema", "Object", "PrimitiveSchema", "Property", "Relationship", "Schema",
+    "SchemaField", "SemanticType", "SemanticUnit", "String", "Telemetry", "TemporalSchema", "Time",
+    "Unit", "UnitAttribute",
+    "commandType", "comment", "contents", "description", "displayName", "elementSchema",
+    "enumValue", "enumValues", "extends", "fields", "mapKey", "mapValue", "maxMultiplicity",
+    "minMultiplicity", "name", "properties", "request", "response", "schema", "schemas", "target",
+    "unit", "valueSchema", "writable",
+    "asynchronous", "synchronous", "boolean", "date", "dateTime", "double", "duration", "float",
+    "integer", "long", "string", "time", "point", "multiPoint", "lineString", "multiLineString",
+    "polygon", "multiPolygon", NULL};
+
+static bool v2_defined_term(const char *x)
+{
+    if (in_list(x, v2_terms))
         return true;
-    PROBLEM(B, where, "co-type '%s' is not defined for a %s by the contexts in force%s", x,
-            class_names[nd->cls],
-            B->o->allow_undefined_extensions ? "" : " (undefined extensions are not allowed)");
+    for (int st = 0; gm_units_semantic_name(st); st++)
+        if (gm_units_semantic_type(gm_units_semantic_name(st), 2) >= 0 &&
+            (gm_units_unit_of(st, x, 2) || strcmp(gm_units_unit_type(st), x) == 0))
+            return true;
     return false;
+}
+
+/* A co-type of a DTDL v2 element. v2 has its semantic types in the base
+   context. Beyond them, as the reference parser reads v2, a term the
+   context leaves undefined or an IRI that is neither a DTMI nor a term
+   opens the element to undefined members, while a term the context defines
+   for something else, or a DTMI, needs undefined extensions in force and
+   allowed. True when x opens the element. */
+static bool cotype2(builder *B, int ni, const char *x, bool undefined_ok, const char *where)
+{
+    model__node *nd = node_at(B, ni);
+    int st = gm_units_semantic_type(x, 2);
+    if (st >= 0) {
+        semantic(B, nd, st, x, M(MODEL_C_PROPERTY) | M(MODEL_C_TELEMETRY), where);
+        return false;
+    }
+    if (bad_dtmi_cotype(B, x, where))
+        return false;
+    if (!starts(x, "dtmi:") && (strchr(x, ':') || !v2_defined_term(x)))
+        return true;
+    return undefined_cotype(B, nd, x, undefined_ok, where);
+}
+
+/* Member key k names extension member xp of an element of version ver. */
+static bool xp_key(const char *k, int xp, int ver)
+{
+    if (strcmp(k, xpdefs[xp].term) == 0)
+        return true;
+    /* v2's unit is a property of the base context */
+    return strcmp(k, ver == 2 && xp == XP_UNIT ? "dtmi:dtdl:property:unit;2" : xpdefs[xp].dtmi) == 0;
 }
 
 static int element(builder *B, const json_t *obj, unsigned allowed, bool v2ok, const actx *outer,
@@ -1097,8 +1220,9 @@ static int element(builder *B, const json_t *obj, unsigned allowed, bool v2ok, c
     gm_json_path_key(p, sizeof p, path, "@context");
     if (ctx && undefined && !B->o->allow_undefined_extensions)
         PROBLEM(B, p, "a context names an extension gemel does not define (known: "
-                      "quantitativeTypes, historization, annotation, overriding, mqtt, all ;1); "
-                      "allow undefined extensions to accept it");
+                      "quantitativeTypes, historization, annotation, overriding, mqtt, all ;1, "
+                      "and in DTDL v2 %s); allow undefined extensions to accept it",
+                IOTCENTRAL_CONTEXT);
     if (ver != 2 && ver != 3) {
         PROBLEM(B, p, "the DTDL version in force is neither 2 nor 3");
         return -1;
@@ -1106,6 +1230,10 @@ static int element(builder *B, const json_t *obj, unsigned allowed, bool v2ok, c
     const model__node *par = parent >= 0 ? node_at(B, parent) : NULL;
     if (ver == 2 && !v2ok && (!par || par->ver == 3)) {
         PROBLEM(B, path, "a DTDL v2 element is not allowed here");
+        return -1;
+    }
+    if (ver == 3 && par && par->ver == 2) {
+        PROBLEM(B, p, "a DTDL v3 element cannot be nested in a DTDL v2 element");
         return -1;
     }
     const mdef *const *tab = ver == 3 ? classes_v3 : classes_v2;
@@ -1159,6 +1287,7 @@ static int element(builder *B, const json_t *obj, unsigned allowed, bool v2ok, c
     rec.toplevel = toplevel;
     rec.semtype = -1;
     rec.max_multiplicity = -1;
+    rec.exts = exts;
     if (gm_vec_push(&B->nodes, &rec)) {
         B->nomem = true;
         return -1;
@@ -1174,14 +1303,8 @@ static int element(builder *B, const json_t *obj, unsigned allowed, bool v2ok, c
         const char *x = json_string_value(json_is_array(type) ? json_array_get(type, i) : type);
         if (material_class(x, ver) == cls)
             continue; /* the class again, perhaps in its DTMI form */
-        if (ver == 2) {
-            if (starts(x, "dtmi:") ? is_dtmi(x) : !strchr(x, ':'))
-                informal = true;
-            else
-                PROBLEM(B, p, "co-type '%s' is neither a DTMI nor a term", x);
-            continue;
-        }
-        informal |= cotype(B, ni, x, exts, undefined_ok, p);
+        informal |= ver == 2 ? cotype2(B, ni, x, undefined_ok, p)
+                             : cotype(B, ni, x, exts, undefined_ok, p);
     }
     nd = node_at(B, ni);
     nd->informal = informal;
@@ -1235,7 +1358,9 @@ static int element(builder *B, const json_t *obj, unsigned allowed, bool v2ok, c
     json_object_foreach((json_t *)obj, k, v) {
         gm_json_path_key(p, sizeof p, path, k);
         if (k[0] == '@') {
-            if (strcmp(k, "@context") && strcmp(k, "@id") && strcmp(k, "@type"))
+            /* v2 ignores JSON-LD keywords it has no use for, but a graph */
+            if (strcmp(k, "@context") && strcmp(k, "@id") && strcmp(k, "@type") &&
+                (ver == 3 || strcmp(k, "@graph") == 0))
                 PROBLEM(B, p, "keyword '%s' is not allowed on an element", k);
             continue;
         }
@@ -1258,14 +1383,20 @@ static int element(builder *B, const json_t *obj, unsigned allowed, bool v2ok, c
             continue;
         }
         int xp = 0;
-        while (xp < XP_COUNT && !((node_at(B, ni)->adj & xpdefs[xp].adj) &&
-                                  (strcmp(k, xpdefs[xp].term) == 0 || strcmp(k, xpdefs[xp].dtmi) == 0)))
+        while (xp < XP_COUNT && !((node_at(B, ni)->adj & xpdefs[xp].adj) && xp_key(k, xp, ver)))
             xp++;
         if (xp < XP_COUNT) {
             if (xseen[xp])
                 PROBLEM(B, p, "'%s' is given twice (as a term and as a DTMI)", xpdefs[xp].term);
             else
                 xseen[xp] = v;
+            continue;
+        }
+        if (informal && ver == 2) {
+            /* open to any member, even one that is neither a DTMI nor a
+               term; a unit is kept as written for the registry to report */
+            if (strcmp(k, "unit") == 0 && json_is_string(v))
+                node_at(B, ni)->unit = json_string_value(v);
             continue;
         }
         if (starts(k, "dtmi:")) {
@@ -1277,12 +1408,8 @@ static int element(builder *B, const json_t *obj, unsigned allowed, bool v2ok, c
             PROBLEM(B, p, "member '%s' is neither a DTMI nor a term", k);
             continue;
         }
-        if (informal) {
-            /* a v2 co-typed element may carry a unit the registry reports */
-            if (ver == 2 && strcmp(k, "unit") == 0 && json_is_string(v))
-                node_at(B, ni)->unit = json_string_value(v);
+        if (informal)
             continue;
-        }
         PROBLEM(B, p, "'%s' is not a member of %s%s", k, class_names[cls],
                 node_at(B, ni)->adj ? " or of its co-types" : "");
     }
@@ -1555,16 +1682,48 @@ static size_t children(const model__graph *g, int i, int prop, gm_vec *out, bool
     return out->len;
 }
 
+/* The schema edge of a node, or NULL. */
+static const model__edge *schema_edge(const model__graph *g, const model__node *nd)
+{
+    for (size_t j = 0; j < nd->ne; j++)
+        if (g->edges[nd->e0 + j].prop == MODEL_P_SCHEMA)
+            return &g->edges[nd->e0 + j];
+    return NULL;
+}
+
 static bool numeric_schema(const model__graph *g, const model__node *nd)
 {
-    for (size_t j = 0; j < nd->ne; j++) {
+    const model__edge *e = schema_edge(g, nd);
+    if (!e)
+        return true; /* no schema: reported elsewhere */
+    return e->kind == MODEL_E_STD && (e->std == GM_SCHEMA_DOUBLE || e->std == GM_SCHEMA_FLOAT ||
+                                      e->std == GM_SCHEMA_INTEGER || e->std == GM_SCHEMA_LONG);
+}
+
+/* Whether an Array or a geospatial schema (a GeoJSON array of positions)
+   lies in the schema hierarchy below node i, i included; memo[] holds -1
+   for unknown. The graph is acyclic by now; past 64 levels the answer no
+   longer matters (complex schemas nest 5 deep at most) and the walk stops
+   there, so a long chain of references cannot exhaust the stack. */
+static bool array_below(const model__graph *g, int i, signed char *memo, int guard)
+{
+    if (memo[i] >= 0)
+        return memo[i];
+    if (guard > 64)
+        return false;
+    const model__node *nd = &g->nodes[i];
+    bool found = nd->cls == MODEL_C_ARRAY;
+    for (size_t j = 0; j < nd->ne && !found; j++) {
         const model__edge *e = &g->edges[nd->e0 + j];
-        if (e->prop == MODEL_P_SCHEMA)
-            return e->kind == MODEL_E_STD &&
-                   (e->std == GM_SCHEMA_DOUBLE || e->std == GM_SCHEMA_FLOAT ||
-                    e->std == GM_SCHEMA_INTEGER || e->std == GM_SCHEMA_LONG);
+        if (e->prop != MODEL_P_SCHEMA && e->prop != MODEL_P_FIELDS && e->prop != MODEL_P_MAPVALUE)
+            continue;
+        if (e->kind == MODEL_E_STD)
+            found = e->std >= GM_SCHEMA_POINT && e->std <= GM_SCHEMA_MULTIPOLYGON;
+        else if (e->to >= 0 && (e->kind == MODEL_E_NODE || e->kind == MODEL_E_REF))
+            found = array_below(g, e->to, memo, guard + 1);
     }
-    return true; /* no schema: reported elsewhere */
+    memo[i] = found;
+    return found;
 }
 
 static void check_interface(builder *B, int i, gm_vec *closure, gm_vec *kids, unsigned char *mark,
@@ -1592,8 +1751,9 @@ static void check_interface(builder *B, int i, gm_vec *closure, gm_vec *kids, un
         problem(B, nd->file, nd->path, "%zu contents including inherited ones; DTDL v2 allows 300",
                 kids->len);
     unique_names(B, kids->data, kids->len, "the contents (inherited included)", seen);
-    /* the extensions' sibling rules, on the Interface's own contents, by name */
-    children(g, i, MODEL_P_CONTENTS, kids, false);
+    /* the extensions' sibling rules: an element of the Interface's own
+       contents annotates one of its contents by name, inherited ones
+       included, since extends imports them (DTDL.overriding.v1.md) */
     const int *kid = kids->data;
     gm_map_clear(seen);
     for (size_t a = 0; a < kids->len; a++) {
@@ -1603,11 +1763,10 @@ static void check_interface(builder *B, int i, gm_vec *closure, gm_vec *kids, un
             return;
         }
     }
+    children(g, i, MODEL_P_CONTENTS, kids, false);
+    kid = kids->data;
     for (size_t a = 0; a < kids->len; a++) {
         const model__node *c = &g->nodes[kid[a]];
-        if ((c->adj & MODEL_A_SEMANTIC) && !(c->adj & MODEL_A_OVERRIDE) && !numeric_schema(g, c))
-            problem(B, c->file, c->path, "a %s with a semantic type needs a numeric schema "
-                                         "(double, float, integer or long)", class_names[c->cls]);
         if (!(c->adj & MODEL_A_ANNOTATION) || !c->annotates)
             continue;
         const model__node *target = NULL;
@@ -1620,15 +1779,27 @@ static void check_interface(builder *B, int i, gm_vec *closure, gm_vec *kids, un
         }
         if (!target) {
             problem(B, c->file, c->path, "'annotates' names '%s', which is no Property or "
-                                         "Telemetry beside it", c->annotates);
+                                         "Telemetry of the interface (inherited ones included)",
+                    c->annotates);
             continue;
         }
-        if ((c->adj & MODEL_A_OVERRIDE) && c->overrides &&
-            !(strcmp(c->overrides, "unit") == 0 && (target->adj & MODEL_A_SEMANTIC)))
-            problem(B, c->file, c->path, "'overrides' names '%s', which '%s' does not have",
-                    c->overrides, target->name);
         if (!(c->adj & MODEL_A_OVERRIDE) || !c->overrides)
             continue;
+        if (!(strcmp(c->overrides, "unit") == 0 && (target->adj & MODEL_A_SEMANTIC))) {
+            problem(B, c->file, c->path, "'overrides' names '%s', which '%s' does not have",
+                    c->overrides, target->name);
+        } else {
+            /* the overriding value is a unit of the target's unit type:
+               the schema says so (DTDL.overriding.v1.md) */
+            const model__edge *e = schema_edge(g, c);
+            int want = gm_units_semantic_unit_type(target->semtype);
+            if (e && !(e->kind == MODEL_E_UNIT && e->std == want))
+                problem(B, c->file, e->where, "'%s' overrides the unit of '%s' (%s), so its "
+                                              "schema must be the unit type %s",
+                        c->name ? c->name : "?", target->name,
+                        gm_units_semantic_name(target->semtype),
+                        gm_units_unit_type_name(want));
+        }
         /* "\x1f" cannot start a name: these keys do not meet the names' */
         char key[2 * 2048 + 4];
         int kl = snprintf(key, sizeof key, "\x1f%s\x1f%s", c->annotates, c->overrides);
@@ -1687,7 +1858,8 @@ static void check_enum(builder *B, int i, gm_vec *kids, gm_map *seen)
         char p[GM_ERR_WHERE_MAX];
         gm_json_path_key(p, sizeof p, c->path, "enumValue");
         B->file = c->file;
-        const json_t *lit = literal(B, c->enum_raw, nd->enum_strings ? LIT_STRING : LIT_INTEGER, p);
+        const json_t *lit =
+            literal(B, c->enum_raw, nd->enum_strings ? LIT_STRING : LIT_INTEGER, c->ver, p);
         if (!lit)
             continue;
         char key[32];
@@ -1746,13 +1918,14 @@ static void whole_graph(builder *B)
     unsigned char *mark = calloc(n ? n : 1, 1);
     int *xdepth = malloc((n ? n : 1) * sizeof *xdepth);
     int *sdepth = malloc((n ? n : 1) * sizeof *sdepth);
+    signed char *arrays = malloc(n ? n : 1);
     gm_map *seen = gm_map_create(GM_MAP_STR), *seen_int = gm_map_create(GM_MAP_INT);
-    if (!mark || !xdepth || !sdepth || !seen || !seen_int) {
+    if (!mark || !xdepth || !sdepth || !arrays || !seen || !seen_int) {
         B->nomem = true;
         goto done;
     }
     for (size_t i = 0; i < n; i++)
-        xdepth[i] = sdepth[i] = -1;
+        xdepth[i] = sdepth[i] = arrays[i] = -1;
     for (size_t i = 0; i < n && !B->nomem; i++) {
         const model__node *nd = &g->nodes[i];
         B->file = nd->file;
@@ -1776,6 +1949,15 @@ static void whole_graph(builder *B)
             if (schema_depth(g, (int)i, sdepth, 0) > 5)
                 problem(B, nd->file, nd->path, "complex schemas nest deeper than 5 levels");
         }
+        if ((nd->adj & MODEL_A_SEMANTIC) && !(nd->adj & MODEL_A_OVERRIDE) && !numeric_schema(g, nd))
+            problem(B, nd->file, nd->path, "a %s with a semantic type needs a numeric schema "
+                                           "(double, float, integer or long)", class_names[nd->cls]);
+        const model__edge *se = schema_edge(g, nd);
+        if (nd->cls == MODEL_C_PROPERTY && nd->ver == 2 && se &&
+            (se->kind == MODEL_E_STD ? se->std >= GM_SCHEMA_POINT && se->std <= GM_SCHEMA_MULTIPOLYGON
+                                     : se->to >= 0 && array_below(g, se->to, arrays, 0)))
+            problem(B, nd->file, se->where, "a DTDL v2 Property's schema may not contain an Array "
+                                            "or a geospatial schema");
         check_indexes(B, (int)i, &kids, seen_int);
     }
 done:
@@ -1784,6 +1966,7 @@ done:
     free(mark);
     free(xdepth);
     free(sdepth);
+    free(arrays);
     gm_map_destroy(seen);
     gm_map_destroy(seen_int);
 }

@@ -4,7 +4,9 @@
  *
  * Every element of every document is a node; every element-valued member
  * value is an edge: to an inline element (a node), to a standard schema
- * (primitive or geospatial), or, after resolution, to the node a DTMI names.
+ * (primitive or geospatial), to a unit type of the quantitativeTypes
+ * extension (an Enum of units the extension defines), or, after
+ * resolution, to the node a DTMI names.
  * Nodes point into the caller's JSON documents, which must outlive the graph.
  */
 #ifndef GM_MODEL_DTDL_GRAPH_H
@@ -84,7 +86,7 @@ enum {
     MODEL_A_INDEXED = 1u << 7,
 };
 
-enum { MODEL_E_NODE, MODEL_E_STD, MODEL_E_REF };
+enum { MODEL_E_NODE, MODEL_E_STD, MODEL_E_REF, MODEL_E_UNIT };
 
 typedef struct model__node {
     const json_t *obj;
@@ -101,6 +103,7 @@ typedef struct model__node {
     bool informal;         /* undefined co-types and members allowed */
     bool writable;
     unsigned adj;          /* MODEL_A_* */
+    unsigned exts;         /* the extensions whose contexts are in force (bit per dtdl.c's X_*) */
     int semtype;           /* quantitativeTypes semantic type, -1 */
     const char *unit;      /* unit term (v3 extension, or a v2 "unit" string) */
     const char *annotates; /* ValueAnnotation */
@@ -119,7 +122,7 @@ typedef struct model__edge {
     int prop;              /* MODEL_P_* */
     int kind;              /* MODEL_E_* */
     int to;                /* MODEL_E_NODE (and MODEL_E_REF once resolved): node */
-    int std;               /* MODEL_E_STD: gm_schema_kind */
+    int std;               /* MODEL_E_STD: gm_schema_kind; MODEL_E_UNIT: unit type (units.h) */
     const char *ref;       /* MODEL_E_REF: the DTMI */
     unsigned classes;      /* MODEL_E_REF: classes allowed (bit per MODEL_C_*) */
     bool v2ok;             /* MODEL_E_REF: a v2 element may be named */

@@ -266,10 +266,13 @@ void gm_model_registry_set_in_use(gm_model_registry *r, bool (*in_use)(void *ctx
 
 /* ---- compiling ------------------------------------------------------------------- */
 
+#define UNIT_TYPES_MAX 64 /* more than units.h has */
+
 typedef struct compiler {
     const model__graph *g;
     gm_arena *a;
     gm_schema **memo; /* per node */
+    const gm_schema *units[UNIT_TYPES_MAX]; /* per unit type, once compiled */
     bool nomem;
 } compiler;
 
@@ -422,31 +425,47 @@ static const gm_schema *compile_schema_node(compiler *C, int i)
     return s;
 }
 
+/* A unit type of the quantitativeTypes extension as the string Enum of its
+   units that the extension defines. */
+static const gm_schema *compile_unit_type(compiler *C, int ut)
+{
+    if (ut < 0 || ut >= UNIT_TYPES_MAX)
+        return NULL;
+    if (C->units[ut])
+        return C->units[ut];
+    const char *const *names;
+    size_t n = gm_units_unit_type_units(ut, &names);
+    gm_schema *s = gm_arena_calloc(C->a, 1, sizeof *s);
+    gm_schema_enum_value *v = gm_arena_calloc(C->a, n ? n : 1, sizeof *v);
+    char id[128];
+    char *sid = gm_units_unit_type_id(ut, id, sizeof id) ? NULL : gm_arena_strdup(C->a, id);
+    if (!s || !v || !sid) {
+        C->nomem = true;
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        v[i] = (gm_schema_enum_value){.name = names[i], .str = names[i]};
+    *s = (gm_schema){.kind = GM_SCHEMA_ENUM, .id = sid, .enum_strings = true, .n = n,
+                     .values = v, .unit_type = gm_units_unit_type_name(ut)};
+    return C->units[ut] = s;
+}
+
 static const gm_schema *compile_schema_edge(compiler *C, const model__edge *e)
 {
     if (!e)
         return NULL;
     if (e->kind == MODEL_E_STD)
         return std_schema(e->std);
+    if (e->kind == MODEL_E_UNIT)
+        return compile_unit_type(C, e->std);
     return e->to >= 0 ? compile_schema_node(C, e->to) : NULL;
 }
 
-/* The semantic type of a v2 element: a co-type the quantitativeTypes
-   table knows (DTDL v2 defines the same names in its base context). */
+/* The semantic type of an element (quantitativeTypes in v3, the base
+   context's in v2), or NULL. */
 static const char *semantic_type(const model__node *nd)
 {
-    if (nd->adj & MODEL_A_SEMANTIC)
-        return gm_units_semantic_name(nd->semtype);
-    if (nd->ver != 2)
-        return NULL;
-    const json_t *t = json_object_get(nd->obj, "@type");
-    size_t n = json_is_array(t) ? json_array_size(t) : 1;
-    for (size_t i = 0; i < n; i++) {
-        int st = gm_units_semantic_type(json_string_value(json_is_array(t) ? json_array_get(t, i) : t));
-        if (st >= 0)
-            return gm_units_semantic_name(st);
-    }
-    return NULL;
+    return nd->adj & MODEL_A_SEMANTIC ? gm_units_semantic_name(nd->semtype) : NULL;
 }
 
 static void compile_content(compiler *C, int i, const char *owner, gm_model_content *c)
@@ -577,7 +596,7 @@ static int compile_iface(compiler *C, int i, gm_model_iface *out, gm_vec *closur
    the registry's. */
 static int compile(gm_model_registry *r, const model__graph *g)
 {
-    compiler C = {g, gm_arena_create(0, 0), NULL, false};
+    compiler C = {.g = g, .a = gm_arena_create(0, 0)};
     gm_map *byid = gm_map_create(GM_MAP_STR);
     gm_vec closure;
     gm_vec_init(&closure, sizeof(int));

@@ -738,6 +738,9 @@ static int COLD fail_enum(checker *c, const gm_schema *s, const json_t *v)
     }
     if (s->enum_strings ? !json_is_string(v) : !json_is_integer(v)) {
         char buf[SHOW_MAX + 32];
+        if (s->unit_type)
+            return fail(c, "expected a unit of %s (a string, %s), found %s", s->unit_type, list,
+                        describe(v, buf, sizeof buf));
         return fail(c, "expected %s value of the enum (%s), found %s",
                     s->enum_strings ? "a string" : "an integer", list,
                     describe(v, buf, sizeof buf));
@@ -749,6 +752,8 @@ static int COLD fail_enum(checker *c, const gm_schema *s, const json_t *v)
         snprintf(shown, sizeof shown, "%lld", (long long)json_integer_value(v));
     if (!s->n)
         return fail(c, "%s is not a value of the enum (%s)", shown, list);
+    if (s->unit_type)
+        return fail(c, "%s is not a unit of %s (expected %s)", shown, s->unit_type, list);
     return fail(c, "%s is not a value of the enum (expected %s)", shown, list);
 }
 

@@ -19,7 +19,9 @@
  *   duration  an ISO 8601 duration, "P1DT2H", "PT0.5S", "P2W"
  *   point ... multiPolygon   a GeoJSON geometry object of that type
  *   Array     a JSON array whose items conform to element
- *   Enum      one of the values' str (string enum) or num (integer enum)
+ *   Enum      one of the values' str (string enum) or num (integer enum);
+ *             a unit type of the quantitativeTypes extension
+ *             ("TemperatureUnit") is a string Enum of its units
  *   Map       a JSON object; each key a non-empty string, each value
  *             conforming to element
  *   Object    a JSON object whose members are fields (each optional);
@@ -84,6 +86,8 @@ struct gm_schema {
     size_t n;                     /* OBJECT: fields; ENUM: values */
     const gm_schema_field *fields;
     const gm_schema_enum_value *values;
+    const char *unit_type;        /* ENUM: the quantitativeTypes unit type it is
+                                     ("TemperatureUnit"), or NULL */
 };
 
 /* The DTDL term of a kind ("boolean", "dateTime", "multiPolygon", "Array",
@@ -102,8 +106,9 @@ int gm_schema_primitive(const char *s);
  * gm_json_path_index build it ("$.config.limits[2].high"). Returns 0, or
  * GM_EINVAL with err naming that path and what was expected ("expected an
  * integer in [-2147483648, 2147483647], found 3.5"; "'warm' is not a value
- * of the enum (expected one of: cold, hot)"; "'speed' is not a field of the
- * object (fields: rpm, torque)"). Values nested deeper than
+ * of the enum (expected one of: cold, hot)"; "'metre' is not a unit of
+ * TemperatureUnit (expected one of: degreeCelsius, degreeFahrenheit,
+ * kelvin)"; "'speed' is not a field of the object (fields: rpm, torque)"). Values nested deeper than
  * GM_SCHEMA_MAX_DEPTH are refused with GM_EINVAL. Allocates nothing.
  */
 int gm_schema_check(const gm_schema *s, const json_t *v, const char *path, gm_err *err);

@@ -1,7 +1,7 @@
 /*
- * units.c: the quantitativeTypes v1 tables and lookups. The tables are small
- * (52 + 240 entries); lookups scan them, which costs less than the JSON
- * parsing around them.
+ * units.c: the quantitativeTypes v1 tables and lookups, and DTDL v2's subset
+ * of them. The tables are small (52 + 240 entries); lookups scan them, which
+ * costs less than the JSON parsing around them.
  */
 #include "model/units.h"
 
@@ -169,73 +169,114 @@ static const unsigned short unit_first[] = {
     124, 125, 126, 127, 129, 131, 136, 143, 160, 170, 174, 178, 183, 187, 189, 192, 200,
     201, 207, 215, 220, 232, 240
 };
-static const struct semtype { const char *name; unsigned char utype; } semtypes[] = {
-    {"Acceleration", 0},
-    {"Angle", 1},
-    {"AngularAcceleration", 2},
-    {"AngularVelocity", 3},
-    {"ApparentEnergy", 4},
-    {"ApparentPower", 5},
-    {"Area", 6},
-    {"Capacitance", 7},
-    {"Concentration", 38},
-    {"Current", 9},
-    {"DataRate", 10},
-    {"DataSize", 11},
-    {"Density", 12},
-    {"Distance", 20},
-    {"ElectricCharge", 8},
-    {"Energy", 13},
-    {"EnergyRate", 28},
-    {"Force", 14},
-    {"Frequency", 15},
-    {"Humidity", 12},
-    {"Illuminance", 16},
-    {"Inductance", 17},
-    {"IonizingRadiationDose", 18},
-    {"Irradiance", 19},
-    {"Latitude", 1},
-    {"Length", 20},
-    {"Longitude", 1},
-    {"Luminance", 21},
-    {"Luminosity", 28},
-    {"LuminousFlux", 22},
-    {"LuminousIntensity", 23},
-    {"MagneticFlux", 24},
-    {"MagneticInduction", 25},
-    {"Mass", 27},
-    {"MassFlowRate", 26},
-    {"Power", 28},
-    {"Pressure", 29},
-    {"Radioactivity", 30},
-    {"ReactiveEnergy", 31},
-    {"ReactivePower", 32},
-    {"RelativeDensity", 38},
-    {"RelativeHumidity", 38},
-    {"Resistance", 33},
-    {"SoundPressure", 34},
-    {"Temperature", 35},
-    {"Thrust", 14},
-    {"TimeSpan", 36},
-    {"Torque", 37},
-    {"Velocity", 39},
-    {"Voltage", 40},
-    {"Volume", 42},
-    {"VolumeFlowRate", 41},
+/* The semantic types, their unit types, and whether DTDL v2 has them (v2
+   defines 42 of the 52 in its base context, DTDL.v2.md "Semantic Type"). */
+static const struct semtype {
+    const char *name;
+    unsigned char utype;
+    bool v2;
+} semtypes[] = {
+    {"Acceleration", 0, true},
+    {"Angle", 1, true},
+    {"AngularAcceleration", 2, true},
+    {"AngularVelocity", 3, true},
+    {"ApparentEnergy", 4, false},
+    {"ApparentPower", 5, false},
+    {"Area", 6, true},
+    {"Capacitance", 7, true},
+    {"Concentration", 38, false},
+    {"Current", 9, true},
+    {"DataRate", 10, true},
+    {"DataSize", 11, true},
+    {"Density", 12, true},
+    {"Distance", 20, true},
+    {"ElectricCharge", 8, true},
+    {"Energy", 13, true},
+    {"EnergyRate", 28, false},
+    {"Force", 14, true},
+    {"Frequency", 15, true},
+    {"Humidity", 12, true},
+    {"Illuminance", 16, true},
+    {"Inductance", 17, true},
+    {"IonizingRadiationDose", 18, false},
+    {"Irradiance", 19, false},
+    {"Latitude", 1, true},
+    {"Length", 20, true},
+    {"Longitude", 1, true},
+    {"Luminance", 21, true},
+    {"Luminosity", 28, true},
+    {"LuminousFlux", 22, true},
+    {"LuminousIntensity", 23, true},
+    {"MagneticFlux", 24, true},
+    {"MagneticInduction", 25, true},
+    {"Mass", 27, true},
+    {"MassFlowRate", 26, true},
+    {"Power", 28, true},
+    {"Pressure", 29, true},
+    {"Radioactivity", 30, false},
+    {"ReactiveEnergy", 31, false},
+    {"ReactivePower", 32, false},
+    {"RelativeDensity", 38, false},
+    {"RelativeHumidity", 38, true},
+    {"Resistance", 33, true},
+    {"SoundPressure", 34, true},
+    {"Temperature", 35, true},
+    {"Thrust", 14, true},
+    {"TimeSpan", 36, true},
+    {"Torque", 37, true},
+    {"Velocity", 39, true},
+    {"Voltage", 40, true},
+    {"Volume", 42, true},
+    {"VolumeFlowRate", 41, true},
+};
+
+/* Units quantitativeTypes v1 added to unit types DTDL v2 already had: a v2
+   `unit` may not name them (the unit types v2 lacks are unreachable from
+   its semantic types anyway). */
+static const char *const v3_only_units[] = {
+    "ampereHour", "britishThermalUnit", "britishThermalUnitPerHour", "cubicFootPerMinute",
+    "cubicMetrePerHour", "cubicMetrePerMinute", "cubicMetrePerSecond", "decapascal",
+    "gallonPerHour", "gallonPerMinute", "gauss", "gigajoulePerHour", "gigawattHour", "hectopascal",
+    "joulePerHour", "joulePerSecond", "kiloBritishThermalUnit", "kiloBritishThermalUnitPerHour",
+    "kiloampere", "kilojoulePerHour", "kilojoulePerSecond", "litrePerMinute", "massPound",
+    "massPoundPerHour", "megajoulePerHour", "megawattHour", "microgramPerCubicMetre",
+    "milliampereHour", "milligramPerCubicMetre", "millihertz", "millilitrePerMinute",
+    "milliwattHour", "partsPerBillion", "partsPerMillion", "partsPerQuadrillion",
+    "partsPerTrillion", "terawattHour", "tonOfRefrigeration", "wattHour",
 };
 
 static const char class_prefix[] = "dtmi:dtdl:extension:quantitativeTypes:v1:class:";
 static const char unit_prefix[] = "dtmi:dtdl:extension:quantitativeTypes:v1:unit:";
+static const char enum_prefix[] = "dtmi:dtdl:extension:quantitativeTypes:v1:enum:";
+static const char class_prefix2[] = "dtmi:standard:class:";
+static const char unit_prefix2[] = "dtmi:standard:unit:";
 
-int gm_units_semantic_type(const char *s)
+/* The term s names: s itself, or the middle of prefix<term>suffix (suffix
+   "" for none), copied into buf; NULL when s has the prefix but not the
+   suffix, or a term that does not fit. */
+static const char *term_of(const char *s, const char *prefix, const char *suffix, char *buf,
+                           size_t n)
 {
-    if (!s)
+    size_t pl = strlen(prefix), sl = strlen(suffix), len = strlen(s);
+    if (strncmp(s, prefix, pl) != 0)
+        return strchr(s, ':') ? NULL : s;
+    if (len < pl + sl + 1 || strcmp(s + len - sl, suffix) != 0 || len - pl - sl >= n)
+        return NULL;
+    memcpy(buf, s + pl, len - pl - sl);
+    buf[len - pl - sl] = '\0';
+    return buf;
+}
+
+int gm_units_semantic_type(const char *s, int ver)
+{
+    char buf[64];
+    if (!s || (ver != 2 && ver != 3))
         return -1;
-    if (strncmp(s, class_prefix, sizeof class_prefix - 1) == 0)
-        s += sizeof class_prefix - 1;
-    for (size_t i = 0; i < ARRAY_LEN(semtypes); i++)
+    s = ver == 2 ? term_of(s, class_prefix2, ";2", buf, sizeof buf)
+                 : term_of(s, class_prefix, "", buf, sizeof buf);
+    for (size_t i = 0; s && i < ARRAY_LEN(semtypes); i++)
         if (strcmp(s, semtypes[i].name) == 0)
-            return (int)i;
+            return ver == 3 || semtypes[i].v2 ? (int)i : -1;
     return -1;
 }
 
@@ -254,12 +295,28 @@ const char *gm_units_unit_type(int st)
     return valid(st) ? unit_types[semtypes[st].utype] : NULL;
 }
 
-const char *gm_units_unit_of(int st, const char *u)
+int gm_units_semantic_unit_type(int st)
 {
-    if (!valid(st) || !u)
+    return valid(st) ? semtypes[st].utype : -1;
+}
+
+static bool v3_only(const char *u)
+{
+    for (size_t i = 0; i < ARRAY_LEN(v3_only_units); i++)
+        if (strcmp(u, v3_only_units[i]) == 0)
+            return true;
+    return false;
+}
+
+const char *gm_units_unit_of(int st, const char *u, int ver)
+{
+    char buf[64];
+    if (!valid(st) || !u || (ver != 2 && ver != 3) || (ver == 2 && !semtypes[st].v2))
         return NULL;
-    if (strncmp(u, unit_prefix, sizeof unit_prefix - 1) == 0)
-        u += sizeof unit_prefix - 1;
+    u = ver == 2 ? term_of(u, unit_prefix2, ";2", buf, sizeof buf)
+                 : term_of(u, unit_prefix, "", buf, sizeof buf);
+    if (!u || (ver == 2 && v3_only(u)))
+        return NULL;
     unsigned t = semtypes[st].utype;
     for (unsigned i = unit_first[t]; i < unit_first[t + 1]; i++)
         if (strcmp(u, units[i]) == 0)
@@ -267,7 +324,7 @@ const char *gm_units_unit_of(int st, const char *u)
     return NULL;
 }
 
-void gm_units_list(int st, char *buf, size_t n)
+void gm_units_list(int st, int ver, char *buf, size_t n)
 {
     if (!n)
         return;
@@ -277,9 +334,50 @@ void gm_units_list(int st, char *buf, size_t n)
     size_t len = 0;
     unsigned t = semtypes[st].utype;
     for (unsigned i = unit_first[t]; i < unit_first[t + 1] && len < n; i++) {
-        int w = snprintf(buf + len, n - len, "%s%s", i > unit_first[t] ? ", " : "", units[i]);
+        if (ver == 2 && v3_only(units[i]))
+            continue;
+        int w = snprintf(buf + len, n - len, "%s%s", len ? ", " : "", units[i]);
         if (w < 0)
             break;
         len += (size_t)w;
     }
+}
+
+int gm_units_unit_type_find(const char *s)
+{
+    char buf[64];
+    if (!s)
+        return -1;
+    s = term_of(s, enum_prefix, "", buf, sizeof buf);
+    if (!s)
+        return -1;
+    /* the quantitativeTypes context maps this second term to PowerUnit */
+    if (strcmp(s, "EnergyRateUnit") == 0)
+        s = "PowerUnit";
+    for (size_t i = 0; i < ARRAY_LEN(unit_types); i++)
+        if (strcmp(s, unit_types[i]) == 0)
+            return (int)i;
+    return -1;
+}
+
+const char *gm_units_unit_type_name(int ut)
+{
+    return ut >= 0 && (size_t)ut < ARRAY_LEN(unit_types) ? unit_types[ut] : NULL;
+}
+
+size_t gm_units_unit_type_units(int ut, const char *const **out)
+{
+    if (!gm_units_unit_type_name(ut)) {
+        *out = NULL;
+        return 0;
+    }
+    *out = &units[unit_first[ut]];
+    return unit_first[ut + 1] - unit_first[ut];
+}
+
+int gm_units_unit_type_id(int ut, char *buf, size_t n)
+{
+    const char *name = gm_units_unit_type_name(ut);
+    int w = name ? snprintf(buf, n, "%s%s", enum_prefix, name) : -1;
+    return w >= 0 && (size_t)w < n ? 0 : -1;
 }

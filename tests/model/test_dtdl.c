@@ -93,8 +93,8 @@ static void test_semantic_types(void **state)
           " \"@type\": \"Interface\", \"contents\": [{\"@context\": "
           "\"dtmi:dtdl:extension:quantitativeTypes;1\", \"@type\": [\"Telemetry\", \"Mass\"],"
           " \"name\": \"m\", \"schema\": \"float\", \"unit\": \"kilogram\"}]}");
-    /* DTDL v2: semantic types are in the base context; co-typed elements
-       are open, so the unit is accepted as written */
+    /* DTDL v2: semantic types are in the base context, their units from
+       v2's own table (tests/model/test_units.c) */
     VALID("{\"@context\": \"dtmi:dtdl:context;2\", \"@id\": \"dtmi:ex:Oven;1\","
           " \"@type\": \"Interface\", \"contents\": [{\"@type\": [\"Telemetry\", \"Temperature\"],"
           " \"name\": \"t\", \"schema\": \"double\", \"unit\": \"degreeCelsius\"}]}");
@@ -103,19 +103,19 @@ static void test_semantic_types(void **state)
 static void test_units_table(void **state)
 {
     (void)state;
-    int st = gm_units_semantic_type("Humidity");
+    int st = gm_units_semantic_type("Humidity", 3);
     assert_true(st >= 0);
     assert_string_equal(gm_units_unit_type(st), "DensityUnit");
-    assert_string_equal(gm_units_unit_of(st, "gramPerCubicMetre"), "gramPerCubicMetre");
+    assert_string_equal(gm_units_unit_of(st, "gramPerCubicMetre", 3), "gramPerCubicMetre");
     assert_string_equal(
-        gm_units_unit_of(st, "dtmi:dtdl:extension:quantitativeTypes:v1:unit:gramPerCubicMetre"),
+        gm_units_unit_of(st, "dtmi:dtdl:extension:quantitativeTypes:v1:unit:gramPerCubicMetre", 3),
         "gramPerCubicMetre");
-    assert_null(gm_units_unit_of(st, "percent"));
-    assert_int_equal(gm_units_semantic_type("NotAType"), -1);
-    assert_int_equal(gm_units_semantic_type("dtmi:dtdl:extension:quantitativeTypes:v1:class:Torque"),
-                     gm_units_semantic_type("Torque"));
+    assert_null(gm_units_unit_of(st, "percent", 3));
+    assert_int_equal(gm_units_semantic_type("NotAType", 3), -1);
+    assert_int_equal(gm_units_semantic_type("dtmi:dtdl:extension:quantitativeTypes:v1:class:Torque", 3),
+                     gm_units_semantic_type("Torque", 3));
     char buf[16];
-    gm_units_list(gm_units_semantic_type("Temperature"), buf, sizeof buf);
+    gm_units_list(gm_units_semantic_type("Temperature", 3), 3, buf, sizeof buf);
     assert_int_equal(strlen(buf), sizeof buf - 1); /* truncated, terminated */
     /* 52 semantic types */
     int n = 0;
@@ -147,7 +147,8 @@ static void test_other_extensions(void **state)
 #define OV "[\"dtmi:dtdl:context;3\", \"dtmi:dtdl:extension:quantitativeTypes;1\"," \
            " \"dtmi:dtdl:extension:annotation;1\", \"dtmi:dtdl:extension:overriding;1\"]"
 #define OVERRIDE(name) "{\"@type\": [\"Property\", \"ValueAnnotation\", \"Override\"]," \
-    " \"name\": \"" name "\", \"schema\": \"string\", \"annotates\": \"temp\", \"overrides\": \"unit\"}"
+    " \"name\": \"" name "\", \"schema\": \"TemperatureUnit\", \"annotates\": \"temp\","      \
+    " \"overrides\": \"unit\"}"
     VALID("{\"@context\": " OV ", \"@id\": \"dtmi:ex:A;1\", \"@type\": \"Interface\","
           " \"contents\": [{\"@type\": [\"Telemetry\", \"Temperature\"], \"name\": \"temp\","
           " \"schema\": \"double\", \"unit\": \"kelvin\"}, " OVERRIDE("tempUnit") "]}");

@@ -19,30 +19,7 @@
 
 #include "model/registry.h"
 
-static json_t *J(const char *text)
-{
-    json_error_t je;
-    json_t *j = json_loads(text, JSON_DECODE_ANY, &je);
-    if (!j)
-        fail_msg("bad test JSON at %d:%d: %s", je.line, je.column, je.text);
-    return j;
-}
-
-/* Add one document; returns the status and prints the problems. */
-static int add(gm_model_registry *r, const char *file, const char *text)
-{
-    json_t *j = J(text);
-    gm_dtdl_doc d = {file, j};
-    gm_dtdl_report rep;
-    memset(&rep, 0, sizeof rep);
-    int rc = gm_model_registry_add(r, &d, 1, &rep);
-    for (size_t i = 0; i < rep.nproblems; i++)
-        print_message("  %s: %s: %s\n", rep.problems[i].file, rep.problems[i].where,
-                      rep.problems[i].what);
-    gm_dtdl_report_free(&rep);
-    json_decref(j); /* the registry keeps its own reference */
-    return rc;
-}
+#include "text.h"
 
 #define CTX "\"@context\": \"dtmi:dtdl:context;3\", "
 
@@ -234,18 +211,18 @@ static void test_add_and_remove(void **state)
     (void)state;
     gm_model_registry *r = gm_model_registry_create(NULL);
     /* a reference to a model not yet held is refused; nothing is added */
-    assert_int_equal(add(r, "machine.json", machine_if), GM_EINVAL);
+    assert_int_equal(registry_add_text(r, "machine.json", machine_if), GM_EINVAL);
     assert_int_equal(gm_model_registry_count(r), 0);
     /* in dependency order, one call each */
-    assert_int_equal(add(r, "site.json", site_if), 0);
-    assert_int_equal(add(r, "asset.json", base_if), 0);
-    assert_int_equal(add(r, "motor.json", motor_if), 0);
-    assert_int_equal(add(r, "machine.json", machine_if), 0);
+    assert_int_equal(registry_add_text(r, "site.json", site_if), 0);
+    assert_int_equal(registry_add_text(r, "asset.json", base_if), 0);
+    assert_int_equal(registry_add_text(r, "motor.json", motor_if), 0);
+    assert_int_equal(registry_add_text(r, "machine.json", machine_if), 0);
     assert_int_equal(gm_model_registry_count(r), 4);
     /* again: already held */
-    assert_int_equal(add(r, "machine2.json", machine_if), GM_EEXIST);
+    assert_int_equal(registry_add_text(r, "machine2.json", machine_if), GM_EEXIST);
     /* an invalid add leaves the registry as it was */
-    assert_int_equal(add(r, "bad.json", "{" CTX "\"@id\": \"dtmi:ex:Bad;1\", \"@type\": \"Interface\","
+    assert_int_equal(registry_add_text(r, "bad.json", "{" CTX "\"@id\": \"dtmi:ex:Bad;1\", \"@type\": \"Interface\","
                                         " \"extends\": \"dtmi:ex:Machine;1\", \"contents\": [{\"@type\":"
                                         " \"Property\", \"name\": \"temp\", \"schema\": \"double\"}]}"),
                      GM_EINVAL);
@@ -280,7 +257,7 @@ static void test_add_and_remove(void **state)
     assert_int_equal(gm_model_registry_remove(r, "dtmi:ex:Site;1", NULL), 0);
     assert_int_equal(gm_model_registry_count(r), 0);
     /* and back */
-    assert_int_equal(add(r, "site.json", site_if), 0);
+    assert_int_equal(registry_add_text(r, "site.json", site_if), 0);
     assert_non_null(gm_model_registry_get(r, "dtmi:ex:Site;1"));
     gm_model_registry_destroy(r);
 }
