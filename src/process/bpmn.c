@@ -1,19 +1,16 @@
-/* bpmn.c: BPMN 2.0 XML import (structure only), on libxml2's DOM. */
+/* bpmn.c: BPMN 2.0 XML import (structure only), on base/xml. */
 #include "process/bpmn.h"
-#include "process/xmlcheck.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-
 #include "base/arena.h"
 #include "base/checked.h"
 #include "base/file.h"
 #include "base/map.h"
+#include "base/xml.h"
 
 #define BPMN_NS "http://www.omg.org/spec/BPMN/20100524/MODEL"
 
@@ -35,26 +32,20 @@ typedef struct ld {
     gm_bpmn *m;
     const char *file;
     gm_err *err;
-    xmlNode **xml;
+    const gm_xml_node **xml;
     size_t capxml;
-    xmlNode **fxml; /* flow i's element */
+    const gm_xml_node **fxml; /* flow i's element */
     size_t capfxml;
 } ld;
 
 /* ---- small helpers ---- */
 
-static bool is_bpmn(const xmlNode *n)
+static bool named(const gm_xml_node *n, const char *name)
 {
-    return n && n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
-           strcmp((const char *)n->ns->href, BPMN_NS) == 0;
+    return strcmp(gm_xml_local(n), name) == 0;
 }
 
-static bool named(const xmlNode *n, const char *name)
-{
-    return strcmp((const char *)n->name, name) == 0;
-}
-
-static bool in_list(const xmlNode *n, const char *const *list)
+static bool in_list(const gm_xml_node *n, const char *const *list)
 {
     for (; *list; list++)
         if (named(n, *list))
@@ -67,65 +58,29 @@ static int nomem(ld *L)
     return gm_err_set(L->err, GM_ENOMEM, L->file, "out of memory");
 }
 
-static int at(ld *L, const xmlNode *n, int code, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int at(ld *L, const xmlNode *n, int code, const char *fmt, ...)
+/* A copy in the model's arena of what get read (NULL stays NULL). */
+static int keep(ld *L, const char *v, const char **out)
 {
-    char where[GM_ERR_WHERE_MAX];
-    snprintf(where, sizeof where, "%s:%ld", L->file, xmlGetLineNo(n));
-    va_list ap;
-    va_start(ap, fmt);
-    gm_err_vset(L->err, code, where, fmt, ap);
-    va_end(ap);
-    return code;
+    if (v && !(v = gm_arena_strdup(L->m->arena, v)))
+        return nomem(L);
+    *out = v;
+    return 0;
 }
 
-/* Attribute without namespace, copied into the arena; NULL when absent.
-   *rc is set to GM_ENOMEM on allocation failure. */
-static const char *attr(ld *L, const xmlNode *n, const char *name, int *rc)
+/* Attribute without namespace, copied into the arena; NULL when absent. */
+static int attr(ld *L, const gm_xml_node *n, const char *name, const char **out)
 {
-    xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
-    if (!v)
-        return NULL;
-    char *s = gm_arena_strdup(L->m->arena, (const char *)v);
-    xmlFree(v);
-    if (!s)
-        *rc = GM_ENOMEM;
-    return s;
-}
-
-static bool attr_true(const xmlNode *n, const char *name, bool dflt)
-{
-    xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
-    if (!v)
-        return dflt;
-    bool r = strcmp((const char *)v, "true") == 0 || strcmp((const char *)v, "1") == 0;
-    xmlFree(v);
-    return r;
+    const char *v;
+    int rc = gm_xml_attr(n, name, &v, L->err);
+    return rc ? rc : keep(L, v, out);
 }
 
 /* Text content with surrounding white space trimmed, in the arena. */
-static const char *text(ld *L, const xmlNode *n, int *rc)
+static int text(ld *L, const gm_xml_node *n, const char **out)
 {
-    xmlChar *v = xmlNodeGetContent(n);
-    if (!v) {
-        *rc = GM_ENOMEM;
-        return NULL;
-    }
-    const char *s = (const char *)v;
-    size_t len = strlen(s);
-    while (len && strchr(" \t\r\n", s[len - 1]))
-        len--;
-    while (len && strchr(" \t\r\n", *s)) {
-        s++;
-        len--;
-    }
-    char *r = gm_arena_strndup(L->m->arena, s, len);
-    xmlFree(v);
-    if (!r)
-        *rc = GM_ENOMEM;
-    return r;
+    const char *v;
+    int rc = gm_xml_text(n, &v, L->err);
+    return rc ? rc : keep(L, v, out);
 }
 
 static const char *id_or(const char *id)
@@ -133,13 +88,12 @@ static const char *id_or(const char *id)
     return id ? id : "";
 }
 
-static int unsupported(ld *L, const xmlNode *n, const char *type)
+static int unsupported(ld *L, const gm_xml_node *n, const char *type)
 {
-    xmlChar *id = xmlGetNoNsProp(n, (const xmlChar *)"id");
-    int rc = at(L, n, GM_EUNSUPPORTED, "element '%s' (%s) is not supported yet",
-                id ? (const char *)id : "", type);
-    xmlFree(id);
-    return rc;
+    const char *id = NULL;
+    gm_xml_attr(n, "id", &id, NULL); /* an unreadable id reads as none here */
+    return gm_xml_err(L->err, GM_EUNSUPPORTED, n, "element '%s' (%s) is not supported yet",
+                      id ? id : "", type);
 }
 
 static int grow(void **p, size_t *cap, size_t need, size_t elem)
@@ -170,10 +124,10 @@ static size_t map_find(const gm_map *map, const char *id)
 
 /* Register a new id; BPMN ids are document-wide XML IDs, so nodes and flows
    share one name space. */
-static int add_id(ld *L, const xmlNode *n, gm_map *map, const char *id, size_t index)
+static int add_id(ld *L, const gm_xml_node *n, gm_map *map, const char *id, size_t index)
 {
     if (map_find(L->m->nodes, id) != GM_BPMN_NONE || map_find(L->m->flows, id) != GM_BPMN_NONE)
-        return at(L, n, GM_EINVAL, "duplicate id '%s' (%s)", id, (const char *)n->name);
+        return gm_xml_err(L->err, GM_EINVAL, n, "duplicate id '%s' (%s)", id, gm_xml_local(n));
     if (gm_map_sput(map, id, strlen(id), (void *)(uintptr_t)(index + 1)))
         return nomem(L);
     return 0;
@@ -218,7 +172,7 @@ static const struct {
     {"eventBasedGateway", GM_BPMN_EVENT_GATEWAY},
 };
 
-static bool node_kind(const xmlNode *n, gm_bpmn_kind *kind, gm_bpmn_task_type *type)
+static bool node_kind(const gm_xml_node *n, gm_bpmn_kind *kind, gm_bpmn_task_type *type)
 {
     *type = GM_BPMN_TASK_PLAIN;
     for (size_t i = 0; i < sizeof task_types / sizeof task_types[0]; i++)
@@ -266,19 +220,17 @@ static unsigned allowed_triggers(gm_bpmn_kind k)
 #undef T
 }
 
-static int parse_timer(ld *L, const xmlNode *def, gm_bpmn_node *nd)
+static int parse_timer(ld *L, const gm_xml_node *def, gm_bpmn_node *nd)
 {
-    int rc = 0;
-    for (const xmlNode *c = def->children; c; c = c->next) {
-        if (!is_bpmn(c))
-            continue;
+    for (const gm_xml_node *c = gm_xml_first(def, BPMN_NS, NULL); c;
+         c = gm_xml_next(c, BPMN_NS, NULL)) {
         if (named(c, "timeDuration") || named(c, "timeDate") || named(c, "timeCycle")) {
             nd->timer_kind = named(c, "timeDuration") ? "timeDuration"
                              : named(c, "timeDate")   ? "timeDate"
                                                       : "timeCycle";
-            nd->timer = text(L, c, &rc);
+            int rc = text(L, c, &nd->timer);
             if (rc)
-                return nomem(L);
+                return rc;
         }
     }
     return 0;
@@ -286,14 +238,15 @@ static int parse_timer(ld *L, const xmlNode *def, gm_bpmn_node *nd)
 
 /* The children of a flow node: event definitions, loop markers; everything
    else must be known to carry no semantics. */
-static int parse_node_children(ld *L, const xmlNode *n, gm_bpmn_node *nd)
+static int parse_node_children(ld *L, const gm_xml_node *n, gm_bpmn_node *nd)
 {
     char type[160];
     unsigned ndefs = 0;
-    for (const xmlNode *c = n->children; c; c = c->next) {
-        if (!is_bpmn(c))
-            continue;
-        if (strstr((const char *)c->name, "EventDefinition") && is_event(nd->kind)) {
+    int rc;
+    for (const gm_xml_node *c = gm_xml_first(n, BPMN_NS, NULL); c;
+         c = gm_xml_next(c, BPMN_NS, NULL)) {
+        const char *cname = gm_xml_local(c);
+        if (strstr(cname, "EventDefinition") && is_event(nd->kind)) {
             gm_bpmn_trigger t;
             if (named(c, "timerEventDefinition"))
                 t = GM_BPMN_TRIGGER_TIMER;
@@ -310,7 +263,7 @@ static int parse_node_children(ld *L, const xmlNode *n, gm_bpmn_node *nd)
             else if (named(c, "escalationEventDefinition"))
                 t = GM_BPMN_TRIGGER_ESCALATION;
             else {
-                snprintf(type, sizeof type, "%s with %s", nd->element, (const char *)c->name);
+                snprintf(type, sizeof type, "%s with %s", nd->element, cname);
                 return unsupported(L, n, type);
             }
             if (++ndefs > 1) {
@@ -318,15 +271,12 @@ static int parse_node_children(ld *L, const xmlNode *n, gm_bpmn_node *nd)
                 return unsupported(L, n, type);
             }
             if (!(allowed_triggers(nd->kind) & 1u << t)) {
-                snprintf(type, sizeof type, "%s with %s", nd->element, (const char *)c->name);
+                snprintf(type, sizeof type, "%s with %s", nd->element, cname);
                 return unsupported(L, n, type);
             }
             nd->trigger = t;
-            if (t == GM_BPMN_TRIGGER_TIMER) {
-                int rc = parse_timer(L, c, nd);
-                if (rc)
-                    return rc;
-            }
+            if (t == GM_BPMN_TRIGGER_TIMER && (rc = parse_timer(L, c, nd)))
+                return rc;
             continue;
         }
         if (is_activity(nd->kind) && named(c, "standardLoopCharacteristics")) {
@@ -334,14 +284,16 @@ static int parse_node_children(ld *L, const xmlNode *n, gm_bpmn_node *nd)
             continue;
         }
         if (is_activity(nd->kind) && named(c, "multiInstanceLoopCharacteristics")) {
-            nd->loop = attr_true(c, "isSequential", false) ? GM_BPMN_LOOP_MI_SEQUENTIAL
-                                                           : GM_BPMN_LOOP_MI_PARALLEL;
+            bool seq;
+            if ((rc = gm_xml_attr_bool(c, "isSequential", false, &seq, L->err)))
+                return rc;
+            nd->loop = seq ? GM_BPMN_LOOP_MI_SEQUENTIAL : GM_BPMN_LOOP_MI_PARALLEL;
             continue;
         }
         /* A sub-process's flow elements are parsed as a container. */
         if (nd->kind == GM_BPMN_SUBPROCESS || in_list(c, ignored))
             continue;
-        snprintf(type, sizeof type, "%s with %s", nd->element, (const char *)c->name);
+        snprintf(type, sizeof type, "%s with %s", nd->element, cname);
         return unsupported(L, n, type);
     }
     if (!(allowed_triggers(nd->kind) & 1u << nd->trigger)) {
@@ -351,22 +303,25 @@ static int parse_node_children(ld *L, const xmlNode *n, gm_bpmn_node *nd)
     return 0;
 }
 
-static int parse_container(ld *L, const xmlNode *c, size_t proc, size_t parent);
+static int parse_container(ld *L, const gm_xml_node *c, size_t proc, size_t parent);
 
-static int add_node(ld *L, const xmlNode *n, gm_bpmn_kind kind, gm_bpmn_task_type type,
+static int add_node(ld *L, const gm_xml_node *n, gm_bpmn_kind kind, gm_bpmn_task_type type,
                     size_t proc, size_t parent)
 {
     gm_bpmn *m = L->m;
-    int rc = 0;
-    const char *id = attr(L, n, "id", &rc);
+    const char *id;
+    bool flag;
+    int rc = attr(L, n, "id", &id);
     if (rc)
-        return nomem(L);
+        return rc;
     if (!id || !*id)
-        return at(L, n, GM_EINVAL, "element (%s) has no id", (const char *)n->name);
-    if (kind == GM_BPMN_SUBPROCESS && attr_true(n, "triggeredByEvent", false))
-        return unsupported(L, n, "event subProcess");
-    if (kind == GM_BPMN_EVENT_GATEWAY && attr_true(n, "instantiate", false))
-        return unsupported(L, n, "instantiating eventBasedGateway");
+        return gm_xml_err(L->err, GM_EINVAL, n, "element (%s) has no id", gm_xml_local(n));
+    if (kind == GM_BPMN_SUBPROCESS &&
+        ((rc = gm_xml_attr_bool(n, "triggeredByEvent", false, &flag, L->err)) || flag))
+        return rc ? rc : unsupported(L, n, "event subProcess");
+    if (kind == GM_BPMN_EVENT_GATEWAY &&
+        ((rc = gm_xml_attr_bool(n, "instantiate", false, &flag, L->err)) || flag))
+        return rc ? rc : unsupported(L, n, "instantiating eventBasedGateway");
     if (grow((void **)&m->node, &m->capnode, m->nnode + 1, sizeof *m->node) ||
         grow((void **)&L->xml, &L->capxml, m->nnode + 1, sizeof *L->xml))
         return nomem(L);
@@ -374,26 +329,23 @@ static int add_node(ld *L, const xmlNode *n, gm_bpmn_kind kind, gm_bpmn_task_typ
     gm_bpmn_node *nd = &m->node[idx];
     memset(nd, 0, sizeof *nd);
     nd->id = id;
-    nd->name = attr(L, n, "name", &rc);
+    if ((rc = attr(L, n, "name", &nd->name)) || (rc = keep(L, gm_xml_local(n), &nd->element)))
+        return rc;
     if (!nd->name)
         nd->name = "";
-    nd->element = gm_arena_strdup(m->arena, (const char *)n->name);
-    if (rc || !nd->element)
-        return nomem(L);
-    nd->line = xmlGetLineNo(n);
+    nd->line = gm_xml_line(n);
     nd->kind = kind;
     nd->task = type;
     nd->process = proc;
     nd->parent = parent;
     nd->attached_to = GM_BPMN_NONE;
     nd->default_flow = GM_BPMN_NONE;
-    nd->cancel_activity = kind == GM_BPMN_BOUNDARY_EVENT && attr_true(n, "cancelActivity", true);
-    if (kind == GM_BPMN_CALL_ACTIVITY) {
-        nd->called_element = attr(L, n, "calledElement", &rc);
-        if (rc)
-            return nomem(L);
-    }
-    L->xml[idx] = (xmlNode *)n;
+    if (kind == GM_BPMN_BOUNDARY_EVENT &&
+        (rc = gm_xml_attr_bool(n, "cancelActivity", true, &nd->cancel_activity, L->err)))
+        return rc;
+    if (kind == GM_BPMN_CALL_ACTIVITY && (rc = attr(L, n, "calledElement", &nd->called_element)))
+        return rc;
+    L->xml[idx] = n;
     m->nnode++;
     if ((rc = add_id(L, n, m->nodes, id, idx)))
         return rc;
@@ -406,32 +358,32 @@ static int add_node(ld *L, const xmlNode *n, gm_bpmn_kind kind, gm_bpmn_task_typ
 
 /* ---- sequence flows ---- */
 
-static int add_flow(ld *L, const xmlNode *n, size_t proc, size_t parent)
+static int add_flow(ld *L, const gm_xml_node *n, size_t proc, size_t parent)
 {
     gm_bpmn *m = L->m;
-    int rc = 0;
-    const char *id = attr(L, n, "id", &rc);
-    const char *src = attr(L, n, "sourceRef", &rc);
-    const char *dst = attr(L, n, "targetRef", &rc);
-    const char *name = attr(L, n, "name", &rc);
-    if (rc)
-        return nomem(L);
+    const char *id, *src, *dst, *name;
+    int rc;
+    if ((rc = attr(L, n, "id", &id)) || (rc = attr(L, n, "sourceRef", &src)) ||
+        (rc = attr(L, n, "targetRef", &dst)) || (rc = attr(L, n, "name", &name)))
+        return rc;
     if (!id || !*id)
-        return at(L, n, GM_EINVAL, "element (sequenceFlow) has no id");
+        return gm_xml_err(L->err, GM_EINVAL, n, "element (sequenceFlow) has no id");
     const char *refs[2] = {src, dst};
     const char *ref_names[2] = {"sourceRef", "targetRef"};
     size_t ends[2];
     for (int i = 0; i < 2; i++) {
         if (!refs[i])
-            return at(L, n, GM_EINVAL, "sequenceFlow '%s' has no %s", id, ref_names[i]);
+            return gm_xml_err(L->err, GM_EINVAL, n, "sequenceFlow '%s' has no %s", id,
+                              ref_names[i]);
         ends[i] = map_find(m->nodes, refs[i]);
         if (ends[i] == GM_BPMN_NONE)
-            return at(L, n, GM_EINVAL, "sequenceFlow '%s' %s '%s' does not name a flow node",
-                      id, ref_names[i], refs[i]);
+            return gm_xml_err(L->err, GM_EINVAL, n,
+                              "sequenceFlow '%s' %s '%s' does not name a flow node", id,
+                              ref_names[i], refs[i]);
         if (m->node[ends[i]].process != proc || m->node[ends[i]].parent != parent)
-            return at(L, n, GM_EINVAL,
-                      "sequenceFlow '%s' %s '%s' is not in the same (sub-)process", id,
-                      ref_names[i], refs[i]);
+            return gm_xml_err(L->err, GM_EINVAL, n,
+                              "sequenceFlow '%s' %s '%s' is not in the same (sub-)process", id,
+                              ref_names[i], refs[i]);
     }
     if (grow((void **)&m->flow, &m->capflow, m->nflow + 1, sizeof *m->flow) ||
         grow((void **)&L->fxml, &L->capfxml, m->nflow + 1, sizeof *L->fxml))
@@ -441,18 +393,16 @@ static int add_flow(ld *L, const xmlNode *n, size_t proc, size_t parent)
     memset(f, 0, sizeof *f);
     f->id = id;
     f->name = name ? name : "";
-    f->line = xmlGetLineNo(n);
+    f->line = gm_xml_line(n);
     f->source = ends[0];
     f->target = ends[1];
     f->process = proc;
     f->parent = parent;
-    for (const xmlNode *c = n->children; c; c = c->next)
-        if (is_bpmn(c) && named(c, "conditionExpression")) {
-            f->condition = text(L, c, &rc);
-            if (rc)
-                return nomem(L);
-        }
-    L->fxml[idx] = (xmlNode *)n;
+    for (const gm_xml_node *c = gm_xml_first(n, BPMN_NS, "conditionExpression"); c;
+         c = gm_xml_next(c, BPMN_NS, "conditionExpression"))
+        if ((rc = text(L, c, &f->condition)))
+            return rc;
+    L->fxml[idx] = n;
     m->nflow++;
     return add_id(L, n, m->flows, id, idx);
 }
@@ -464,60 +414,62 @@ static int add_flow(ld *L, const xmlNode *n, size_t proc, size_t parent)
 static int resolve_container(ld *L, size_t first, size_t proc, size_t parent)
 {
     gm_bpmn *m = L->m;
-    int rc = 0;
+    int rc;
     for (size_t i = first; i < m->nnode; i++) {
         gm_bpmn_node *nd = &m->node[i];
         if (nd->process != proc || nd->parent != parent)
             continue;
-        const xmlNode *n = L->xml[i];
+        const gm_xml_node *n = L->xml[i];
         if (nd->kind == GM_BPMN_BOUNDARY_EVENT) {
-            const char *ref = attr(L, n, "attachedToRef", &rc);
-            if (rc)
-                return nomem(L);
+            const char *ref;
+            if ((rc = gm_xml_attr(n, "attachedToRef", &ref, L->err)))
+                return rc;
             size_t a = map_find(m->nodes, ref);
             if (a == GM_BPMN_NONE || !is_activity(m->node[a].kind) ||
                 m->node[a].process != proc || m->node[a].parent != parent)
-                return at(L, n, GM_EINVAL,
-                          "boundaryEvent '%s' attachedToRef '%s' does not name an activity "
-                          "in the same (sub-)process",
-                          nd->id, id_or(ref));
+                return gm_xml_err(L->err, GM_EINVAL, n,
+                                  "boundaryEvent '%s' attachedToRef '%s' does not name an "
+                                  "activity in the same (sub-)process",
+                                  nd->id, id_or(ref));
             nd->attached_to = a;
         }
-        const char *dflt = attr(L, n, "default", &rc);
-        if (rc)
-            return nomem(L);
+        const char *dflt;
+        if ((rc = gm_xml_attr(n, "default", &dflt, L->err)))
+            return rc;
         if (dflt) {
             size_t f = map_find(m->flows, dflt);
             if (f == GM_BPMN_NONE || m->flow[f].source != i)
-                return at(L, n, GM_EINVAL,
-                          "element '%s' default '%s' does not name one of its outgoing "
-                          "sequence flows",
-                          nd->id, dflt);
+                return gm_xml_err(L->err, GM_EINVAL, n,
+                                  "element '%s' default '%s' does not name one of its outgoing "
+                                  "sequence flows",
+                                  nd->id, dflt);
             nd->default_flow = f;
             m->flow[f].is_default = true;
         }
-        for (const xmlNode *c = n->children; c; c = c->next) {
-            if (!is_bpmn(c) || !(named(c, "incoming") || named(c, "outgoing")))
+        for (const gm_xml_node *c = gm_xml_first(n, BPMN_NS, NULL); c;
+             c = gm_xml_next(c, BPMN_NS, NULL)) {
+            if (!named(c, "incoming") && !named(c, "outgoing"))
                 continue;
-            const char *ref = text(L, c, &rc);
-            if (rc)
-                return nomem(L);
+            const char *ref;
+            if ((rc = gm_xml_text(c, &ref, L->err)))
+                return rc;
             if (map_find(m->flows, ref) == GM_BPMN_NONE)
-                return at(L, c, GM_EINVAL, "element '%s' %s '%s' does not name a sequence flow",
-                          nd->id, (const char *)c->name, ref);
+                return gm_xml_err(L->err, GM_EINVAL, c,
+                                  "element '%s' %s '%s' does not name a sequence flow", nd->id,
+                                  gm_xml_local(c), ref);
         }
     }
     return 0;
 }
 
-static int parse_container(ld *L, const xmlNode *c, size_t proc, size_t parent)
+static int parse_container(ld *L, const gm_xml_node *c, size_t proc, size_t parent)
 {
     gm_bpmn *m = L->m;
     size_t first = m->nnode;
     int rc;
-    for (const xmlNode *n = c->children; n; n = n->next) {
-        if (!is_bpmn(n))
-            continue; /* other namespaces carry no BPMN semantics */
+    /* Other namespaces carry no BPMN semantics. */
+    for (const gm_xml_node *n = gm_xml_first(c, BPMN_NS, NULL); n;
+         n = gm_xml_next(n, BPMN_NS, NULL)) {
         gm_bpmn_kind kind;
         gm_bpmn_task_type type;
         if (node_kind(n, &kind, &type)) {
@@ -528,78 +480,79 @@ static int parse_container(ld *L, const xmlNode *c, size_t proc, size_t parent)
                                                named(n, "multiInstanceLoopCharacteristics")))) {
             continue;
         } else {
-            return unsupported(L, n, (const char *)n->name);
+            return unsupported(L, n, gm_xml_local(n));
         }
     }
     /* Flows after all nodes, since a flow may precede its ends in the file. */
-    for (const xmlNode *n = c->children; n; n = n->next)
-        if (is_bpmn(n) && named(n, "sequenceFlow") && (rc = add_flow(L, n, proc, parent)))
+    for (const gm_xml_node *n = gm_xml_first(c, BPMN_NS, "sequenceFlow"); n;
+         n = gm_xml_next(n, BPMN_NS, "sequenceFlow"))
+        if ((rc = add_flow(L, n, proc, parent)))
             return rc;
     return resolve_container(L, first, proc, parent);
 }
 
 /* Lanes: the innermost lane naming a node wins, hence parents first. */
-static int parse_laneset(ld *L, const xmlNode *ls, size_t proc, unsigned depth)
+static int parse_laneset(ld *L, const gm_xml_node *ls, size_t proc, unsigned depth)
 {
     gm_bpmn *m = L->m;
-    int rc = 0;
+    int rc;
     if (depth > GM_BPMN_MAX_DEPTH)
-        return at(L, ls, GM_ELIMIT, "lanes nested deeper than %u", GM_BPMN_MAX_DEPTH);
-    for (const xmlNode *lane = ls->children; lane; lane = lane->next) {
-        if (!is_bpmn(lane) || !named(lane, "lane"))
-            continue;
-        const char *name = attr(L, lane, "name", &rc);
-        if (!name || !*name)
-            name = attr(L, lane, "id", &rc);
-        if (rc)
-            return nomem(L);
+        return gm_xml_err(L->err, GM_ELIMIT, ls, "lanes nested deeper than %u", GM_BPMN_MAX_DEPTH);
+    for (const gm_xml_node *lane = gm_xml_first(ls, BPMN_NS, "lane"); lane;
+         lane = gm_xml_next(lane, BPMN_NS, "lane")) {
+        const char *name;
+        if ((rc = attr(L, lane, "name", &name)))
+            return rc;
+        if ((!name || !*name) && (rc = attr(L, lane, "id", &name)))
+            return rc;
         if (!name)
             name = "";
-        for (const xmlNode *r = lane->children; r; r = r->next) {
-            if (!is_bpmn(r) || !named(r, "flowNodeRef"))
-                continue;
-            const char *ref = text(L, r, &rc);
-            if (rc)
-                return nomem(L);
+        for (const gm_xml_node *r = gm_xml_first(lane, BPMN_NS, "flowNodeRef"); r;
+             r = gm_xml_next(r, BPMN_NS, "flowNodeRef")) {
+            const char *ref;
+            if ((rc = gm_xml_text(r, &ref, L->err)))
+                return rc;
             size_t i = map_find(m->nodes, ref);
             if (i == GM_BPMN_NONE || m->node[i].process != proc)
-                return at(L, r, GM_EINVAL, "lane '%s' flowNodeRef '%s' does not name a flow "
-                                           "node of its process", name, ref);
+                return gm_xml_err(L->err, GM_EINVAL, r,
+                                  "lane '%s' flowNodeRef '%s' does not name a flow node of its "
+                                  "process",
+                                  name, ref);
             m->node[i].lane = name;
         }
-        for (const xmlNode *r = lane->children; r; r = r->next)
-            if (is_bpmn(r) && named(r, "childLaneSet") &&
-                (rc = parse_laneset(L, r, proc, depth + 1)))
+        for (const gm_xml_node *r = gm_xml_first(lane, BPMN_NS, "childLaneSet"); r;
+             r = gm_xml_next(r, BPMN_NS, "childLaneSet"))
+            if ((rc = parse_laneset(L, r, proc, depth + 1)))
                 return rc;
     }
     return 0;
 }
 
-static int parse_process(ld *L, const xmlNode *p)
+static int parse_process(ld *L, const gm_xml_node *p)
 {
     gm_bpmn *m = L->m;
-    int rc = 0;
+    int rc;
     if (grow((void **)&m->proc, &m->capproc, m->nproc + 1, sizeof *m->proc))
         return nomem(L);
     size_t idx = m->nproc;
     gm_bpmn_process *pr = &m->proc[idx];
     memset(pr, 0, sizeof *pr);
-    pr->id = attr(L, p, "id", &rc);
-    pr->name = attr(L, p, "name", &rc);
-    if (rc)
-        return nomem(L);
+    if ((rc = attr(L, p, "id", &pr->id)) || (rc = attr(L, p, "name", &pr->name)))
+        return rc;
     if (!pr->id || !*pr->id)
-        return at(L, p, GM_EINVAL, "element (process) has no id");
+        return gm_xml_err(L->err, GM_EINVAL, p, "element (process) has no id");
     if (!pr->name)
         pr->name = "";
-    pr->line = xmlGetLineNo(p);
-    pr->executable = attr_true(p, "isExecutable", false);
+    pr->line = gm_xml_line(p);
+    if ((rc = gm_xml_attr_bool(p, "isExecutable", false, &pr->executable, L->err)))
+        return rc;
     m->nproc++;
     size_t first = m->nnode;
     if ((rc = parse_container(L, p, idx, GM_BPMN_NONE)))
         return rc;
-    for (const xmlNode *n = p->children; n; n = n->next)
-        if (is_bpmn(n) && named(n, "laneSet") && (rc = parse_laneset(L, n, idx, 0)))
+    for (const gm_xml_node *n = gm_xml_first(p, BPMN_NS, "laneSet"); n;
+         n = gm_xml_next(n, BPMN_NS, "laneSet"))
+        if ((rc = parse_laneset(L, n, idx, 0)))
             return rc;
     bool start = false;
     for (size_t i = first; i < m->nnode; i++) {
@@ -611,7 +564,7 @@ static int parse_process(ld *L, const xmlNode *p)
             nd->lane = m->node[nd->parent].lane;
     }
     if (!start)
-        return at(L, p, GM_EINVAL, "process '%s' has no start event", m->proc[idx].id);
+        return gm_xml_err(L->err, GM_EINVAL, p, "process '%s' has no start event", m->proc[idx].id);
     return 0;
 }
 
@@ -624,53 +577,49 @@ static const char *const root_ignored[] = {
     "errorEventDefinition", "signalEventDefinition", "escalationEventDefinition",
     "textAnnotation", "association", "group", NULL};
 
-static int parse_definitions(ld *L, const xmlNode *root)
+static int parse_definitions(ld *L, const gm_xml_node *root)
 {
     gm_bpmn *m = L->m;
-    int rc = 0;
-    if (!is_bpmn(root) || !named(root, "definitions"))
-        return at(L, root, GM_EPARSE,
-                  "expected BPMN 2.0 <definitions> in namespace %s, got <%s>", BPMN_NS,
-                  (const char *)root->name);
-    for (const xmlNode *n = root->children; n; n = n->next) {
-        if (!is_bpmn(n))
-            continue;
+    int rc;
+    if (!gm_xml_is(root, BPMN_NS, "definitions"))
+        return gm_xml_err(L->err, GM_EPARSE, root,
+                          "expected BPMN 2.0 <definitions> in namespace %s, got <%s>", BPMN_NS,
+                          gm_xml_local(root));
+    for (const gm_xml_node *n = gm_xml_first(root, BPMN_NS, NULL); n;
+         n = gm_xml_next(n, BPMN_NS, NULL)) {
         if (named(n, "process")) {
             if ((rc = parse_process(L, n)))
                 return rc;
         } else if (!named(n, "collaboration") && !in_list(n, root_ignored)) {
-            return unsupported(L, n, (const char *)n->name);
+            return unsupported(L, n, gm_xml_local(n));
         }
     }
     /* Participants (pools) name processes; message flows between them are
        ignored for now. */
-    for (const xmlNode *co = root->children; co; co = co->next) {
-        if (!is_bpmn(co) || !named(co, "collaboration"))
-            continue;
-        for (const xmlNode *p = co->children; p; p = p->next) {
-            if (!is_bpmn(p) || !named(p, "participant"))
-                continue;
-            const char *ref = attr(L, p, "processRef", &rc);
-            const char *name = attr(L, p, "name", &rc);
-            const char *pid = attr(L, p, "id", &rc);
-            if (rc)
-                return nomem(L);
+    for (const gm_xml_node *co = gm_xml_first(root, BPMN_NS, "collaboration"); co;
+         co = gm_xml_next(co, BPMN_NS, "collaboration")) {
+        for (const gm_xml_node *p = gm_xml_first(co, BPMN_NS, "participant"); p;
+             p = gm_xml_next(p, BPMN_NS, "participant")) {
+            const char *ref, *name, *pid;
+            if ((rc = gm_xml_attr(p, "processRef", &ref, L->err)) ||
+                (rc = attr(L, p, "name", &name)) || (rc = attr(L, p, "id", &pid)))
+                return rc;
             if (!ref)
                 continue; /* a black-box pool */
             size_t k = 0;
             while (k < m->nproc && strcmp(m->proc[k].id, ref) != 0)
                 k++;
             if (k == m->nproc)
-                return at(L, p, GM_EINVAL, "participant '%s' processRef '%s' does not name a "
-                                           "process", id_or(pid), ref);
+                return gm_xml_err(L->err, GM_EINVAL, p,
+                                  "participant '%s' processRef '%s' does not name a process",
+                                  id_or(pid), ref);
             m->proc[k].participant = name && *name ? name : pid ? pid : "";
         }
     }
     if (m->nproc == 0)
-        return at(L, root, GM_EINVAL, "no process in the definitions");
+        return gm_xml_err(L->err, GM_EINVAL, root, "no process in the definitions");
     return 0;
 }
-
 
 static int fill_edges(gm_bpmn *m)
 {
@@ -703,11 +652,15 @@ int gm_bpmn_load_mem(const char *buf, size_t len, const char *name, gm_bpmn **ou
     if (!name)
         name = "(memory)";
     ld L = {.file = name, .err = err};
-    xmlParserCtxtPtr ctx = NULL;
-    xmlDocPtr doc = NULL;
+    gm_xml *doc = NULL;
     int rc;
-    if (len > GM_BPMN_MAX_FILE)
-        return gm_err_set(err, GM_ELIMIT, name, "file larger than %u bytes", GM_BPMN_MAX_FILE);
+    /* BPMN files from modelling tools may carry a DTD: it is tolerated,
+       never loaded, and its entities never expanded. */
+    gm_xml_limits lim = gm_xml_limits_default;
+    lim.max_bytes = GM_BPMN_MAX_FILE;
+    lim.max_elements = GM_BPMN_MAX_ELEMENTS;
+    lim.max_depth = GM_BPMN_MAX_DEPTH;
+    lim.allow_dtd = true;
     gm_bpmn *m = calloc(1, sizeof *m);
     if (!m)
         return nomem(&L);
@@ -715,29 +668,12 @@ int gm_bpmn_load_mem(const char *buf, size_t len, const char *name, gm_bpmn **ou
     m->arena = gm_arena_create(0, 0);
     m->nodes = gm_map_create(GM_MAP_STR);
     m->flows = gm_map_create(GM_MAP_STR);
-    ctx = xmlNewParserCtxt();
-    if (!m->arena || !m->nodes || !m->flows || !ctx) {
+    if (!m->arena || !m->nodes || !m->flows) {
         rc = nomem(&L);
         goto fail;
     }
-    /* No network, no DTD loading, no entity substitution (XML_PARSE_NOENT is
-       deliberately absent): external entities are never fetched. */
-    int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES;
-    doc = xmlCtxtReadMemory(ctx, buf, (int)len, name, NULL, opts);
-    if (!doc || !ctx->wellFormed) {
-        const xmlError *e = xmlCtxtGetLastError(ctx);
-        char where[GM_ERR_WHERE_MAX];
-        snprintf(where, sizeof where, "%s:%d", name, e ? e->line : 0);
-        rc = gm_err_set(err, GM_EPARSE, where, "not well-formed XML: %s",
-                        e && e->message ? e->message : "unknown error");
-        goto fail;
-    }
-    const xmlNode *root = xmlDocGetRootElement(doc);
-    if (!root) {
-        rc = gm_err_set(err, GM_EPARSE, name, "empty XML document");
-        goto fail;
-    }
-    if ((rc = sim__xml_limits(L.file, root, false, L.err)) || (rc = parse_definitions(&L, root)))
+    if ((rc = gm_xml_load_mem(buf, len, name, &lim, &doc, err)) ||
+        (rc = parse_definitions(&L, gm_xml_root(doc))))
         goto fail;
     if ((rc = fill_edges(m))) {
         nomem(&L);
@@ -745,15 +681,13 @@ int gm_bpmn_load_mem(const char *buf, size_t len, const char *name, gm_bpmn **ou
     }
     free(L.xml);
     free(L.fxml);
-    xmlFreeDoc(doc);
-    xmlFreeParserCtxt(ctx);
+    gm_xml_free(doc);
     *out = m;
     return 0;
 fail:
     free(L.xml);
     free(L.fxml);
-    xmlFreeDoc(doc);
-    xmlFreeParserCtxt(ctx);
+    gm_xml_free(doc);
     gm_bpmn_free(m);
     return rc;
 }

@@ -22,13 +22,14 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "base/xml.h"
 
 #define GM_BPMN_NONE SIZE_MAX
 
-/* Limits on untrusted input. */
-#define GM_BPMN_MAX_FILE (16u * 1024u * 1024u) /* bytes */
-#define GM_BPMN_MAX_ELEMENTS 500000u           /* XML elements in the document */
-#define GM_BPMN_MAX_DEPTH 128u                 /* XML element nesting */
+/* Limits on untrusted input: base/xml's defaults. */
+#define GM_BPMN_MAX_FILE GM_XML_MAX_BYTES        /* bytes */
+#define GM_BPMN_MAX_ELEMENTS GM_XML_MAX_ELEMENTS /* XML elements in the document */
+#define GM_BPMN_MAX_DEPTH GM_XML_MAX_DEPTH       /* XML element nesting */
 
 typedef enum gm_bpmn_kind {
     GM_BPMN_START_EVENT,
