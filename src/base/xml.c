@@ -33,6 +33,38 @@ static const gm_xml *doc_of(const xmlNode *n)
     return n->doc->_private;
 }
 
+/* Replace each byte that does not belong to well-formed UTF-8 by '?'.
+   Documents are UTF-8 once parsed, but a message that quotes a value cut
+   to a width ("%.40s") may cut a character in two, and messages end up in
+   JSON, which must be valid UTF-8. */
+static void fix_utf8(char *s)
+{
+    unsigned char *p = (unsigned char *)s;
+    while (*p) {
+        unsigned c = *p;
+        size_t n = 0;
+        unsigned lo = 0x80, hi = 0xBF;
+        if (c < 0x80) {
+            p++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF)
+            n = 2;
+        else if (c >= 0xE0 && c <= 0xEF)
+            n = 3, lo = c == 0xE0 ? 0xA0 : 0x80, hi = c == 0xED ? 0x9F : 0xBF;
+        else if (c >= 0xF0 && c <= 0xF4)
+            n = 4, lo = c == 0xF0 ? 0x90 : 0x80, hi = c == 0xF4 ? 0x8F : 0xBF;
+        bool ok = n > 0 && p[1] >= lo && p[1] <= hi;
+        for (size_t i = 2; ok && i < n; i++)
+            ok = p[i] >= 0x80 && p[i] <= 0xBF;
+        if (!ok) {
+            *p++ = '?';
+            continue;
+        }
+        p += n;
+    }
+}
+
 int gm_xml_err(gm_err *err, int code, const xmlNode *n, const char *fmt, ...)
 {
     char where[GM_ERR_WHERE_MAX];
@@ -41,6 +73,8 @@ int gm_xml_err(gm_err *err, int code, const xmlNode *n, const char *fmt, ...)
     va_start(ap, fmt);
     gm_err_vset(err, code, where, fmt, ap);
     va_end(ap);
+    if (err)
+        fix_utf8(err->what);
     return code;
 }
 
@@ -151,6 +185,8 @@ int gm_xml_load_mem(const char *buf, size_t len, const char *name, const gm_xml_
         snprintf(where, sizeof where, "%s:%d", name, first.set ? first.line : 0);
         rc = gm_err_set(err, GM_EPARSE, where, "not well-formed XML: %s",
                         first.set ? first.what : "unknown error");
+        if (err)
+            fix_utf8(err->what);
         goto fail;
     }
     x->doc->_private = x;

@@ -17,8 +17,10 @@
  * with surrounding white space trimmed. Numbers, integers and booleans are
  * parsed strictly, with ranges.
  *
- * Every error is one line located at "NAME:LINE" (NAME the document's name as
- * given at load) and says what was expected:
+ * Every error is one line of valid UTF-8 (a byte that would break it, as
+ * when a quoted value is cut to a width in the middle of a character,
+ * becomes '?') located at "NAME:LINE" (NAME the document's name as given at
+ * load) and says what was expected:
  *   "sim.xml:12: <mean>: expected a number, got '1.5x'"
  *   "model.bpmn:4: <task> needs the attribute id"
  */

@@ -223,6 +223,9 @@ static void test_values(void **state)
     assert_int_equal(gm_xml_err(&err, GM_EUNSUPPORTED, k, "no <%s> here", "k"),
                      GM_EUNSUPPORTED);
     expect_msg(&err, "t.xml:7: no <k> here");
+    /* A value cut to a width inside a character: the message stays UTF-8. */
+    assert_int_equal(gm_xml_err(&err, GM_EINVAL, k, "got '%.7s'", "x & y \xc3\xa9"), GM_EINVAL);
+    expect_msg(&err, "t.xml:7: got 'x & y ?'");
     assert_int_equal(gm_xml_nomem(&err, k), GM_ENOMEM);
     expect_msg(&err, "t.xml: out of memory");
     gm_xml_free(x);
