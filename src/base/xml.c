@@ -493,24 +493,25 @@ int gm_xml_text(const xmlNode *n, const char **out, gm_err *err)
     return join_text(n, n->children, true, out, err);
 }
 
+/* n's text for a number, and "<name>" to say what it is in errors. */
+static int text_for_number(const xmlNode *n, const char **s, char what[96], gm_err *err)
+{
+    snprintf(what, 96, "<%.80s>", (const char *)n->name);
+    return gm_xml_text(n, s, err);
+}
+
 int gm_xml_text_double(const xmlNode *n, double lo, double hi, double *out, gm_err *err)
 {
     const char *s;
-    int rc = gm_xml_text(n, &s, err);
-    if (rc)
-        return rc;
     char what[96];
-    snprintf(what, sizeof what, "<%.80s>", (const char *)n->name);
-    return parse_double(n, what, s, lo, hi, out, err);
+    int rc = text_for_number(n, &s, what, err);
+    return rc ? rc : parse_double(n, what, s, lo, hi, out, err);
 }
 
 int gm_xml_text_int(const xmlNode *n, int64_t lo, int64_t hi, int64_t *out, gm_err *err)
 {
     const char *s;
-    int rc = gm_xml_text(n, &s, err);
-    if (rc)
-        return rc;
     char what[96];
-    snprintf(what, sizeof what, "<%.80s>", (const char *)n->name);
-    return parse_int(n, what, s, lo, hi, out, err);
+    int rc = text_for_number(n, &s, what, err);
+    return rc ? rc : parse_int(n, what, s, lo, hi, out, err);
 }

@@ -261,10 +261,7 @@ static int weekday(ql *L, const gm_xml_node *n, const char *attr, const char *df
     if (!s)
         return gm_xml_err(L->err, GM_EINVAL, n, "<%s> needs the attribute %s", gm_xml_local(n),
                           attr);
-    if (gm_time_parse_weekday(s, day, NULL))
-        return gm_xml_err(L->err, GM_EINVAL, n, "%s: expected a day MONDAY..SUNDAY, got '%.40s'",
-                          attr, s);
-    return 0;
+    return procimport__weekday(n, attr, s, day, L->err);
 }
 
 /* Seconds after midnight in the start's local time (may leave 0..86400). */

@@ -48,6 +48,11 @@ json_t *procimport__num(double x);
    for the caller). */
 int procimport__check_dist(const json_t *dist, gm_err *err);
 
+/* The day of the week s names (MONDAY..SUNDAY, any case; Monday = 0), read
+   from attribute attr of element n: GM_EINVAL located at n otherwise. */
+int procimport__weekday(const gm_xml_node *n, const char *attr, const char *s, int *day,
+                        gm_err *err);
+
 /* A timetable of the source file, becoming calendar cal when used. */
 typedef struct procimport__tt {
     const char *id;                      /* borrowed from the document */

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/time.h"
 #include "num/dist.h"
 
 static bool name_char(unsigned char c)
@@ -106,6 +107,15 @@ int procimport__check_dist(const json_t *dist, gm_err *err)
 }
 
 /* ---- timetables ---- */
+
+int procimport__weekday(const gm_xml_node *n, const char *attr, const char *s, int *day,
+                        gm_err *err)
+{
+    if (gm_time_parse_weekday(s, day, NULL))
+        return gm_xml_err(err, GM_EINVAL, n, "%s: expected a day MONDAY..SUNDAY, got '%.40s'",
+                          attr, s);
+    return 0;
+}
 
 int procimport__tt_add(gm_vec *tts, gm_map *idx, const gm_xml_node *n, const char *id,
                        procimport__tt **out, gm_err *err)

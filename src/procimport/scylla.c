@@ -269,16 +269,11 @@ fail:
 
 /* ---- global configuration ---- */
 
-/* One or two decimal digits at s (n of them); -1 when not digits. */
-static int two_digits(const char *s, int n)
+/* A digit's value; far below zero for anything else, so that a sum of
+   digit values with one bad digit stays negative. */
+static int digit(char c)
 {
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    return v;
+    return c >= '0' && c <= '9' ? c - '0' : -1000;
 }
 
 static int parse_zone(bl *L, const gm_xml_node *n)
@@ -288,14 +283,16 @@ static int parse_zone(bl *L, const gm_xml_node *n)
     if (rc)
         return rc;
     /* Scylla builds ZoneId.of("GMT" + text): +h, +hh or +hh:mm. */
-    int h = -1, m = 0;
     size_t len = strlen(t);
     if (len == 0)
         return 0; /* Scylla skips an empty element */
-    if ((t[0] == '+' || t[0] == '-') && (len == 2 || len == 3 || len == 6)) {
-        h = len == 2 ? two_digits(t + 1, 1) : two_digits(t + 1, 2);
+    int h = -1, m = 0;
+    if ((t[0] == '+' || t[0] == '-') && len == 2) {
+        h = digit(t[1]);
+    } else if ((t[0] == '+' || t[0] == '-') && (len == 3 || len == 6)) {
+        h = digit(t[1]) * 10 + digit(t[2]);
         if (len == 6)
-            m = t[3] == ':' ? two_digits(t + 4, 2) : -1;
+            m = t[3] == ':' ? digit(t[4]) * 10 + digit(t[5]) : -1;
     }
     if (h < 0 || h > 18 || m < 0 || m > 59)
         return gm_xml_err(L->err, GM_EINVAL, n, "<zoneOffset>: expected +hh:mm, got '%.40s'", t);
@@ -307,12 +304,7 @@ static int weekday(bl *L, const gm_xml_node *n, const char *attr, int *day)
 {
     const char *t;
     int rc = gm_xml_attr_req(n, attr, &t, L->err);
-    if (rc)
-        return rc;
-    if (gm_time_parse_weekday(t, day, NULL))
-        return gm_xml_err(L->err, GM_EINVAL, n, "%s: expected a day MONDAY..SUNDAY, got '%.40s'",
-                          attr, t);
-    return 0;
+    return rc ? rc : procimport__weekday(n, attr, t, day, L->err);
 }
 
 static int tod_attr(bl *L, const gm_xml_node *n, const char *attr, int64_t *sec)
