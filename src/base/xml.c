@@ -10,6 +10,7 @@
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+#include <libxml/xmlerror.h>
 
 #include "base/arena.h"
 #include "base/file.h"
@@ -175,14 +176,24 @@ int gm_xml_load_mem(const char *buf, size_t len, const char *name, const gm_xml_
        never fetched. */
     int opts = XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_BIG_LINES;
     /* Errors go to keep_first (its data is the context: libxml2 passes
-       ctx->userData, which is the context itself), never to stderr. */
+       ctx->userData, which is the context itself), never to stderr. The
+       encoding and I/O layers report without a parser context, through this
+       thread's structured handler, so that one points there too while the
+       parse lasts. */
     first_error first = {.set = false};
     ctx->_private = &first;
     ctx->sax->serror = keep_first;
+    xmlStructuredErrorFunc saved = xmlStructuredError;
+    void *saved_data = xmlStructuredErrorContext;
+    xmlSetStructuredErrorFunc(ctx, keep_first);
     x->doc = xmlCtxtReadMemory(ctx, buf ? buf : "", (int)len, name, NULL, opts);
+    xmlSetStructuredErrorFunc(saved_data, saved);
     if (!x->doc || !ctx->wellFormed) {
         char where[GM_ERR_WHERE_MAX];
-        snprintf(where, sizeof where, "%s:%d", name, first.set ? first.line : 0);
+        if (first.set && first.line > 0)
+            snprintf(where, sizeof where, "%s:%d", name, first.line);
+        else
+            snprintf(where, sizeof where, "%s", name);
         rc = gm_err_set(err, GM_EPARSE, where, "not well-formed XML: %s",
                         first.set ? first.what : "unknown error");
         if (err)

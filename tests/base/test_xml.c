@@ -238,6 +238,25 @@ static void test_bad_documents(void **state)
     load_fails(bad, strlen(bad), NULL, GM_EPARSE,
                "t.xml:2: not well-formed XML: Opening and ending tag mismatch: b line 2 and a");
     load_fails("", 0, NULL, GM_EPARSE, "t.xml:1: not well-formed XML: Document is empty");
+    /* An encoding error: reported as the one error, and libxml2 writes
+       nothing on stderr (the CLI's errors must stay one line). */
+    const char *enc = "<?xml version=\"1.0\" encoding=\"EUC-JP\"?>\n<a>\x9c\x8f\xc5\x8c</a>";
+    char errpath[] = "/tmp/gemel-xml-stderr-XXXXXX";
+    int errfd = mkstemp(errpath);
+    assert_true(errfd >= 0);
+    fflush(stderr);
+    int saved = dup(2);
+    assert_true(saved >= 0 && dup2(errfd, 2) == 2);
+    load_fails(enc, strlen(enc), NULL, GM_EPARSE,
+               "t.xml: not well-formed XML: input conversion failed due to input error, bytes "
+               "0x8F 0xC5 0x8C 0x3C");
+    fflush(stderr);
+    assert_int_equal(dup2(saved, 2), 2);
+    close(saved);
+    off_t written = lseek(errfd, 0, SEEK_END);
+    close(errfd);
+    unlink(errpath);
+    assert_int_equal(written, 0);
     load_fails(NULL, 0, NULL, GM_EPARSE, "t.xml:1: not well-formed XML: Document is empty");
     gm_xml *x = NULL;
     gm_err err;
