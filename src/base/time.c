@@ -3,7 +3,9 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define NS_PER_SEC INT64_C(1000000000)
@@ -522,4 +524,164 @@ int gm_time_format_rfc3339(int64_t ns, int offset_min, int frac_digits, char *bu
     memcpy(buf, tmp, len);
     buf[len] = '\0';
     return (int)len;
+}
+
+/* ---- other text forms: times of day, Java date-times, weekdays ---- */
+
+/* n decimal digits at s; -1 when any is not a digit. */
+static int digits_at(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* "Z" or "+hh:mm"/"-hh:mm" at *p (advanced past it); false if neither. */
+static bool offset_at(const char **p, int *off)
+{
+    const char *s = *p;
+    if (*s == 'Z' || *s == 'z') {
+        *off = 0;
+        *p = s + 1;
+        return true;
+    }
+    if ((*s != '+' && *s != '-') || strlen(s) < 6 || s[3] != ':')
+        return false;
+    int h = digits_at(s + 1, 2), m = digits_at(s + 4, 2);
+    if (h < 0 || m < 0 || h > 23 || m > 59)
+        return false;
+    *off = (*s == '-' ? -1 : 1) * (h * 60 + m);
+    *p = s + 6;
+    return true;
+}
+
+int gm_time_parse_time_of_day(const char *s, bool allow_offset, int64_t *sec, bool *has_off,
+                              int *off_min, gm_err *err)
+{
+    int h = digits_at(s, 2), m = h < 0 || s[2] != ':' ? -1 : digits_at(s + 3, 2), sc = 0;
+    const char *p = s + 5;
+    int64_t round = 0;
+    bool off_given = false;
+    int off = 0;
+    if (h < 0 || m < 0 || h > 23 || m > 59)
+        goto bad;
+    if (*p == ':') {
+        sc = digits_at(p + 1, 2);
+        if (sc < 0 || sc > 59)
+            goto bad;
+        p += 3;
+        if (*p == '.') {
+            p++;
+            if (*p < '0' || *p > '9')
+                goto bad;
+            /* Whole seconds: round to the nearest, so that "23:59:59.999"
+               ends the day. */
+            round = *p >= '5';
+            while (*p >= '0' && *p <= '9')
+                p++;
+        }
+    }
+    if (allow_offset && *p) {
+        if (!offset_at(&p, &off))
+            goto bad;
+        off_given = true;
+    }
+    if (*p)
+        goto bad;
+    *sec = (int64_t)h * 3600 + m * 60 + sc + round;
+    *has_off = off_given;
+    *off_min = off;
+    return 0;
+bad:
+    return gm_err_set(err, GM_EINVAL, "", "expected a time HH:MM[:SS[.fff]]%s, got '%.40s'",
+                      allow_offset ? "[+hh:mm]" : "", s);
+}
+
+int gm_time_parse_datetime(const char *s, int dflt_off, int64_t *ns, bool *has_off,
+                           int *off_min, bool *region, gm_err *err)
+{
+    size_t len = strlen(s);
+    if (len < 16 || digits_at(s, 4) < 0 || s[4] != '-' || digits_at(s + 5, 2) < 0 ||
+        s[7] != '-' || digits_at(s + 8, 2) < 0 ||
+        !(s[10] == 'T' || s[10] == 't' || s[10] == ' ') || digits_at(s + 11, 2) < 0 ||
+        s[13] != ':' || digits_at(s + 14, 2) < 0)
+        return gm_err_set(err, GM_EPARSE, "",
+                          "expected a date-time YYYY-MM-DDTHH:MM[:SS][offset], got '%.60s'", s);
+    const char *p = s + 16, *secs = "00", *frac = "";
+    int nfrac = 0;
+    if (*p == ':') {
+        if (digits_at(p + 1, 2) < 0)
+            return gm_err_set(err, GM_EPARSE, "", "bad seconds in date-time '%.60s'", s);
+        secs = p + 1;
+        p += 3;
+        if (*p == '.') {
+            frac = p;
+            p++;
+            while (*p >= '0' && *p <= '9')
+                p++;
+            nfrac = (int)(p - frac);
+            if (nfrac < 2)
+                return gm_err_set(err, GM_EPARSE, "", "bad fraction in date-time '%.60s'", s);
+        }
+    }
+    bool off_given = false, reg = false;
+    int off = dflt_off;
+    if (*p && *p != '[') {
+        if (!offset_at(&p, &off))
+            return gm_err_set(err, GM_EPARSE, "",
+                              "bad UTC offset in date-time '%.60s' (expected Z or +hh:mm)", s);
+        off_given = true;
+    }
+    if (*p == '[') {
+        const char *close = strchr(p, ']');
+        if (!close || close[1])
+            return gm_err_set(err, GM_EPARSE, "", "bad time-zone region in '%.60s'", s);
+        if (!off_given)
+            return gm_err_set(err, GM_EUNSUPPORTED, "",
+                              "time-zone region without a UTC offset in '%.60s' is not "
+                              "supported (gemel uses fixed offsets): give +hh:mm",
+                              s);
+        reg = true;
+        p = close + 1;
+    }
+    if (*p)
+        return gm_err_set(err, GM_EPARSE, "", "trailing characters in date-time '%.60s'", s);
+    if (off < -GM_TIME_OFFSET_MAX || off > GM_TIME_OFFSET_MAX)
+        return gm_err_set(err, GM_EINVAL, "", "UTC offset out of range");
+    /* Re-written as RFC 3339 (seconds always, the offset explicit), whose
+       parser checks every field. */
+    char norm[96], offs[16];
+    if (off == 0)
+        snprintf(offs, sizeof offs, "Z");
+    else
+        snprintf(offs, sizeof offs, "%c%02d:%02d", off < 0 ? '-' : '+', abs(off) / 60,
+                 abs(off) % 60);
+    int n = snprintf(norm, sizeof norm, "%.16s:%.2s%.*s%s", s, secs, nfrac > 40 ? 40 : nfrac,
+                     frac, offs);
+    gm_err e;
+    int64_t t;
+    int rc = gm_time_parse_rfc3339(norm, (size_t)n, &t, NULL, &e);
+    if (rc)
+        return gm_err_set(err, rc, "", "date-time '%.60s': %s", s, e.what);
+    *ns = t;
+    *has_off = off_given;
+    *off_min = off;
+    *region = reg;
+    return 0;
+}
+
+int gm_time_parse_weekday(const char *s, int *day, gm_err *err)
+{
+    static const char *const names[7] = {"MONDAY", "TUESDAY",  "WEDNESDAY", "THURSDAY",
+                                         "FRIDAY", "SATURDAY", "SUNDAY"};
+    for (int i = 0; i < 7; i++)
+        if (strcasecmp(s, names[i]) == 0) {
+            *day = i;
+            return 0;
+        }
+    return gm_err_set(err, GM_EINVAL, "", "expected a day MONDAY..SUNDAY, got '%.40s'", s);
 }

@@ -137,4 +137,49 @@ int gm_time_parse_rfc3339(const char *s, size_t len, int64_t *out_ns, int *out_o
  */
 int gm_time_format_rfc3339(int64_t ns, int offset_min, int frac_digits, char *buf, size_t n);
 
+/*
+ * Parse a time of day "HH:MM", "HH:MM:SS" or "HH:MM:SS.fff" (any number of
+ * fraction digits, at least one) and, when allow_offset, an optional UTC
+ * offset "Z" or "+hh:mm"/"-hh:mm" after it. *sec receives the seconds after
+ * midnight; calendars have whole seconds, so a fraction is rounded to the
+ * nearest second by its first digit ("23:59:59.999" gives 86400, the end of
+ * the day). *has_off says whether an offset was given and *off_min is it in
+ * minutes (0 when not). Hours 00..23, minutes and seconds 00..59; nothing
+ * else is accepted (no spaces, no "24:00", no "9:00").
+ * Returns 0, or GM_EINVAL (outputs untouched; err, which may be NULL, says
+ * "expected a time HH:MM[:SS[.fff]], got '...'", where "").
+ */
+int gm_time_parse_time_of_day(const char *s, bool allow_offset, int64_t *sec, bool *has_off,
+                              int *off_min, gm_err *err);
+
+/*
+ * Parse a date-time as Java's DateTimeFormatter.ISO_DATE_TIME reads it, the
+ * form simulators written in Java (Scylla, BIMP) store:
+ *     YYYY-MM-DD "T" HH:MM [":" SS ["." 1*DIGIT]]
+ *     [ "Z" / ("+" / "-") hh:mm ] [ "[" Region/Zone "]" ]
+ * ('t' or a space may stand for 'T'). Without an offset the time is local
+ * time at dflt_off minutes. A "[Region/Zone]" is accepted only after an
+ * explicit offset: gemel has fixed offsets only, so the region is
+ * approximated by that offset and *region is set. *ns receives the instant,
+ * *has_off whether the text had an offset, *off_min the offset used (dflt_off
+ * when none). Returns 0 or, with err's what set ("expected a date-time
+ * YYYY-MM-DDTHH:MM[:SS][offset], got '...'") and where "":
+ *   GM_EPARSE        wrong syntax;
+ *   GM_EINVAL        a field out of range (month 13, 30 February), an offset
+ *                    beyond +-23:59;
+ *   GM_ERANGE        outside the int64 nanosecond range;
+ *   GM_EUNSUPPORTED  a region without an offset, or a leap second.
+ * The outputs are untouched on error.
+ */
+int gm_time_parse_datetime(const char *s, int dflt_off, int64_t *ns, bool *has_off,
+                           int *off_min, bool *region, gm_err *err);
+
+/*
+ * The day of the week named s, MONDAY..SUNDAY in any case (Java's DayOfWeek
+ * names): *day = 0 for Monday .. 6 for Sunday (ISO order, which calendars
+ * use; note gm_time_civil's wday counts from Sunday). Returns 0, or
+ * GM_EINVAL ("expected a day MONDAY..SUNDAY, got '...'"; *day untouched).
+ */
+int gm_time_parse_weekday(const char *s, int *day, gm_err *err);
+
 #endif

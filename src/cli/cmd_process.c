@@ -338,9 +338,9 @@ static json_t *load_params(const char *path, const gm_bpmn *m, const psource *sr
     if (src->params) {
         j = gm_json_load_file(src->params, NULL, err);
     } else if (src->scylla) {
-        if (gm_bsim_load(m, src->scylla, src->scylla_g, &j, err))
+        if (gm_scylla_load(m, src->scylla, src->scylla_g, &j, err))
             j = NULL;
-    } else if (gm_qbp_load(m, path, &j, err)) {
+    } else if (gm_bimp_load(m, path, &j, err)) {
         j = NULL;
     }
     if (j && src->cases > 0 && json_object_set_new(j, "cases", json_integer(src->cases))) {

@@ -2,12 +2,14 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "base/checked.h"
 #include "base/json.h"
+#include "base/vec.h"
 
 #define WEEK GM_CAL_WEEK_SECONDS
 #define DAY_SECONDS 86400
@@ -550,4 +552,143 @@ double gm_cal_week_total(const gm_cal *c)
 bool gm_cal_always(const gm_cal *c)
 {
     return c->always;
+}
+
+/* ---- building from windows ---------------------------------------------- */
+
+#define WEEK_INT 604800
+
+int gm_cal_windows_add(gm_cal_windows *w, int64_t from, int64_t to)
+{
+    if (to <= from)
+        return 0; /* an empty window */
+    if (to - from > WEEK_INT)
+        return GM_EINVAL;
+    if (w->n >= GM_CAL_MAX_ENTRIES)
+        return GM_ELIMIT;
+    if (w->n == w->cap) {
+        size_t cap = w->cap ? 2 * w->cap : 8, bytes;
+        if (gm_size_mul(cap, 2 * sizeof *w->iv, &bytes))
+            return GM_ENOMEM;
+        int64_t *iv = realloc(w->iv, bytes);
+        if (!iv)
+            return GM_ENOMEM;
+        w->iv = iv;
+        w->cap = cap;
+    }
+    int64_t a = ((from % WEEK_INT) + WEEK_INT) % WEEK_INT;
+    w->iv[2 * w->n] = a;
+    w->iv[2 * w->n + 1] = a + (to - from);
+    w->n++;
+    return 0;
+}
+
+void gm_cal_windows_free(gm_cal_windows *w)
+{
+    free(w->iv);
+    w->iv = NULL;
+    w->n = w->cap = 0;
+}
+
+static void fmt_tod(char *buf, size_t n, int64_t s)
+{
+    if (s % 60)
+        snprintf(buf, n, "%02d:%02d:%02d", (int)(s / 3600), (int)(s / 60 % 60), (int)(s % 60));
+    else
+        snprintf(buf, n, "%02d:%02d", (int)(s / 3600), (int)(s / 60 % 60));
+}
+
+static int add_entry(json_t *arr, int first, int last, int64_t from, int64_t to)
+{
+    char d[16], f[16], t[16];
+    if (first == last)
+        snprintf(d, sizeof d, "%s", day_names[first]);
+    else
+        snprintf(d, sizeof d, "%s-%s", day_names[first], day_names[last]);
+    fmt_tod(f, sizeof f, from);
+    fmt_tod(t, sizeof t, to);
+    json_t *e = json_pack("{s:s, s:s, s:s}", "days", d, "from", f, "to", t);
+    if (!e || json_array_append_new(arr, e))
+        return GM_ENOMEM;
+    return 0;
+}
+
+/* One day's part of a window: [from, to) seconds after that day's midnight. */
+typedef struct piece {
+    int64_t from, to;
+    unsigned mask; /* bit d: the part applies on day d (0 = Monday) */
+    size_t first;  /* order of first appearance */
+} piece;
+
+static int by_window(const void *a, const void *b)
+{
+    const piece *x = a, *y = b;
+    if (x->from != y->from)
+        return x->from < y->from ? -1 : 1;
+    if (x->to != y->to)
+        return x->to < y->to ? -1 : 1;
+    return x->first < y->first ? -1 : x->first > y->first;
+}
+
+static int by_first(const void *a, const void *b)
+{
+    const piece *x = a, *y = b;
+    return x->first < y->first ? -1 : x->first > y->first;
+}
+
+json_t *gm_cal_windows_json(const gm_cal_windows *w)
+{
+    json_t *arr = json_array();
+    gm_vec pieces = GM_VEC_INIT(piece);
+    if (!arr)
+        return NULL;
+    for (size_t i = 0; i < w->n; i++) {
+        int64_t t = w->iv[2 * i], b = w->iv[2 * i + 1];
+        while (t < b) {
+            int64_t d = t / DAY_SECONDS;
+            int64_t end = (d + 1) * DAY_SECONDS < b ? (d + 1) * DAY_SECONDS : b;
+            piece p = {t - d * DAY_SECONDS, end - d * DAY_SECONDS, 1u << (d % 7), pieces.len};
+            if (gm_vec_push(&pieces, &p))
+                goto fail;
+            t = end;
+        }
+    }
+    /* Gather equal windows of different days into one group (sorting, so
+       that this stays O(n log n)), then list the groups in the order they
+       first appear; consecutive days of a group become one "days" range. */
+    piece *ps = pieces.data;
+    size_t ng = 0;
+    if (pieces.len)
+        qsort(ps, pieces.len, sizeof *ps, by_window);
+    for (size_t i = 0; i < pieces.len; i++) {
+        if (ng && ps[ng - 1].from == ps[i].from && ps[ng - 1].to == ps[i].to)
+            ps[ng - 1].mask |= ps[i].mask;
+        else
+            ps[ng++] = ps[i];
+    }
+    if (ng)
+        qsort(ps, ng, sizeof *ps, by_first);
+    for (size_t g = 0; g < ng; g++) {
+        unsigned m = ps[g].mask;
+        if (m == 0x7f) {
+            if (add_entry(arr, 0, 6, ps[g].from, ps[g].to))
+                goto fail;
+            continue;
+        }
+        for (int st = 0; st < 7; st++) {
+            if (!(m & 1u << st) || (m & 1u << ((st + 6) % 7)))
+                continue;
+            int e = st;
+            while (m & 1u << ((e + 1) % 7))
+                e = (e + 1) % 7;
+            if (add_entry(arr, st, e, ps[g].from, ps[g].to))
+                goto fail;
+        }
+    }
+    gm_vec_free(&pieces);
+    return arr;
+fail:
+    gm_vec_free(&pieces);
+    json_decref(arr);
+    return NULL;
 }

@@ -149,4 +149,37 @@ double gm_cal_week_total(const gm_cal *c);
    availability calendar next_on(t) == t and advance(t, a) == t + a). */
 bool gm_cal_always(const gm_cal *c);
 
+/*
+ * Building an availability calendar from windows, as the importers of other
+ * simulators' timetables do: collect weekly windows, then write them in the
+ * JSON form above. Initialise with GM_CAL_WINDOWS_INIT; free with
+ * gm_cal_windows_free.
+ */
+typedef struct gm_cal_windows {
+    int64_t *iv; /* 2 * n: [from, to) seconds since Monday 00:00, with
+                    0 <= from < 604800 and from < to <= from + 604800 */
+    size_t n, cap;
+} gm_cal_windows;
+
+#define GM_CAL_WINDOWS_INIT {NULL, 0, 0}
+
+/* Add the window [from, to), in seconds since a Monday 00:00 (any week: it
+   is reduced modulo one week, so a window may run across Sunday 24:00);
+   nothing when to <= from. Returns 0, GM_EINVAL (longer than a week),
+   GM_ELIMIT (more than GM_CAL_MAX_ENTRIES windows) or GM_ENOMEM; w is
+   unchanged on error. */
+int gm_cal_windows_add(gm_cal_windows *w, int64_t from, int64_t to);
+
+/* The entries array of w's union: each window split at midnights, equal
+   windows of different days gathered into day ranges ("mon-fri", wrapping
+   "fri-mon", the whole week "mon-sun"), listed in the order they first
+   appear; times HH:MM, or HH:MM:SS when not whole minutes. A new
+   reference, or NULL when out of memory. gm_cal_from_json reads it back to
+   weight 1 exactly inside the windows. It may hold more entries than w has
+   windows (up to 8 per window). */
+json_t *gm_cal_windows_json(const gm_cal_windows *w);
+
+/* Free w's storage and empty it. */
+void gm_cal_windows_free(gm_cal_windows *w);
+
 #endif

@@ -16,33 +16,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
-
-#include "base/strconv.h"
 #include "base/time.h"
 #include "base/vec.h"
+#include "base/xml.h"
+#include "procimport/import_int.h"
 
 #define QBP_NS "http://www.qbp-simulator.com/Schema201212"
-#define DAY 86400
+#define DAY PROCIMPORT__DAY
 
 typedef struct qres {
-    char *id;
-    char pool[SIM__NAME_MAX + 1];
+    const char *id;
+    char pool[PROCIMPORT__NAME_MAX + 1];
     int64_t amount;
     double cph;
-    char *ttid;
-    const xmlNode *node;
+    const char *ttid;
+    const gm_xml_node *node;
     bool used;
 } qres;
-
-typedef struct qtt {
-    char *id;
-    char cal[SIM__NAME_MAX + 1];
-    const xmlNode *node;
-    sim__week week;
-    bool used;
-} qtt;
 
 typedef struct ql {
     const gm_bpmn *m;
@@ -51,21 +41,19 @@ typedef struct ql {
     size_t proc;
     int start_off; /* minutes: calendars are local time at this offset */
     gm_vec res;    /* qres */
-    gm_vec tt;     /* qtt */
+    gm_vec tt;     /* procimport__tt */
     gm_map *res_idx, *tt_idx; /* ids -> indices into res, tt */
     json_t *pool_names, *cal_names, *tasks, *gateways, *events;
     bool *seen;
 } ql;
 
-static bool q_ns(const xmlNode *n)
-{
-    return n->type == XML_ELEMENT_NODE && n->ns && n->ns->href &&
-           xmlStrEqual(n->ns->href, (const xmlChar *)QBP_NS);
-}
+/* The QBP elements under n. */
+#define FOR_QBP(c, n) for (const gm_xml_node *c = gm_xml_first(n, QBP_NS, NULL); c; \
+                           c = gm_xml_next(c, QBP_NS, NULL))
 
-static bool named(const xmlNode *n, const char *name)
+static bool named(const gm_xml_node *n, const char *name)
 {
-    return strcmp((const char *)n->name, name) == 0;
+    return strcmp(gm_xml_local(n), name) == 0;
 }
 
 static int nomem(ql *L)
@@ -73,86 +61,22 @@ static int nomem(ql *L)
     return gm_err_set(L->err, GM_ENOMEM, L->file, "out of memory");
 }
 
-static int unsupported(ql *L, const xmlNode *n, const char *why)
+static int unsupported(ql *L, const gm_xml_node *n, const char *why)
 {
-    return sim__xml_err(L->err, GM_EUNSUPPORTED, L->file, n,
-                        "QBP element <%s> is not supported by gemel%s%s",
-                        (const char *)n->name, why ? ": " : "", why ? why : "");
-}
-
-static int opt_attr(ql *L, const xmlNode *n, const char *name, char **out)
-{
-    bool oom = false;
-    *out = sim__xml_attr(n, name, &oom);
-    return oom ? nomem(L) : 0;
-}
-
-static int req_attr(ql *L, const xmlNode *n, const char *name, char **out)
-{
-    int rc = opt_attr(L, n, name, out);
-    if (!rc && !*out)
-        rc = sim__xml_err(L->err, GM_EINVAL, L->file, n, "<%s> needs the attribute %s",
-                          (const char *)n->name, name);
-    return rc;
-}
-
-/* Optional numeric attribute: *given false and *out untouched when absent. */
-static int num_attr(ql *L, const xmlNode *n, const char *name, double lo, double hi,
-                    double *out, bool *given)
-{
-    char *t;
-    int rc = opt_attr(L, n, name, &t);
-    *given = t != NULL;
-    if (rc || !t)
-        return rc;
-    if (gm_parse_double(t, lo, hi, out, NULL, NULL)) {
-        if (lo <= -1e300)
-            rc = sim__xml_err(L->err, GM_EINVAL, L->file, n,
-                              "%s: expected a number, got '%.40s'", name, t);
-        else if (hi >= 1e300)
-            rc = sim__xml_err(L->err, GM_EINVAL, L->file, n,
-                              "%s: expected a number >= %g, got '%.40s'", name, lo, t);
-        else
-            rc = sim__xml_err(L->err, GM_EINVAL, L->file, n,
-                              "%s: expected a number in [%g, %g], got '%.40s'", name, lo, hi, t);
-    }
-    free(t);
-    return rc;
-}
-
-static int int_attr(ql *L, const xmlNode *n, const char *name, int64_t lo, int64_t hi,
-                    int64_t *out)
-{
-    char *t;
-    int rc = req_attr(L, n, name, &t);
-    if (rc)
-        return rc;
-    if (gm_parse_i64(t, lo, hi, out, NULL, NULL))
-        rc = sim__xml_err(L->err, GM_EINVAL, L->file, n,
-                          "%s: expected an integer in [%lld, %lld], got '%.40s'", name,
-                          (long long)lo, (long long)hi, t);
-    free(t);
-    return rc;
-}
-
-static bool attr_true(const xmlNode *n, const char *name)
-{
-    xmlChar *v = xmlGetNoNsProp(n, (const xmlChar *)name);
-    bool r = v && (xmlStrEqual(v, (const xmlChar *)"true") || xmlStrEqual(v, (const xmlChar *)"1"));
-    xmlFree(v);
-    return r;
+    return gm_xml_err(L->err, GM_EUNSUPPORTED, n, "QBP element <%s> is not supported by gemel%s%s",
+                      gm_xml_local(n), why ? ": " : "", why ? why : "");
 }
 
 /* ---- distributions ---- */
 
 static int set_num(ql *L, json_t *d, const char *key, double v)
 {
-    if (json_object_set_new(d, key, sim__num(v)))
+    if (json_object_set_new(d, key, procimport__num(v)))
         return nomem(L);
     return 0;
 }
 
-static int histogram(ql *L, const xmlNode *bins, json_t *d)
+static int histogram(ql *L, const gm_xml_node *bins, json_t *d)
 {
     json_t *values = json_array(), *weights = json_array();
     int rc = 0;
@@ -161,50 +85,49 @@ static int histogram(ql *L, const xmlNode *bins, json_t *d)
         rc = nomem(L);
         goto done;
     }
-    for (const xmlNode *b = bins->children; b && !rc; b = b->next) {
-        if (!q_ns(b))
-            continue;
+    FOR_QBP(b, bins)
+    {
         if (!named(b, "histogramData")) {
             rc = unsupported(L, b, "expected <histogramData>");
             break;
         }
         double p, v;
-        bool given;
-        if ((rc = num_attr(L, b, "probability", 0, 100, &p, &given)))
+        if ((rc = gm_xml_attr_double(b, "probability", 0, 100, &p, NULL, L->err)))
             break;
-        if (!given) {
-            rc = sim__xml_err(L->err, GM_EINVAL, L->file, b,
-                              "<histogramData> needs the attribute probability");
-            break;
-        }
-        const xmlNode *dist = NULL;
-        for (const xmlNode *c = b->children; c; c = c->next)
-            if (q_ns(c) && named(c, "distribution"))
+        const gm_xml_node *dist = NULL;
+        FOR_QBP(c, b)
+        {
+            if (named(c, "distribution"))
                 dist = c;
-        char *type = NULL;
+        }
+        const char *type;
         if (!dist) {
-            rc = sim__xml_err(L->err, GM_EINVAL, L->file, b,
-                              "<histogramData> has no <distribution>");
+            rc = gm_xml_err(L->err, GM_EINVAL, b, "<histogramData> has no <distribution>");
             break;
         }
-        if ((rc = req_attr(L, dist, "type", &type)))
+        if ((rc = gm_xml_attr_req(dist, "type", &type, L->err)))
             break;
         /* A bin of fixed values is an empirical distribution; gemel has no
            mixture of continuous distributions. */
-        if (strcmp(type, "FIXED") != 0)
+        if (strcmp(type, "FIXED") != 0) {
             rc = unsupported(L, dist, "a HISTOGRAM bin must be FIXED (gemel has no mixtures)");
-        free(type);
-        if (rc || (rc = num_attr(L, dist, "mean", -1e300, 1e300, &v, &given)))
             break;
-        if (!given)
-            rc = sim__xml_err(L->err, GM_EINVAL, L->file, dist,
-                              "a FIXED distribution needs the attribute mean");
-        else if (json_array_append_new(values, sim__num(v)) ||
-                 json_array_append_new(weights, sim__num(p)))
+        }
+        bool given;
+        if ((rc = gm_xml_attr_double(dist, "mean", -HUGE_VAL, HUGE_VAL, &v, &given, L->err)))
+            break;
+        if (!given) {
+            rc = gm_xml_err(L->err, GM_EINVAL, dist, "a FIXED distribution needs the attribute mean");
+            break;
+        }
+        if (json_array_append_new(values, procimport__num(v)) ||
+            json_array_append_new(weights, procimport__num(p))) {
             rc = nomem(L);
+            break;
+        }
     }
     if (!rc && json_array_size(values) == 0)
-        rc = sim__xml_err(L->err, GM_EINVAL, L->file, bins, "HISTOGRAM without bins");
+        rc = gm_xml_err(L->err, GM_EINVAL, bins, "HISTOGRAM without bins");
 done:
     json_decref(values);
     json_decref(weights);
@@ -212,35 +135,33 @@ done:
 }
 
 /* The distribution element n (durationDistribution, arrivalRateDistribution). */
-static int q_dist(ql *L, const xmlNode *n, json_t **out)
+static int q_dist(ql *L, const gm_xml_node *n, json_t **out)
 {
     *out = NULL;
-    char *type;
+    const char *type;
     double mean = 0, a1 = 0, a2 = 0;
     bool hm, h1, h2;
     int rc;
-    if ((rc = req_attr(L, n, "type", &type)))
+    if ((rc = gm_xml_attr_req(n, "type", &type, L->err)))
         return rc;
     json_t *d = json_object();
-    const xmlNode *bins = NULL;
-    if (!d) {
-        rc = nomem(L);
+    const gm_xml_node *bins = NULL;
+    if (!d)
+        return nomem(L);
+    if ((rc = gm_xml_attr_double(n, "mean", -HUGE_VAL, HUGE_VAL, &mean, &hm, L->err)) ||
+        (rc = gm_xml_attr_double(n, "arg1", -HUGE_VAL, HUGE_VAL, &a1, &h1, L->err)) ||
+        (rc = gm_xml_attr_double(n, "arg2", -HUGE_VAL, HUGE_VAL, &a2, &h2, L->err)))
         goto fail;
-    }
-    if ((rc = num_attr(L, n, "mean", -1e300, 1e300, &mean, &hm)) ||
-        (rc = num_attr(L, n, "arg1", -1e300, 1e300, &a1, &h1)) ||
-        (rc = num_attr(L, n, "arg2", -1e300, 1e300, &a2, &h2)))
-        goto fail;
-    for (const xmlNode *c = n->children; c && !rc; c = c->next) {
-        if (!q_ns(c) || named(c, "timeUnit"))
-            continue; /* timeUnit: a user-interface preference, values are seconds */
-        if (named(c, "histogramDataBins"))
-            bins = c;
-        else
+    FOR_QBP(c, n)
+    {
+        if (named(c, "timeUnit"))
+            continue; /* a user-interface preference, values are seconds */
+        if (!named(c, "histogramDataBins")) {
             rc = unsupported(L, c, NULL);
+            goto fail;
+        }
+        bins = c;
     }
-    if (rc)
-        goto fail;
     const char *need = NULL;
     const char *dist;
     if (strcmp(type, "FIXED") == 0) {
@@ -275,8 +196,8 @@ static int q_dist(ql *L, const xmlNode *n, json_t **out)
         dist = type[0] == 'L' ? "lognormal" : "gamma";
         need = !hm ? "mean" : !h1 ? "arg1" : NULL;
         if (a1 < 0) {
-            rc = sim__xml_err(L->err, GM_EINVAL, L->file, n,
-                              "arg1 (the variance of %s) must be >= 0, got %g", type, a1);
+            rc = gm_xml_err(L->err, GM_EINVAL, n, "arg1 (the variance of %s) must be >= 0, got %g",
+                            type, a1);
             goto fail;
         }
         if (!(rc = set_num(L, d, "mean", mean)))
@@ -284,22 +205,22 @@ static int q_dist(ql *L, const xmlNode *n, json_t **out)
     } else if (strcmp(type, "HISTOGRAM") == 0) {
         dist = "empirical-discrete";
         if (!bins) {
-            rc = sim__xml_err(L->err, GM_EINVAL, L->file, n, "HISTOGRAM without <histogramDataBins>");
+            rc = gm_xml_err(L->err, GM_EINVAL, n, "HISTOGRAM without <histogramDataBins>");
             goto fail;
         }
         rc = histogram(L, bins, d);
     } else {
-        rc = sim__xml_err(L->err, GM_EINVAL, L->file, n,
-                          "unknown distribution type '%.40s'; expected FIXED, EXPONENTIAL, "
-                          "NORMAL, UNIFORM, TRIANGULAR, LOGNORMAL, GAMMA or HISTOGRAM",
-                          type);
+        rc = gm_xml_err(L->err, GM_EINVAL, n,
+                        "unknown distribution type '%.40s'; expected FIXED, EXPONENTIAL, "
+                        "NORMAL, UNIFORM, TRIANGULAR, LOGNORMAL, GAMMA or HISTOGRAM",
+                        type);
         goto fail;
     }
     if (rc)
         goto fail;
     if (need) {
-        rc = sim__xml_err(L->err, GM_EINVAL, L->file, n,
-                          "a %s distribution needs the attribute %s", type, need);
+        rc = gm_xml_err(L->err, GM_EINVAL, n, "a %s distribution needs the attribute %s", type,
+                        need);
         goto fail;
     }
     /* "dist" first, then the parameters in the order set above. */
@@ -312,129 +233,100 @@ static int q_dist(ql *L, const xmlNode *n, json_t **out)
     json_decref(d);
     d = ordered;
     gm_err e;
-    if ((rc = sim__check_dist(d, &e))) {
+    if ((rc = procimport__check_dist(d, &e))) {
         rc = rc == GM_ENOMEM ? nomem(L)
-                             : sim__xml_err(L->err, rc, L->file, n, "invalid %s distribution: %s",
-                                            type, e.what);
+                             : gm_xml_err(L->err, rc, n, "invalid %s distribution: %s", type,
+                                          e.what);
         goto fail;
     }
     if (json_object_set_new(d, "unit", json_string("seconds"))) {
         rc = nomem(L);
         goto fail;
     }
-    free(type);
     *out = d;
     return 0;
 fail:
-    free(type);
     json_decref(d);
     return rc;
 }
 
 /* ---- resources and timetables ---- */
 
-static int weekday(ql *L, const xmlNode *n, const char *attr, const char *dflt, int *day)
+static int weekday(ql *L, const gm_xml_node *n, const char *attr, const char *dflt, int *day)
 {
-    char *t;
-    int rc = opt_attr(L, n, attr, &t);
+    const char *t;
+    int rc = gm_xml_attr(n, attr, &t, L->err);
     if (rc)
         return rc;
     const char *s = t ? t : dflt;
     if (!s)
-        return sim__xml_err(L->err, GM_EINVAL, L->file, n, "<%s> needs the attribute %s",
-                            (const char *)n->name, attr);
-    if ((*day = sim__weekday(s)) >= 0) {
-        free(t);
-        return 0;
-    }
-    rc = sim__xml_err(L->err, GM_EINVAL, L->file, n,
-                      "%s: expected a day MONDAY..SUNDAY, got '%.40s'", attr, s);
-    free(t);
-    return rc;
+        return gm_xml_err(L->err, GM_EINVAL, n, "<%s> needs the attribute %s", gm_xml_local(n),
+                          attr);
+    return procimport__weekday(n, attr, s, day, L->err);
 }
 
 /* Seconds after midnight in the start's local time (may leave 0..86400). */
-static int rule_time(ql *L, const xmlNode *n, const char *attr, int64_t *sec)
+static int rule_time(ql *L, const gm_xml_node *n, const char *attr, int64_t *sec)
 {
-    char *t;
-    int rc = req_attr(L, n, attr, &t);
+    const char *t;
+    int rc = gm_xml_attr_req(n, attr, &t, L->err);
     if (rc)
         return rc;
     bool has_off;
     int off;
-    if (sim__time_of_day(t, true, sec, &has_off, &off))
-        rc = sim__xml_err(L->err, GM_EINVAL, L->file, n,
+    if (gm_time_parse_time_of_day(t, true, sec, &has_off, &off, NULL))
+        return gm_xml_err(L->err, GM_EINVAL, n,
                           "%s: expected a time HH:MM[:SS[.fff]][+hh:mm], got '%.40s'", attr, t);
-    else if (has_off)
+    if (has_off)
         *sec += (int64_t)(L->start_off - off) * 60;
-    free(t);
-    return rc;
+    return 0;
 }
 
 /* A rule is a daily window from fromTime to toTime on each day from
    fromWeekDay to toWeekDay (one day when toWeekDay is absent); a window
    whose end is before its start runs past midnight. */
-static int parse_rule(ql *L, const xmlNode *n, sim__week *w)
+static int parse_rule(ql *L, const gm_xml_node *n, procimport__tt *tt)
 {
-    char *from_day;
+    const char *from_day;
     int d0, d1, rc;
     int64_t f, t;
-    if ((rc = opt_attr(L, n, "fromWeekDay", &from_day)))
-        return rc;
-    rc = weekday(L, n, "fromWeekDay", NULL, &d0);
-    if (!rc)
-        rc = weekday(L, n, "toWeekDay", from_day, &d1);
-    free(from_day);
-    if (rc || (rc = rule_time(L, n, "fromTime", &f)) || (rc = rule_time(L, n, "toTime", &t)))
+    if ((rc = gm_xml_attr(n, "fromWeekDay", &from_day, L->err)) ||
+        (rc = weekday(L, n, "fromWeekDay", NULL, &d0)) ||
+        (rc = weekday(L, n, "toWeekDay", from_day, &d1)) ||
+        (rc = rule_time(L, n, "fromTime", &f)) || (rc = rule_time(L, n, "toTime", &t)))
         return rc;
     int ndays = (d1 - d0 + 7) % 7 + 1;
     for (int k = 0; k < ndays && t != f; k++) {
         int64_t base = (int64_t)((d0 + k) % 7) * DAY;
-        if ((rc = sim__week_add_xml(L->err, L->file, n, w, base + f,
-                                    base + (t > f ? t : t + DAY))))
+        if ((rc = procimport__tt_window(tt, n, base + f, base + (t > f ? t : t + DAY), L->err)))
             return rc;
     }
     return 0;
 }
 
-static int parse_timetables(ql *L, const xmlNode *tts)
+static int parse_timetables(ql *L, const gm_xml_node *tts)
 {
     int rc;
-    for (const xmlNode *n = tts->children; n; n = n->next) {
-        if (!q_ns(n))
-            continue;
+    FOR_QBP(n, tts)
+    {
         if (!named(n, "timetable"))
             return unsupported(L, n, "expected <timetable>");
-        qtt t;
-        memset(&t, 0, sizeof t);
-        t.node = n;
-        if ((rc = req_attr(L, n, "id", &t.id)))
+        const char *id;
+        procimport__tt *mine;
+        if ((rc = gm_xml_attr_req(n, "id", &id, L->err)) ||
+            (rc = procimport__tt_add(&L->tt, L->tt_idx, n, id, &mine, L->err)))
             return rc;
-        if ((rc = sim__index_put(L->tt_idx, t.id, L->tt.len))) {
-            rc = rc == GM_EEXIST ? sim__xml_err(L->err, GM_EINVAL, L->file, n,
-                                                "duplicate timetable '%s'", t.id)
-                                 : nomem(L);
-            free(t.id);
-            return rc;
-        }
-        if (gm_vec_push(&L->tt, &t)) {
-            free(t.id);
-            return nomem(L);
-        }
-        qtt *mine = (qtt *)L->tt.data + L->tt.len - 1;
         /* The "default" flag marks BIMP's default timetable; arrivals are
            not restricted by it here. */
-        for (const xmlNode *rs = n->children; rs; rs = rs->next) {
-            if (!q_ns(rs))
-                continue;
+        FOR_QBP(rs, n)
+        {
             if (!named(rs, "rules"))
                 return unsupported(L, rs, "expected <rules>");
-            for (const xmlNode *r = rs->children; r; r = r->next) {
-                if (!q_ns(r))
-                    continue;
+            FOR_QBP(r, rs)
+            {
                 if (!named(r, "rule"))
                     return unsupported(L, r, "expected <rule>");
-                if ((rc = parse_rule(L, r, &mine->week)))
+                if ((rc = parse_rule(L, r, mine)))
                     return rc;
             }
         }
@@ -442,130 +334,148 @@ static int parse_timetables(ql *L, const xmlNode *tts)
     return 0;
 }
 
-static int parse_resources(ql *L, const xmlNode *rs)
+static int parse_resources(ql *L, const gm_xml_node *rs)
 {
     int rc;
-    for (const xmlNode *n = rs->children; n; n = n->next) {
-        if (!q_ns(n))
-            continue;
+    FOR_QBP(n, rs)
+    {
         if (!named(n, "resource"))
             return unsupported(L, n, "expected <resource>");
-        qres r;
-        memset(&r, 0, sizeof r);
-        r.node = n;
-        if ((rc = req_attr(L, n, "id", &r.id)))
+        qres r = {.node = n};
+        if ((rc = gm_xml_attr_req(n, "id", &r.id, L->err)))
             return rc;
-        if ((rc = sim__index_put(L->res_idx, r.id, L->res.len))) {
-            rc = rc == GM_EEXIST ? sim__xml_err(L->err, GM_EINVAL, L->file, n,
-                                                "duplicate resource '%s'", r.id)
-                                 : nomem(L);
-            free(r.id);
-            return rc;
-        }
-        if (gm_vec_push(&L->res, &r)) {
-            free(r.id);
-            return nomem(L);
-        }
-        qres *me = (qres *)L->res.data + L->res.len - 1;
-        char *name;
+        if ((rc = procimport__index_put(L->res_idx, r.id, L->res.len)))
+            return rc == GM_EEXIST
+                       ? gm_xml_err(L->err, GM_EINVAL, n, "duplicate resource '%s'", r.id)
+                       : nomem(L);
+        const char *name;
         bool given;
-        if ((rc = int_attr(L, n, "totalAmount", 1, 1000000, &me->amount)) ||
-            (rc = num_attr(L, n, "costPerHour", 0, 1e300, &me->cph, &given)) ||
-            (rc = opt_attr(L, n, "timetableId", &me->ttid)) ||
-            (rc = opt_attr(L, n, "name", &name)))
+        if ((rc = gm_xml_attr_int(n, "totalAmount", 1, 1000000, &r.amount, NULL, L->err)) ||
+            (rc = gm_xml_attr_double(n, "costPerHour", 0, HUGE_VAL, &r.cph, &given, L->err)) ||
+            (rc = gm_xml_attr(n, "timetableId", &r.ttid, L->err)) ||
+            (rc = gm_xml_attr(n, "name", &name, L->err)))
             return rc;
-        rc = sim__unique_name(L->pool_names, name && *name ? name : me->id, "resource", "case",
-                              me->pool);
-        free(name);
-        if (rc)
+        if (procimport__unique_name(L->pool_names, name && *name ? name : r.id, "resource",
+                                    "case", r.pool) ||
+            gm_vec_push(&L->res, &r))
             return nomem(L);
-        for (const xmlNode *c = n->children; c; c = c->next)
-            if (q_ns(c))
-                return unsupported(L, c, NULL);
+        const gm_xml_node *c = gm_xml_first(n, QBP_NS, NULL);
+        if (c)
+            return unsupported(L, c, NULL);
     }
     return 0;
 }
 
 /* ---- elements and sequence flows ---- */
 
-static int parse_element(ql *L, const xmlNode *n)
+/* The one <resourceId> of an element's <resourceIds> (BIMP assigns one). */
+static int resource_id(ql *L, const gm_xml_node *ids, const gm_xml_node **rid)
 {
-    char *id;
-    int rc = req_attr(L, n, "elementId", &id);
+    FOR_QBP(r, ids)
+    {
+        if (!named(r, "resourceId"))
+            return unsupported(L, r, "expected <resourceId>");
+        if (*rid)
+            return unsupported(L, r, "BIMP assigns one resource per element");
+        *rid = r;
+    }
+    return 0;
+}
+
+/* The pool named by <resourceId> rid. */
+static int pool_of(ql *L, const gm_xml_node *rid, const char **pool)
+{
+    const char *t;
+    int rc = gm_xml_text(rid, &t, L->err);
+    if (rc)
+        return rc;
+    size_t ri = procimport__index_get(L->res_idx, t);
+    if (ri == SIZE_MAX)
+        return gm_xml_err(L->err, GM_EINVAL, rid, "resourceId '%.80s' does not name a <resource>",
+                          t);
+    qres *r = (qres *)L->res.data + ri;
+    r->used = true;
+    *pool = r->pool;
+    return 0;
+}
+
+/* The node elementId names: of the simulated process, configured once. */
+static int element_node(ql *L, const gm_xml_node *n, const gm_bpmn_node **out)
+{
+    const char *id;
+    int rc = gm_xml_attr_req(n, "elementId", &id, L->err);
     if (rc)
         return rc;
     size_t i = gm_bpmn_find_node(L->m, id);
     const gm_bpmn_node *nd = i == GM_BPMN_NONE ? NULL : gm_bpmn_node_at(L->m, i);
     if (!nd)
-        rc = sim__xml_err(L->err, GM_EINVAL, L->file, n,
+        return gm_xml_err(L->err, GM_EINVAL, n,
                           "elementId '%s' does not name an element of the BPMN model", id);
-    else if (nd->process != L->proc)
-        rc = sim__xml_err(L->err, GM_EINVAL, L->file, n,
+    if (nd->process != L->proc)
+        return gm_xml_err(L->err, GM_EINVAL, n,
                           "elementId '%s' belongs to process '%s', not to the simulated one", id,
                           gm_bpmn_process_at(L->m, nd->process)->id);
-    else if (L->seen[i])
-        rc = sim__xml_err(L->err, GM_EINVAL, L->file, n, "elementId '%s' is configured twice",
-                          id);
-    free(id);
+    if (L->seen[i])
+        return gm_xml_err(L->err, GM_EINVAL, n, "elementId '%s' is configured twice", id);
+    L->seen[i] = true;
+    *out = nd;
+    return 0;
+}
+
+static int parse_element(ql *L, const gm_xml_node *n)
+{
+    const gm_bpmn_node *nd;
+    int rc = element_node(L, n, &nd);
     if (rc)
         return rc;
-    L->seen[i] = true;
     bool task = nd->kind == GM_BPMN_TASK || nd->kind == GM_BPMN_CALL_ACTIVITY;
     bool sub = nd->kind == GM_BPMN_SUBPROCESS;
     bool catch = nd->kind == GM_BPMN_CATCH_EVENT;
     bool timer = nd->kind == GM_BPMN_BOUNDARY_EVENT && nd->trigger == GM_BPMN_TRIGGER_TIMER;
     if (!task && !sub && !catch && !timer) {
         if (nd->kind == GM_BPMN_BOUNDARY_EVENT)
-            return sim__xml_err(L->err, GM_EUNSUPPORTED, L->file, n,
-                                "a QBP duration for the %s boundary event '%s' is not supported "
-                                "(only timer boundary events)",
-                                gm_bpmn_trigger_name(nd->trigger), nd->id);
-        return sim__xml_err(L->err, GM_EINVAL, L->file, n,
-                            "elementId '%s' names a BPMN %s; expected a task, sub-process or "
-                            "intermediate catch event",
-                            nd->id, nd->element);
+            return gm_xml_err(L->err, GM_EUNSUPPORTED, n,
+                              "a QBP duration for the %s boundary event '%s' is not supported "
+                              "(only timer boundary events)",
+                              gm_bpmn_trigger_name(nd->trigger), nd->id);
+        return gm_xml_err(L->err, GM_EINVAL, n,
+                          "elementId '%s' names a BPMN %s; expected a task, sub-process or "
+                          "intermediate catch event",
+                          nd->id, nd->element);
     }
     double cost = 0;
-    bool given;
-    if ((rc = num_attr(L, n, "fixedCost", 0, 1e300, &cost, &given)))
+    bool given, as_task;
+    if ((rc = gm_xml_attr_double(n, "fixedCost", 0, HUGE_VAL, &cost, &given, L->err)) ||
+        (rc = gm_xml_attr_bool(n, "simulateAsTask", false, &as_task, L->err)))
         return rc;
-    if (sub && attr_true(n, "simulateAsTask"))
-        return sim__xml_err(L->err, GM_EUNSUPPORTED, L->file, n,
-                            "simulateAsTask on sub-process '%s' is not supported (gemel runs "
-                            "a sub-process's contents)",
-                            nd->id);
+    if (sub && as_task)
+        return gm_xml_err(L->err, GM_EUNSUPPORTED, n,
+                          "simulateAsTask on sub-process '%s' is not supported (gemel runs a "
+                          "sub-process's contents)",
+                          nd->id);
     json_t *dur = NULL, *entry = json_object();
-    const xmlNode *rid = NULL;
+    const gm_xml_node *rid = NULL;
     if (!entry)
         return nomem(L);
-    for (const xmlNode *c = n->children; c && !rc; c = c->next) {
-        if (!q_ns(c) || named(c, "durationThresholdTimeUnit"))
+    FOR_QBP(c, n)
+    {
+        if (named(c, "durationThresholdTimeUnit"))
             continue;
         if (named(c, "durationDistribution")) {
             if (dur)
-                rc = sim__xml_err(L->err, GM_EINVAL, L->file, c,
-                                  "<durationDistribution> given twice");
+                rc = gm_xml_err(L->err, GM_EINVAL, c, "<durationDistribution> given twice");
             else if (!sub) /* BIMP ignores it unless simulateAsTask */
                 rc = q_dist(L, c, &dur);
         } else if (named(c, "resourceIds")) {
-            for (const xmlNode *r = c->children; r && !rc; r = r->next) {
-                if (!q_ns(r))
-                    continue;
-                if (!named(r, "resourceId"))
-                    rc = unsupported(L, r, "expected <resourceId>");
-                else if (rid)
-                    rc = unsupported(L, r, "BIMP assigns one resource per element");
-                rid = r;
-            }
+            rc = resource_id(L, c, &rid);
         } else {
             rc = unsupported(L, c, NULL);
         }
+        if (rc)
+            goto done;
     }
-    if (rc)
-        goto done;
     if (task && !dur) {
-        rc = sim__xml_err(L->err, GM_EINVAL, L->file, n, "task '%s' has no <durationDistribution>",
-                          nd->id);
+        rc = gm_xml_err(L->err, GM_EINVAL, n, "task '%s' has no <durationDistribution>", nd->id);
         goto done;
     }
     if (rid && !task) {
@@ -573,30 +483,13 @@ static int parse_element(ql *L, const xmlNode *n)
         goto done;
     }
     if (cost > 0 && !task && !sub) {
-        rc = sim__xml_err(L->err, GM_EUNSUPPORTED, L->file, n,
-                          "a fixedCost on event '%s' is not supported", nd->id);
+        rc = gm_xml_err(L->err, GM_EUNSUPPORTED, n, "a fixedCost on event '%s' is not supported",
+                        nd->id);
         goto done;
     }
     const char *pool = NULL;
-    if (rid) {
-        char *t = sim__xml_text(rid);
-        if (!t) {
-            rc = nomem(L);
-            goto done;
-        }
-        size_t ri = sim__index_get(L->res_idx, t);
-        if (ri != SIZE_MAX) {
-            qres *r = (qres *)L->res.data + ri;
-            r->used = true;
-            pool = r->pool;
-        }
-        if (!pool)
-            rc = sim__xml_err(L->err, GM_EINVAL, L->file, rid,
-                              "resourceId '%.80s' does not name a <resource>", t);
-        free(t);
-        if (rc)
-            goto done;
-    }
+    if (rid && (rc = pool_of(L, rid, &pool)))
+        goto done;
     if (catch || timer) {
         if (dur && json_object_set_new(L->events, nd->id,
                                        json_pack("{s:O}", catch ? "delay" : "after", dur)))
@@ -605,7 +498,7 @@ static int parse_element(ql *L, const xmlNode *n)
     }
     if ((dur && json_object_set(entry, "duration", dur)) ||
         (pool && json_object_set_new(entry, "resource", json_string(pool))) ||
-        (cost > 0 && json_object_set_new(entry, "cost", sim__num(cost))) ||
+        (cost > 0 && json_object_set_new(entry, "cost", procimport__num(cost))) ||
         (json_object_size(entry) && json_object_set(L->tasks, nd->id, entry)))
         rc = nomem(L);
 done:
@@ -614,63 +507,62 @@ done:
     return rc;
 }
 
-static int parse_flows(ql *L, const xmlNode *sfs)
+/* One <sequenceFlow> of sequenceFlows. */
+static int parse_flow(ql *L, const gm_xml_node *n)
 {
-    int rc = 0;
-    for (const xmlNode *n = sfs->children; n && !rc; n = n->next) {
-        if (!q_ns(n))
-            continue;
-        if (!named(n, "sequenceFlow"))
-            return unsupported(L, n, "expected <sequenceFlow>");
-        char *id;
-        double p = 0;
-        bool given;
-        if ((rc = req_attr(L, n, "elementId", &id)))
-            return rc;
-        size_t f = gm_bpmn_find_flow(L->m, id);
-        const gm_bpmn_flow *fl = f == GM_BPMN_NONE ? NULL : gm_bpmn_flow_at(L->m, f);
-        const gm_bpmn_node *src = fl ? gm_bpmn_node_at(L->m, fl->source) : NULL;
-        if (!fl)
-            rc = sim__xml_err(L->err, GM_EINVAL, L->file, n,
-                              "elementId '%s' does not name a sequence flow of the BPMN model",
-                              id);
-        else if (fl->process != L->proc)
-            rc = sim__xml_err(L->err, GM_EINVAL, L->file, n,
-                              "sequence flow '%s' is not in the simulated process", id);
-        else if (!(rc = num_attr(L, n, "executionProbability", 0, 1, &p, &given)) && !given)
-            rc = sim__xml_err(L->err, GM_EINVAL, L->file, n,
-                              "<sequenceFlow> needs the attribute executionProbability");
-        if (!rc && src->kind != GM_BPMN_EXCLUSIVE_GATEWAY &&
-            src->kind != GM_BPMN_INCLUSIVE_GATEWAY) {
-            /* A probability of 1 on a flow that is always taken says nothing. */
-            if (src->kind == GM_BPMN_EVENT_GATEWAY && p != 1)
-                rc = sim__xml_err(L->err, GM_EUNSUPPORTED, L->file, n,
-                                  "probabilities on the flows of event-based gateway '%s' are "
-                                  "not supported (the first event wins)",
-                                  src->id);
-            else if (p != 1)
-                rc = sim__xml_err(L->err, GM_EINVAL, L->file, n,
-                                  "sequence flow '%s' leaves '%s' (%s), not an exclusive or "
-                                  "inclusive gateway",
-                                  id, src->id, src->element);
-            free(id);
-            continue;
-        }
-        json_t *g = rc ? NULL : json_object_get(L->gateways, src->id);
-        if (!rc && !g) {
-            g = json_object();
-            if (!g || json_object_set_new(L->gateways, src->id, g))
-                rc = nomem(L);
-        }
-        if (!rc && json_object_get(g, id))
-            rc = sim__xml_err(L->err, GM_EINVAL, L->file, n, "sequence flow '%s' given twice",
-                              id);
-        if (!rc && json_object_set_new(g, id, sim__num(p)))
-            rc = nomem(L);
-        free(id);
-    }
+    const char *id;
+    double p = 0;
+    int rc = gm_xml_attr_req(n, "elementId", &id, L->err);
     if (rc)
         return rc;
+    size_t f = gm_bpmn_find_flow(L->m, id);
+    const gm_bpmn_flow *fl = f == GM_BPMN_NONE ? NULL : gm_bpmn_flow_at(L->m, f);
+    if (!fl)
+        return gm_xml_err(L->err, GM_EINVAL, n,
+                          "elementId '%s' does not name a sequence flow of the BPMN model", id);
+    if (fl->process != L->proc)
+        return gm_xml_err(L->err, GM_EINVAL, n,
+                          "sequence flow '%s' is not in the simulated process", id);
+    if ((rc = gm_xml_attr_double(n, "executionProbability", 0, 1, &p, NULL, L->err)))
+        return rc;
+    const gm_bpmn_node *src = gm_bpmn_node_at(L->m, fl->source);
+    if (src->kind != GM_BPMN_EXCLUSIVE_GATEWAY && src->kind != GM_BPMN_INCLUSIVE_GATEWAY) {
+        /* A probability of 1 on a flow that is always taken says nothing. */
+        if (src->kind == GM_BPMN_EVENT_GATEWAY && p != 1)
+            return gm_xml_err(L->err, GM_EUNSUPPORTED, n,
+                              "probabilities on the flows of event-based gateway '%s' are not "
+                              "supported (the first event wins)",
+                              src->id);
+        if (p != 1)
+            return gm_xml_err(L->err, GM_EINVAL, n,
+                              "sequence flow '%s' leaves '%s' (%s), not an exclusive or "
+                              "inclusive gateway",
+                              id, src->id, src->element);
+        return 0;
+    }
+    json_t *g = json_object_get(L->gateways, src->id);
+    if (!g) {
+        g = json_object();
+        if (!g || json_object_set_new(L->gateways, src->id, g))
+            return nomem(L);
+    }
+    if (json_object_get(g, id))
+        return gm_xml_err(L->err, GM_EINVAL, n, "sequence flow '%s' given twice", id);
+    if (json_object_set_new(g, id, procimport__num(p)))
+        return nomem(L);
+    return 0;
+}
+
+static int parse_flows(ql *L, const gm_xml_node *sfs)
+{
+    int rc;
+    FOR_QBP(n, sfs)
+    {
+        if (!named(n, "sequenceFlow"))
+            return unsupported(L, n, "expected <sequenceFlow>");
+        if ((rc = parse_flow(L, n)))
+            return rc;
+    }
     const char *gid;
     json_t *g;
     json_object_foreach(L->gateways, gid, g)
@@ -681,44 +573,41 @@ static int parse_flows(ql *L, const xmlNode *sfs)
             const char *fid = gm_bpmn_flow_at(L->m, gw->out[k])->id;
             json_t *v = json_object_get(g, fid);
             if (!v)
-                return sim__xml_err(L->err, GM_EINVAL, L->file, sfs,
-                                    "gateway '%s' has no executionProbability for its outgoing "
-                                    "flow '%s'",
-                                    gid, fid);
+                return gm_xml_err(L->err, GM_EINVAL, sfs,
+                                  "gateway '%s' has no executionProbability for its outgoing "
+                                  "flow '%s'",
+                                  gid, fid);
             sum += json_number_value(v);
         }
         if (gw->kind == GM_BPMN_EXCLUSIVE_GATEWAY && fabs(sum - 1) > 1e-6)
-            return sim__xml_err(L->err, GM_EINVAL, L->file, sfs,
-                                "the executionProbability values of exclusive gateway '%s' add "
-                                "up to %g, expected 1",
-                                gid, sum);
+            return gm_xml_err(L->err, GM_EINVAL, sfs,
+                              "the executionProbability values of exclusive gateway '%s' add up "
+                              "to %g, expected 1",
+                              gid, sum);
     }
     return 0;
 }
 
 /* ---- the whole ---- */
 
-static int cal_ref(ql *L, const xmlNode *n, const char *ttid, const char **cal)
+static int cal_ref(ql *L, const gm_xml_node *n, const char *ttid, const char **cal)
 {
-    size_t i = sim__index_get(L->tt_idx, ttid);
-    if (i != SIZE_MAX) {
-        qtt *t = (qtt *)L->tt.data + i;
-        t->used = true;
-        *cal = t->cal;
-        return 0;
-    }
-    return sim__xml_err(L->err, GM_EINVAL, L->file, n, "timetableId '%s' does not name a "
-                                                        "<timetable>", ttid);
+    size_t i = procimport__index_get(L->tt_idx, ttid);
+    if (i == SIZE_MAX)
+        return gm_xml_err(L->err, GM_EINVAL, n, "timetableId '%s' does not name a <timetable>",
+                          ttid);
+    procimport__tt *t = (procimport__tt *)L->tt.data + i;
+    t->used = true;
+    *cal = t->cal;
+    return 0;
 }
 
 static int finish(ql *L, json_t *out)
 {
-    json_t *pools = json_array(), *cals = json_object();
+    json_t *pools = json_array();
     int rc = 0;
-    if (!pools || !cals) {
-        rc = nomem(L);
-        goto done;
-    }
+    if (!pools)
+        return nomem(L);
     const qres *res = L->res.data;
     for (size_t i = 0; i < L->res.len && !rc; i++) {
         if (!res[i].used)
@@ -727,31 +616,26 @@ static int finish(ql *L, json_t *out)
         if (res[i].ttid && (rc = cal_ref(L, res[i].node, res[i].ttid, &cal)))
             break;
         json_t *p = json_pack("{s:s, s:I, s:o}", "name", res[i].pool, "count",
-                              (json_int_t)res[i].amount, "cost_per_hour", sim__num(res[i].cph));
+                              (json_int_t)res[i].amount, "cost_per_hour",
+                              procimport__num(res[i].cph));
         if (!p || json_array_append_new(pools, p) ||
             (cal && json_object_set_new(p, "calendar", json_string(cal))))
             rc = nomem(L);
     }
-    const qtt *tt = L->tt.data;
-    for (size_t i = 0; i < L->tt.len && !rc; i++)
-        if (tt[i].used)
-            rc = sim__add_calendar(cals, tt[i].cal, &tt[i].week, L->file, tt[i].node, tt[i].id,
-                                   L->err);
     if (!rc)
-        rc = sim__finish(out, cals, pools, L->tasks, L->gateways, L->events, L->file, L->err);
-done:
+        rc = procimport__finish(out, &L->tt, pools, L->tasks, L->gateways, L->events, L->file,
+                                L->err);
     json_decref(pools);
-    json_decref(cals);
     return rc;
 }
 
 /* Scenario attributes: process, cases, start. */
-static int scenario(ql *L, const xmlNode *psi, json_t *out)
+static int scenario(ql *L, const gm_xml_node *psi, json_t *out)
 {
-    char *pid, *start = NULL;
+    const char *pid, *start;
     int64_t cases;
     int rc;
-    if ((rc = opt_attr(L, psi, "processId", &pid)))
+    if ((rc = gm_xml_attr(psi, "processId", &pid, L->err)))
         return rc;
     L->proc = GM_BPMN_NONE;
     if (pid) {
@@ -759,67 +643,60 @@ static int scenario(ql *L, const xmlNode *psi, json_t *out)
             if (strcmp(gm_bpmn_process_at(L->m, i)->id, pid) == 0)
                 L->proc = i;
         if (L->proc == GM_BPMN_NONE)
-            rc = sim__xml_err(L->err, GM_EINVAL, L->file, psi,
+            return gm_xml_err(L->err, GM_EINVAL, psi,
                               "processId '%s' does not name a process of the BPMN model", pid);
-        free(pid);
-        if (rc)
-            return rc;
     } else if (gm_bpmn_nprocesses(L->m) == 1) {
         L->proc = 0;
     } else {
-        return sim__xml_err(L->err, GM_EINVAL, L->file, psi,
-                            "the model has %zu processes and processSimulationInfo names none "
-                            "(processId)",
-                            gm_bpmn_nprocesses(L->m));
+        return gm_xml_err(L->err, GM_EINVAL, psi,
+                          "the model has %zu processes and processSimulationInfo names none "
+                          "(processId)",
+                          gm_bpmn_nprocesses(L->m));
     }
-    if ((rc = int_attr(L, psi, "processInstances", 1, 1000000000, &cases)) ||
-        (rc = opt_attr(L, psi, "startDateTime", &start)))
+    if ((rc = gm_xml_attr_int(psi, "processInstances", 1, 1000000000, &cases, NULL, L->err)) ||
+        (rc = gm_xml_attr(psi, "startDateTime", &start, L->err)))
         return rc;
-    if (json_object_set_new(out, "cases", json_integer((json_int_t)cases))) {
-        free(start);
+    if (json_object_set_new(out, "cases", json_integer((json_int_t)cases)))
         return nomem(L);
-    }
-    if (start) {
-        int64_t ns;
-        bool has_off, region;
-        gm_err e;
-        char text[GM_TIME_RFC3339_MAX];
-        if ((rc = sim__datetime(start, 0, &ns, &has_off, &L->start_off, &region, &e)))
-            rc = sim__xml_err(L->err, rc, L->file, psi, "startDateTime: %s", e.what);
-        else if (gm_time_format_rfc3339(ns, L->start_off, GM_TIME_FRAC_AUTO, text, sizeof text) < 0)
-            rc = sim__xml_err(L->err, GM_ERANGE, L->file, psi, "startDateTime out of range");
-        else if (json_object_set_new(out, "start", json_string(text)))
-            rc = nomem(L);
-        free(start);
-    }
-    return rc;
+    if (!start)
+        return 0;
+    int64_t ns;
+    bool has_off, region;
+    gm_err e;
+    char text[GM_TIME_RFC3339_MAX];
+    if ((rc = gm_time_parse_datetime(start, 0, &ns, &has_off, &L->start_off, &region, &e)))
+        return gm_xml_err(L->err, rc, psi, "startDateTime: %s", e.what);
+    if (gm_time_format_rfc3339(ns, L->start_off, GM_TIME_FRAC_AUTO, text, sizeof text) < 0)
+        return gm_xml_err(L->err, GM_ERANGE, psi, "startDateTime out of range");
+    if (json_object_set_new(out, "start", json_string(text)))
+        return nomem(L);
+    return 0;
 }
 
-static int stats_options(ql *L, const xmlNode *n)
+static int stats_options(ql *L, const gm_xml_node *n)
 {
     static const char *const trims[] = {"trimStartProcessInstances", "trimEndProcessInstances"};
     for (size_t i = 0; i < 2; i++) {
         double v = 0;
         bool given;
-        int rc = num_attr(L, n, trims[i], -1e300, 1e300, &v, &given);
+        int rc = gm_xml_attr_double(n, trims[i], -HUGE_VAL, HUGE_VAL, &v, &given, L->err);
         if (rc)
             return rc;
         if (v != 0)
-            return sim__xml_err(L->err, GM_EUNSUPPORTED, L->file, n,
-                                "%s is not supported (use warmup_cases)", trims[i]);
+            return gm_xml_err(L->err, GM_EUNSUPPORTED, n,
+                              "%s is not supported (use warmup_cases)", trims[i]);
     }
     return 0;
 }
 
-static int parse_psi(ql *L, const xmlNode *psi, json_t *out)
+static int parse_psi(ql *L, const gm_xml_node *psi, json_t *out)
 {
     int rc;
     if ((rc = scenario(L, psi, out)))
         return rc;
     /* Resources and timetables first: elements refer to them. */
-    for (const xmlNode *n = psi->children; n; n = n->next) {
-        if (!q_ns(n))
-            continue;
+    FOR_QBP(n, psi)
+    {
         if (named(n, "resources"))
             rc = parse_resources(L, n);
         else if (named(n, "timetables"))
@@ -827,25 +704,25 @@ static int parse_psi(ql *L, const xmlNode *psi, json_t *out)
         if (rc)
             return rc;
     }
-    qtt *tt = L->tt.data;
-    for (size_t i = 0; i < L->tt.len; i++)
-        if (sim__unique_name(L->cal_names, tt[i].id, "calendar", NULL, tt[i].cal))
-            return nomem(L);
+    if (procimport__tt_names(&L->tt, L->cal_names))
+        return nomem(L);
     json_t *arrival = NULL;
-    for (const xmlNode *n = psi->children; n && !rc; n = n->next) {
-        if (!q_ns(n) || named(n, "resources") || named(n, "timetables"))
+    FOR_QBP(n, psi)
+    {
+        if (named(n, "resources") || named(n, "timetables"))
             continue;
         if (named(n, "arrivalRateDistribution")) {
             if (arrival)
-                rc = sim__xml_err(L->err, GM_EINVAL, L->file, n,
-                                  "<arrivalRateDistribution> given twice");
+                rc = gm_xml_err(L->err, GM_EINVAL, n, "<arrivalRateDistribution> given twice");
             else
                 rc = q_dist(L, n, &arrival);
         } else if (named(n, "elements")) {
-            for (const xmlNode *e = n->children; e && !rc; e = e->next)
-                if (q_ns(e))
-                    rc = named(e, "element") ? parse_element(L, e)
-                                             : unsupported(L, e, "expected <element>");
+            FOR_QBP(e, n)
+            {
+                if ((rc = named(e, "element") ? parse_element(L, e)
+                                              : unsupported(L, e, "expected <element>")))
+                    break;
+            }
         } else if (named(n, "sequenceFlows")) {
             rc = parse_flows(L, n);
         } else if (named(n, "statsOptions")) {
@@ -853,11 +730,11 @@ static int parse_psi(ql *L, const xmlNode *psi, json_t *out)
         } else {
             rc = unsupported(L, n, NULL);
         }
+        if (rc)
+            goto done;
     }
-    if (rc)
-        goto done;
     if (!arrival) {
-        rc = sim__xml_err(L->err, GM_EINVAL, L->file, psi, "no <arrivalRateDistribution>");
+        rc = gm_xml_err(L->err, GM_EINVAL, psi, "no <arrivalRateDistribution>");
         goto done;
     }
     size_t nstarts = 0;
@@ -869,10 +746,10 @@ static int parse_psi(ql *L, const xmlNode *psi, json_t *out)
     /* BIMP starts every start event of a new instance together; gemel's
        several start events are independent arrival streams. */
     if (nstarts > 1) {
-        rc = sim__xml_err(L->err, GM_EUNSUPPORTED, L->file, psi,
-                          "process '%s' has %zu start events; BIMP starts them all in one "
-                          "instance, which gemel does not simulate",
-                          gm_bpmn_process_at(L->m, L->proc)->id, nstarts);
+        rc = gm_xml_err(L->err, GM_EUNSUPPORTED, psi,
+                        "process '%s' has %zu start events; BIMP starts them all in one "
+                        "instance, which gemel does not simulate",
+                        gm_bpmn_process_at(L->m, L->proc)->id, nstarts);
         goto done;
     }
     if (json_object_set_new(out, "arrivals", json_pack("{s:O}", "interarrival", arrival))) {
@@ -885,58 +762,26 @@ done:
     return rc;
 }
 
-/* The processSimulationInfo elements, searched iteratively (limits already
-   checked). */
-static size_t find_psi(const xmlNode *root, const xmlNode **first)
+static int convert(const gm_bpmn *m, const gm_xml *doc, json_t **out, gm_err *err)
 {
-    size_t count = 0;
-    const xmlNode *n = root;
-    *first = NULL;
-    while (n) {
-        if (q_ns(n) && named(n, "processSimulationInfo") && count++ == 0)
-            *first = n;
-        if (n->type == XML_ELEMENT_NODE && n->children) {
-            n = n->children;
-            continue;
-        }
-        while (n && n != root && !n->next)
-            n = n->parent;
-        if (!n || n == root)
-            break;
-        n = n->next;
-    }
-    return count;
-}
-
-int gm_qbp_load(const gm_bpmn *m, const char *bpmn_path, json_t **out, gm_err *err)
-{
-    *out = NULL;
-    ql L;
-    memset(&L, 0, sizeof L);
-    L.m = m;
-    L.err = err;
-    L.file = bpmn_path;
+    ql L = {.m = m, .err = err, .file = gm_xml_doc_name(doc)};
     gm_vec_init(&L.res, sizeof(qres));
-    gm_vec_init(&L.tt, sizeof(qtt));
-    xmlDoc *doc = NULL;
+    gm_vec_init(&L.tt, sizeof(procimport__tt));
     json_t *res = NULL;
     int rc;
-    if ((rc = sim__xml_load(bpmn_path, &doc, err)))
-        goto fail;
-    const xmlNode *psi;
-    size_t n = find_psi(xmlDocGetRootElement(doc), &psi);
-    if (n == 0) {
-        rc = gm_err_set(err, GM_ENOENT, bpmn_path,
-                        "no <qbp:processSimulationInfo> (BIMP simulation parameters, namespace "
-                        "%s) in this file",
-                        QBP_NS);
-        goto fail;
-    }
-    if (n > 1) {
-        rc = sim__xml_err(err, GM_EUNSUPPORTED, bpmn_path, psi,
+    const gm_xml_node *root = gm_xml_root(doc), *psi = NULL;
+    size_t n = 0;
+    for (const gm_xml_node *e = root; e; e = gm_xml_walk(root, e))
+        if (gm_xml_is(e, QBP_NS, "processSimulationInfo") && n++ == 0)
+            psi = e;
+    if (n == 0)
+        return gm_err_set(err, GM_ENOENT, L.file,
+                          "no <qbp:processSimulationInfo> (BIMP simulation parameters, namespace "
+                          "%s) in this file",
+                          QBP_NS);
+    if (n > 1)
+        return gm_xml_err(err, GM_EUNSUPPORTED, psi,
                           "%zu processSimulationInfo elements; gemel converts one", n);
-        goto fail;
-    }
     L.pool_names = json_object();
     L.cal_names = json_object();
     L.tasks = json_object();
@@ -957,18 +802,8 @@ int gm_qbp_load(const gm_bpmn *m, const char *bpmn_path, json_t **out, gm_err *e
     res = NULL;
 fail:
     json_decref(res);
-    qres *r = L.res.data;
-    for (size_t i = 0; i < L.res.len; i++) {
-        free(r[i].id);
-        free(r[i].ttid);
-    }
     gm_vec_free(&L.res);
-    qtt *t = L.tt.data;
-    for (size_t i = 0; i < L.tt.len; i++) {
-        free(t[i].id);
-        sim__week_free(&t[i].week);
-    }
-    gm_vec_free(&L.tt);
+    procimport__tt_free(&L.tt);
     json_decref(L.pool_names);
     json_decref(L.cal_names);
     json_decref(L.tasks);
@@ -977,6 +812,28 @@ fail:
     gm_map_destroy(L.res_idx);
     gm_map_destroy(L.tt_idx);
     free(L.seen);
-    xmlFreeDoc(doc);
+    return rc;
+}
+
+int gm_bimp_load(const gm_bpmn *m, const char *bpmn_path, json_t **out, gm_err *err)
+{
+    *out = NULL;
+    gm_xml *doc = NULL;
+    int rc = gm_xml_load_file(bpmn_path, NULL, &doc, err);
+    if (!rc)
+        rc = convert(m, doc, out, err);
+    gm_xml_free(doc);
+    return rc;
+}
+
+int gm_bimp_load_mem(const gm_bpmn *m, const char *buf, size_t len, const char *name,
+                     json_t **out, gm_err *err)
+{
+    *out = NULL;
+    gm_xml *doc = NULL;
+    int rc = gm_xml_load_mem(buf, len, name, NULL, &doc, err);
+    if (!rc)
+        rc = convert(m, doc, out, err);
+    gm_xml_free(doc);
     return rc;
 }

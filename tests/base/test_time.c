@@ -597,6 +597,121 @@ static void test_clocks(void **state)
     assert_true(parse_ok(buf) == wall);
 }
 
+/* Times of day as calendars and timetables write them. */
+static void test_time_of_day(void **state)
+{
+    (void)state;
+    int64_t s = -1;
+    bool has_off = true;
+    int off = -1;
+    gm_err e;
+    assert_int_equal(gm_time_parse_time_of_day("09:30", false, &s, &has_off, &off, &e), 0);
+    assert_int_equal(s, 34200);
+    assert_false(has_off);
+    assert_int_equal(off, 0);
+    assert_int_equal(gm_time_parse_time_of_day("23:59:59.999+02:00", true, &s, &has_off, &off, &e),
+                     0);
+    assert_int_equal(s, 86400); /* rounds to the end of the day */
+    assert_true(has_off);
+    assert_int_equal(off, 120);
+    assert_int_equal(gm_time_parse_time_of_day("23:59:59.4", false, &s, &has_off, &off, &e), 0);
+    assert_int_equal(s, 86399);
+    assert_int_equal(gm_time_parse_time_of_day("00:00:07-03:30", true, &s, &has_off, &off, &e), 0);
+    assert_int_equal(s, 7);
+    assert_int_equal(off, -210);
+    assert_int_equal(gm_time_parse_time_of_day("12:00Z", true, &s, &has_off, &off, &e), 0);
+    assert_true(has_off && off == 0 && s == 43200);
+    s = 5;
+    assert_int_equal(gm_time_parse_time_of_day("09:00+02:00", false, &s, &has_off, &off, &e),
+                     GM_EINVAL);
+    assert_string_equal(e.what, "expected a time HH:MM[:SS[.fff]], got '09:00+02:00'");
+    assert_int_equal(s, 5);
+    static const char *const bad[] = {"24:00", "9:00",     "",         "09:60",     "09:00:60",
+                                      "09:00:", "09:00:00.", "09:00 ",  "09-00",     "09:00+2:00",
+                                      "09:00+24:00", "09:00+02:60", "09:00+0200", NULL};
+    for (const char *const *b = bad; *b; b++) {
+        if (gm_time_parse_time_of_day(*b, true, &s, &has_off, &off, &e) != GM_EINVAL) {
+            print_error("'%s' accepted\n", *b);
+            fail();
+        }
+    }
+    assert_int_equal(s, 5);
+    assert_string_equal(e.what, "expected a time HH:MM[:SS[.fff]][+hh:mm], got '09:00+0200'");
+}
+
+/* Date-times as Java's ISO_DATE_TIME reads them, checked against the
+   instants RFC 3339 gives. */
+static void test_java_datetime(void **state)
+{
+    (void)state;
+    int64_t ns;
+    bool has_off, region;
+    int off;
+    gm_err e;
+    assert_int_equal(gm_time_parse_datetime("2017-10-01T09:00+01:00", 0, &ns, &has_off, &off,
+                                            &region, &e), 0);
+    assert_true(ns == 1506844800LL * 1000000000LL);
+    assert_true(has_off && !region);
+    assert_int_equal(off, 60);
+    /* No offset: the default zone's local time. */
+    assert_int_equal(gm_time_parse_datetime("2016-07-04T14:20:00.000", -120, &ns, &has_off, &off,
+                                            &region, &e), 0);
+    assert_true(ns == 1467649200LL * 1000000000LL);
+    assert_false(has_off);
+    assert_int_equal(off, -120);
+    assert_int_equal(gm_time_parse_datetime("2020-12-18T14:01:13.5+01:00[Europe/Berlin]", 0, &ns,
+                                            &has_off, &off, &region, &e), 0);
+    assert_true(region);
+    int64_t want;
+    const char *rfc = "2020-12-18T14:01:13.5+01:00";
+    assert_int_equal(gm_time_parse_rfc3339(rfc, strlen(rfc), &want, NULL, NULL), 0);
+    assert_true(ns == want);
+    assert_int_equal(gm_time_parse_datetime("2020-12-18 14:01z", 0, &ns, &has_off, &off, &region,
+                                            &e), 0);
+    rfc = "2020-12-18T14:01:00Z";
+    assert_int_equal(gm_time_parse_rfc3339(rfc, strlen(rfc), &want, NULL, NULL), 0);
+    assert_true(ns == want);
+
+    int64_t keep = ns;
+    assert_int_equal(gm_time_parse_datetime("2020-12-18T14:01:13[Europe/Berlin]", 0, &ns, &has_off,
+                                            &off, &region, &e), GM_EUNSUPPORTED);
+    assert_int_equal(gm_time_parse_datetime("2020-13-18T14:01:13Z", 0, &ns, &has_off, &off,
+                                            &region, &e), GM_EINVAL);
+    assert_string_equal(e.what, "date-time '2020-13-18T14:01:13Z': month 13 out of range 1..12");
+    assert_int_equal(gm_time_parse_datetime("2020-12-18", 0, &ns, &has_off, &off, &region, &e),
+                     GM_EPARSE);
+    assert_string_equal(e.what,
+                        "expected a date-time YYYY-MM-DDTHH:MM[:SS][offset], got '2020-12-18'");
+    assert_int_equal(gm_time_parse_datetime("2020-12-18T14:01:13+0100", 0, &ns, &has_off, &off,
+                                            &region, &e), GM_EPARSE);
+    assert_int_equal(gm_time_parse_datetime("2020-12-18T14:01:13.", 0, &ns, &has_off, &off,
+                                            &region, &e), GM_EPARSE);
+    assert_int_equal(gm_time_parse_datetime("2020-12-18T14:01:13Zx", 0, &ns, &has_off, &off,
+                                            &region, &e), GM_EPARSE);
+    assert_int_equal(gm_time_parse_datetime("3000-01-01T00:00Z", 0, &ns, &has_off, &off, &region,
+                                            &e), GM_ERANGE);
+    assert_int_equal(gm_time_parse_datetime("2020-01-01T00:00", 1440, &ns, &has_off, &off,
+                                            &region, &e), GM_EINVAL);
+    assert_true(ns == keep);
+}
+
+static void test_weekday(void **state)
+{
+    (void)state;
+    static const char *const days[] = {"MONDAY", "tuesday", "Wednesday", "THURSDAY",
+                                       "friday", "SATURDAY", "SuNdAy"};
+    int d = -1;
+    gm_err e;
+    for (int i = 0; i < 7; i++) {
+        assert_int_equal(gm_time_parse_weekday(days[i], &d, &e), 0);
+        assert_int_equal(d, i);
+    }
+    assert_int_equal(gm_time_parse_weekday("MON", &d, &e), GM_EINVAL);
+    assert_string_equal(e.what, "expected a day MONDAY..SUNDAY, got 'MON'");
+    assert_int_equal(gm_time_parse_weekday("", &d, &e), GM_EINVAL);
+    assert_int_equal(d, 6);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -611,6 +726,9 @@ int main(void)
         cmocka_unit_test(test_civil),
         cmocka_unit_test(test_against_gmtime),
         cmocka_unit_test(test_clocks),
+        cmocka_unit_test(test_time_of_day),
+        cmocka_unit_test(test_java_datetime),
+        cmocka_unit_test(test_weekday),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -938,7 +938,7 @@ static gm_proc *load_scylla(const char *name, gm_bpmn **m)
     gm_err_clear(&err);
     assert_int_equal(gm_bpmn_load_file(bpmn, m, &err), 0);
     json_t *j = NULL;
-    int rc = gm_bsim_load(*m, sim, GEMEL_SHARED_DATA "/bpmn/scylla/p0_globalconf.xml", &j, &err);
+    int rc = gm_scylla_load(*m, sim, GEMEL_SHARED_DATA "/bpmn/scylla/p0_globalconf.xml", &j, &err);
     char buf[1200];
     if (rc)
         print_error("%s: %s\n", name, gm_err_format(&err, buf, sizeof buf));

@@ -16,6 +16,8 @@
 #include "base/time.h"
 #include "num/dist.h"
 #include "process/bpmn.h"
+#include "process/calendar.h"
+#include "procimport/import_int.h"
 #include "procimport/procimport.h"
 
 #ifndef GEMEL_SHARED_DATA
@@ -360,7 +362,7 @@ static json_t *bsim(const char *bpmn, const char *sim, const char *glob, gm_bpmn
     json_t *out = NULL;
     gm_err e;
     char buf[1200];
-    int rc = gm_bsim_load(m, sim, glob, &out, &e);
+    int rc = gm_scylla_load(m, sim, glob, &out, &e);
     if (rc)
         print_error("%s\n", gm_err_format(&e, buf, sizeof buf));
     assert_int_equal(rc, 0);
@@ -378,7 +380,7 @@ static json_t *qbp(const char *bpmn)
     json_t *out = NULL;
     gm_err e;
     char buf[1200];
-    int rc = gm_qbp_load(m, bpmn, &out, &e);
+    int rc = gm_bimp_load(m, bpmn, &out, &e);
     if (rc)
         print_error("%s\n", gm_err_format(&e, buf, sizeof buf));
     assert_int_equal(rc, 0);
@@ -420,7 +422,7 @@ static void bsim_fails(const char *bpmn, const char *sim, const char *glob, int 
     gm_bpmn *m = model(bpmn);
     json_t *out = (json_t *)1;
     gm_err e;
-    int rc = gm_bsim_load(m, sim, glob, &out, &e);
+    int rc = gm_scylla_load(m, sim, glob, &out, &e);
     assert_null(out);
     expect_fail(rc, &e, code, where_file, line, what);
     gm_bpmn_free(m);
@@ -703,7 +705,7 @@ static void test_qbp_p5(void **state)
     gm_bpmn *m = model(SCYLLA "p2_normal.bpmn");
     json_t *out = (json_t *)1;
     gm_err e;
-    int rc = gm_qbp_load(m, SCYLLA "p2_normal.bpmn", &out, &e);
+    int rc = gm_bimp_load(m, SCYLLA "p2_normal.bpmn", &out, &e);
     assert_null(out);
     const char *what[] = {"processSimulationInfo", NULL};
     expect_fail(rc, &e, GM_ENOENT, SCYLLA "p2_normal.bpmn", -1, what);
@@ -1175,7 +1177,7 @@ static void qbp_fails(const char *path, int code, long line, const char *const *
     gm_bpmn *m = model(path);
     json_t *out = (json_t *)1;
     gm_err e;
-    int rc = gm_qbp_load(m, path, &out, &e);
+    int rc = gm_bimp_load(m, path, &out, &e);
     assert_null(out);
     expect_fail(rc, &e, code, path, line, what);
     gm_bpmn_free(m);
@@ -1231,23 +1233,23 @@ static void test_names(void **state)
 {
     (void)state;
     json_t *taken = json_object();
-    char out[SIM__NAME_MAX + 1];
-    assert_int_equal(sim__unique_name(taken, "Customer Care", "x", "case", out), 0);
+    char out[PROCIMPORT__NAME_MAX + 1];
+    assert_int_equal(procimport__unique_name(taken, "Customer Care", "x", "case", out), 0);
     assert_string_equal(out, "Customer_Care");
-    assert_int_equal(sim__unique_name(taken, "Customer  Care!", "x", "case", out), 0);
+    assert_int_equal(procimport__unique_name(taken, "Customer  Care!", "x", "case", out), 0);
     assert_string_equal(out, "Customer_Care_2");
-    assert_int_equal(sim__unique_name(taken, "  (Customer) Care ", "x", "case", out), 0);
+    assert_int_equal(procimport__unique_name(taken, "  (Customer) Care ", "x", "case", out), 0);
     assert_string_equal(out, "Customer_Care_3");
-    assert_int_equal(sim__unique_name(taken, "case", "x", "case", out), 0);
+    assert_int_equal(procimport__unique_name(taken, "case", "x", "case", out), 0);
     assert_string_equal(out, "case_2");
-    assert_int_equal(sim__unique_name(taken, "\xc3\xa4\xc3\xb6", "resource", NULL, out), 0);
+    assert_int_equal(procimport__unique_name(taken, "\xc3\xa4\xc3\xb6", "resource", NULL, out), 0);
     assert_string_equal(out, "resource");
     char longname[200];
     memset(longname, 'a', sizeof longname - 1);
     longname[sizeof longname - 1] = '\0';
-    assert_int_equal(sim__unique_name(taken, longname, "x", NULL, out), 0);
+    assert_int_equal(procimport__unique_name(taken, longname, "x", NULL, out), 0);
     assert_int_equal(strlen(out), 64);
-    assert_int_equal(sim__unique_name(taken, longname, "x", NULL, out), 0);
+    assert_int_equal(procimport__unique_name(taken, longname, "x", NULL, out), 0);
     assert_int_equal(strlen(out), 64);
     assert_string_equal(out + 62, "_2");
     json_decref(taken);
@@ -1256,82 +1258,83 @@ static void test_names(void **state)
 static void test_week(void **state)
 {
     (void)state;
-    sim__week w = {0};
+    gm_cal_windows w = GM_CAL_WINDOWS_INIT;
     /* Sunday 20:00 to Tuesday 04:00, across the week's end. */
-    assert_int_equal(sim__week_add(&w, 6 * 86400 + 72000, 8 * 86400 + 14400), 0);
-    assert_int_equal(sim__week_add(&w, 0, 0), 0); /* empty: nothing added */
+    assert_int_equal(gm_cal_windows_add(&w, 6 * 86400 + 72000, 8 * 86400 + 14400), 0);
+    assert_int_equal(gm_cal_windows_add(&w, 0, 0), 0); /* empty: nothing added */
     assert_int_equal(w.n, 1);
-    assert_int_equal(sim__week_add(&w, 0, 604801), GM_EINVAL);
-    json_t *j = sim__week_json(&w);
+    assert_int_equal(gm_cal_windows_add(&w, 0, 604801), GM_EINVAL);
+    json_t *j = gm_cal_windows_json(&w);
     expect_json(j, "",
                 "[{\"days\": \"sun\", \"from\": \"20:00\", \"to\": \"24:00\"}, {\"days\": \"mon\", "
                 "\"from\": \"00:00\", \"to\": \"24:00\"}, {\"days\": \"tue\", \"from\": \"00:00\", "
                 "\"to\": \"04:00\"}]");
     json_decref(j);
-    sim__week_free(&w);
+    gm_cal_windows_free(&w);
     /* Equal windows on fri, sat, sun, mon form one wrapping range; the whole
        week is mon-sun. */
     for (int d = 4; d < 8; d++)
-        assert_int_equal(sim__week_add(&w, d * 86400 + 3600, d * 86400 + 7200), 0);
-    assert_int_equal(sim__week_add(&w, 0, 604800), 0);
-    j = sim__week_json(&w);
+        assert_int_equal(gm_cal_windows_add(&w, d * 86400 + 3600, d * 86400 + 7200), 0);
+    assert_int_equal(gm_cal_windows_add(&w, 0, 604800), 0);
+    j = gm_cal_windows_json(&w);
     expect_json(j, "",
                 "[{\"days\": \"fri-mon\", \"from\": \"01:00\", \"to\": \"02:00\"}, {\"days\": "
                 "\"mon-sun\", \"from\": \"00:00\", \"to\": \"24:00\"}]");
     json_decref(j);
-    sim__week_free(&w);
-    for (unsigned i = 0; i < SIM__MAX_CAL_ENTRIES; i++)
-        assert_int_equal(sim__week_add(&w, 0, 60), 0);
-    assert_int_equal(sim__week_add(&w, 0, 60), GM_ELIMIT);
-    sim__week_free(&w);
+    gm_cal_windows_free(&w);
+    for (unsigned i = 0; i < GM_CAL_MAX_ENTRIES; i++)
+        assert_int_equal(gm_cal_windows_add(&w, 0, 60), 0);
+    assert_int_equal(gm_cal_windows_add(&w, 0, 60), GM_ELIMIT);
+    gm_cal_windows_free(&w);
 }
 
-static void test_times(void **state)
+/* Windows written out read back, through the simulator's calendar, as
+   weight 1 exactly inside some window and 0 elsewhere, second by second
+   over a week. */
+static void test_week_round_trip(void **state)
 {
     (void)state;
-    int64_t s, ns;
-    bool has_off, region;
-    int off;
-    assert_int_equal(sim__time_of_day("09:30", false, &s, &has_off, &off), 0);
-    assert_int_equal(s, 34200);
-    assert_int_equal(sim__time_of_day("23:59:59.999+02:00", true, &s, &has_off, &off), 0);
-    assert_int_equal(s, 86400);
-    assert_true(has_off);
-    assert_int_equal(off, 120);
-    assert_int_equal(sim__time_of_day("23:59:59.4", false, &s, &has_off, &off), 0);
-    assert_int_equal(s, 86399);
-    assert_int_equal(sim__time_of_day("09:00+02:00", false, &s, &has_off, &off), GM_EINVAL);
-    assert_int_equal(sim__time_of_day("24:00", false, &s, &has_off, &off), GM_EINVAL);
-    assert_int_equal(sim__time_of_day("9:00", false, &s, &has_off, &off), GM_EINVAL);
-    assert_int_equal(sim__time_of_day("", false, &s, &has_off, &off), GM_EINVAL);
-
+    static const int64_t win[][2] = {
+        {6 * 86400 + 72000, 8 * 86400 + 14400}, /* Sunday 20:00 .. Tuesday 04:00 */
+        {-3600, 1800},                          /* Sunday 23:00 .. Monday 00:30 */
+        {2 * 86400 + 30601, 2 * 86400 + 30659}, /* odd seconds: HH:MM:SS */
+        {3 * 86400 + 32400, 3 * 86400 + 61200}, /* Thursday 09:00-17:00 */
+        {4 * 86400 + 32400, 4 * 86400 + 61200}, /* Friday, the same: thu-fri */
+        {5 * 86400 + 36000, 5 * 86400 + 36000}, /* empty */
+    };
+    gm_cal_windows w = GM_CAL_WINDOWS_INIT;
+    for (size_t i = 0; i < sizeof win / sizeof win[0]; i++)
+        assert_int_equal(gm_cal_windows_add(&w, win[i][0], win[i][1]), 0);
+    json_t *j = gm_cal_windows_json(&w);
+    assert_non_null(j);
+    gm_cal *c = NULL;
     gm_err e;
-    assert_int_equal(sim__datetime("2017-10-01T09:00+01:00", 0, &ns, &has_off, &off, &region, &e), 0);
-    assert_true(ns == 1506844800LL * 1000000000LL);
-    assert_true(has_off && !region);
-    assert_int_equal(off, 60);
-    /* No offset: the default zone's local time. */
-    assert_int_equal(sim__datetime("2016-07-04T14:20:00.000", -120, &ns, &has_off, &off, &region, &e), 0);
-    assert_true(ns == 1467649200LL * 1000000000LL);
-    assert_false(has_off);
-    assert_int_equal(off, -120);
-    assert_int_equal(sim__datetime("2020-12-18T14:01:13.5+01:00[Europe/Berlin]", 0, &ns, &has_off,
-                                   &off, &region, &e), 0);
-    assert_true(region);
-    assert_int_equal(sim__datetime("2020-12-18T14:01:13[Europe/Berlin]", 0, &ns, &has_off, &off,
-                                   &region, &e), GM_EUNSUPPORTED);
-    assert_int_equal(sim__datetime("2020-13-18T14:01:13Z", 0, &ns, &has_off, &off, &region, &e),
-                     GM_EINVAL);
-    assert_int_equal(sim__datetime("2020-12-18", 0, &ns, &has_off, &off, &region, &e), GM_EPARSE);
-    assert_int_equal(sim__datetime("2020-12-18T14:01:13+0100", 0, &ns, &has_off, &off, &region, &e),
-                     GM_EPARSE);
+    assert_int_equal(gm_cal_from_json(j, "c", false, &c, &e), 0);
+    assert_int_equal(gm_cal_bind(c, 1, 0), 0); /* time unit: one second, t = 0 on Monday 00:00 */
+    for (int64_t t = 0; t < 604800; t++) {
+        bool in = false;
+        for (size_t i = 0; i < sizeof win / sizeof win[0]; i++) {
+            int64_t a = ((win[i][0] % 604800) + 604800) % 604800, len = win[i][1] - win[i][0];
+            int64_t d = ((t - a) % 604800 + 604800) % 604800;
+            in |= d < len;
+        }
+        if (gm_cal_weight(c, (double)t + 0.5) != (in ? 1.0 : 0.0)) {
+            print_error("second %lld: weight %g, expected %d\n", (long long)t,
+                        gm_cal_weight(c, (double)t + 0.5), in);
+            fail();
+        }
+    }
+    gm_cal_free(c);
+    json_decref(j);
+    gm_cal_windows_free(&w);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_names),       cmocka_unit_test(test_week),
-        cmocka_unit_test(test_times),       cmocka_unit_test(test_bsim_golden),
+        cmocka_unit_test(test_week_round_trip),
+        cmocka_unit_test(test_bsim_golden),
         cmocka_unit_test(test_bsim_errors), cmocka_unit_test(test_qbp_golden),
         cmocka_unit_test(test_qbp_errors),  cmocka_unit_test(test_p2_normal),
         cmocka_unit_test(test_p4_parallel), cmocka_unit_test(test_p3_subproc),
