@@ -252,7 +252,7 @@ static int b_dist(bl *L, const gm_xml_node *holder, json_t **out)
         return nomem(L);
     rc = kind ? params(L, k, kind, d) : empirical(L, k, d);
     if (!rc && kind && strcmp(kind->dist, "truncated-normal") == 0 &&
-        json_object_set_new(d, "min", sim__num(0)))
+        json_object_set_new(d, "min", procimport__num(0)))
         rc = nomem(L);
     if (rc)
         goto fail;
