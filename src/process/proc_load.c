@@ -233,6 +233,15 @@ static int classify(gm_proc *p, const char *name, gm_err *err)
         pn->idx = pn->join = NONE;
         if (!in_process(p, n))
             continue;
+        if (n->trigger == GM_BPMN_TRIGGER_COMPENSATE || n->trigger == GM_BPMN_TRIGGER_LINK ||
+            n->for_compensation || n->instantiate || n->parallel_events)
+            return at_node(name, n, GM_EUNSUPPORTED, err,
+                           "simulation of %s '%s' (%s) is not supported yet", n->element, n->id,
+                           n->for_compensation ? "a compensation handler"
+                           : n->instantiate    ? "instantiate"
+                           : n->parallel_events
+                               ? "parallel event gateway"
+                               : gm_bpmn_trigger_name(n->trigger));
         switch (n->kind) {
         case GM_BPMN_START_EVENT:
             pn->kind = PK_START;
