@@ -232,6 +232,7 @@ typedef struct lact {
     double rate;         /* pool cost per unit and time unit */
     uint32_t pool;       /* NONE32: no resource */
     uint32_t amount;
+    uint32_t out;        /* its single outgoing flow, or NONE32 (hand_on) */
 } lact;
 
 #define NONE32 UINT32_MAX
@@ -378,16 +379,6 @@ static void add_task(run *R, const pcase *c, size_t t, double wait, double dur, 
     blk *b = case_blk(R, c);
     if (b)
         tstat_add(&b->ts[t], wait, dur, cost);
-}
-
-/* Measured case c finished a task execution of activity t: the task's and
-   the case's sums. */
-static void task_done(run *R, pcase *c, size_t t, double wait, double dur, double cost)
-{
-    add_task(R, c, t, wait, dur, cost);
-    c->proc += dur;
-    c->wait += wait;
-    c->cost += cost;
 }
 
 /* ======================================================================== */
@@ -1342,10 +1333,10 @@ static inline size_t walk_on(run *R, size_t *flow)
 static bool hand_on(run *R, size_t e)
 {
     rec *x = &R->rc[e];
-    const gm_bpmn_node *n = nd(R, x->node);
-    if (n->nout != 1)
+    uint32_t out = R->la[x->ai].out;
+    if (out == NONE32)
         return false;
-    size_t flow = n->out[0], s = x->scope;
+    size_t flow = out, s = x->scope;
     size_t node = walk_on(R, &flow);
     if (R->p->node[node].task) {
         x->node = node;
@@ -1373,34 +1364,46 @@ static void on_service_done(gm_sim *sim, void *ctx, uint64_t data)
     const pact *a = &p->act[ai];
     double now = gm_sim_now(sim);
     pcase *c = &R->cs[R->sc[x->scope].cs];
+    double dur = x->dur;
+    bool meas = c->measured, in_window = in_util_window(R);
+    blk *cb = meas ? case_blk(R, c) : NULL; /* the case's batch */
     /* costs: the fixed cost plus every unit held for the working time */
     double rcost = 0;
     const req *Q = req_of(R, x);
     size_t ui = 0;
-    bool in_window = in_util_window(R);
     bool fast = a->fast_res;
     if (fast) { /* one counted pool: the loop below, from the table */
         const lact *la = &R->la[ai];
         for (uint32_t j = 0; j < la->amount; j++)
-            rcost += la->rate * x->dur;
+            rcost += la->rate * dur;
         if (in_window)
-            add_work(R, la->pool, x->dur * la->amount);
-        if (c->measured)
-            add_pcost(R, c, la->pool, rcost);
+            add_work(R, la->pool, dur * la->amount);
+        if (meas) {
+            R->b[0].pcost[la->pool] += rcost;
+            if (cb)
+                cb->pcost[la->pool] += rcost;
+        }
     }
     for (size_t k = 0; !fast && k < a->nneed; k++) {
         size_t pool = a->need[k].pool;
         double pc = 0;
         for (uint32_t j = 0; j < a->need[k].amount; j++)
-            pc += unit_cost(p, pool, p->pool[pool].named ? Q->units[ui++] : 0) * x->dur;
+            pc += unit_cost(p, pool, p->pool[pool].named ? Q->units[ui++] : 0) * dur;
         if (in_window)
-            add_work(R, pool, x->dur * a->need[k].amount);
-        if (c->measured)
+            add_work(R, pool, dur * a->need[k].amount);
+        if (meas)
             add_pcost(R, c, pool, pc);
         rcost += pc;
     }
-    if (c->measured)
-        task_done(R, c, ai, x->t_start - x->t_req, x->dur, a->cost + rcost);
+    if (meas) {
+        double wait = x->t_start - x->t_req, cost = a->cost + rcost;
+        tstat_add(&R->b[0].ts[ai], wait, dur, cost);
+        if (cb)
+            tstat_add(&cb->ts[ai], wait, dur, cost);
+        c->proc += dur;
+        c->wait += wait;
+        c->cost += cost;
+    }
     if (R->log) {
         const gm_bpmn_node *n = nd(R, x->node);
         const char *who = "";
@@ -1426,7 +1429,8 @@ static void on_service_done(gm_sim *sim, void *ctx, uint64_t data)
     } else if (x->act != NONE || !hand_on(R, e)) {
         exec_finished(R, e);
     }
-    settle(R);
+    if (R->nwork || R->dirty != NONE)
+        settle(R);
 }
 
 /* The table of activities (R->la; R->rng set), or false when out of
@@ -1448,6 +1452,8 @@ static bool act_table(run *R)
         la->rng = &R->rng[a->stream];
         la->cost = a->cost;
         la->pool = NONE32;
+        const gm_bpmn_node *n = nd(R, a->node);
+        la->out = n->nout == 1 ? (uint32_t)n->out[0] : NONE32;
         if (a->nneed) {
             la->pool = (uint32_t)a->need[0].pool;
             la->amount = a->need[0].amount;
