@@ -21,6 +21,17 @@
  * simulation's one direct handler, and it cannot be cancelled, so nothing
  * but the calendar entry is written when it is scheduled or read when it
  * runs.
+ *
+ * The calendar has two forms. While few entries are pending (at most
+ * SMALL_MAX) it is an array sorted earliest first, heap[base .. base + len):
+ * the next event is taken from the front, and a new one is put in from the
+ * back, past the entries due after it. A process or a queueing network
+ * keeps about one event per busy server pending, often fewer than ten, and
+ * this costs a few comparisons where a heap walks its levels comparing
+ * every child. Past SMALL_MAX entries the array becomes a d-ary heap,
+ * heap[0 .. len) (a sorted array already is one), and below SMALL_MIN it
+ * goes back to a sorted array. Both forms order by the same entries, so a
+ * run gives the same events in the same order whichever it uses.
  */
 typedef unsigned __int128 cal_entry;
 
@@ -65,12 +76,18 @@ typedef struct ev_slot {
 
 #define NO_SLOT UINT32_MAX
 
+/* The sorted form's bounds (see the top of this file). */
+#define SMALL_MAX 24u
+#define SMALL_MIN 8u
+
 struct gm_sim {
     double now;
     uint64_t seq;
     uint64_t events;
     cal_entry *heap;
     uint32_t heap_len, heap_cap;
+    uint32_t base;  /* the sorted form: its first entry */
+    bool small;     /* the sorted form, else the heap */
     uint32_t stale; /* cancelled entries still in the heap */
     ev_slot *slots;
     uint32_t slots_len, slots_cap;
@@ -198,9 +215,76 @@ static inline void heap_pop(gm_sim *s)
     replace_root_any(s, n, s->heap[n]);
 }
 
+/* ---- the sorted form ---------------------------------------------------- */
+
+/* The sorted array becomes a heap: it already is one, from index 0. */
+static void to_heap(gm_sim *s)
+{
+    memmove(s->heap, s->heap + s->base, s->heap_len * sizeof *s->heap);
+    s->base = 0;
+    s->small = false;
+}
+
+/* The heap (no spent root) becomes a sorted array: at most SMALL_MIN
+   entries, sorted by insertion. */
+static void to_small(gm_sim *s)
+{
+    cal_entry *h = s->heap;
+    for (uint32_t i = 1; i < s->heap_len; i++) {
+        cal_entry e = h[i];
+        uint32_t j = i;
+        for (; j > 0 && e < h[j - 1]; j--)
+            h[j] = h[j - 1];
+        h[j] = e;
+    }
+    s->base = 0;
+    s->small = true;
+}
+
+/* Put e in the sorted array, past the entries due before it (the capacity
+   is at least 2 * SMALL_MAX, see gm_sim_create). */
+static inline void small_push(gm_sim *s, cal_entry e)
+{
+    if (s->heap_len == SMALL_MAX) {
+        to_heap(s);
+        heap_push(s, e);
+        return;
+    }
+    if (s->base + s->heap_len == s->heap_cap) {
+        memmove(s->heap, s->heap + s->base, s->heap_len * sizeof *s->heap);
+        s->base = 0;
+    }
+    cal_entry *h = s->heap + s->base;
+    uint32_t i = s->heap_len++;
+    for (; i > 0 && e < h[i - 1]; i--)
+        h[i] = h[i - 1];
+    h[i] = e;
+}
+
+static inline void cal_push(gm_sim *s, cal_entry e)
+{
+    if (s->small)
+        small_push(s, e);
+    else
+        heap_push(s, e);
+}
+
 /* Drop cancelled entries and rebuild the heap bottom-up (Floyd), O(n). */
 static void compact(gm_sim *s)
 {
+    if (s->small) { /* keep the live entries, in order */
+        uint32_t n = 0;
+        for (uint32_t i = s->base; i < s->base + s->heap_len; i++) {
+            cal_entry e = s->heap[i];
+            uint64_t key = entry_key(e);
+            if ((key & DIRECT_BIT) || s->slots[key & SLOT_MASK].key == key)
+                s->heap[n++] = e;
+        }
+        s->base = 0;
+        s->heap_len = n;
+        s->stale = 0;
+        return;
+    }
     /* A spent root (the event whose handler is running, see gm_sim_run) has
        run: drop it here, whatever its kind. The slot test below would catch
        a handled one, whose slot is already free, but not a direct one, which
@@ -241,6 +325,9 @@ gm_sim *gm_sim_create(gm_sim_calendar cal, uint32_t expected_pending)
     uint32_t cap = expected_pending ? expected_pending : 64;
     if (cap > GM_SIM_MAX_PENDING)
         cap = GM_SIM_MAX_PENDING;
+    if (cap < 2 * SMALL_MAX) /* room for the sorted form to slide */
+        cap = 2 * SMALL_MAX;
+    s->small = true;
     s->heap = malloc(sizeof *s->heap * cap);
     s->slots = malloc(sizeof *s->slots * cap);
     if (!s->heap || !s->slots) {
@@ -378,7 +465,7 @@ gm_sim_event gm_sim_schedule_at(gm_sim *s, double t, gm_sim_handler fn, void *ct
     e->t = t;
     e->key = key;
     s->pending++;
-    heap_push(s, make_entry(t, key));
+    cal_push(s, make_entry(t, key));
     return key;
 }
 
@@ -397,7 +484,7 @@ bool gm_sim_schedule_direct(gm_sim *s, double t, uint32_t data)
     if (!admit(s, &t))
         return false;
     s->pending++;
-    heap_push(s, make_entry(t, (s->seq++ << SEQ_SHIFT) | DIRECT_BIT | data));
+    cal_push(s, make_entry(t, (s->seq++ << SEQ_SHIFT) | DIRECT_BIT | data));
     return true;
 }
 
@@ -446,12 +533,17 @@ uint64_t gm_sim_run(gm_sim *s, double until, uint64_t max_events)
     uint64_t ran = 0;
     s->stop = false;
     while (s->heap_len) {
-        cal_entry top = s->heap[0];
+        cal_entry top = s->heap[s->base]; /* base is 0 in the heap form */
         uint64_t key = entry_key(top);
         bool direct = key & DIRECT_BIT;
         uint32_t slot = (uint32_t)(key & SLOT_MASK);
         if (!direct && s->slots[slot].key != key) { /* cancelled */
-            heap_pop(s);
+            if (s->small) {
+                s->base++;
+                s->heap_len--;
+            } else {
+                heap_pop(s);
+            }
             s->stale--;
             continue;
         }
@@ -475,13 +567,21 @@ uint64_t gm_sim_run(gm_sim *s, double until, uint64_t max_events)
         }
         s->events++;
         ran++;
-        /* The entry stays at the root while the handler runs; its first
-           schedule call replaces it, otherwise it is popped afterwards. */
-        s->top_spent = true;
-        fn(s, ctx, data);
-        if (s->top_spent) {
-            s->top_spent = false;
-            heap_pop(s);
+        if (s->small) {
+            s->base++;
+            s->heap_len--;
+            fn(s, ctx, data);
+        } else {
+            /* The entry stays at the root while the handler runs; its first
+               schedule call replaces it, otherwise it is popped afterwards. */
+            s->top_spent = true;
+            fn(s, ctx, data);
+            if (s->top_spent) {
+                s->top_spent = false;
+                heap_pop(s);
+            }
+            if (s->heap_len <= SMALL_MIN)
+                to_small(s);
         }
         if (s->stop || (max_events && ran >= max_events))
             return ran;

@@ -13,11 +13,14 @@
  * cancelled entries outnumber live ones, so cancel-heavy models (timeouts,
  * preemption) stay bounded.
  *
- * The calendar is a d-ary heap, binary, 4-ary or 8-ary (GM_SIM_HEAP2 /
- * GM_SIM_HEAP4 / GM_SIM_HEAP8); bench/bench_kernel measures the three on the
- * classic hold model, from 10 to 10^6 pending events. With a few pending
- * events (a process model's busy resources, about 10) the 8-ary heap is one
- * level deep where the 4-ary one is two, and about a quarter faster there.
+ * While at most a couple of dozen events are pending (a process model
+ * keeps about one per busy resource unit, often fewer than ten), the
+ * calendar is an array sorted by due time: the next event comes from its
+ * front and a new one goes in from its back, a few comparisons. With more
+ * it is a d-ary heap, binary, 4-ary or 8-ary (GM_SIM_HEAP2 / GM_SIM_HEAP4 /
+ * GM_SIM_HEAP8, the arity a simulation chooses); bench/bench_kernel measures
+ * them on the classic hold model, from 10 to 10^6 pending events. The two
+ * forms give the same events in the same order.
  *
  * A gm_sim is single-threaded: one simulation (replication) per thread.
  * Simulations share nothing, so replications run in parallel freely.

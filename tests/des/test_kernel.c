@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "num/rng.h"
 #include "des/kernel.h"
@@ -354,6 +355,84 @@ static void test_compact_while_running(void **state)
     }
 }
 
+/* The calendar changes form as the number of pending events crosses a few
+   dozen (a sorted array below, a heap above; src/des/kernel.c). Waves of
+   events that grow from 1 to 300 pending and drain again, handled and
+   direct ones, with cancellations at every size, must come out in (time,
+   scheduling order), exactly the order of a sort of what was scheduled. */
+typedef struct wave {
+    gm_sim *sim;
+    gm_rng r;
+    uint64_t next;       /* data of the next event: its scheduling order */
+    double t[20000];     /* due time of event i */
+    bool cancelled[20000];
+    uint64_t ran[20000]; /* the order events ran in */
+    size_t nran;
+    gm_sim_event h[20000];
+} wave;
+
+static void wave_ran(gm_sim *sim, void *ctx, uint64_t data)
+{
+    wave *w = ctx;
+    assert_true(gm_sim_now(sim) == w->t[data]);
+    w->ran[w->nran++] = data;
+}
+
+static int by_time_then_order(const void *a, const void *b, void *ctx)
+{
+    const wave *w = ctx;
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    if (w->t[x] != w->t[y])
+        return w->t[x] < w->t[y] ? -1 : 1;
+    return x < y ? -1 : x > y;
+}
+
+static void test_calendar_forms(void **state)
+{
+    (void)state;
+    static wave w;
+    static uint64_t want[20000];
+    for (int k = 0; k < 3; k++) {
+        memset(&w, 0, sizeof w);
+        w.sim = gm_sim_create(cals[k], 0);
+        assert_non_null(w.sim);
+        gm_sim_set_direct(w.sim, wave_ran, &w);
+        gm_rng_seed(&w.r, 11, (uint64_t)k);
+        double now = 0;
+        for (int round = 0; round < 40; round++) {
+            /* grow to a size from 1 to 300, at coarse times so ties happen */
+            uint64_t add = 1 + gm_rng_below(&w.r, 300);
+            for (uint64_t i = 0; i < add && w.next < 20000; i++) {
+                uint64_t id = w.next++;
+                w.t[id] = now + (double)gm_rng_below(&w.r, 40);
+                if (id % 3 == 0) {
+                    assert_true(gm_sim_schedule_direct(w.sim, w.t[id], (uint32_t)id));
+                } else {
+                    w.h[id] = gm_sim_schedule_at(w.sim, w.t[id], wave_ran, &w, id);
+                    assert_true(w.h[id] != 0);
+                    if (gm_rng_below(&w.r, 4) == 0) {
+                        assert_true(gm_sim_cancel(w.sim, w.h[id]));
+                        w.cancelled[id] = true;
+                    }
+                }
+            }
+            /* drain to a random depth */
+            now += (double)gm_rng_below(&w.r, 45);
+            gm_sim_run(w.sim, now, 0);
+        }
+        gm_sim_run(w.sim, INFINITY, 0);
+        size_t n = 0;
+        for (uint64_t id = 0; id < w.next; id++)
+            if (!w.cancelled[id])
+                want[n++] = id;
+        qsort_r(want, n, sizeof want[0], by_time_then_order, &w);
+        assert_int_equal(w.nran, n);
+        assert_memory_equal(w.ran, want, n * sizeof want[0]);
+        assert_int_equal(gm_sim_pending(w.sim), 0);
+        gm_sim_destroy(w.sim);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -365,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_pooling_and_heaps_agree),
         cmocka_unit_test(test_direct_events),
         cmocka_unit_test(test_compact_while_running),
+        cmocka_unit_test(test_calendar_forms),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
