@@ -28,7 +28,7 @@
  *
  * Not thread-safe: the engine's writer thread owns the graph. Even the
  * readers that take a const graph may write into a twin's document the
- * ETag and lastUpdateTime stamps its last patches deferred (graph.c,
+ * ETag and lastUpdateTime stamps its last patches deferred (meta.c,
  * "Deferred metadata"), so two threads must never read one graph at once.
  * The one exception is a dump (below), which another thread writes while
  * the owner goes on.
@@ -299,7 +299,7 @@ int gm_rel_each(const gm_twin_graph *g, int (*fn)(void *ctx, const json_t *rel),
 
 /*
  * Dumps: the graph as it was at one moment, written by another thread while
- * the owner goes on changing it (graph.c, "Dumps", tells how). The owner
+ * the owner goes on changing it (dump.c tells how). The owner
  * begins a dump; any one thread runs it, which hands on text, one JSON
  * document a line: every twin (its document as gm_twin_get returns it),
  * then, if the dump holds them, every relationship, each exactly as at the
