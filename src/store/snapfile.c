@@ -17,6 +17,7 @@
 
 #include "base/file.h"
 #include "base/log.h"
+#include "store/crc32c.h"
 #include "store/store.h"
 
 #define PREFIX "snapshot-"
@@ -319,4 +320,53 @@ void store__snapfile_unmap(store__snapmap *m)
     m->data = "";
     m->len = 0;
     m->base = NULL;
+}
+
+int store__snapfile_crc(const char *dir, uint64_t seq, uint64_t bytes, uint32_t *crc, gm_err *err)
+{
+    store__snapmap m;
+    int rc = store__snapfile_map(dir, seq, bytes, &m, err);
+    if (rc != GM_OK)
+        return rc;
+    *crc = store__crc32c(0, m.data, m.len);
+    store__snapfile_unmap(&m);
+    return GM_OK;
+}
+
+int store__snapfile_crc_path(const char *path, uint64_t bytes, uint32_t *crc, gm_err *err)
+{
+    enum { BUF = 1 << 20 };
+    /* its own descriptor: the producer's is write-only */
+    int fd;
+    do
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return gm_err_errno(err, GM_EIO, errno, path, "cannot read the snapshot file back");
+    char *buf = malloc(BUF);
+    if (!buf) {
+        close(fd);
+        return gm_err_set(err, GM_ENOMEM, path, "out of memory for the checksum");
+    }
+    uint32_t c = 0;
+    uint64_t off = 0;
+    int rc = GM_OK;
+    while (off < bytes && rc == GM_OK) {
+        uint64_t left = bytes - off;
+        ssize_t k = pread(fd, buf, left < BUF ? (size_t)left : BUF, (off_t)off);
+        if (k < 0 && errno == EINTR)
+            continue;
+        if (k < 0)
+            rc = gm_err_errno(err, GM_EIO, errno, path, "cannot read the snapshot file back");
+        else if (k == 0)
+            rc = gm_err_set(err, GM_EIO, path, "the snapshot file ends at byte %" PRIu64, off);
+        else {
+            c = store__crc32c(c, buf, (size_t)k);
+            off += (uint64_t)k;
+        }
+    }
+    free(buf);
+    close(fd);
+    *crc = c;
+    return rc;
 }

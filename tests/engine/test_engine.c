@@ -19,8 +19,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <inttypes.h>
+#include <sqlite3.h>
+
 #include "base/log.h"
 #include "engine/engine.h"
+#include "store/crc32c.h"
 #include "store/store.h"
 #include "helpers.h"
 
@@ -297,6 +301,29 @@ static void overwrite(const char *dir, const char *name, const char *text, size_
     assert_int_equal(fclose(f), 0);
 }
 
+/* Run sql on dir's database (the store closed). */
+static void db_exec(const char *dir, const char *sql)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/gemel.db", dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    sqlite3_close(db);
+}
+
+/* overwrite, and record the new bytes' checksum as the snapshot's: a file
+   that a faulty writer made whole, not one damaged after it was written
+   (which the checksum catches first; test_snapshot_checksum). */
+static void overwrite_sealed(const char *dir, const char *name, const char *text, size_t len)
+{
+    overwrite(dir, name, text, len);
+    char sql[128];
+    snprintf(sql, sizeof sql, "UPDATE snapshot SET crc = %" PRIu32, store__crc32c(0, text, len));
+    db_exec(dir, sql);
+}
+
 /* The snapshot file: a header line with the counts, then one line per
    model document, twin and relationship; strings with newlines stay on
    their line; reopening from it gives the same twins. A snapshot whose
@@ -345,7 +372,7 @@ static void test_snapshot_file(void **state)
     char *p = strstr(text, "\"relationships\":1");
     assert_non_null(p);
     p[16] = '2';
-    overwrite(dir, "snapshot-6", text, len);
+    overwrite_sealed(dir, "snapshot-6", text, len);
     gm_engine_opts o = {.dir = dir};
     gm_err err;
     gm_err_clear(&err);
@@ -358,7 +385,7 @@ static void test_snapshot_file(void **state)
     p = strstr(text, "\"twins\":3");
     assert_non_null(p);
     p[8] = '4';
-    overwrite(dir, "snapshot-6", text, len);
+    overwrite_sealed(dir, "snapshot-6", text, len);
     gm_err_clear(&err);
     assert_null(gm_engine_open(&o, &err));
     assert_string_equal(err.where, "snapshot line 6 (snapshot)");
@@ -367,7 +394,7 @@ static void test_snapshot_file(void **state)
     p[8] = '3';
     char *mid = strstr(text, "\"two\\nlines\"");
     memcpy(mid, "\n", 1);
-    overwrite(dir, "snapshot-6", text, len);
+    overwrite_sealed(dir, "snapshot-6", text, len);
     gm_err_clear(&err);
     assert_null(gm_engine_open(&o, &err));
     assert_non_null(strstr(err.where, "snapshot line"));
@@ -656,6 +683,60 @@ static void test_snapshot_old_format(void **state)
     remove_dir(dir);
 }
 
+/*
+ * Integrity (issue 18): a snapshot file changed in place, its length kept
+ * (a twin's value 5 made 9), loaded silently; so would a changed log
+ * record. Both are refused now, naming the file or the record, and the
+ * store opens again once the bytes are back.
+ */
+static void test_snapshot_checksum(void **state)
+{
+    (void)state;
+    char *dir = temp_dir("engine");
+    gm_engine *e = open_dir(dir, 0);
+    assert_int_equal(call(e, GM_OP_MODELS_ADD, NULL, NULL, models_json, NULL, NULL), 0);
+    assert_int_equal(call(e, GM_OP_TWIN_PUT, "a", NULL, SENSOR(5), NULL, NULL), 0);
+    assert_int_equal(gm_engine_snapshot(e, NULL), 0);
+    assert_int_equal(call(e, GM_OP_TWIN_PUT, "b", NULL, SENSOR(6), NULL, NULL), 0);
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+
+    size_t len;
+    char *text = slurp(dir, "snapshot-2", &len);
+    char *v = strstr(text, "\"v\":5");
+    assert_non_null(v);
+    v[4] = '9';
+    overwrite(dir, "snapshot-2", text, len);
+    gm_engine_opts o = {.dir = dir};
+    gm_err err;
+    gm_err_clear(&err);
+    assert_null(gm_engine_open(&o, &err));
+    assert_int_equal(err.code, GM_EIO);
+    char path[512];
+    snprintf(path, sizeof path, "%s/snapshot-2", dir);
+    assert_string_equal(err.where, path);
+    assert_non_null(strstr(err.what, "damaged gemel store: the snapshot file"));
+    assert_non_null(strstr(err.what, "does not match its checksum"));
+    v[4] = '5';
+    overwrite(dir, "snapshot-2", text, len);
+    free(text);
+
+    /* a log record changed in place: twin b's value 6 made 7 */
+    db_exec(dir, "UPDATE log SET data = CAST(replace(CAST(data AS TEXT), '\"v\":6', '\"v\":7')"
+                 " AS BLOB) WHERE seq = 3");
+    gm_err_clear(&err);
+    assert_null(gm_engine_open(&o, &err));
+    assert_int_equal(err.code, GM_EIO);
+    assert_non_null(strstr(err.where, "gemel.db"));
+    assert_non_null(strstr(err.what, "damaged gemel store: record 3 does not match its checksum"));
+    db_exec(dir, "UPDATE log SET data = CAST(replace(CAST(data AS TEXT), '\"v\":7', '\"v\":6')"
+                 " AS BLOB) WHERE seq = 3");
+    e = open_dir(dir, 0);
+    check_v(e, "a", 5);
+    check_v(e, "b", 6);
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+    remove_dir(dir);
+}
+
 static void test_second_open_refused(void **state)
 {
     (void)state;
@@ -681,6 +762,7 @@ int main(void)
         cmocka_unit_test(test_snapshot_copies_relationships),
         cmocka_unit_test(test_snapshot_old_format),
         cmocka_unit_test(test_second_open_refused),
+        cmocka_unit_test(test_snapshot_checksum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
