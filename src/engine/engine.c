@@ -272,8 +272,10 @@ static bool apply(gm_engine *e, gm_engine_req *r)
     case GM_OP_REL_GET: {
         const json_t *v = r->op == GM_OP_TWIN_GET ? gm_twin_get(e->graph, r->id)
                                                   : gm_rel_get(e->graph, r->id, r->rel_id);
-        if (!v)
-            rc = gm_err_set(err, GM_ENOENT, r->id ? r->id : "", "not found");
+        if (!v && r->op == GM_OP_TWIN_GET)
+            rc = gm_err_set(err, GM_ENOENT, r->id ? r->id : "", "no such twin");
+        else if (!v)
+            rc = gm_err_set(err, GM_ENOENT, r->rel_id ? r->rel_id : "", "no such relationship");
         else if (!(r->value = json_deep_copy(v))) /* the submitter's own copy */
             rc = GM_ENOMEM;
         break;
@@ -290,6 +292,9 @@ static bool apply(gm_engine *e, gm_engine_req *r)
     default: rc = gm_err_set(err, GM_EINVAL, "request", "unknown operation %d", (int)r->op);
     }
     r->status = rc;
+    /* a change that changed nothing (an empty patch): no event to log */
+    if (!rc && change && !logged && ev.seq == 0)
+        change = false;
     if (rc || !change) {
         json_decref(ev.body);
         atomic_store(&e->seq, gm_twin_graph_seq(e->graph));

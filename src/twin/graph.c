@@ -148,15 +148,42 @@ json_t *twin__time_json(int64_t ns)
     return json_string(buf);
 }
 
+/* The length of the UTF-8 sequence at s (n bytes left), or 0 when it is
+   not one: overlong forms, surrogates and code points above U+10FFFF are
+   not (RFC 3629), as jansson, which stores the ids in documents, refuses
+   them too. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    size_t len = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3
+               : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    if (len == 0 || len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) || /* overlong, surrogates */
+        (c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] > 0x8f))   /* overlong, > U+10FFFF */
+        return 0;
+    return len;
+}
+
 int twin__check_id(const char *id, const char *what, gm_err *err)
 {
     size_t n = id ? strlen(id) : 0;
     if (n == 0 || n > GM_TWIN_ID_MAX)
         return gm_err_set(err, GM_EINVAL, what, "an id of 1 to %d bytes is required",
                           GM_TWIN_ID_MAX);
-    for (size_t i = 0; i < n; i++)
-        if ((unsigned char)id[i] < 0x20)
+    const unsigned char *u = (const unsigned char *)id;
+    for (size_t i = 0; i < n;) {
+        if (u[i] < 0x20)
             return gm_err_set(err, GM_EINVAL, what, "control characters are not allowed in ids");
+        size_t k = utf8_len(u + i, n - i);
+        if (k == 0)
+            return gm_err_set(err, GM_EINVAL, what, "an id must be valid UTF-8 (byte %zu is not)",
+                              i + 1);
+        i += k;
+    }
     return 0;
 }
 
@@ -189,6 +216,23 @@ void twin__event_init(gm_twin_event *ev, uint64_t seq, int64_t now, gm_twin_even
     snprintf(ev->twin_id, sizeof ev->twin_id, "%s", twin_id);
     snprintf(ev->rel_id, sizeof ev->rel_id, "%s", rel_id ? rel_id : "");
     ev->body = body;
+}
+
+bool twin__only_tests(const json_t *patch)
+{
+    size_t i;
+    const json_t *op;
+    json_array_foreach(patch, i, op) {
+        if (strcmp(json_string_value(json_object_get(op, "op")), "test"))
+            return false;
+    }
+    return true;
+}
+
+void twin__no_event(gm_twin_event *ev)
+{
+    if (ev)
+        memset(ev, 0, sizeof *ev);
 }
 
 /* ---- validation against the model ----------------------------------------------------- */

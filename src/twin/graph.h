@@ -22,7 +22,10 @@
  * Mutations take the time of the change (ns since the epoch, from the
  * caller, so that replaying events reproduces the same state) and return
  * the event they caused. Each accepted mutation advances the graph's
- * sequence number by one; the ETag of what changed is derived from it.
+ * sequence number by one; the ETag of what changed is derived from it. A
+ * patch that changes nothing (no operation, or only tests, which pass) is
+ * accepted with no event: ev->seq is 0, and the sequence number and the
+ * ETag stay as they were.
  * A refused mutation changes nothing and returns an error naming the twin,
  * the JSON path and what was expected.
  *
@@ -45,7 +48,7 @@
 #include "base/err.h"
 #include "model/registry.h"
 
-#define GM_TWIN_ID_MAX 512 /* bytes of a $dtId or $relationshipId */
+#define GM_TWIN_ID_MAX 512 /* bytes of a $dtId or $relationshipId (valid UTF-8, no control characters) */
 
 typedef struct gm_twin_graph gm_twin_graph;
 

@@ -121,7 +121,7 @@ void twin__etag_of(uint64_t seq, char *buf, size_t n);
 /* ns as an RFC 3339 string with nanoseconds (NULL when out of memory). */
 json_t *twin__time_json(int64_t ns);
 /* GM_EINVAL naming what (a JSON path) unless id is 1 to GM_TWIN_ID_MAX bytes
-   without control characters. */
+   of valid UTF-8 without control characters. */
 int twin__check_id(const char *id, const char *what, gm_err *err);
 /* If-Match against the current ETag cur (NULL: none); where names the
    twin or relationship. */
@@ -131,6 +131,11 @@ int twin__check_etag(const json_t *doc, const char *if_match, const char *where,
 /* Fill ev (may be NULL: body is then released) with an accepted change. */
 void twin__event_init(gm_twin_event *ev, uint64_t seq, int64_t now, gm_twin_event_kind k,
                       const char *twin_id, const char *rel_id, json_t *body);
+/* Whether the (checked) patch holds only test operations, or none. */
+bool twin__only_tests(const json_t *patch);
+/* An accepted request that changed nothing: *ev (may be NULL) says so,
+   seq 0 and no body. */
+void twin__no_event(gm_twin_event *ev);
 /* Check member name = v of a twin of interface iface (or of a component's
    interface); path names it. */
 int twin__check_member(const gm_twin_graph *g, const gm_model_iface *iface, const char *name,

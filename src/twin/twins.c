@@ -116,11 +116,11 @@ int gm_twin_put(gm_twin_graph *g, const char *id, const json_t *body, const char
         return rc;
     twin *t = twin__find(g, id);
     if (t && if_none_match && strcmp(if_none_match, "*") == 0)
-        return gm_err_set(err, GM_EEXIST, id, "twin '%s' exists (If-None-Match: *)", id);
+        return gm_err_set(err, GM_EEXIST, id, "the twin exists (If-None-Match: *)");
     if (t && (rc = twin__check_twin_etag(t, if_match, id, err)))
         return rc;
     if (!t && if_match && strcmp(if_match, "*"))
-        return gm_err_set(err, GM_ENOENT, id, "no twin '%s' to match If-Match", id);
+        return gm_err_set(err, GM_ENOENT, id, "no such twin to match If-Match");
     json_t *doc = NULL;
     const char *model = NULL;
     if ((rc = build_twin(g, id, body, g->seq + 1, now_ns, &doc, &model, err)))
@@ -353,7 +353,7 @@ int gm_twin_patch(gm_twin_graph *g, const char *id, const json_t *patch, const c
 {
     twin *t = twin__find(g, id);
     if (!t)
-        return gm_err_set(err, GM_ENOENT, id, "no twin '%s'", id);
+        return gm_err_set(err, GM_ENOENT, id, "no such twin");
     int rc = twin__check_twin_etag(t, if_match, id, err);
     if (rc)
         return rc;
@@ -381,6 +381,16 @@ int gm_twin_patch(gm_twin_graph *g, const char *id, const json_t *patch, const c
             if (r == 0 && (rc = note_touched(list, &nt, &target, i, err)))
                 return rc;
         }
+    }
+    /* Nothing to change (no operation, or only tests): the tests are
+       evaluated, and the twin, its ETag and the sequence number stay. */
+    if (twin__only_tests(patch)) {
+        gm_patch_undo *undo;
+        if ((rc = gm_patch_apply_undo(&t->doc, patch, &undo, err)))
+            return rc;
+        gm_patch_undo_free(undo); /* tests change nothing: nothing to undo */
+        twin__no_event(ev);
+        return 0;
     }
     /* Deferred metadata when every touched member is a top-level property
        with a slot that the twin had before the patch (so its metadata entry
@@ -479,15 +489,16 @@ int gm_twin_delete(gm_twin_graph *g, const char *id, const char *if_match, int64
 {
     twin *t = twin__find(g, id);
     if (!t)
-        return gm_err_set(err, GM_ENOENT, id, "no twin '%s'", id);
+        return gm_err_set(err, GM_ENOENT, id, "no such twin");
     int rc = twin__check_twin_etag(t, if_match, id, err);
     if (rc)
         return rc;
     size_t nout = t->out ? gm_map_len(t->out) : 0;
     if (nout || t->in.len)
         return gm_err_set(err, GM_ECONFLICT, id,
-                          "twin '%s' has %zu outgoing and %zu incoming relationships; delete "
-                          "them first", id, nout, t->in.len);
+                          "%zu relationship%s leave%s it and %zu reach%s it; delete them first",
+                          nout, nout == 1 ? "" : "s", nout == 1 ? "s" : "", t->in.len,
+                          t->in.len == 1 ? "es" : "");
     if (g->dump && twin__dump_reserve_grave(g->dump))
         return GM_ENOMEM;
     twin__dump_guard(t, false);

@@ -737,6 +737,68 @@ static void test_snapshot_checksum(void **state)
     remove_dir(dir);
 }
 
+/*
+ * A patch that changes nothing, [] or only tests that pass, is accepted
+ * without an event: the sequence number, the ETag and the log stay (issue
+ * 18: it wrote an event and a new ETag). A test that fails is refused, as
+ * before; the same holds for relationships.
+ */
+static void test_empty_patch(void **state)
+{
+    (void)state;
+    char *dir = temp_dir("engine");
+    gm_engine *e = open_dir(dir, 0);
+    assert_int_equal(call(e, GM_OP_MODELS_ADD, NULL, NULL, models_json, NULL, NULL), 0);
+    assert_int_equal(call(e, GM_OP_TWIN_PUT, "a", NULL, SENSOR(1), NULL, NULL), 0);
+    assert_int_equal(call(e, GM_OP_TWIN_PUT, "b", NULL, SENSOR(2), NULL, NULL), 0);
+    assert_int_equal(call(e, GM_OP_REL_PUT, "a", "r", "{\"$relationshipName\": \"next\", "
+                                                       "\"$targetId\": \"b\"}", NULL, NULL), 0);
+    json_t *before, *rel_before;
+    assert_int_equal(call(e, GM_OP_TWIN_GET, "a", NULL, NULL, NULL, &before), 0);
+    assert_int_equal(call(e, GM_OP_REL_GET, "a", "r", NULL, NULL, &rel_before), 0);
+    const char *etag = json_string_value(json_object_get(before, "$etag"));
+    const char *nothing[] = {"[]", "[{\"op\": \"test\", \"path\": \"/v\", \"value\": 1}]",
+                             "[{\"op\": \"test\", \"path\": \"/$metadata/$model\","
+                             " \"value\": \"dtmi:e:Sensor;1\"}]"};
+    for (size_t i = 0; i < sizeof nothing / sizeof nothing[0]; i++) {
+        json_t *p = J(nothing[i]);
+        gm_engine_req r = {.op = GM_OP_TWIN_PATCH, .id = "a", .body = p, .if_match = etag};
+        assert_int_equal(gm_engine_call(e, &r), 0);
+        assert_int_equal(r.seq, 0); /* nothing changed */
+        assert_int_equal(gm_engine_seq(e), 4);
+        json_decref(p);
+    }
+    json_t *after;
+    assert_int_equal(call(e, GM_OP_TWIN_GET, "a", NULL, NULL, NULL, &after), 0);
+    assert_true(json_equal(before, after));
+    json_decref(after);
+    assert_int_equal(call(e, GM_OP_TWIN_PATCH, "a", NULL,
+                          "[{\"op\": \"test\", \"path\": \"/v\", \"value\": 2}]", NULL, NULL),
+                     GM_ECONFLICT);
+    /* ('next' has no properties for a test to compare) */
+    const char *rel_nothing[] = {"[]"};
+    for (size_t i = 0; i < 1; i++) {
+        json_t *p = J(rel_nothing[i]);
+        gm_engine_req r = {.op = GM_OP_REL_PATCH, .id = "a", .rel_id = "r", .body = p};
+        assert_int_equal(gm_engine_call(e, &r), 0);
+        assert_int_equal(r.seq, 0);
+        json_decref(p);
+    }
+    json_t *rel_after;
+    assert_int_equal(call(e, GM_OP_REL_GET, "a", "r", NULL, NULL, &rel_after), 0);
+    assert_true(json_equal(rel_before, rel_after));
+    json_decref(rel_after);
+    assert_int_equal(gm_engine_seq(e), 4);
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+    /* and the log holds no event for them */
+    e = open_dir(dir, 0);
+    assert_int_equal(gm_engine_seq(e), 4);
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+    json_decref(before);
+    json_decref(rel_before);
+    remove_dir(dir);
+}
+
 static void test_second_open_refused(void **state)
 {
     (void)state;
@@ -763,6 +825,7 @@ int main(void)
         cmocka_unit_test(test_snapshot_old_format),
         cmocka_unit_test(test_second_open_refused),
         cmocka_unit_test(test_snapshot_checksum),
+        cmocka_unit_test(test_empty_patch),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
