@@ -224,6 +224,11 @@ static bool apply(gm_engine *e, gm_engine_req *r)
                                e->fail_err.what);
         return false;
     }
+    if (r->stop && atomic_load(r->stop)) {
+        r->status = gm_err_set(err, GM_ECONFLICT, key,
+                               "not applied: an earlier request of its group was refused");
+        return false;
+    }
     switch (r->op) {
     case GM_OP_MODELS_ADD: {
         /* the registry keeps what it is given: give it the engine's own copy */
@@ -292,6 +297,8 @@ static bool apply(gm_engine *e, gm_engine_req *r)
     default: rc = gm_err_set(err, GM_EINVAL, "request", "unknown operation %d", (int)r->op);
     }
     r->status = rc;
+    if (rc && r->stop)
+        atomic_store(r->stop, true);
     /* a change that changed nothing (an empty patch): no event to log */
     if (!rc && change && !logged && ev.seq == 0)
         change = false;
@@ -310,6 +317,8 @@ static bool apply(gm_engine *e, gm_engine_req *r)
         e->failed = rc;
         e->fail_err = *err;
         r->status = rc;
+        if (r->stop)
+            atomic_store(r->stop, true);
         return false;
     }
     /* once parked, r belongs to the committer, which may complete it (and

@@ -24,6 +24,7 @@
 #ifndef GM_ENGINE_ENGINE_H
 #define GM_ENGINE_ENGINE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -85,6 +86,15 @@ struct gm_engine_req {
     void *read_ctx;
     void (*done)(void *ctx, gm_engine_req *req);
     void *ctx;
+    /* A group of requests that stops at its first refusal (NULL: none, the
+       request stands alone). When a request carrying stop is refused, the
+       writer sets *stop before it completes the request; a request carrying
+       a stop already set is not applied: it completes at once with
+       GM_ECONFLICT, "not applied: an earlier request of its group was
+       refused". The submitter owns *stop (false to begin with). A bulk
+       import stops so at its first bad line, although the lines behind it
+       are already queued. */
+    atomic_bool *stop;
     /* results */
     int status;
     gm_err err;

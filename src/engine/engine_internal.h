@@ -5,6 +5,7 @@
  *   engine.c    the writer thread, requests, events, completion, open/close
  *   snapshot.c  snapshots: written by a thread while the writer goes on
  *   recover.c   recovery at open: the newest snapshot, then the log
+ *   import.c    the bulk import (import.h), through requests as any client
  *   bus.c       the event bus (bus.h)
  */
 #ifndef GM_ENGINE_ENGINE_INTERNAL_H
