@@ -399,11 +399,21 @@ static void *writer_main(void *arg)
         else if (e->dump && !atomic_load(&e->snapshot_running))
             engine__join_snapshot(e); /* frees the twins deleted while it ran */
     }
-    /* the snapshot thread reads the graph: stop it first (the newest
-       stored snapshot stays, and the log after it) */
-    if (e->dump)
-        gm_twin_dump_cancel(e->dump);
+    /* Closing. A store must open fast however it was used, also by short
+       processes (each `gemel twin` command opens and closes it), so a
+       snapshot under way is finished, not cancelled; and one more is
+       stored when the log since the newest holds at least
+       close_snapshot_every events and as many bytes as that snapshot: the
+       next open would replay more than it would load. */
     engine__join_snapshot(e);
+    if (!e->failed && e->since_snapshot >= e->opts.close_snapshot_every &&
+        e->log_bytes >= atomic_load(&e->snap_bytes)) {
+        gm_err err;
+        gm_err_clear(&err);
+        if (engine__snapshot(e, &err))
+            gm_log_warn("engine: no snapshot at close; the next open replays the log",
+                        GM_LOG_STR("error", err.what));
+    }
     return NULL;
 }
 
@@ -436,6 +446,8 @@ gm_engine *gm_engine_open(const gm_engine_opts *opts, gm_err *err)
         e->opts.snapshot_every = 100000;
     if (!e->opts.queue)
         e->opts.queue = 65536;
+    if (!e->opts.close_snapshot_every)
+        e->opts.close_snapshot_every = 1000;
     pthread_mutex_init(&e->mu, NULL);
     pthread_mutex_init(&e->done_mu, NULL);
     gm_vec_init(&e->pending, sizeof(gm_engine_req *));

@@ -24,6 +24,7 @@
 
 #include "base/log.h"
 #include "engine/engine.h"
+#include "engine/import.h"
 #include "store/crc32c.h"
 #include "store/store.h"
 #include "helpers.h"
@@ -799,6 +800,99 @@ static void test_empty_patch(void **state)
     remove_dir(dir);
 }
 
+/* n twin lines (10 ids, replaced in turn) in the import format, with the
+   Sensor model first: 1 + n events. */
+static char *replacements(int n, size_t *len)
+{
+    char *text = malloc((size_t)n * 100 + 4096);
+    assert_non_null(text);
+    json_t *models = J(models_json);
+    char *m = json_dumps(json_array_get(models, 0), JSON_COMPACT);
+    size_t k = (size_t)sprintf(text, "{\"Section\": \"Header\"}\n{}\n{\"Section\": \"Models\"}\n%s\n"
+                                     "{\"Section\": \"Twins\"}\n", m);
+    free(m);
+    json_decref(models);
+    for (int i = 0; i < n; i++)
+        k += (size_t)sprintf(text + k, "{\"$dtId\": \"t%d\", \"$metadata\": {\"$model\": "
+                                       "\"dtmi:e:Sensor;1\"}, \"v\": %d}\n", i % 10, i);
+    *len = k;
+    return text;
+}
+
+static void import_into(gm_engine *e, const char *text, size_t len)
+{
+    FILE *in = fmemopen((void *)text, len, "rb");
+    assert_non_null(in);
+    gm_engine_import_result res;
+    gm_err err;
+    gm_err_clear(&err);
+    if (gm_engine_import(e, in, NULL, &res, &err))
+        fail_msg("import: %s: %s", err.where, err.what);
+    fclose(in);
+}
+
+/*
+ * A store used by short processes (the CLI: open, one command, close) must
+ * open as fast as one a server keeps open (issue 18: the CLI never
+ * snapshotted, so every command replayed the whole log). Closing after
+ * close_snapshot_every events or more (1000 by default) stores a snapshot
+ * when the log since the newest one is at least as long, so the next open
+ * replays nothing; closing after fewer leaves the log as it is.
+ */
+static void test_snapshot_at_close(void **state)
+{
+    (void)state;
+    char *dir = temp_dir("engine");
+    gm_engine_opts o = {.dir = dir};
+    gm_err err;
+    gm_err_clear(&err);
+    gm_engine *e = gm_engine_open(&o, &err);
+    assert_non_null(e);
+    size_t len;
+    char *text = replacements(1500, &len);
+    import_into(e, text, len);
+    assert_int_equal(gm_engine_seq(e), 1501);
+    gm_store_counts c;
+    gm_engine_store_counts(e, &c);
+    assert_int_equal(c.snapshot_seq, 0);
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+
+    e = gm_engine_open(&o, &err);
+    assert_non_null(e);
+    gm_engine_store_counts(e, &c);
+    assert_int_equal(c.snapshot_seq, 1501); /* loaded, nothing to replay */
+    assert_int_equal(gm_engine_seq(e), 1501);
+    check_v(e, "t9", 1499);
+    /* a few more changes: below the threshold, close leaves them in the log */
+    assert_int_equal(call(e, GM_OP_TWIN_PATCH, "t9", NULL, SET_V(7), NULL, NULL), 0);
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+    e = gm_engine_open(&o, &err);
+    assert_non_null(e);
+    gm_engine_store_counts(e, &c);
+    assert_int_equal(c.snapshot_seq, 1501);
+    assert_int_equal(gm_engine_seq(e), 1502);
+    check_v(e, "t9", 7);
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+
+    /* with close_snapshot_every past the log, close takes none */
+    remove_dir(dir);
+    dir = temp_dir("engine");
+    o.dir = dir;
+    o.close_snapshot_every = 5000;
+    e = gm_engine_open(&o, &err);
+    assert_non_null(e);
+    import_into(e, text, len);
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+    e = gm_engine_open(&o, &err);
+    assert_non_null(e);
+    gm_engine_store_counts(e, &c);
+    assert_int_equal(c.snapshot_seq, 0);
+    assert_int_equal(gm_engine_seq(e), 1501);
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+    free(text);
+    remove_dir(dir);
+}
+
 static void test_second_open_refused(void **state)
 {
     (void)state;
@@ -826,6 +920,7 @@ int main(void)
         cmocka_unit_test(test_second_open_refused),
         cmocka_unit_test(test_snapshot_checksum),
         cmocka_unit_test(test_empty_patch),
+        cmocka_unit_test(test_snapshot_at_close),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
