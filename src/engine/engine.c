@@ -459,7 +459,7 @@ gm_engine *gm_engine_open(const gm_engine_opts *opts, gm_err *err)
         destroy(e);
         return NULL;
     }
-    gm_store_opts so = {.on_durable = on_durable, .ctx = e};
+    gm_store_opts so = {.on_durable = on_durable, .ctx = e, .must_exist = opts->must_exist};
     e->store = gm_store_open(opts->dir, &so, err);
     if (!e->store) {
         destroy(e);

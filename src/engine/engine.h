@@ -40,6 +40,8 @@ typedef struct gm_engine gm_engine;
 
 typedef struct gm_engine_opts {
     const char *dir;                 /* the data directory (created if missing) */
+    bool must_exist;                 /* open only an existing store (GM_ENOENT otherwise):
+                                        readers must not create one */
     bool allow_undefined_extensions; /* for models, as gm_dtdl_opts */
     uint64_t snapshot_every;         /* least events between snapshots; 0: 100000 */
     uint64_t close_snapshot_every;   /* least events since the newest snapshot for close
@@ -108,9 +110,10 @@ struct gm_engine_req {
  * Open the data directory: the store, then recovery (newest snapshot, then
  * the events after it), then the writer thread. Returns the engine, or NULL
  * with err: the store's errors (GM_ECONFLICT when another process has the
- * directory open; GM_EIO for a damaged store: a log record or a snapshot
- * file that does not match its checksum, named), or the recovery's
- * (GM_EINVAL naming the event that could not be applied).
+ * directory open; GM_ENOENT when must_exist and there is no store; GM_EIO
+ * for a damaged store: a log record or a snapshot file that does not match
+ * its checksum, named), or the recovery's (GM_EINVAL naming the event that
+ * could not be applied).
  */
 gm_engine *gm_engine_open(const gm_engine_opts *opts, gm_err *err);
 
