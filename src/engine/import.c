@@ -243,9 +243,11 @@ static bool section_line(const json_t *j, int *sec)
     return true;
 }
 
-/* Add the Models section's documents (the line of its heading: line).
-   GM_EINVAL (reported) when the engine refuses them. */
-static int add_models(importer *im, json_t *models, unsigned long line)
+/* Add the Models section's documents (its heading at line first), at line
+   at, where the section ends: the next section's heading, or the last
+   line. GM_EINVAL (reported at line at, so that bad lines keep their
+   order) when the engine refuses them. */
+static int add_models(importer *im, json_t *models, unsigned long first, unsigned long at)
 {
     if (!json_array_size(models))
         return 0;
@@ -261,9 +263,10 @@ static int add_models(importer *im, json_t *models, unsigned long line)
     } else if (rc != GM_ESHUTDOWN) {
         gm_err why;
         char text[GM_ERR_WHERE_MAX + GM_ERR_WHAT_MAX + 4];
-        gm_err_set(&why, r.err.code ? r.err.code : rc, "", "the Models section is refused: %s",
+        gm_err_set(&why, r.err.code ? r.err.code : rc, "",
+                   "the Models section from line %lu is refused: %s", first,
                    gm_err_format(&r.err, text, sizeof text));
-        bad_locked(im, line, &why, NULL);
+        bad_locked(im, at, &why, NULL);
         rc = GM_EINVAL;
     }
     pthread_mutex_unlock(&im->mu);
@@ -415,7 +418,7 @@ int gm_engine_import(gm_engine *e, FILE *in, const gm_engine_import_opts *o,
             json_decref(j);
             if (section == SEC_MODELS) {
                 drain(&im); /* (nothing is in flight before the models) */
-                if ((rc = add_models(&im, models, models_line)))
+                if ((rc = add_models(&im, models, models_line, line)))
                     break;
             }
             section = sec;
@@ -464,7 +467,7 @@ int gm_engine_import(gm_engine *e, FILE *in, const gm_engine_import_opts *o,
     }
     if (!rc && !stop && section == SEC_MODELS) {
         drain(&im);
-        rc = add_models(&im, models, models_line);
+        rc = add_models(&im, models, models_line, line);
     }
 done:
     drain(&im);

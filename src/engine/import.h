@@ -30,9 +30,9 @@
  * for the lines in flight waits for those answers first, so the first bad
  * line reported is the first in the file. With keep_going every bad line is
  * reported, in line order, and every good one applied. A section line that
- * is unknown or out of order, and a Models section the engine refuses, stop
- * the import in either case: nothing after them would mean what the file
- * says.
+ * is unknown or out of order, and a Models section the engine refuses
+ * (reported at the line where the section ends), stop the import in either
+ * case: nothing after them would mean what the file says.
  *
  * Limits (untrusted input): each line at most max_line bytes (checked while
  * reading: a longer line is never held in memory), JSON nested at most 64

@@ -263,11 +263,24 @@ static void test_models_refused(void **state)
     run r = import_text(e, text, strlen(text), true, 0, 0);
     assert_int_equal(r.rc, GM_EINVAL);
     assert_int_equal(r.errs.n, 1);
-    assert_int_equal(r.errs.line[0], 3);
-    assert_non_null(strstr(r.errs.text[0], "f.ndjson:3: the Models section is refused: "));
+    /* found where the section ends: the Twins heading */
+    assert_int_equal(r.errs.line[0], 5);
+    assert_non_null(strstr(r.errs.text[0], "f.ndjson:5: the Models section from line 3 is refused: "));
     assert_int_equal(r.res.twins, 0);
     assert_true(r.res.stopped);
     assert_int_equal(gm_engine_seq(e), 0);
+
+    /* a bad line inside the section comes first, the refusal after it (at
+       the last line, with no section after the models) */
+    const char *two = HEADER "{\"Section\": \"Models\"}\n"
+        "{\"@context\": \"dtmi:dtdl:context;3\", \"@id\": \"dtmi:i:A;1\", \"@type\": \"Interface\","
+        " \"extends\": \"dtmi:i:Missing;1\"}\nnot json\n";
+    r = import_text(e, two, strlen(two), true, 0, 0);
+    assert_int_equal(r.errs.n, 2);
+    assert_int_equal(r.errs.line[0], 5);
+    assert_int_equal(r.errs.line[1], 5);
+    assert_non_null(strstr(r.errs.text[0], "f.ndjson:5: not valid JSON"));
+    assert_non_null(strstr(r.errs.text[1], "f.ndjson:5: the Models section from line 3 is refused"));
     assert_int_equal(gm_engine_close(e, NULL), 0);
     remove_dir(dir);
 }
