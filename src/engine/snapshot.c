@@ -105,8 +105,8 @@ static int snapshot_begin(gm_engine *e, snap_job *j, gm_err *err)
 
 /* Write the header, then the twins and relationships, into the job's
    file (any thread); on failure the file is abandoned. Returns 0 or an
-   error in err: GM_EIO from write(2), GM_ENOMEM, GM_EINTERNAL,
-   GM_ESHUTDOWN (cancelled). */
+   error in err: GM_EIO from write(2), GM_ENOMEM, GM_EINTERNAL (the
+   engine never cancels a dump: closing waits for it). */
 static int snapshot_write(gm_engine *e, snap_job *j, gm_err *err)
 {
     snap_out o = {j->fd, err, false, 0};
@@ -211,12 +211,8 @@ static void *bg_snapshot_main(void *arg)
     int rc = snapshot_write(e, j, &err);
     if (rc) {
         snapshot_done(e, j, false);
-        if (rc == GM_ESHUTDOWN)
-            gm_log_info("engine: snapshot cancelled: the engine is closing",
-                        GM_LOG_UINT("seq", j->seq));
-        else
-            gm_log_warn("engine: a background snapshot failed; the next one will retry",
-                        GM_LOG_UINT("seq", j->seq), GM_LOG_STR("error", err.what));
+        gm_log_warn("engine: a background snapshot failed; the next one will retry",
+                    GM_LOG_UINT("seq", j->seq), GM_LOG_STR("error", err.what));
     } else {
         rc = gm_store_snapshot_commit(e->store, j->seq, j->fd, &err);
         if (rc)
