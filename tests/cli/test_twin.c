@@ -63,6 +63,21 @@ static void import_factory(const tdir *t)
     cli_free(&r);
 }
 
+/* A new import file at path holding the example's header and models, and
+   the Twins heading; the caller writes the twins and closes it. */
+static FILE *factory_models(const char *path)
+{
+    FILE *f = fopen(path, "wb"), *ex = fopen(FACTORY, "rb");
+    assert_non_null(f);
+    assert_non_null(ex);
+    char line[4096];
+    for (int i = 0; i < 6 && fgets(line, sizeof line, ex); i++)
+        fputs(line, f);
+    fclose(ex);
+    fputs("{\"Section\": \"Twins\"}\n", f);
+    return f;
+}
+
 /* Exit status st, nothing on stdout, and stderr exactly the line want. */
 static void expect_error(cli_result r, int st, const char *want)
 {
@@ -283,14 +298,7 @@ static void test_import(void **state)
     cli_free(&r);
 
     /* line 5 is refused; lines 6 to 405 are in flight behind it */
-    FILE *f = fopen(bad, "wb");
-    assert_non_null(f);
-    FILE *ex = fopen(FACTORY, "rb");
-    char line[4096];
-    for (int i = 0; i < 6 && fgets(line, sizeof line, ex); i++)
-        fputs(line, f);
-    fclose(ex);
-    fputs("{\"Section\": \"Twins\"}\n", f);
+    FILE *f = factory_models(bad);
     fputs("{\"$dtId\": \"x\", \"$metadata\": {\"$model\": \"dtmi:com:example:factory:Line;1\"}, "
           "\"name\": 5}\n", f);
     for (int i = 0; i < 400; i++)
@@ -379,13 +387,7 @@ static void test_events_and_json(void **state)
     tdir_make(&t);
     char big[256];
     path_in(big, sizeof big, &t, "big.ndjson");
-    FILE *f = fopen(big, "wb");
-    FILE *ex = fopen(FACTORY, "rb");
-    char line[4096];
-    for (int i = 0; i < 6 && fgets(line, sizeof line, ex); i++)
-        fputs(line, f);
-    fclose(ex);
-    fputs("{\"Section\": \"Twins\"}\n", f);
+    FILE *f = factory_models(big);
     for (int i = 0; i < 1500; i++)
         fprintf(f, "{\"$dtId\": \"l%d\", \"$metadata\": {\"$model\": "
                    "\"dtmi:com:example:factory:Line;1\"}, \"name\": \"n%d\"}\n", i % 100, i);
