@@ -12,9 +12,11 @@
  *
  *   bench_twins [--twins N] [--patches P] [--snapshot-every E] [--dir DIR]
  *
- * No peer runs here (Azure Digital Twins is a cloud service); the last line
- * compares the patch rate with the issue's goal and ADT's published limit
- * of 1,000 patches/s per instance.
+ * No peer runs here: Azure Digital Twins is a cloud service, and nothing of
+ * it can run on the same work on this machine. The last line compares the
+ * patch rate with the issue's goal, and puts it next to ADT's published
+ * quota of 1,000 patches/s per instance: a service limit, not a measured
+ * speed, so it is printed as a quota and never as a ratio to a peer.
  */
 #include <stdatomic.h>
 #include <stdio.h>
@@ -391,12 +393,15 @@ int main(int argc, char **argv)
     double qc = time_query(e, q2, &rows, 7);
     printf("query (all matches counted): %.1f ms median of 7: %s\n", qc * 1e3, q2);
 
-    /* 5. recovery: open the directory again (the newest snapshot plus the log after it) */
+    /* 5. recovery: open the directory again (the newest snapshot plus the log after it);
+       closing finishes a snapshot under way first */
     gm_err_clear(&err);
+    t0 = now_s();
     if (gm_engine_close(e, &err)) {
         fprintf(stderr, "close: %s\n", err.what);
         return 1;
     }
+    printf("close: %.1f s (a snapshot under way is finished, not cancelled)\n", now_s() - t0);
     t0 = now_s();
     e = gm_engine_open(&o, &err);
     double tv = now_s() - t0;
@@ -414,8 +419,9 @@ int main(int argc, char **argv)
             fprintf(stderr, "could not remove %s\n", dir);
     }
     free(ring);
-    printf("goal: 200000 durable patches/s: %.0f/s (%.0fx Azure Digital Twins' 1000/s per instance); "
-           "query < 100 ms: %.1f ms\n",
-           patch_rate, patch_rate / 1000.0, ql * 1e3);
+    printf("goal: 200000 durable patches/s: %.0f/s; query < 100 ms: %.1f ms "
+           "(no peer: Azure Digital Twins' quota, a service limit, is 1000 patches/s per "
+           "instance)\n",
+           patch_rate, ql * 1e3);
     return 0;
 }

@@ -2,6 +2,7 @@
 
 #include <getopt.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* "gemel: [where: ]what[tail]" on stderr, what formatted from fmt. */
@@ -84,4 +85,77 @@ int gm_cli_print_json(const json_t *j)
     if (json_dumpf(j, stdout, JSON_INDENT(2)) != 0 || putchar('\n') == EOF)
         return -1;
     return 0;
+}
+
+/* "a, b or c": the names of subs, into buf. */
+static const char *sub_names(const gm_cli_sub *subs, size_t n, char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < n && len < size; i++) {
+        const char *sep = i == 0 ? "" : i + 1 == n ? " or " : ", ";
+        int k = snprintf(buf + len, size - len, "%s%s", sep, subs[i].name);
+        if (k < 0)
+            break;
+        len += (size_t)k;
+    }
+    return buf;
+}
+
+int gm_cli_run_sub(const char *what, const gm_cli_sub *subs, size_t n, int argc, char **argv,
+                   void *opts)
+{
+    char names[512];
+    if (argc < 1)
+        return gm_cli_usage(what, "expected a sub-command: %s", sub_names(subs, n, names, sizeof names));
+    for (size_t i = 0; i < n; i++) {
+        const gm_cli_sub *s = &subs[i];
+        if (strcmp(argv[0], s->name))
+            continue;
+        int nargs = argc - 1;
+        if (nargs < s->min_args || (s->max_args >= 0 && nargs > s->max_args))
+            return gm_cli_usage(what, "%s takes %s", s->name, s->args);
+        return s->run(opts, nargs, argv + 1);
+    }
+    return gm_cli_usage(what, "unknown sub-command '%s' (expected %s)", argv[0],
+                        sub_names(subs, n, names, sizeof names));
+}
+
+int gm_cli_dispatch(const gm_cli_cmd *cmd, int argc, char **argv, const gm_cli_sub *subs, size_t n,
+                    const struct option *longopts, int (*opt)(void *opts, int c, const char *arg),
+                    void *opts)
+{
+    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+        cmd->help(stdout);
+        return GM_EXIT_OK;
+    }
+    if (argc < 2 || argv[1][0] == '-')
+        return gm_cli_run_sub(cmd->name, subs, n, 0, argv + 1, opts);
+    /* the options of the sub-command, anywhere after its name; getopt
+       moves the positional arguments behind them */
+    int c;
+    optind = 0; /* a full reset of glibc's getopt */
+    while ((c = gm_cli_getopt(cmd, argc - 1, argv + 1, "h", longopts)) != -1) {
+        if (c == 'h')
+            return GM_EXIT_OK;
+        if (c == '?')
+            return GM_EXIT_USAGE;
+        int rc = opt(opts, c, optarg);
+        if (rc)
+            return rc;
+    }
+    /* argv[1] is the sub-command's name (getopt leaves the first element
+       where it is); the positional arguments follow optind */
+    int npos = argc - 1 - optind;
+    char **pos = argv + 1 + optind;
+    char **args = malloc(((size_t)npos + 1) * sizeof *args);
+    if (!args) {
+        gm_cli_error(cmd->name, "out of memory");
+        return GM_EXIT_FAIL;
+    }
+    args[0] = argv[1];
+    memcpy(args + 1, pos, (size_t)npos * sizeof *args);
+    int rc = gm_cli_run_sub(cmd->name, subs, n, npos + 1, args, opts);
+    free(args);
+    return rc;
 }

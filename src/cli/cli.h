@@ -11,6 +11,7 @@
 #define GM_CLI_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include <jansson.h>
@@ -52,6 +53,40 @@ int gm_cli_fail(const gm_err *err);
 struct option;
 int gm_cli_getopt(const gm_cli_cmd *cmd, int argc, char **argv, const char *shortopts,
                   const struct option *longopts);
+
+/*
+ * Sub-commands: `gemel <command> <sub-command> [ARGS...] [options]`, options
+ * anywhere after the sub-command's name.
+ */
+typedef struct gm_cli_sub {
+    const char *name;
+    int min_args, max_args; /* positional arguments (max_args < 0: no limit) */
+    const char *args;       /* what they are, for the usage error "NAME takes ARGS":
+                               "ID and FILE", "at least one PATH", "no arguments" */
+    /* Run with the positional arguments (argv[0] is the first, not the
+       sub-command's name) and the command's options; returns an exit code. */
+    int (*run)(void *opts, int argc, char **argv);
+} gm_cli_sub;
+
+/*
+ * Run the sub-command argv[0] (of command `what`, "twin" or "twin rel",
+ * for messages) from subs[0..n) with the arguments after it: an unknown
+ * name or a wrong number of arguments is a usage error (exit 2) that lists
+ * what is expected.
+ */
+int gm_cli_run_sub(const char *what, const gm_cli_sub *subs, size_t n, int argc, char **argv,
+                   void *opts);
+
+/*
+ * A command made of sub-commands: argv[0] is the command, argv[1] the
+ * sub-command or --help. Parses the options (gm_cli_getopt, longopts)
+ * after the sub-command's name, handing each to opt(opts, c, optarg),
+ * which returns 0 or the exit code of a usage error it reported; then runs
+ * the sub-command as gm_cli_run_sub does. Returns the exit code.
+ */
+int gm_cli_dispatch(const gm_cli_cmd *cmd, int argc, char **argv, const gm_cli_sub *subs, size_t n,
+                    const struct option *longopts, int (*opt)(void *opts, int c, const char *arg),
+                    void *opts);
 
 /* The dispatch table, for `gemel help`. */
 extern const gm_cli_cmd *const gm_cli_commands[];

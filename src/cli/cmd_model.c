@@ -1,4 +1,5 @@
-/* gemel model: validate DTDL models (validate) and print a flattened interface (show). */
+/* gemel model: validate DTDL models (validate), print a flattened interface (show), and
+   delete a model from a data directory (delete). */
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 
 #include "base/sb.h"
 #include "cli/cli.h"
+#include "engine/engine.h"
 #include "model/registry.h"
 
 static void help(FILE *out)
@@ -17,6 +19,7 @@ static void help(FILE *out)
             "Usage: gemel model validate PATH... [--allow-undefined-extensions] [--json]\n"
             "       gemel model show DTMI --models PATH [--models PATH...]\n"
             "                       [--allow-undefined-extensions] [--json]\n"
+            "       gemel model delete DTMI --data DIR [--json]\n"
             "\n"
             "validate reads DTDL v2/v3 models from files and directories (searched\n"
             "recursively for *.json). A file holds one document or a JSON array of them;\n"
@@ -28,20 +31,26 @@ static void help(FILE *out)
             "own contents, then those inherited through extends, with each element's\n"
             "schema, semantic type and unit.\n"
             "\n"
+            "delete removes model DTMI from the data directory DIR (models are added with\n"
+            "'gemel twin import'). It is refused while twins use the model, or other\n"
+            "models refer to it: delete or change those first.\n"
+            "\n"
             "Options:\n"
             "  --allow-undefined-extensions\n"
             "                   accept contexts, co-types and members of DTDL extensions\n"
             "                   gemel does not define (the conformance suite's\n"
             "                   AllowUndefinedExtensions; by default they are refused)\n"
             "  --models PATH    (show) a model file or directory; may be repeated\n"
+            "  --data DIR       (delete) the data directory\n"
             "  --json           one JSON object on stdout; validate: {\"valid\": bool,\n"
             "                   \"files\", \"interfaces\", \"errors\": [{\"file\", \"where\",\n"
             "                   \"message\"}], \"unresolved\": [DTMI, ...]}; show: the\n"
             "                   interface with \"contents\" and DTDL-shaped schemas\n"
             "  -h, --help       this help\n"
             "\n"
-            "Exit status: 0 valid (validate) or shown (show); 1 a model is invalid;\n"
-            "2 bad options, a path that cannot be read, or (show) an unknown DTMI.\n"
+            "Exit status: 0 valid (validate), shown (show) or deleted (delete); 1 a model\n"
+            "is invalid, or the data directory failed or is in use; 2 bad options, a path\n"
+            "that cannot be read, an unknown DTMI, a model still in use.\n"
             "docs/models.md describes what gemel supports.\n");
 }
 
@@ -203,8 +212,6 @@ static int load(const char *const *paths, size_t n, const gm_dtdl_opts *o, gm_dt
 
 static int cmd_validate(int argc, char **argv, const gm_dtdl_opts *o, bool json)
 {
-    if (argc < 1)
-        return gm_cli_usage("model", "validate needs at least one PATH");
     gm_dtdl_report rep;
     memset(&rep, 0, sizeof rep);
     gm_model_registry *r;
@@ -325,11 +332,9 @@ static void content_text(gm_sb *sb, const gm_model_content *c)
     }
 }
 
-static int cmd_show(int argc, char **argv, const char *const *models, size_t nmodels,
-                    const gm_dtdl_opts *o, bool json)
+static int cmd_show(char **argv, const char *const *models, size_t nmodels, const gm_dtdl_opts *o,
+                    bool json)
 {
-    if (argc != 1)
-        return gm_cli_usage("model", "show takes one DTMI");
     if (nmodels == 0)
         return gm_cli_usage("model", "show needs --models PATH");
     gm_dtdl_report rep;
@@ -394,61 +399,111 @@ static int cmd_show(int argc, char **argv, const char *const *models, size_t nmo
     return GM_EXIT_OK;
 }
 
+/* ---- delete ---------------------------------------------------------------------- */
+
+typedef struct model_opts {
+    gm_dtdl_opts dtdl;
+    bool json;
+    const char *dir;
+    const char **models; /* --models, argc of them at most */
+    size_t nmodels;
+} model_opts;
+
+static int sub_delete(void *ctx, int argc, char **argv)
+{
+    (void)argc;
+    const model_opts *o = ctx;
+    if (!o->dir)
+        return gm_cli_usage("model", "delete needs --data DIR");
+    gm_engine_opts eo = {.dir = o->dir, .must_exist = true};
+    gm_err err;
+    gm_err_clear(&err);
+    gm_engine *e = gm_engine_open(&eo, &err);
+    if (!e)
+        return gm_cli_fail(&err);
+    gm_engine_req r = {.op = GM_OP_MODEL_DELETE, .id = argv[0]};
+    int rc = GM_EXIT_OK;
+    if (gm_engine_call(e, &r)) {
+        /* the registry names the model as where */
+        if (strcmp(r.err.where, argv[0]))
+            gm_err_prefix(&r.err, "%s", argv[0]);
+        gm_cli_fail(&r.err);
+        rc = r.status == GM_ENOMEM || r.status == GM_EIO ? GM_EXIT_FAIL : GM_EXIT_USAGE;
+    } else if (o->json) {
+        json_t *out = json_pack("{s:s}", "deleted", argv[0]);
+        if (!out || gm_cli_print_json(out))
+            rc = GM_EXIT_FAIL;
+        json_decref(out);
+    }
+    gm_err_clear(&err);
+    if (gm_engine_close(e, &err)) {
+        gm_cli_fail(&err);
+        rc = GM_EXIT_FAIL;
+    }
+    return rc;
+}
+
+/* ---- dispatch ---------------------------------------------------------------------- */
+
+static int sub_validate(void *ctx, int argc, char **argv)
+{
+    const model_opts *o = ctx;
+    if (o->nmodels)
+        return gm_cli_usage("model", "--models belongs to 'show'; give validate its PATHs");
+    return cmd_validate(argc, argv, &o->dtdl, o->json);
+}
+
+static int sub_show(void *ctx, int argc, char **argv)
+{
+    const model_opts *o = ctx;
+    (void)argc;
+    return cmd_show(argv, o->models, o->nmodels, &o->dtdl, o->json);
+}
+
+enum { OPT_ALLOW = 1000, OPT_MODELS, OPT_JSON, OPT_DATA };
+
+static int option(void *ctx, int c, const char *arg)
+{
+    model_opts *o = ctx;
+    if (c == OPT_ALLOW)
+        o->dtdl.allow_undefined_extensions = true;
+    else if (c == OPT_JSON)
+        o->json = true;
+    else if (c == OPT_MODELS)
+        o->models[o->nmodels++] = arg;
+    else if (c == OPT_DATA)
+        o->dir = arg;
+    return 0;
+}
+
+static const gm_cli_sub subs[] = {
+    {"validate", 1, -1, "at least one PATH", sub_validate},
+    {"show", 1, 1, "one DTMI", sub_show},
+    {"delete", 1, 1, "one DTMI", sub_delete},
+};
+
 static int run(int argc, char **argv)
 {
-    enum { OPT_ALLOW = 1000, OPT_MODELS, OPT_JSON };
     static const struct option longopts[] = {
         {"allow-undefined-extensions", no_argument, NULL, OPT_ALLOW},
         {"models", required_argument, NULL, OPT_MODELS},
         {"json", no_argument, NULL, OPT_JSON},
+        {"data", required_argument, NULL, OPT_DATA},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-        help(stdout);
-        return GM_EXIT_OK;
-    }
-    if (argc < 2)
-        return gm_cli_usage("model", "expected a sub-command: validate or show");
-    const char *sub = argv[1];
-    if (strcmp(sub, "validate") && strcmp(sub, "show"))
-        return gm_cli_usage("model", "unknown sub-command '%s' (expected validate or show)", sub);
-    gm_dtdl_opts o = {false};
-    bool json = false;
-    const char **models = calloc((size_t)argc, sizeof *models);
-    if (!models) {
+    model_opts o = {.models = calloc((size_t)argc + 1, sizeof *o.models)};
+    if (!o.models) {
         gm_cli_error("model", "out of memory");
         return GM_EXIT_FAIL;
     }
-    size_t nmodels = 0;
-    int c, rc = GM_EXIT_OK;
-    /* options may come before or after the paths */
-    optind = 0; /* a full reset of glibc's getopt */
-    while ((c = gm_cli_getopt(&gm_cmd_model, argc - 1, argv + 1, "h", longopts)) != -1) {
-        if (c == 'h' || c == '?') {
-            free(models);
-            return c == 'h' ? GM_EXIT_OK : GM_EXIT_USAGE;
-        }
-        if (c == OPT_ALLOW)
-            o.allow_undefined_extensions = true;
-        else if (c == OPT_JSON)
-            json = true;
-        else if (c == OPT_MODELS)
-            models[nmodels++] = optarg;
-    }
-    int npos = argc - 1 - optind;
-    char **pos = argv + 1 + optind;
-    if (strcmp(sub, "validate") == 0) {
-        if (nmodels)
-            rc = gm_cli_usage("model", "--models belongs to 'show'; give validate its PATHs");
-        else
-            rc = cmd_validate(npos, pos, &o, json);
-    } else {
-        rc = cmd_show(npos, pos, models, nmodels, &o, json);
-    }
-    free(models);
+    int rc = gm_cli_dispatch(&gm_cmd_model, argc, argv, subs, sizeof subs / sizeof subs[0],
+                             longopts, option, &o);
+    free(o.models);
     return rc;
 }
 
-const gm_cli_cmd gm_cmd_model = {"model", "validate DTDL models; show a flattened interface", help,
-                                 run};
+const gm_cli_cmd gm_cmd_model = {"model",
+                                 "validate DTDL models; show an interface; delete one from a data "
+                                 "directory",
+                                 help, run};

@@ -1,5 +1,5 @@
 /*
- * engine.c: the writer thread, the change log and recovery.
+ * engine.c: the writer thread, requests, events and their completion.
  *
  * Phases of a change: the writer pops a request, applies it to the graph
  * (or the registry), encodes the event and submits it to the store, then
@@ -11,9 +11,8 @@
  * Events in the log are JSON: {"seq": n, "kind": "twin.patch", "time": ns,
  * "twin": id, "rel": id, "body": ...} for the twin graph's events,
  * {"kind": "models.add", "time": ns, "docs": [...]} and {"kind":
- * "model.delete", "time": ns, "id": DTMI} for models. A snapshot is a
- * file of JSON lines: a header, then the models, twins and relationships
- * (see "snapshots" below).
+ * "model.delete", "time": ns, "id": DTMI} for models. Snapshots are
+ * snapshot.c's, recovery at open recover.c's.
  */
 #include "engine/engine.h"
 
@@ -32,44 +31,8 @@
 #include "base/time.h"
 #include "base/vec.h"
 #include "engine/bus.h"
+#include "engine/engine_internal.h"
 #include "store/store.h"
-
-enum { EV_MODELS_ADD = 100, EV_MODEL_DELETE = 101 };
-
-/* Where a snapshot file holds its relationships, and the graph's
-   relationship version they are of (gm_twin_graph_rels_version). */
-typedef struct snap_rels {
-    bool known;
-    uint64_t seq, version, off, len;
-} snap_rels;
-
-struct gm_engine {
-    gm_engine_opts opts;
-    gm_store *store;
-    engine__bus *bus;
-    gm_model_registry *models;
-    gm_twin_graph *graph;
-    gm_mpsc *q;
-    pthread_t writer;
-    bool writer_started;
-    uint64_t since_snapshot;       /* events logged since the last snapshot began */
-    uint64_t log_bytes;            /* ...and their bytes */
-    _Atomic uint64_t snap_bytes;   /* size of the newest snapshot */
-    gm_twin_dump *dump;            /* the background snapshot's, until join_snapshot */
-    snap_rels rels_at;             /* the newest stored snapshot's relationships */
-    atomic_bool snapshot_running;
-    pthread_t snapshot_thread;
-    bool snapshot_thread_started;
-    _Atomic uint64_t seq;
-    _Atomic uint64_t durable;
-    pthread_mutex_t mu;     /* guards pending */
-    pthread_mutex_t done_mu; /* one completer at a time, in order */
-    gm_vec pending;         /* gm_engine_req *, in sequence order */
-    size_t pending_head;
-    int failed;             /* the store's error: no more changes */
-    gm_err fail_err;
-    gm_sb ev;               /* writer: the text of the event being logged */
-};
 
 /* ---- completion ----------------------------------------------------------------- */
 
@@ -205,7 +168,7 @@ static void twin_event_text(gm_engine *e, const gm_twin_event *ev)
     event_close(e, "body", ev->body);
 }
 
-static int models_add(gm_engine *e, const json_t *docs, gm_err *err)
+int engine__models_add(gm_engine *e, const json_t *docs, gm_err *err)
 {
     if (!json_is_array(docs))
         return gm_err_set(err, GM_EINVAL, "models", "expected an array of DTDL documents");
@@ -242,19 +205,6 @@ static int models_add(gm_engine *e, const json_t *docs, gm_err *err)
     return rc;
 }
 
-static int snapshot(gm_engine *e, gm_err *err);
-
-/* Wait for the background snapshot thread, if one was started, and end
-   its dump (writer thread only). */
-static void join_snapshot(gm_engine *e)
-{
-    if (e->snapshot_thread_started) {
-        pthread_join(e->snapshot_thread, NULL);
-        e->snapshot_thread_started = false;
-    }
-    gm_twin_dump_end(e->dump);
-    e->dump = NULL;
-}
 
 /* Apply one request on the writer thread. Returns true when it was parked
    (completion follows durability). */
@@ -274,13 +224,18 @@ static bool apply(gm_engine *e, gm_engine_req *r)
                                e->fail_err.what);
         return false;
     }
+    if (r->stop && atomic_load(r->stop)) {
+        r->status = gm_err_set(err, GM_ECONFLICT, key,
+                               "not applied: an earlier request of its group was refused");
+        return false;
+    }
     switch (r->op) {
     case GM_OP_MODELS_ADD: {
         /* the registry keeps what it is given: give it the engine's own copy */
         json_t *docs = json_deep_copy(r->body);
         if (!docs) {
             rc = r->body ? GM_ENOMEM : gm_err_set(err, GM_EINVAL, "models", "no documents");
-        } else if (!(rc = models_add(e, docs, err))) {
+        } else if (!(rc = engine__models_add(e, docs, err))) {
             gm_twin_graph_advance(e->graph);
             event_open(e, gm_twin_graph_seq(e->graph), "models.add", now);
             event_close(e, "docs", docs);
@@ -322,8 +277,10 @@ static bool apply(gm_engine *e, gm_engine_req *r)
     case GM_OP_REL_GET: {
         const json_t *v = r->op == GM_OP_TWIN_GET ? gm_twin_get(e->graph, r->id)
                                                   : gm_rel_get(e->graph, r->id, r->rel_id);
-        if (!v)
-            rc = gm_err_set(err, GM_ENOENT, r->id ? r->id : "", "not found");
+        if (!v && r->op == GM_OP_TWIN_GET)
+            rc = gm_err_set(err, GM_ENOENT, r->id ? r->id : "", "no such twin");
+        else if (!v)
+            rc = gm_err_set(err, GM_ENOENT, r->rel_id ? r->rel_id : "", "no such relationship");
         else if (!(r->value = json_deep_copy(v))) /* the submitter's own copy */
             rc = GM_ENOMEM;
         break;
@@ -334,12 +291,17 @@ static bool apply(gm_engine *e, gm_engine_req *r)
         break;
     case GM_OP_SNAPSHOT:
         /* the store takes one snapshot at a time, in sequence order */
-        join_snapshot(e);
-        rc = snapshot(e, err);
+        engine__join_snapshot(e);
+        rc = engine__snapshot(e, err);
         break;
     default: rc = gm_err_set(err, GM_EINVAL, "request", "unknown operation %d", (int)r->op);
     }
     r->status = rc;
+    if (rc && r->stop)
+        atomic_store(r->stop, true);
+    /* a change that changed nothing (an empty patch): no event to log */
+    if (!rc && change && !logged && ev.seq == 0)
+        change = false;
     if (rc || !change) {
         json_decref(ev.body);
         atomic_store(&e->seq, gm_twin_graph_seq(e->graph));
@@ -355,6 +317,8 @@ static bool apply(gm_engine *e, gm_engine_req *r)
         e->failed = rc;
         e->fail_err = *err;
         r->status = rc;
+        if (r->stop)
+            atomic_store(r->stop, true);
         return false;
     }
     /* once parked, r belongs to the committer, which may complete it (and
@@ -372,256 +336,6 @@ static bool apply(gm_engine *e, gm_engine_req *r)
     return true;
 }
 
-/* ---- snapshots ------------------------------------------------------------------------ */
-
-/*
- * A snapshot is newline-delimited JSON, one value per line, so that it can
- * be written as a stream and read back one twin at a time:
- *
- *   {"gemel":"snapshot","format":1,"seq":n,"models":m,"twins":t,"relationships":r}
- *   m model documents, t twins, r relationships
- *
- * The counts in the header let recovery tell a complete snapshot from a cut
- * one. Stores written before snapshot files hold the older format, one
- * object {"seq", "models", "twins", "relationships"} with no newline in it;
- * recovery still reads it.
- */
-#define SNAP_FORMAT 1
-
-typedef struct snap_out {
-    int fd;
-    gm_err *err;
-    bool io_failed; /* err says why */
-    uint64_t bytes; /* written so far */
-} snap_out;
-
-static int snap_write(void *ctx, const char *text, size_t len)
-{
-    snap_out *o = ctx;
-    int rc = gm_file_write_all(o->fd, text, len, "snapshot", o->err);
-    o->io_failed = rc != 0;
-    o->bytes += len;
-    return rc;
-}
-
-/* The header and model lines of a snapshot of dump d (on the writer). */
-static int snapshot_head(gm_engine *e, const gm_twin_dump *d, gm_sb *sb)
-{
-    size_t nmodels = gm_model_registry_documents(e->models);
-    gm_sb_appendf(sb,
-                  "{\"gemel\":\"snapshot\",\"format\":%d,\"seq\":%llu,\"models\":%zu,"
-                  "\"twins\":%zu,\"relationships\":%zu}\n",
-                  SNAP_FORMAT, (unsigned long long)gm_twin_dump_seq(d), nmodels,
-                  gm_twin_dump_twins(d), gm_twin_dump_relationships(d));
-    for (size_t i = 0; i < nmodels && !gm_sb_error(sb); i++) {
-        gm_json_write(sb, gm_model_registry_document(e->models, i));
-        gm_sb_append_char(sb, '\n');
-    }
-    return gm_sb_error(sb);
-}
-
-/* A snapshot under way: the graph's dump, the header and model lines,
-   and the file the store opened for it. */
-typedef struct snap_job {
-    gm_twin_dump *d;
-    gm_sb head;
-    uint64_t seq;
-    int fd;
-    snap_rels from; /* known: the relationships are copied from there */
-    snap_rels rels; /* where they are in this one (known once written) */
-    int64_t t0, t1; /* monotonic ns: begun, written */
-} snap_job;
-
-/* Whether the newest stored snapshot is of the graph as it is now. */
-static bool snapshot_current(gm_engine *e)
-{
-    gm_store_counts c;
-    gm_store_counts_get(e->store, &c);
-    return c.snapshot_bytes > 0 && c.snapshot_seq == gm_twin_graph_seq(e->graph);
-}
-
-/* Begin a snapshot of the graph as it is now (writer thread). On error
-   nothing is left begun. No relationship changed since the newest stored
-   snapshot: this one copies them from its file instead of writing them
-   again (most changes are to twins' properties, and relationships can be
-   half of a snapshot). */
-static int snapshot_begin(gm_engine *e, snap_job *j, gm_err *err)
-{
-    uint64_t version = gm_twin_graph_rels_version(e->graph);
-    bool copy = e->rels_at.known && e->rels_at.version == version;
-    *j = (snap_job){NULL, GM_SB_INIT, 0, -1, copy ? e->rels_at : (snap_rels){0},
-                    {false, 0, version, 0, 0}, gm_time_mono_ns(), 0};
-    int rc = gm_twin_dump_begin(e->graph, !copy, &j->d);
-    if (rc)
-        return gm_err_set(err, rc, "snapshot", "cannot begin: %s", gm_strerror(rc));
-    j->seq = j->rels.seq = gm_twin_dump_seq(j->d);
-    if ((rc = snapshot_head(e, j->d, &j->head)))
-        gm_err_set(err, rc, "snapshot", "out of memory");
-    else
-        rc = gm_store_snapshot_open(e->store, j->seq, &j->fd, err);
-    if (rc) {
-        gm_sb_free(&j->head);
-        gm_twin_dump_end(j->d);
-        j->d = NULL;
-    }
-    return rc;
-}
-
-/* Write the header, then the twins and relationships, into the job's
-   file (any thread); on failure the file is abandoned. Returns 0 or an
-   error in err: GM_EIO from write(2), GM_ENOMEM, GM_EINTERNAL,
-   GM_ESHUTDOWN (cancelled). */
-static int snapshot_write(gm_engine *e, snap_job *j, gm_err *err)
-{
-    snap_out o = {j->fd, err, false, 0};
-    int rc = snap_write(&o, j->head.buf, j->head.len);
-    if (!rc)
-        rc = gm_twin_dump_run_twins(j->d, snap_write, &o);
-    j->rels.off = o.bytes;
-    if (!rc && j->from.known) {
-        rc = gm_store_snapshot_copy(e->store, j->from.seq, j->from.off, j->from.len, j->fd, err);
-        o.io_failed = rc != 0; /* err says why */
-        o.bytes += j->from.len;
-    } else if (!rc) {
-        rc = gm_twin_dump_run_relationships(j->d, snap_write, &o);
-    }
-    j->rels.len = o.bytes - j->rels.off;
-    j->rels.known = !rc;
-    j->t1 = gm_time_mono_ns();
-    if (rc && !o.io_failed)
-        gm_err_set(err, rc, "snapshot", "cannot write the twins: %s", gm_strerror(rc));
-    if (rc)
-        gm_store_snapshot_abandon(e->store, j->seq, j->fd);
-    return rc;
-}
-
-/* Job j's snapshot is stored (ok) or is not. */
-static void snapshot_done(gm_engine *e, const snap_job *j, bool ok)
-{
-    /* a failed one may have failed because of where the relationships
-       were to come from: the next one writes them */
-    e->rels_at = ok ? j->rels : (snap_rels){0};
-    if (!ok)
-        return;
-    gm_store_counts c;
-    gm_store_counts_get(e->store, &c);
-    atomic_store(&e->snap_bytes, c.snapshot_bytes);
-    gm_log_info("engine: snapshot stored", GM_LOG_UINT("seq", j->seq),
-                GM_LOG_UINT("bytes", c.snapshot_bytes),
-                GM_LOG_STR("relationships", j->from.known ? "copied" : "written"),
-                GM_LOG_UINT("set_aside", gm_twin_dump_set_aside(j->d)),
-                GM_LOG_DBL("write_s", (double)(j->t1 - j->t0) / 1e9),
-                GM_LOG_DBL("sync_s", (double)(gm_time_mono_ns() - j->t1) / 1e9));
-}
-
-/* A snapshot now, on the writer thread (gm_engine_snapshot). */
-static int snapshot(gm_engine *e, gm_err *err)
-{
-    if (snapshot_current(e)) { /* the store would keep the one it has */
-        e->since_snapshot = e->log_bytes = 0;
-        return 0;
-    }
-    snap_job j;
-    int rc = snapshot_begin(e, &j, err);
-    if (rc)
-        return rc;
-    rc = snapshot_write(e, &j, err);
-    if (!rc)
-        rc = gm_store_snapshot_commit(e->store, j.seq, j.fd, err);
-    snapshot_done(e, &j, !rc);
-    gm_sb_free(&j.head);
-    gm_twin_dump_end(j.d);
-    if (rc)
-        return rc;
-    e->since_snapshot = e->log_bytes = 0;
-    return 0;
-}
-
-/*
- * Background snapshots. The writer begins a dump of the graph (twin/graph.h)
- * and writes the header and models; a thread writes the twins and
- * relationships into the file the store opened for it, while the writer
- * goes on, and hands the file to the store, which records it in a short
- * transaction, so commits never wait for a snapshot. A change to a twin
- * the dump has not reached yet first writes that twin aside, as it was:
- * the file holds the graph exactly as at the snapshot's seq. Once the
- * thread is done, the writer ends the dump (join_snapshot).
- */
-typedef struct bg_snapshot {
-    gm_engine *e;
-    snap_job j;
-} bg_snapshot;
-
-static void *bg_snapshot_main(void *arg)
-{
-    bg_snapshot *b = arg;
-    pthread_setname_np(pthread_self(), "gemel-snapshot");
-    gm_engine *e = b->e;
-    gm_err err;
-    gm_err_clear(&err);
-    snap_job *j = &b->j;
-    int rc = snapshot_write(e, j, &err);
-    if (rc) {
-        snapshot_done(e, j, false);
-        if (rc == GM_ESHUTDOWN)
-            gm_log_info("engine: snapshot cancelled: the engine is closing",
-                        GM_LOG_UINT("seq", j->seq));
-        else
-            gm_log_warn("engine: a background snapshot failed; the next one will retry",
-                        GM_LOG_UINT("seq", j->seq), GM_LOG_STR("error", err.what));
-    } else {
-        rc = gm_store_snapshot_commit(e->store, j->seq, j->fd, &err);
-        if (rc)
-            gm_log_warn("engine: the snapshot could not be stored", GM_LOG_STR("error", err.what));
-        snapshot_done(e, j, !rc);
-    }
-    gm_sb_free(&j->head);
-    free(b); /* the dump stays: the writer ends it (join_snapshot) */
-    atomic_store(&e->snapshot_running, false);
-    return NULL;
-}
-
-static void snapshot_in_background(gm_engine *e)
-{
-    if (atomic_load(&e->snapshot_running))
-        return; /* one at a time; the next event will try again */
-    join_snapshot(e);
-    if (snapshot_current(e))
-        return;
-    gm_err err;
-    gm_err_clear(&err);
-    bg_snapshot *b = calloc(1, sizeof *b);
-    int rc = b ? snapshot_begin(e, &b->j, &err)
-               : gm_err_set(&err, GM_ENOMEM, "snapshot", "out of memory");
-    gm_twin_dump *d = NULL;
-    uint64_t seq = 0;
-    int64_t t0 = 0;
-    if (!rc) {
-        b->e = e;
-        d = b->j.d;
-        seq = b->j.seq;
-        t0 = b->j.t0;
-        atomic_store(&e->snapshot_running, true);
-        if (pthread_create(&e->snapshot_thread, NULL, bg_snapshot_main, b)) {
-            atomic_store(&e->snapshot_running, false);
-            gm_store_snapshot_abandon(e->store, seq, b->j.fd);
-            gm_sb_free(&b->j.head);
-            gm_twin_dump_end(d);
-            rc = gm_err_set(&err, GM_ENOMEM, "snapshot", "cannot start its thread");
-        }
-    }
-    if (rc) {
-        gm_log_warn("engine: cannot start a snapshot", GM_LOG_STR("error", err.what));
-        free(b);
-        return;
-    }
-    /* b is the thread's now */
-    e->dump = d;
-    e->snapshot_thread_started = true;
-    e->since_snapshot = e->log_bytes = 0;
-    gm_log_info("engine: snapshot started", GM_LOG_UINT("seq", seq),
-                GM_LOG_DBL("begin_ms", (double)(gm_time_mono_ns() - t0) / 1e6));
-}
 
 /* ---- the writer thread --------------------------------------------------------------- */
 
@@ -681,211 +395,28 @@ static void *writer_main(void *arg)
            recovery replays at most one snapshot's worth of log */
         if (parked && ++e->since_snapshot >= e->opts.snapshot_every && !e->failed &&
             e->log_bytes >= atomic_load(&e->snap_bytes))
-            snapshot_in_background(e);
+            engine__snapshot_in_background(e);
         else if (e->dump && !atomic_load(&e->snapshot_running))
-            join_snapshot(e); /* frees the twins deleted while it ran */
+            engine__join_snapshot(e); /* frees the twins deleted while it ran */
     }
-    /* the snapshot thread reads the graph: stop it first (the newest
-       stored snapshot stays, and the log after it) */
-    if (e->dump)
-        gm_twin_dump_cancel(e->dump);
-    join_snapshot(e);
+    /* Closing. A store must open fast however it was used, also by short
+       processes (each `gemel twin` command opens and closes it), so a
+       snapshot under way is finished, not cancelled; and one more is
+       stored when the log since the newest holds at least
+       close_snapshot_every events and as many bytes as that snapshot: the
+       next open would replay more than it would load. */
+    engine__join_snapshot(e);
+    if (!e->failed && e->since_snapshot >= e->opts.close_snapshot_every &&
+        e->log_bytes >= atomic_load(&e->snap_bytes)) {
+        gm_err err;
+        gm_err_clear(&err);
+        if (engine__snapshot(e, &err))
+            gm_log_warn("engine: no snapshot at close; the next open replays the log",
+                        GM_LOG_STR("error", err.what));
+    }
     return NULL;
 }
 
-/* ---- recovery ---------------------------------------------------------------------------- */
-
-typedef struct recovery {
-    gm_engine *e;
-    gm_err *err;
-} recovery;
-
-/* The models of a snapshot, as one document array (an array of DTDL
-   documents is itself a document). */
-static int recover_models(gm_engine *e, json_t *models, gm_err *err)
-{
-    if (!json_array_size(models))
-        return 0;
-    json_t *docs = json_array();
-    if (!docs || json_array_append(docs, models)) {
-        json_decref(docs);
-        return GM_ENOMEM;
-    }
-    int r = models_add(e, docs, err);
-    json_decref(docs);
-    return r;
-}
-
-/* A snapshot in the format before snapshot files: one JSON object. */
-static int recover_snapshot_v0(recovery *rc, const char *data, size_t len)
-{
-    gm_engine *e = rc->e;
-    json_t *snap = gm_json_load_str(data, len, &(gm_json_limits){SIZE_MAX / 2, 256}, "snapshot",
-                                    rc->err);
-    if (!snap)
-        return rc->err->code ? rc->err->code : GM_EINVAL;
-    int r = recover_models(e, json_object_get(snap, "models"), rc->err);
-    size_t i;
-    json_t *v;
-    json_array_foreach(json_object_get(snap, "twins"), i, v) {
-        if (r)
-            break;
-        r = gm_twin_graph_restore_twin(e->graph, v, rc->err);
-    }
-    json_array_foreach(json_object_get(snap, "relationships"), i, v) {
-        if (r)
-            break;
-        r = gm_twin_graph_restore_rel(e->graph, v, rc->err);
-    }
-    json_decref(snap);
-    return r;
-}
-
-/* Cuts snapshot text into lines. */
-typedef struct snap_in {
-    const char *p, *end;
-    size_t line;
-    char where[48];
-} snap_in;
-
-/* The next line as JSON, or NULL with err set ("snapshot line N: ..."). */
-static json_t *snap_next(snap_in *in, gm_err *err)
-{
-    in->line++;
-    snprintf(in->where, sizeof in->where, "snapshot line %zu", in->line);
-    const char *nl = in->p < in->end ? memchr(in->p, '\n', (size_t)(in->end - in->p)) : NULL;
-    if (!nl) {
-        gm_err_set(err, GM_EINVAL, in->where, "the snapshot ends early (expected a line)");
-        return NULL;
-    }
-    json_t *v = gm_json_load_str(in->p, (size_t)(nl - in->p),
-                                 &(gm_json_limits){SIZE_MAX / 2, 256}, in->where, err);
-    in->p = nl + 1;
-    return v;
-}
-
-static int recover_snapshot(void *ctx, uint64_t seq, const void *data, size_t len)
-{
-    recovery *rc = ctx;
-    gm_engine *e = rc->e;
-    snap_in in = {data, (const char *)data + len, 0, ""};
-    int r;
-    if (!memchr(data, '\n', len)) {
-        r = recover_snapshot_v0(rc, data, len);
-        goto done;
-    }
-    json_t *head = snap_next(&in, rc->err);
-    if (!head)
-        return rc->err->code;
-    json_int_t n[3] = {-1, -1, -1};
-    json_int_t format = 0, hseq = -1;
-    if (json_unpack(head, "{s:I,s:I,s:I,s:I,s:I}", "format", &format, "seq", &hseq, "models",
-                    &n[0], "twins", &n[1], "relationships", &n[2]) ||
-        format != SNAP_FORMAT || hseq < 0 || (uint64_t)hseq != seq || n[0] < 0 || n[1] < 0 ||
-        n[2] < 0) {
-        json_decref(head);
-        return gm_err_set(rc->err, GM_EINVAL, "snapshot line 1",
-                          "expected a header of format %d for seq %llu", SNAP_FORMAT,
-                          (unsigned long long)seq);
-    }
-    json_decref(head);
-    json_t *models = json_array();
-    if (!models)
-        return GM_ENOMEM;
-    r = 0;
-    for (json_int_t i = 0; !r && i < n[0]; i++) {
-        json_t *v = snap_next(&in, rc->err);
-        r = !v ? rc->err->code : json_array_append_new(models, v) ? GM_ENOMEM : 0;
-    }
-    if (!r)
-        r = recover_models(e, models, rc->err);
-    json_decref(models);
-    size_t rels_off = 0;
-    for (int part = 1; part <= 2; part++) {
-        if (part == 2)
-            rels_off = (size_t)(in.p - (const char *)data);
-        for (json_int_t i = 0; !r && i < n[part]; i++) {
-            json_t *v = snap_next(&in, rc->err);
-            if (!v) {
-                r = rc->err->code;
-                break;
-            }
-            r = part == 1 ? gm_twin_graph_restore_twin(e->graph, v, rc->err)
-                          : gm_twin_graph_restore_rel(e->graph, v, rc->err);
-            json_decref(v);
-            if (r && rc->err->code) {
-                /* say which line, as the parser does */
-                char w[GM_ERR_WHERE_MAX];
-                snprintf(w, sizeof w, "%s (%.190s)", in.where, rc->err->where);
-                memcpy(rc->err->where, w, sizeof w);
-            }
-        }
-    }
-    if (!r && in.p != in.end)
-        r = gm_err_set(rc->err, GM_EINVAL, "snapshot",
-                       "%zu bytes after the last of the %lld lines the header announces",
-                       (size_t)(in.end - in.p), (long long)(1 + n[0] + n[1] + n[2]));
-    if (!r) /* the next snapshot may copy them from here */
-        e->rels_at = (snap_rels){true, seq, gm_twin_graph_rels_version(e->graph), rels_off,
-                                 len - rels_off};
-done:
-    if (!r) {
-        gm_twin_graph_set_seq(e->graph, seq);
-        atomic_store(&e->snap_bytes, len);
-    }
-    return r;
-}
-
-static int recover_record(void *ctx, const gm_store_rec *rec)
-{
-    recovery *rc = ctx;
-    gm_engine *e = rc->e;
-    e->since_snapshot++; /* the log since the snapshot counts towards the next */
-    e->log_bytes += rec->len;
-    json_t *j = gm_json_load_str(rec->data, rec->len, &(gm_json_limits){SIZE_MAX / 2, 256},
-                                 "event", rc->err);
-    if (!j)
-        return rc->err->code ? rc->err->code : GM_EINVAL;
-    const char *kind = json_string_value(json_object_get(j, "kind"));
-    int r;
-    if (rec->seq != gm_twin_graph_seq(e->graph) + 1) {
-        r = gm_err_set(rc->err, GM_EINVAL, "recovery", "event %llu does not follow %llu",
-                       (unsigned long long)rec->seq,
-                       (unsigned long long)gm_twin_graph_seq(e->graph));
-    } else if (kind && strcmp(kind, "models.add") == 0) {
-        r = models_add(e, json_object_get(j, "docs"), rc->err);
-        if (!r)
-            gm_twin_graph_advance(e->graph);
-    } else if (kind && strcmp(kind, "model.delete") == 0) {
-        const char *id = json_string_value(json_object_get(j, "id"));
-        r = id ? gm_model_registry_remove(e->models, id, rc->err) : GM_EINVAL;
-        if (!r)
-            gm_twin_graph_advance(e->graph);
-    } else {
-        gm_twin_event ev;
-        memset(&ev, 0, sizeof ev);
-        int k = gm_twin_event_kind_parse(kind);
-        const char *twin = json_string_value(json_object_get(j, "twin"));
-        const char *relid = json_string_value(json_object_get(j, "rel"));
-        if (k < 0 || !twin) {
-            r = gm_err_set(rc->err, GM_EINVAL, "recovery", "event %llu: unknown kind '%s'",
-                           (unsigned long long)rec->seq, kind ? kind : "");
-        } else {
-            ev.seq = rec->seq;
-            ev.time_ns = (int64_t)json_integer_value(json_object_get(j, "time"));
-            ev.kind = (gm_twin_event_kind)k;
-            snprintf(ev.twin_id, sizeof ev.twin_id, "%s", twin);
-            snprintf(ev.rel_id, sizeof ev.rel_id, "%s", relid ? relid : "");
-            ev.body = json_object_get(j, "body");
-            r = gm_twin_graph_replay(e->graph, &ev, rc->err);
-        }
-    }
-    if (r && rc->err->code == 0)
-        gm_err_set(rc->err, r, "recovery", "event %llu could not be applied",
-                   (unsigned long long)rec->seq);
-    json_decref(j);
-    return r;
-}
 
 /* ---- open / close --------------------------------------------------------------------- */
 
@@ -915,6 +446,8 @@ gm_engine *gm_engine_open(const gm_engine_opts *opts, gm_err *err)
         e->opts.snapshot_every = 100000;
     if (!e->opts.queue)
         e->opts.queue = 65536;
+    if (!e->opts.close_snapshot_every)
+        e->opts.close_snapshot_every = 1000;
     pthread_mutex_init(&e->mu, NULL);
     pthread_mutex_init(&e->done_mu, NULL);
     gm_vec_init(&e->pending, sizeof(gm_engine_req *));
@@ -926,22 +459,13 @@ gm_engine *gm_engine_open(const gm_engine_opts *opts, gm_err *err)
         destroy(e);
         return NULL;
     }
-    gm_store_opts so = {.on_durable = on_durable, .ctx = e};
+    gm_store_opts so = {.on_durable = on_durable, .ctx = e, .must_exist = opts->must_exist};
     e->store = gm_store_open(opts->dir, &so, err);
     if (!e->store) {
         destroy(e);
         return NULL;
     }
-    /* the callbacks' own error says where in the snapshot or which event;
-       the store's would only say that a callback stopped the replay */
-    gm_err rerr;
-    gm_err_clear(&rerr);
-    recovery rc = {e, &rerr};
-    uint64_t last = 0;
-    int r = gm_store_recover(e->store, recover_snapshot, recover_record, &rc, &last, err);
-    if (r && rerr.code && err)
-        *err = rerr;
-    if (r || !(e->q = gm_mpsc_create(e->opts.queue, err))) {
+    if (engine__recover(e, err) || !(e->q = gm_mpsc_create(e->opts.queue, err))) {
         gm_store_close(e->store, NULL);
         destroy(e);
         return NULL;

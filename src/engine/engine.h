@@ -24,6 +24,7 @@
 #ifndef GM_ENGINE_ENGINE_H
 #define GM_ENGINE_ENGINE_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -39,8 +40,12 @@ typedef struct gm_engine gm_engine;
 
 typedef struct gm_engine_opts {
     const char *dir;                 /* the data directory (created if missing) */
+    bool must_exist;                 /* open only an existing store (GM_ENOENT otherwise):
+                                        readers must not create one */
     bool allow_undefined_extensions; /* for models, as gm_dtdl_opts */
     uint64_t snapshot_every;         /* least events between snapshots; 0: 100000 */
+    uint64_t close_snapshot_every;   /* least events since the newest snapshot for close
+                                        to store one; 0: 1000 (UINT64_MAX: never) */
     size_t queue;                    /* inbound requests; 0: 65536 */
     size_t events_kept;              /* newest events kept in memory for readers and
                                         subscribers (older ones are read from the log);
@@ -85,6 +90,15 @@ struct gm_engine_req {
     void *read_ctx;
     void (*done)(void *ctx, gm_engine_req *req);
     void *ctx;
+    /* A group of requests that stops at its first refusal (NULL: none, the
+       request stands alone). When a request carrying stop is refused, the
+       writer sets *stop before it completes the request; a request carrying
+       a stop already set is not applied: it completes at once with
+       GM_ECONFLICT, "not applied: an earlier request of its group was
+       refused". The submitter owns *stop (false to begin with). A bulk
+       import stops so at its first bad line, although the lines behind it
+       are already queued. */
+    atomic_bool *stop;
     /* results */
     int status;
     gm_err err;
@@ -96,13 +110,21 @@ struct gm_engine_req {
  * Open the data directory: the store, then recovery (newest snapshot, then
  * the events after it), then the writer thread. Returns the engine, or NULL
  * with err: the store's errors (GM_ECONFLICT when another process has the
- * directory open), or the recovery's (GM_EINVAL naming the event that could
- * not be applied).
+ * directory open; GM_ENOENT when must_exist and there is no store; GM_EIO
+ * for a damaged store: a log record or a snapshot file that does not match
+ * its checksum, named), or the recovery's (GM_EINVAL naming the event that
+ * could not be applied).
  */
 gm_engine *gm_engine_open(const gm_engine_opts *opts, gm_err *err);
 
 /* Finish every submitted request, make it durable, stop the writer, close
-   the store. Frees e. Returns 0 or the store's error. */
+   the store. Frees e. A snapshot under way is finished first (it is not
+   cancelled), and when the log since the newest snapshot holds at least
+   close_snapshot_every events and as many bytes as that snapshot, close
+   stores one more, so that the next open loads it rather than replaying
+   the log: a store used by short processes (the CLI) opens as fast as one
+   used by a server. Returns 0 or the store's error (a snapshot that fails
+   at close is logged, not returned: the log keeps every change). */
 int gm_engine_close(gm_engine *e, gm_err *err);
 
 /* Queue req; 0, or GM_EAGAIN when the inbound queue is full (shed or retry),

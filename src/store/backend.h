@@ -35,6 +35,7 @@ typedef struct store__open_info {
     uint64_t last_seq; /* highest seq in the log or the snapshot; 0 when empty */
     uint64_t snap_seq; /* newest snapshot's seq, when has_snap */
     uint64_t snap_bytes; /* its recorded length, when has_snap */
+    uint32_t snap_crc;   /* its file's recorded CRC-32C, when has_snap */
     int has_snap;
     /* its file's leaf name as recorded, when has_snap: NUL-terminated, but
        not checked (store.c checks it against snap_seq) */
@@ -42,33 +43,35 @@ typedef struct store__open_info {
 } store__open_info;
 
 /* Handed the newest snapshot's record by recover: seq, the leaf name of its
-   file as recorded (NUL-terminated, valid during the call, not checked) and
-   its recorded length. Returns 0, or a negative code with err filled (the
-   backend passes both on unchanged). */
+   file as recorded (NUL-terminated, valid during the call, not checked), its
+   recorded length and CRC-32C. Returns 0, or a negative code with err
+   filled (the backend passes both on unchanged). */
 typedef int (*store__snaprec_fn)(void *ctx, uint64_t seq, const char *file, uint64_t bytes,
-                                 gm_err *err);
+                                 uint32_t crc, gm_err *err);
 
 typedef struct store__backend_ops {
     const char *name;
 
-    /* Open (creating if needed) the store at location (a directory for
-       SQLite; snapshot files live in it too), taking whatever lock keeps
-       other processes out, upgrading an older schema it knows how to, and
-       report what is in it. Returns 0 and sets *out, or an error (see
+    /* Open the store at location (a directory for SQLite; snapshot files
+       live in it too), creating it when create and it does not exist (else
+       GM_ENOENT, with nothing created), taking whatever lock keeps other
+       processes out, upgrading an older schema it knows how to, and report
+       what is in it. Returns 0 and sets *out, or an error (see
        gm_store_open) with nothing left open. */
-    int (*open)(const char *location, store__backend **out, store__open_info *info, gm_err *err);
+    int (*open)(const char *location, bool create, store__backend **out, store__open_info *info,
+                gm_err *err);
 
-    /* Insert recs[0..n) (n >= 1, seqs already checked) in one transaction
-       and make it durable. */
+    /* Insert recs[0..n) (n >= 1, seqs already checked) in one transaction,
+       each with its checksum (store__record_crc), and make it durable. */
     int (*append)(store__backend *b, const gm_store_rec *recs, size_t n, gm_err *err);
 
     /* In one durable transaction: record the snapshot taken at seq, in the
        file named file (a leaf name, already complete and synced) of bytes
-       bytes, as the newest (replacing one with the same seq), and delete
-       every other snapshot record. The transaction must stay short: the
-       committer waits for it. */
+       bytes whose CRC-32C is crc, as the newest (replacing one with the
+       same seq), and delete every other snapshot record. The transaction
+       must stay short: the committer waits for it. */
     int (*snapshot)(store__backend *b, uint64_t seq, const char *file, uint64_t bytes,
-                    gm_err *err);
+                    uint32_t crc, gm_err *err);
 
     /* Delete at most max_rows log records with seq <= upto, oldest first, in
        one transaction; *done tells whether none is left. */
@@ -83,8 +86,9 @@ typedef struct store__backend_ops {
 
     /* In one read transaction: on_record with the log records after `after`
        up to `upto` (durable), in seq order, at most max. GM_ERANGE (nothing
-       delivered) when record after + 1 is not in the log; *last_seq: the
-       last seq delivered (after when none), also on failure. */
+       delivered) when record after + 1 is not in the log; GM_EIO for a
+       record whose checksum does not match; *last_seq: the last seq
+       delivered (after when none), also on failure. */
     int (*read)(store__backend *b, uint64_t after, uint64_t upto, size_t max,
                 gm_store_record_fn on_record, void *ctx, uint64_t *last_seq, gm_err *err);
 

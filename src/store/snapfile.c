@@ -17,6 +17,7 @@
 
 #include "base/file.h"
 #include "base/log.h"
+#include "store/crc32c.h"
 #include "store/store.h"
 
 #define PREFIX "snapshot-"
@@ -106,14 +107,18 @@ int store__snapfile_size(int fd, const char *path, uint64_t *bytes, gm_err *err)
     return GM_OK;
 }
 
-/* Copy len bytes from in at *off to out at its offset through a buffer. */
-static int copy_buffered(int in, uint64_t *off, uint64_t len, int out, const char *path,
-                         gm_err *err)
+/* Read len bytes of in from *off through a buffer, handing each piece to
+   fn(ctx, piece, n) (0 or an error that stops the read); *off moves past
+   what was handed on. GM_EIO naming path when in cannot be read or ends
+   early, GM_ENOMEM, or fn's error. */
+static int read_range(int in, uint64_t *off, uint64_t len, const char *path,
+                      int (*fn)(void *ctx, const char *piece, size_t n, gm_err *err), void *ctx,
+                      gm_err *err)
 {
     enum { BUF = 1 << 20 };
     char *buf = malloc(BUF);
     if (!buf)
-        return gm_err_set(err, GM_ENOMEM, path, "out of memory for copying");
+        return gm_err_set(err, GM_ENOMEM, path, "out of memory for reading the snapshot file");
     int rc = GM_OK;
     while (len > 0 && rc == GM_OK) {
         ssize_t k = pread(in, buf, len < BUF ? (size_t)len : BUF, (off_t)*off);
@@ -123,13 +128,25 @@ static int copy_buffered(int in, uint64_t *off, uint64_t len, int out, const cha
             rc = gm_err_errno(err, GM_EIO, errno, path, "cannot read the snapshot file");
         else if (k == 0)
             rc = gm_err_set(err, GM_EIO, path, "the snapshot file ends at byte %" PRIu64, *off);
-        else if ((rc = gm_file_write_all(out, buf, (size_t)k, "snapshot", err)) == GM_OK) {
+        else if ((rc = fn(ctx, buf, (size_t)k, err)) == GM_OK) {
             *off += (uint64_t)k;
             len -= (uint64_t)k;
         }
     }
     free(buf);
     return rc;
+}
+
+static int write_piece(void *ctx, const char *piece, size_t n, gm_err *err)
+{
+    return gm_file_write_all(*(const int *)ctx, piece, n, "snapshot", err);
+}
+
+/* Copy len bytes from in at *off to out at its offset through a buffer. */
+static int copy_buffered(int in, uint64_t *off, uint64_t len, int out, const char *path,
+                         gm_err *err)
+{
+    return read_range(in, off, len, path, write_piece, &out, err);
 }
 
 int store__snapfile_copy(const char *dir, uint64_t seq, uint64_t off, uint64_t len, int fd,
@@ -319,4 +336,38 @@ void store__snapfile_unmap(store__snapmap *m)
     m->data = "";
     m->len = 0;
     m->base = NULL;
+}
+
+int store__snapfile_crc(const char *dir, uint64_t seq, uint64_t bytes, uint32_t *crc, gm_err *err)
+{
+    store__snapmap m;
+    int rc = store__snapfile_map(dir, seq, bytes, &m, err);
+    if (rc != GM_OK)
+        return rc;
+    *crc = store__crc32c(0, m.data, m.len);
+    store__snapfile_unmap(&m);
+    return GM_OK;
+}
+
+static int crc_piece(void *ctx, const char *piece, size_t n, gm_err *err)
+{
+    (void)err;
+    *(uint32_t *)ctx = store__crc32c(*(uint32_t *)ctx, piece, n);
+    return GM_OK;
+}
+
+int store__snapfile_crc_path(const char *path, uint64_t bytes, uint32_t *crc, gm_err *err)
+{
+    /* its own descriptor: the producer's is write-only */
+    int fd;
+    do
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0)
+        return gm_err_errno(err, GM_EIO, errno, path, "cannot read the snapshot file back");
+    uint64_t off = 0;
+    *crc = 0;
+    int rc = read_range(fd, &off, bytes, path, crc_piece, crc, err);
+    close(fd);
+    return rc;
 }

@@ -99,4 +99,13 @@ int store__snapfile_map(const char *dir, uint64_t seq, uint64_t bytes, store__sn
 /* Undo store__snapfile_map. */
 void store__snapfile_unmap(store__snapmap *m);
 
+/* The CRC-32C of dir/snapshot-<seq>, which must be `bytes` long (the
+   errors of store__snapfile_map). */
+int store__snapfile_crc(const char *dir, uint64_t seq, uint64_t bytes, uint32_t *crc, gm_err *err);
+
+/* The CRC-32C of the first `bytes` bytes of the file at path (a snapshot
+   being written, say), read through a descriptor of its own. GM_EIO naming
+   path when it cannot be read or is shorter; GM_ENOMEM. */
+int store__snapfile_crc_path(const char *path, uint64_t bytes, uint32_t *crc, gm_err *err);
+
 #endif

@@ -6,21 +6,28 @@
  *   gemel.db         the database (plus SQLite's gemel.db-wal and gemel.db-shm)
  *   snapshot-<seq>   the newest snapshot, written by store.c (snapfile.h)
  *
- * Schema (version 3):
+ * Schema (version 4):
  *   gemel_schema(version, created_ns)        one row
- *   log(seq INTEGER PRIMARY KEY, kind, key BLOB, data BLOB)
- *   snapshot(seq INTEGER PRIMARY KEY, file TEXT, bytes, created_ns): at most
- *     one row, the newest snapshot: its file's leaf name (snapshot-<seq>)
- *     and length; the bytes are in that file, so recording a snapshot is a
- *     transaction of a few hundred bytes however large the snapshot
+ *   log(seq INTEGER PRIMARY KEY, kind, key BLOB, data BLOB, crc)
+ *   snapshot(seq INTEGER PRIMARY KEY, file TEXT, bytes, created_ns, crc): at
+ *     most one row, the newest snapshot: its file's leaf name
+ *     (snapshot-<seq>), length and CRC-32C; the bytes are in that file, so
+ *     recording a snapshot is a transaction of a few hundred bytes however
+ *     large the snapshot
+ * crc is a CRC-32C (crc32c.h): of the record (store__record_crc), verified
+ * whenever a record is read; of the whole snapshot file, verified by
+ * store.c before recovery reads it. Damage that keeps a file's length (a
+ * byte changed in place) is refused, not loaded.
  * plus PRAGMA application_id = 'geml', so that another application's SQLite
  * file is refused rather than written into. seq is the rowid, so appends go
  * to the right edge of one b-tree and trimming is a range delete.
  *
- * Version 2 kept snapshots inside the database, as rows
+ * Version 3 had no checksums; opening a version 3 store upgrades it
+ * (migrate_v3). Version 2 kept snapshots inside the database, as rows
  * snapshot(seq, part, data BLOB, created_ns), PRIMARY KEY (seq, part), of at
- * most 256 MiB each; opening a version 2 store upgrades it (migrate_v2).
- * Version 1 (an early development format) is refused.
+ * most 256 MiB each; opening a version 2 store upgrades it to 3
+ * (migrate_v2), then to 4. Version 1 (an early development format) is
+ * refused.
  *
  * Durability: WAL mode with synchronous=FULL, so each COMMIT fsyncs the WAL
  * before it returns. All I/O goes through a thin VFS, "gemel-unix", that
@@ -48,9 +55,10 @@
 #include "base/file.h"
 #include "base/time.h"
 #include "store/backend.h"
+#include "store/crc32c.h"
 #include "store/snapfile.h"
 
-#define SCHEMA_VERSION 3 /* 2: snapshots in parts, in the database; 3: in files */
+#define SCHEMA_VERSION 4 /* 2: snapshots in parts, in the database; 3: in files; 4: checksums */
 #define APPLICATION_ID 0x67656d6c /* "geml" */
 #define DB_NAME "gemel.db"
 #define LOCK_NAME "gemel.lock"
@@ -601,14 +609,14 @@ static int column_bytes(store__backend *b, sqlite3_stmt *st, int col, const void
     return GM_OK;
 }
 
-/* The version 3 snapshot table (also made by migrate_v2). */
-#define SNAPSHOT_TABLE                                                                             \
+/* The version 3 snapshot table (made by migrate_v2; migrate_v3 adds crc). */
+#define SNAPSHOT_TABLE_V3                                                                          \
     "CREATE TABLE snapshot (seq INTEGER PRIMARY KEY, file TEXT NOT NULL,"                          \
     " bytes INTEGER NOT NULL, created_ns INTEGER NOT NULL)"
 
 /* Create the schema in an empty database, or check the one there. *version
-   gets the store's schema version: SCHEMA_VERSION, or 2, which the caller
-   then upgrades. */
+   gets the store's schema version: SCHEMA_VERSION, or 2 or 3, which the
+   caller then upgrades. */
 static int setup_schema(store__backend *b, int64_t *version, gm_err *err)
 {
     int rc = exec(b, "BEGIN IMMEDIATE", err);
@@ -626,7 +634,9 @@ static int setup_schema(store__backend *b, int64_t *version, gm_err *err)
                  "CREATE TABLE gemel_schema (version INTEGER NOT NULL, created_ns INTEGER NOT NULL);"
                  "INSERT INTO gemel_schema VALUES (%d, %" PRId64 ");"
                  "CREATE TABLE log (seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL,"
-                 " key BLOB NOT NULL, data BLOB NOT NULL);" SNAPSHOT_TABLE ";"
+                 " key BLOB NOT NULL, data BLOB NOT NULL, crc INTEGER NOT NULL);"
+                 "CREATE TABLE snapshot (seq INTEGER PRIMARY KEY, file TEXT NOT NULL,"
+                 " bytes INTEGER NOT NULL, created_ns INTEGER NOT NULL, crc INTEGER NOT NULL);"
                  "PRAGMA application_id=%d",
                  SCHEMA_VERSION, gm_time_wall_ns(), APPLICATION_ID);
         if ((rc = exec(b, sql, err)) != GM_OK)
@@ -757,7 +767,7 @@ static int migrate_v2(store__backend *b, const char *dir, gm_err *err)
                         "the schema version changed while upgrading from version 2");
         goto fail;
     }
-    if ((rc = exec(b, "DROP TABLE snapshot; " SNAPSHOT_TABLE "; UPDATE gemel_schema SET version = 3",
+    if ((rc = exec(b, "DROP TABLE snapshot; " SNAPSHOT_TABLE_V3 "; UPDATE gemel_schema SET version = 3",
                    err)) != GM_OK)
         goto fail;
     if (!none) {
@@ -802,6 +812,111 @@ fail:
     return rc;
 }
 
+/* SQL gemel_record_crc(seq, kind, key, data): store__record_crc of a log
+   row (migrate_v3). */
+static void sql_record_crc(sqlite3_context *ctx, int argc, sqlite3_value **v)
+{
+    (void)argc;
+    /* the blob first, then its length: the order SQLite's documentation asks */
+    const void *key = sqlite3_value_blob(v[2]);
+    int key_len = sqlite3_value_bytes(v[2]);
+    const void *data = sqlite3_value_blob(v[3]);
+    int len = sqlite3_value_bytes(v[3]);
+    sqlite3_result_int64(ctx, store__record_crc((uint64_t)sqlite3_value_int64(v[0]),
+                                                (uint32_t)sqlite3_value_int64(v[1]),
+                                                key ? key : "", key_len > 0 ? (size_t)key_len : 0,
+                                                data ? data : "", len > 0 ? (size_t)len : 0));
+}
+
+/*
+ * Upgrade a version 3 store to version 4, in one transaction: every log
+ * record gets its checksum, and the newest snapshot the CRC-32C of its
+ * file, read once now (a file missing or not of its recorded length is
+ * damage, refused as recovery would refuse it; the store then stays a
+ * version 3 one). A crash before the commit leaves the version 3 store.
+ * Checksumming what is there now cannot tell whether it was damaged
+ * before: from here on, damage is found.
+ */
+static int migrate_v3(store__backend *b, const char *dir, gm_err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t version, seq = 0, bytes = 0, nlog = 0;
+    bool null, none = true;
+    uint32_t crc = 0;
+    int src = sqlite3_create_function(b->db, "gemel_record_crc", 4,
+                                      SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL, sql_record_crc,
+                                      NULL, NULL);
+    if (src != SQLITE_OK)
+        return sql_fail(b, err, src, "cannot register the checksum function");
+    int rc = exec(b, "BEGIN IMMEDIATE", err);
+    if (rc != GM_OK)
+        return rc;
+    if ((rc = query_int(b, "SELECT max(version) FROM gemel_schema", &version, &null, err)) != GM_OK)
+        goto fail;
+    if (null || version != 3) {
+        rc = gm_err_set(err, GM_ECONFLICT, b->db_path,
+                        "the schema version changed while upgrading from version 3");
+        goto fail;
+    }
+    src = sqlite3_prepare_v2(b->db,
+                             "SELECT seq, file, bytes FROM snapshot ORDER BY seq DESC LIMIT 1", -1,
+                             &st, NULL);
+    if (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        none = false;
+        seq = sqlite3_column_int64(st, 0);
+        bytes = sqlite3_column_int64(st, 2);
+        const unsigned char *file = sqlite3_column_text(st, 1);
+        if (seq < 0 || bytes < 0 || !file) {
+            rc = gm_err_set(err, GM_EIO, b->db_path,
+                            "damaged gemel store: snapshot record with seq %" PRId64
+                            " and length %" PRId64, seq, bytes);
+            goto fail;
+        }
+        if ((rc = store__snapfile_check((uint64_t)seq, (const char *)file, dir, err)) != GM_OK ||
+            (rc = store__snapfile_crc(dir, (uint64_t)seq, (uint64_t)bytes, &crc, err)) != GM_OK)
+            goto fail;
+    } else if (src != SQLITE_DONE) {
+        rc = sql_fail(b, err, src, "cannot read the snapshot record");
+        goto fail;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    if ((rc = exec(b, "ALTER TABLE log ADD COLUMN crc INTEGER;"
+                      "UPDATE log SET crc = gemel_record_crc(seq, kind, key, data);"
+                      "ALTER TABLE snapshot ADD COLUMN crc INTEGER;"
+                      "UPDATE gemel_schema SET version = 4",
+                   err)) != GM_OK ||
+        (rc = query_int(b, "SELECT count(*) FROM log", &nlog, &null, err)) != GM_OK)
+        goto fail;
+    if (!none) {
+        src = sqlite3_prepare_v2(b->db, "UPDATE snapshot SET crc = ?1 WHERE seq = ?2", -1, &st,
+                                 NULL);
+        if (src == SQLITE_OK) {
+            sqlite3_bind_int64(st, 1, crc);
+            sqlite3_bind_int64(st, 2, seq);
+            src = run(st);
+        }
+        if (src != SQLITE_OK) {
+            rc = sql_fail(b, err, src, "cannot record the snapshot's checksum");
+            goto fail;
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+    if ((rc = exec(b, "COMMIT", err)) != GM_OK)
+        goto fail;
+    gm_log_info("store: upgraded the store from schema version 3 to 4: records and snapshots "
+                "carry checksums",
+                GM_LOG_STR("db", b->db_path), GM_LOG_INT("records", nlog),
+                GM_LOG_INT("snapshot_seq", none ? -1 : seq));
+    return GM_OK;
+
+fail:
+    sqlite3_finalize(st);
+    end_txn(b);
+    return rc;
+}
+
 static int prepare(store__backend *b, sqlite3_stmt **st, const char *sql, gm_err *err)
 {
     int rc = sqlite3_prepare_v3(b->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL);
@@ -816,11 +931,11 @@ static int prepare_all(store__backend *b, gm_err *err)
         (rc = prepare(b, &b->commit, "COMMIT", err)) != GM_OK ||
         (rc = prepare(b, &b->rollback, "ROLLBACK", err)) != GM_OK ||
         (rc = prepare(b, &b->ins_log,
-                      "INSERT INTO log (seq, kind, key, data) VALUES (?1, ?2, ?3, ?4)", err)) !=
-            GM_OK ||
+                      "INSERT INTO log (seq, kind, key, data, crc) VALUES (?1, ?2, ?3, ?4, ?5)",
+                      err)) != GM_OK ||
         (rc = prepare(b, &b->ins_snap,
-                      "INSERT OR REPLACE INTO snapshot (seq, file, bytes, created_ns)"
-                      " VALUES (?1, ?2, ?3, ?4)",
+                      "INSERT OR REPLACE INTO snapshot (seq, file, bytes, created_ns, crc)"
+                      " VALUES (?1, ?2, ?3, ?4, ?5)",
                       err)) != GM_OK ||
         /* every other row: the table holds the newest snapshot only */
         (rc = prepare(b, &b->del_snaps, "DELETE FROM snapshot WHERE seq <> ?1", err)) != GM_OK ||
@@ -829,13 +944,13 @@ static int prepare_all(store__backend *b, gm_err *err)
            on the other, scanning the whole log for every chunk. */
         (rc = prepare(b, &b->trim, "DELETE FROM log WHERE seq <= ?1", err)) != GM_OK ||
         (rc = prepare(b, &b->sel_snap,
-                      "SELECT seq, file, bytes FROM snapshot ORDER BY seq DESC LIMIT 1", err)) !=
+                      "SELECT seq, file, bytes, crc FROM snapshot ORDER BY seq DESC LIMIT 1", err)) !=
             GM_OK ||
         (rc = prepare(b, &b->sel_log,
-                      "SELECT seq, kind, key, data FROM log WHERE seq > ?1 ORDER BY seq", err)) !=
+                      "SELECT seq, kind, key, data, crc FROM log WHERE seq > ?1 ORDER BY seq", err)) !=
             GM_OK ||
         (rc = prepare(b, &b->sel_range,
-                      "SELECT seq, kind, key, data FROM log WHERE seq > ?1 AND seq <= ?2"
+                      "SELECT seq, kind, key, data, crc FROM log WHERE seq > ?1 AND seq <= ?2"
                       " ORDER BY seq LIMIT ?3",
                       err)) != GM_OK)
         return rc;
@@ -843,13 +958,14 @@ static int prepare_all(store__backend *b, gm_err *err)
 }
 
 /* The snapshot row st is on: seq, the file's leaf name copied into file
-   (STORE__SNAPFILE_NAME_MAX bytes; its form is store.c's to check) and
-   the length. GM_EIO for a row no gemel writes. */
+   (STORE__SNAPFILE_NAME_MAX bytes; its form is store.c's to check), the
+   length and the file's CRC-32C. GM_EIO for a row no gemel writes. */
 static int snap_row(store__backend *b, sqlite3_stmt *st, uint64_t *seq, char *file,
-                    uint64_t *bytes, gm_err *err)
+                    uint64_t *bytes, uint32_t *crc, gm_err *err)
 {
     int64_t q = sqlite3_column_int64(st, 0);
     int64_t n = sqlite3_column_int64(st, 2);
+    int64_t c = sqlite3_column_int64(st, 3);
     const unsigned char *name = sqlite3_column_text(st, 1);
     int name_len = sqlite3_column_bytes(st, 1);
     if (q < 0 || n < 0 || sqlite3_column_type(st, 2) != SQLITE_INTEGER)
@@ -866,9 +982,15 @@ static int snap_row(store__backend *b, sqlite3_stmt *st, uint64_t *seq, char *fi
                           "damaged gemel store: the snapshot at seq %" PRId64
                           " has no valid file name",
                           q);
+    if (sqlite3_column_type(st, 3) != SQLITE_INTEGER || c < 0 || c > (int64_t)UINT32_MAX)
+        return gm_err_set(err, GM_EIO, b->db_path,
+                          "damaged gemel store: the snapshot at seq %" PRId64
+                          " has no valid checksum",
+                          q);
     memcpy(file, name, (size_t)name_len + 1);
     *seq = (uint64_t)q;
     *bytes = (uint64_t)n;
+    *crc = (uint32_t)c;
     return GM_OK;
 }
 
@@ -884,7 +1006,8 @@ static int read_info(store__backend *b, store__open_info *info, gm_err *err)
         return gm_err_set(err, GM_EIO, b->db_path, "damaged gemel store: negative sequence number");
     int step = sqlite3_step(b->sel_snap);
     if (step == SQLITE_ROW)
-        rc = snap_row(b, b->sel_snap, &info->snap_seq, info->snap_file, &info->snap_bytes, err);
+        rc = snap_row(b, b->sel_snap, &info->snap_seq, info->snap_file, &info->snap_bytes,
+                      &info->snap_crc, err);
     else if (step != SQLITE_DONE)
         rc = sql_fail(b, err, step, "cannot read the snapshot record");
     sqlite3_reset(b->sel_snap);
@@ -917,7 +1040,25 @@ static void sq_close(store__backend *b)
     free(b);
 }
 
-static int sq_open(const char *dir, store__backend **out, store__open_info *info, gm_err *err)
+/* GM_ENOENT unless dir holds a database: for a caller that must not
+   create a store (a read, or a mistyped path). */
+static int must_exist(const char *dir, gm_err *err)
+{
+    struct stat st;
+    char db[PATH_MAX];
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        return gm_err_set(err, GM_ENOENT, dir, "no gemel store: %s",
+                          stat(dir, &st) != 0 ? "no such directory" : "not a directory");
+    int rc = path_join(db, sizeof db, dir, DB_NAME, err);
+    if (rc != GM_OK)
+        return rc;
+    if (stat(db, &st) != 0)
+        return gm_err_set(err, GM_ENOENT, dir, "no gemel store here (no %s)", DB_NAME);
+    return GM_OK;
+}
+
+static int sq_open(const char *dir, bool create, store__backend **out, store__open_info *info,
+                   gm_err *err)
 {
     *out = NULL;
     pthread_once(&shim_once, shim_init);
@@ -930,11 +1071,13 @@ static int sq_open(const char *dir, store__backend **out, store__open_info *info
     b->lock_fd = -1;
     int rc;
     uint64_t s0 = tl_syncs;
-    if ((rc = make_dirs(dir, err)) != GM_OK || (rc = take_lock(b, dir, err)) != GM_OK ||
+    if ((rc = create ? make_dirs(dir, err) : must_exist(dir, err)) != GM_OK ||
+        (rc = take_lock(b, dir, err)) != GM_OK ||
         (rc = path_join(b->db_path, sizeof b->db_path, dir, DB_NAME, err)) != GM_OK)
         goto fail;
     int src = sqlite3_open_v2(b->db_path, &b->db,
-                              SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                              SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) |
+                                  SQLITE_OPEN_NOMUTEX,
                               VFS_NAME);
     if (src != SQLITE_OK) {
         rc = sql_fail(b, err, src, "cannot open database");
@@ -943,6 +1086,7 @@ static int sq_open(const char *dir, store__backend **out, store__open_info *info
     int64_t version;
     if ((rc = configure(b, err)) != GM_OK || (rc = setup_schema(b, &version, err)) != GM_OK ||
         (version == 2 && (rc = migrate_v2(b, dir, err)) != GM_OK) ||
+        (version <= 3 && (rc = migrate_v3(b, dir, err)) != GM_OK) ||
         (rc = prepare_all(b, err)) != GM_OK || (rc = read_info(b, info, err)) != GM_OK)
         goto fail;
     /* SQLite syncs the directory when it creates the WAL, but not when it
@@ -978,6 +1122,8 @@ static int sq_append(store__backend *b, const gm_store_rec *recs, size_t n, gm_e
         sqlite3_bind_int64(st, 2, (sqlite3_int64)r->kind);
         sqlite3_bind_blob64(st, 3, r->key_len ? r->key : "", r->key_len, SQLITE_STATIC);
         sqlite3_bind_blob64(st, 4, r->len ? r->data : "", r->len, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 5, store__record_crc(r->seq, r->kind, r->key, r->key_len, r->data,
+                                                    r->len));
         if ((rc = run(st)) != SQLITE_OK) {
             char doing[64];
             snprintf(doing, sizeof doing, "cannot insert record %" PRIu64, r->seq);
@@ -999,7 +1145,7 @@ fail:
 }
 
 static int sq_snapshot(store__backend *b, uint64_t seq, const char *file, uint64_t bytes,
-                       gm_err *err)
+                       uint32_t crc, gm_err *err)
 {
     uint64_t s0 = tl_syncs;
     int rc = run(b->begin_w);
@@ -1011,6 +1157,7 @@ static int sq_snapshot(store__backend *b, uint64_t seq, const char *file, uint64
     sqlite3_bind_text(b->ins_snap, 2, file, -1, SQLITE_STATIC);
     sqlite3_bind_int64(b->ins_snap, 3, (sqlite3_int64)bytes);
     sqlite3_bind_int64(b->ins_snap, 4, gm_time_wall_ns());
+    sqlite3_bind_int64(b->ins_snap, 5, crc);
     rc = run(b->ins_snap);
     /* Drop the statement's reference to the caller's name. */
     sqlite3_clear_bindings(b->ins_snap);
@@ -1069,7 +1216,8 @@ static int sq_trim(store__backend *b, uint64_t upto, size_t max_rows, bool *done
 }
 
 /* The log row st is on, as a record that must follow seq last (its bytes
-   valid until the statement moves). GM_EIO for a gap or a damaged row. */
+   valid until the statement moves). GM_EIO for a gap or a damaged row (one
+   whose checksum does not match its bytes). */
 static int log_row(store__backend *b, sqlite3_stmt *st, uint64_t last, gm_store_rec *r,
                    gm_err *err)
 {
@@ -1088,6 +1236,17 @@ static int log_row(store__backend *b, sqlite3_stmt *st, uint64_t last, gm_store_
     if ((rc = column_bytes(b, st, 2, &key, &r->key_len, err)) != GM_OK ||
         (rc = column_bytes(b, st, 3, &r->data, &r->len, err)) != GM_OK)
         return rc;
+    int64_t crc = sqlite3_column_int64(st, 4);
+    if (sqlite3_column_type(st, 4) != SQLITE_INTEGER || crc < 0 || crc > (int64_t)UINT32_MAX)
+        return gm_err_set(err, GM_EIO, b->db_path,
+                          "damaged gemel store: record %" PRId64 " has no valid checksum", seq);
+    uint32_t want = store__record_crc((uint64_t)seq, (uint32_t)kind, key, r->key_len, r->data,
+                                      r->len);
+    if (want != (uint32_t)crc)
+        return gm_err_set(err, GM_EIO, b->db_path,
+                          "damaged gemel store: record %" PRId64 " does not match its checksum"
+                          " (CRC-32C %08" PRIx32 ", recorded %08" PRIx32 ")",
+                          seq, want, (uint32_t)crc);
     r->key = key;
     r->seq = (uint64_t)seq;
     r->kind = (uint32_t)kind;
@@ -1110,8 +1269,9 @@ static int sq_recover(store__backend *b, store__snaprec_fn on_snap, void *snap_c
     if (step == SQLITE_ROW) {
         char file[STORE__SNAPFILE_NAME_MAX];
         uint64_t seq, bytes;
-        if ((rc = snap_row(b, b->sel_snap, &seq, file, &bytes, err)) != GM_OK ||
-            (rc = on_snap(snap_ctx, seq, file, bytes, err)) != GM_OK)
+        uint32_t crc;
+        if ((rc = snap_row(b, b->sel_snap, &seq, file, &bytes, &crc, err)) != GM_OK ||
+            (rc = on_snap(snap_ctx, seq, file, bytes, crc, err)) != GM_OK)
             goto done;
         last = seq;
     } else if (step != SQLITE_DONE) {

@@ -48,6 +48,7 @@
 #include "base/file.h"
 #include "base/time.h"
 #include "store/backend.h"
+#include "store/crc32c.h"
 #include "store/snapfile.h"
 
 #define DEFAULT_BACKLOG_RECORDS ((size_t)65536)
@@ -469,7 +470,7 @@ gm_store *gm_store_open(const char *dir, const gm_store_opts *opts, gm_err *err)
     s->spare = &s->batches[1];
 
     store__open_info info;
-    if (ops->open(dir, &s->be, &info, err) != GM_OK)
+    if (ops->open(dir, !opts->must_exist, &s->be, &info, err) != GM_OK)
         goto fail;
     /* Snapshot files are found by path: an absolute one, so that the
        application may change its working directory. */
@@ -772,6 +773,7 @@ static int snapshot_commit(gm_store *s, uint64_t seq, int fd, gm_err *err)
     gm_err e;
     gm_err_clear(&e);
     uint64_t bytes = 0, syncs = 0;
+    uint32_t crc = 0;
     int rc;
     /* The snapshot replaces the records up to seq: they must be on disk
        before it is, or a crash could leave neither. */
@@ -784,6 +786,11 @@ static int snapshot_commit(gm_store *s, uint64_t seq, int fd, gm_err *err)
                         (size_t)GM_STORE_SNAPSHOT_MAX);
         goto abandon;
     }
+    /* The checksum of the file as written, read back: it covers whatever
+       wrote it (the producer, a copy in the kernel). Recovery refuses a
+       file that no longer matches it. */
+    if ((rc = store__snapfile_crc_path(tmp, bytes, &crc, err)) != GM_OK)
+        goto abandon;
     pthread_mutex_lock(&s->mu);
     bool same = s->have_snap && s->snap_seq == seq;
     if (same)
@@ -817,7 +824,7 @@ static int snapshot_commit(gm_store *s, uint64_t seq, int fd, gm_err *err)
         return rc;
     }
     pthread_mutex_unlock(&s->mu);
-    rc = s->ops->snapshot(s->be, seq, name, bytes, &e);
+    rc = s->ops->snapshot(s->be, seq, name, bytes, crc, &e);
     pthread_mutex_lock(&s->mu);
     s->c.fsyncs = s->ops->syncs(s->be);
     pthread_mutex_unlock(&s->db_mu);
@@ -938,8 +945,9 @@ typedef struct snap_delivery {
 } snap_delivery;
 
 /* The backend found the newest snapshot's record: check the name, map the
-   file and hand it to the caller's callback. */
-static int deliver_snapshot(void *arg, uint64_t seq, const char *file, uint64_t bytes, gm_err *err)
+   file, check its checksum and hand it to the caller's callback. */
+static int deliver_snapshot(void *arg, uint64_t seq, const char *file, uint64_t bytes,
+                            uint32_t crc, gm_err *err)
 {
     const snap_delivery *d = arg;
     store__snapmap m;
@@ -947,6 +955,18 @@ static int deliver_snapshot(void *arg, uint64_t seq, const char *file, uint64_t 
     if ((rc = store__snapfile_check(seq, file, d->s->dir, err)) != GM_OK ||
         (rc = store__snapfile_map(d->s->dir, seq, bytes, &m, err)) != GM_OK)
         return rc;
+    uint32_t got = store__crc32c(0, m.data, m.len);
+    if (got != crc) {
+        store__snapfile_unmap(&m);
+        char path[PATH_MAX];
+        if (store__snapfile_path(path, sizeof path, d->s->dir, seq, false, NULL) != GM_OK)
+            path[0] = '\0';
+        return gm_err_set(err, GM_EIO, path,
+                          "damaged gemel store: the snapshot file %s does not match its checksum"
+                          " (CRC-32C %08" PRIx32 ", recorded %08" PRIx32
+                          "): it changed after it was written",
+                          path, got, crc);
+    }
     rc = d->fn ? d->fn(d->ctx, seq, m.data, m.len) : 0;
     store__snapfile_unmap(&m);
     if (rc != 0) {

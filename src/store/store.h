@@ -27,6 +27,11 @@
  *     after the write, can still surface at recovery), always as a whole
  *     batch at the end of the log, never with a gap before it.
  *
+ * Integrity. Every log record and every snapshot file carries a CRC-32C
+ * checksum, written with it and verified whenever it is read back
+ * (recovery, gm_store_read): bytes changed on disk, even without changing
+ * a length, are refused with "damaged gemel store", never replayed.
+ *
  * Backend. The default (and for now only) backend is SQLite: one database
  * file, dir/gemel.db, in WAL mode with synchronous=FULL (every commit fsyncs
  * the WAL; NORMAL would survive a process crash but lose the last
@@ -64,6 +69,7 @@
 #ifndef GM_STORE_STORE_H
 #define GM_STORE_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -128,11 +134,16 @@ typedef struct gm_store_opts {
     size_t max_record_bytes;
     /* Backend name: NULL or "sqlite" (the only one so far). */
     const char *backend;
+    /* Open only a store that exists: never create the directory or the
+       store in it (GM_ENOENT instead), for readers, so that a mistyped
+       path is an error rather than a new empty store. */
+    bool must_exist;
 } gm_store_opts;
 
 /*
  * Open the store kept in directory dir, creating the directory (mode 0700,
- * with missing parents) and an empty store in it when they do not exist.
+ * with missing parents) and an empty store in it when they do not exist
+ * (unless opts->must_exist: then GM_ENOENT, and nothing is created).
  * opts may be NULL (all defaults); it is copied, but opts->ctx must stay
  * valid until gm_store_close. Starts the committer thread (with every signal
  * blocked, so that signals go to the application's threads).
@@ -142,11 +153,13 @@ typedef struct gm_store_opts {
  * closed (or its process has died: the lock goes with it). A store left by a
  * crash needs nothing special: opening it recovers the database, removes
  * stray snapshot files (see Backend above), and gm_store_recover then
- * replays it. A store written by an earlier gemel with schema version 2
- * (snapshots inside the database) is upgraded to version 3 on open: its
- * newest snapshot is written out to dir/snapshot-<seq> first, then one
- * transaction switches the schema, so a crash leaves either store, both
- * readable (logged at info level).
+ * replays it. A store written by an earlier gemel is upgraded on open
+ * (logged at info level): one with schema version 3 (no checksums) to
+ * version 4 in one transaction that checksums every log record and the
+ * newest snapshot's file; one with version 2 (snapshots inside the
+ * database) first to version 3: its newest snapshot is written out to
+ * dir/snapshot-<seq>, then one transaction switches the schema. A crash
+ * during an upgrade leaves the store before or after it, both readable.
  *
  * Returns the store (the caller owns it: gm_store_close), or NULL with err
  * (may be NULL) filled:
@@ -160,8 +173,11 @@ typedef struct gm_store_opts {
  *                   created or read, or dir is not a directory (the message
  *                   carries the path and errno or sqlite3_errmsg); the
  *                   database is damaged (for instance it names a snapshot
- *                   file other than snapshot-<its seq>); upgrading a
- *                   version 2 store failed (nothing changed in it);
+ *                   file other than snapshot-<its seq>); upgrading an
+ *                   older store failed (nothing changed in it: its
+ *                   snapshot file is missing or of another length, say);
+ *   GM_ENOENT       must_exist, and dir holds no store (the message says
+ *                   whether the directory itself is missing);
  *   GM_ELIMIT       the path is longer than PATH_MAX allows;
  *   GM_ENOMEM.
  */
@@ -343,10 +359,12 @@ typedef int (*gm_store_record_fn)(void *ctx, const gm_store_rec *r);
  * snapshot's, else 0 for an empty store; it is set only on success.
  * Returns 0; a callback's negative code when it stopped the replay (a
  * positive return counts as GM_EINVAL); GM_EIO when the database cannot be
- * read or is inconsistent (a gap in the log, a corrupt row: the message says
- * where), or the snapshot file it records is missing or not of the recorded
- * length ("damaged gemel store: ...", naming the file and both sizes; the
- * store can still be closed); GM_ENOMEM when the file cannot be mapped; or
+ * read or is inconsistent (a gap in the log, a corrupt row, a record whose
+ * bytes do not match its checksum: the message names the record), or the
+ * snapshot file it records is missing, not of the recorded length, or does
+ * not match its recorded checksum ("damaged gemel store: ...", naming the
+ * file; the store can still be closed); GM_ENOMEM when the file cannot be
+ * mapped; or
  * the failed store's error.
  */
 int gm_store_recover(gm_store *s, gm_store_snapshot_fn on_snapshot, gm_store_record_fn on_record,
@@ -366,7 +384,8 @@ int gm_store_recover(gm_store *s, gm_store_snapshot_fn on_snapshot, gm_store_rec
  *               from the log (the message names the snapshot's seq, from
  *               which reading can resume); nothing was delivered;
  *   GM_EINVAL   s or on_record NULL, max 0;
- *   GM_EIO      the database cannot be read or is damaged;
+ *   GM_EIO      the database cannot be read or is damaged (a record whose
+ *               bytes do not match its checksum, say);
  *   the callback's code.
  */
 int gm_store_read(gm_store *s, uint64_t after, size_t max, gm_store_record_fn on_record, void *ctx,

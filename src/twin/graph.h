@@ -22,13 +22,16 @@
  * Mutations take the time of the change (ns since the epoch, from the
  * caller, so that replaying events reproduces the same state) and return
  * the event they caused. Each accepted mutation advances the graph's
- * sequence number by one; the ETag of what changed is derived from it.
+ * sequence number by one; the ETag of what changed is derived from it. A
+ * patch that changes nothing (no operation, or only tests, which pass) is
+ * accepted with no event: ev->seq is 0, and the sequence number and the
+ * ETag stay as they were.
  * A refused mutation changes nothing and returns an error naming the twin,
  * the JSON path and what was expected.
  *
  * Not thread-safe: the engine's writer thread owns the graph. Even the
  * readers that take a const graph may write into a twin's document the
- * ETag and lastUpdateTime stamps its last patches deferred (graph.c,
+ * ETag and lastUpdateTime stamps its last patches deferred (meta.c,
  * "Deferred metadata"), so two threads must never read one graph at once.
  * The one exception is a dump (below), which another thread writes while
  * the owner goes on.
@@ -45,7 +48,7 @@
 #include "base/err.h"
 #include "model/registry.h"
 
-#define GM_TWIN_ID_MAX 512 /* bytes of a $dtId or $relationshipId */
+#define GM_TWIN_ID_MAX 512 /* bytes of a $dtId or $relationshipId (valid UTF-8, no control characters) */
 
 typedef struct gm_twin_graph gm_twin_graph;
 
@@ -299,7 +302,7 @@ int gm_rel_each(const gm_twin_graph *g, int (*fn)(void *ctx, const json_t *rel),
 
 /*
  * Dumps: the graph as it was at one moment, written by another thread while
- * the owner goes on changing it (graph.c, "Dumps", tells how). The owner
+ * the owner goes on changing it (dump.c tells how). The owner
  * begins a dump; any one thread runs it, which hands on text, one JSON
  * document a line: every twin (its document as gm_twin_get returns it),
  * then, if the dump holds them, every relationship, each exactly as at the

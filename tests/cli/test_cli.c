@@ -549,8 +549,10 @@ static void test_twin_commands(void **state)
     assert_int_equal(r.status, 0);
     assert_string_equal(r.out, "");
     cli_free(&r);
-    expect_usage_error(RUN("twin", "events", "--data", data, "--after", "-1"), "--after takes");
-    expect_usage_error(RUN("twin", "events", "--data", data, "--limit", "0"), "--limit takes");
+    expect_usage_error(RUN("twin", "events", "--data", data, "--after", "-1"),
+                       "gemel: --after: expected a non-negative integer, got '-1'");
+    expect_usage_error(RUN("twin", "events", "--data", data, "--limit", "0"),
+                       "gemel: --limit: expected an integer in 1..");
 
     /* export, import elsewhere, export again: the same lines */
     r = RUN("twin", "export", exp1, "--data", data);

@@ -1,6 +1,6 @@
 /*
- * helpers.h: small helpers shared by the engine's tests (include after
- * cmocka.h).
+ * helpers.h: small helpers shared by the engine's tests, and by the twin
+ * graph's through tests/twin/fixture.h (include after cmocka.h).
  */
 #ifndef GM_TESTS_ENGINE_HELPERS_H
 #define GM_TESTS_ENGINE_HELPERS_H
@@ -17,7 +17,7 @@ static inline json_t *J(const char *text)
     json_error_t je;
     json_t *j = json_loads(text, JSON_DECODE_ANY, &je);
     if (!j)
-        fail_msg("bad test JSON: %s", je.text);
+        fail_msg("bad test JSON at %d:%d: %s: %s", je.line, je.column, je.text, text);
     return j;
 }
 

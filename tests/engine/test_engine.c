@@ -19,8 +19,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <inttypes.h>
+#include <sqlite3.h>
+
 #include "base/log.h"
 #include "engine/engine.h"
+#include "engine/import.h"
+#include "store/crc32c.h"
 #include "store/store.h"
 #include "helpers.h"
 
@@ -297,6 +302,29 @@ static void overwrite(const char *dir, const char *name, const char *text, size_
     assert_int_equal(fclose(f), 0);
 }
 
+/* Run sql on dir's database (the store closed). */
+static void db_exec(const char *dir, const char *sql)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/gemel.db", dir);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
+    sqlite3_close(db);
+}
+
+/* overwrite, and record the new bytes' checksum as the snapshot's: a file
+   that a faulty writer made whole, not one damaged after it was written
+   (which the checksum catches first; test_snapshot_checksum). */
+static void overwrite_sealed(const char *dir, const char *name, const char *text, size_t len)
+{
+    overwrite(dir, name, text, len);
+    char sql[128];
+    snprintf(sql, sizeof sql, "UPDATE snapshot SET crc = %" PRIu32, store__crc32c(0, text, len));
+    db_exec(dir, sql);
+}
+
 /* The snapshot file: a header line with the counts, then one line per
    model document, twin and relationship; strings with newlines stay on
    their line; reopening from it gives the same twins. A snapshot whose
@@ -345,7 +373,7 @@ static void test_snapshot_file(void **state)
     char *p = strstr(text, "\"relationships\":1");
     assert_non_null(p);
     p[16] = '2';
-    overwrite(dir, "snapshot-6", text, len);
+    overwrite_sealed(dir, "snapshot-6", text, len);
     gm_engine_opts o = {.dir = dir};
     gm_err err;
     gm_err_clear(&err);
@@ -358,7 +386,7 @@ static void test_snapshot_file(void **state)
     p = strstr(text, "\"twins\":3");
     assert_non_null(p);
     p[8] = '4';
-    overwrite(dir, "snapshot-6", text, len);
+    overwrite_sealed(dir, "snapshot-6", text, len);
     gm_err_clear(&err);
     assert_null(gm_engine_open(&o, &err));
     assert_string_equal(err.where, "snapshot line 6 (snapshot)");
@@ -367,7 +395,7 @@ static void test_snapshot_file(void **state)
     p[8] = '3';
     char *mid = strstr(text, "\"two\\nlines\"");
     memcpy(mid, "\n", 1);
-    overwrite(dir, "snapshot-6", text, len);
+    overwrite_sealed(dir, "snapshot-6", text, len);
     gm_err_clear(&err);
     assert_null(gm_engine_open(&o, &err));
     assert_non_null(strstr(err.where, "snapshot line"));
@@ -656,6 +684,215 @@ static void test_snapshot_old_format(void **state)
     remove_dir(dir);
 }
 
+/*
+ * Integrity (issue 18): a snapshot file changed in place, its length kept
+ * (a twin's value 5 made 9), loaded silently; so would a changed log
+ * record. Both are refused now, naming the file or the record, and the
+ * store opens again once the bytes are back.
+ */
+static void test_snapshot_checksum(void **state)
+{
+    (void)state;
+    char *dir = temp_dir("engine");
+    gm_engine *e = open_dir(dir, 0);
+    assert_int_equal(call(e, GM_OP_MODELS_ADD, NULL, NULL, models_json, NULL, NULL), 0);
+    assert_int_equal(call(e, GM_OP_TWIN_PUT, "a", NULL, SENSOR(5), NULL, NULL), 0);
+    assert_int_equal(gm_engine_snapshot(e, NULL), 0);
+    assert_int_equal(call(e, GM_OP_TWIN_PUT, "b", NULL, SENSOR(6), NULL, NULL), 0);
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+
+    size_t len;
+    char *text = slurp(dir, "snapshot-2", &len);
+    char *v = strstr(text, "\"v\":5");
+    assert_non_null(v);
+    v[4] = '9';
+    overwrite(dir, "snapshot-2", text, len);
+    gm_engine_opts o = {.dir = dir};
+    gm_err err;
+    gm_err_clear(&err);
+    assert_null(gm_engine_open(&o, &err));
+    assert_int_equal(err.code, GM_EIO);
+    char path[512];
+    snprintf(path, sizeof path, "%s/snapshot-2", dir);
+    assert_string_equal(err.where, path);
+    assert_non_null(strstr(err.what, "damaged gemel store: the snapshot file"));
+    assert_non_null(strstr(err.what, "does not match its checksum"));
+    v[4] = '5';
+    overwrite(dir, "snapshot-2", text, len);
+    free(text);
+
+    /* a log record changed in place: twin b's value 6 made 7 */
+    db_exec(dir, "UPDATE log SET data = CAST(replace(CAST(data AS TEXT), '\"v\":6', '\"v\":7')"
+                 " AS BLOB) WHERE seq = 3");
+    gm_err_clear(&err);
+    assert_null(gm_engine_open(&o, &err));
+    assert_int_equal(err.code, GM_EIO);
+    assert_non_null(strstr(err.where, "gemel.db"));
+    assert_non_null(strstr(err.what, "damaged gemel store: record 3 does not match its checksum"));
+    db_exec(dir, "UPDATE log SET data = CAST(replace(CAST(data AS TEXT), '\"v\":7', '\"v\":6')"
+                 " AS BLOB) WHERE seq = 3");
+    e = open_dir(dir, 0);
+    check_v(e, "a", 5);
+    check_v(e, "b", 6);
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+    remove_dir(dir);
+}
+
+/*
+ * A patch that changes nothing, [] or only tests that pass, is accepted
+ * without an event: the sequence number, the ETag and the log stay (issue
+ * 18: it wrote an event and a new ETag). A test that fails is refused, as
+ * before; the same holds for relationships.
+ */
+static void test_empty_patch(void **state)
+{
+    (void)state;
+    char *dir = temp_dir("engine");
+    gm_engine *e = open_dir(dir, 0);
+    assert_int_equal(call(e, GM_OP_MODELS_ADD, NULL, NULL, models_json, NULL, NULL), 0);
+    assert_int_equal(call(e, GM_OP_TWIN_PUT, "a", NULL, SENSOR(1), NULL, NULL), 0);
+    assert_int_equal(call(e, GM_OP_TWIN_PUT, "b", NULL, SENSOR(2), NULL, NULL), 0);
+    assert_int_equal(call(e, GM_OP_REL_PUT, "a", "r", "{\"$relationshipName\": \"next\", "
+                                                       "\"$targetId\": \"b\"}", NULL, NULL), 0);
+    json_t *before, *rel_before;
+    assert_int_equal(call(e, GM_OP_TWIN_GET, "a", NULL, NULL, NULL, &before), 0);
+    assert_int_equal(call(e, GM_OP_REL_GET, "a", "r", NULL, NULL, &rel_before), 0);
+    const char *etag = json_string_value(json_object_get(before, "$etag"));
+    const char *nothing[] = {"[]", "[{\"op\": \"test\", \"path\": \"/v\", \"value\": 1}]",
+                             "[{\"op\": \"test\", \"path\": \"/$metadata/$model\","
+                             " \"value\": \"dtmi:e:Sensor;1\"}]"};
+    for (size_t i = 0; i < sizeof nothing / sizeof nothing[0]; i++) {
+        json_t *p = J(nothing[i]);
+        gm_engine_req r = {.op = GM_OP_TWIN_PATCH, .id = "a", .body = p, .if_match = etag};
+        assert_int_equal(gm_engine_call(e, &r), 0);
+        assert_int_equal(r.seq, 0); /* nothing changed */
+        assert_int_equal(gm_engine_seq(e), 4);
+        json_decref(p);
+    }
+    json_t *after;
+    assert_int_equal(call(e, GM_OP_TWIN_GET, "a", NULL, NULL, NULL, &after), 0);
+    assert_true(json_equal(before, after));
+    json_decref(after);
+    assert_int_equal(call(e, GM_OP_TWIN_PATCH, "a", NULL,
+                          "[{\"op\": \"test\", \"path\": \"/v\", \"value\": 2}]", NULL, NULL),
+                     GM_ECONFLICT);
+    /* ('next' has no properties for a test to compare) */
+    const char *rel_nothing[] = {"[]"};
+    for (size_t i = 0; i < 1; i++) {
+        json_t *p = J(rel_nothing[i]);
+        gm_engine_req r = {.op = GM_OP_REL_PATCH, .id = "a", .rel_id = "r", .body = p};
+        assert_int_equal(gm_engine_call(e, &r), 0);
+        assert_int_equal(r.seq, 0);
+        json_decref(p);
+    }
+    json_t *rel_after;
+    assert_int_equal(call(e, GM_OP_REL_GET, "a", "r", NULL, NULL, &rel_after), 0);
+    assert_true(json_equal(rel_before, rel_after));
+    json_decref(rel_after);
+    assert_int_equal(gm_engine_seq(e), 4);
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+    /* and the log holds no event for them */
+    e = open_dir(dir, 0);
+    assert_int_equal(gm_engine_seq(e), 4);
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+    json_decref(before);
+    json_decref(rel_before);
+    remove_dir(dir);
+}
+
+/* n twin lines (10 ids, replaced in turn) in the import format, with the
+   Sensor model first: 1 + n events. */
+static char *replacements(int n, size_t *len)
+{
+    char *text = malloc((size_t)n * 100 + 4096);
+    assert_non_null(text);
+    json_t *models = J(models_json);
+    char *m = json_dumps(json_array_get(models, 0), JSON_COMPACT);
+    size_t k = (size_t)sprintf(text, "{\"Section\": \"Header\"}\n{}\n{\"Section\": \"Models\"}\n%s\n"
+                                     "{\"Section\": \"Twins\"}\n", m);
+    free(m);
+    json_decref(models);
+    for (int i = 0; i < n; i++)
+        k += (size_t)sprintf(text + k, "{\"$dtId\": \"t%d\", \"$metadata\": {\"$model\": "
+                                       "\"dtmi:e:Sensor;1\"}, \"v\": %d}\n", i % 10, i);
+    *len = k;
+    return text;
+}
+
+static void import_into(gm_engine *e, const char *text, size_t len)
+{
+    FILE *in = fmemopen((void *)text, len, "rb");
+    assert_non_null(in);
+    gm_engine_import_result res;
+    gm_err err;
+    gm_err_clear(&err);
+    if (gm_engine_import(e, in, NULL, &res, &err))
+        fail_msg("import: %s: %s", err.where, err.what);
+    fclose(in);
+}
+
+/*
+ * A store used by short processes (the CLI: open, one command, close) must
+ * open as fast as one a server keeps open (issue 18: the CLI never
+ * snapshotted, so every command replayed the whole log). Closing after
+ * close_snapshot_every events or more (1000 by default) stores a snapshot
+ * when the log since the newest one is at least as long, so the next open
+ * replays nothing; closing after fewer leaves the log as it is.
+ */
+static void test_snapshot_at_close(void **state)
+{
+    (void)state;
+    char *dir = temp_dir("engine");
+    gm_engine_opts o = {.dir = dir};
+    gm_err err;
+    gm_err_clear(&err);
+    gm_engine *e = gm_engine_open(&o, &err);
+    assert_non_null(e);
+    size_t len;
+    char *text = replacements(1500, &len);
+    import_into(e, text, len);
+    assert_int_equal(gm_engine_seq(e), 1501);
+    gm_store_counts c;
+    gm_engine_store_counts(e, &c);
+    assert_int_equal(c.snapshot_seq, 0);
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+
+    e = gm_engine_open(&o, &err);
+    assert_non_null(e);
+    gm_engine_store_counts(e, &c);
+    assert_int_equal(c.snapshot_seq, 1501); /* loaded, nothing to replay */
+    assert_int_equal(gm_engine_seq(e), 1501);
+    check_v(e, "t9", 1499);
+    /* a few more changes: below the threshold, close leaves them in the log */
+    assert_int_equal(call(e, GM_OP_TWIN_PATCH, "t9", NULL, SET_V(7), NULL, NULL), 0);
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+    e = gm_engine_open(&o, &err);
+    assert_non_null(e);
+    gm_engine_store_counts(e, &c);
+    assert_int_equal(c.snapshot_seq, 1501);
+    assert_int_equal(gm_engine_seq(e), 1502);
+    check_v(e, "t9", 7);
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+
+    /* with close_snapshot_every past the log, close takes none */
+    remove_dir(dir);
+    dir = temp_dir("engine");
+    o.dir = dir;
+    o.close_snapshot_every = 5000;
+    e = gm_engine_open(&o, &err);
+    assert_non_null(e);
+    import_into(e, text, len);
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+    e = gm_engine_open(&o, &err);
+    assert_non_null(e);
+    gm_engine_store_counts(e, &c);
+    assert_int_equal(c.snapshot_seq, 0);
+    assert_int_equal(gm_engine_seq(e), 1501);
+    assert_int_equal(gm_engine_close(e, NULL), 0);
+    free(text);
+    remove_dir(dir);
+}
+
 static void test_second_open_refused(void **state)
 {
     (void)state;
@@ -681,6 +918,9 @@ int main(void)
         cmocka_unit_test(test_snapshot_copies_relationships),
         cmocka_unit_test(test_snapshot_old_format),
         cmocka_unit_test(test_second_open_refused),
+        cmocka_unit_test(test_snapshot_checksum),
+        cmocka_unit_test(test_empty_patch),
+        cmocka_unit_test(test_snapshot_at_close),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,6 +24,7 @@
 
 #include "base/err.h"
 #include "store/backend.h"
+#include "store/crc32c.h"
 #include "store/store.h"
 
 /* ---- helpers ---------------------------------------------------------------- */
@@ -578,7 +579,7 @@ static void test_interrupted_trim(void **state)
     close_ok(s);
     char path[256];
     snprintf(path, sizeof path, "%s/gemel.db", t.dir);
-    db_exec(path, "INSERT INTO log VALUES (2, 0, x'', x'00')");
+    db_exec(path, "INSERT INTO log VALUES (2, 0, x'', x'00', 0)");
     s = open_ok(t.dir, NULL);
     got g = {0};
     uint64_t last;
@@ -1132,6 +1133,7 @@ static void test_snapshot_file_roundtrip(void **state)
     append_range(s, 6, 7);
     size_t big_len = ((size_t)5 << 20) + 123;
     unsigned char *big = pattern(big_len, 7);
+    uint32_t big_crc = store__crc32c(0, big, big_len);
     snapshot_file_ok(s, 7, big, big_len);
     assert_false(has_file(t.dir, "snapshot-5"));
     assert_int_equal(file_size(t.dir, "snapshot-7"), big_len);
@@ -1152,10 +1154,11 @@ static void test_snapshot_file_roundtrip(void **state)
     free(big);
     close_ok(s);
 
-    /* the database holds the name and the length, not the bytes */
-    assert_int_equal(db_int(t.dir, "SELECT version FROM gemel_schema"), 3);
+    /* the database holds the name, the length and the checksum, not the bytes */
+    assert_int_equal(db_int(t.dir, "SELECT version FROM gemel_schema"), 4);
     assert_int_equal(db_int(t.dir, "SELECT count(*) FROM snapshot"), 1);
     assert_int_equal(db_int(t.dir, "SELECT bytes FROM snapshot"), big_len);
+    assert_int_equal(db_int(t.dir, "SELECT crc FROM snapshot"), big_crc);
     char *file = db_text(t.dir, "SELECT file FROM snapshot");
     assert_string_equal(file, "snapshot-7");
     free(file);
@@ -1592,7 +1595,10 @@ static void test_migrate_v2(void **state)
     assert_int_equal(last, 6);
     got_free(&g);
     close_ok(s);
-    assert_int_equal(db_int(dir, "SELECT version FROM gemel_schema"), 3);
+    /* upgraded through version 3 to 4: the snapshot file has its checksum */
+    assert_int_equal(db_int(dir, "SELECT version FROM gemel_schema"), 4);
+    assert_int_equal(db_int(dir, "SELECT crc FROM snapshot"),
+                     store__crc32c(0, "hello world", 11));
     assert_int_equal(db_int(dir, "SELECT count(*) FROM gemel_schema"), 1);
     assert_int_equal(db_int(dir, "SELECT count(*) FROM snapshot"), 1);
     assert_int_equal(db_int(dir, "SELECT seq FROM snapshot"), 3);
@@ -1635,7 +1641,7 @@ static void test_migrate_v2(void **state)
     gm_store_counts_get(s, &c);
     assert_int_equal(c.snapshot_bytes, 0);
     close_ok(s);
-    assert_int_equal(db_int(dir, "SELECT version FROM gemel_schema"), 3);
+    assert_int_equal(db_int(dir, "SELECT version FROM gemel_schema"), 4);
     assert_int_equal(db_int(dir, "SELECT count(*) FROM snapshot"), 0);
     assert_int_equal(count_prefix(dir, "snapshot-"), 0);
     s = open_ok(dir, NULL);
@@ -1677,6 +1683,179 @@ static void test_migrate_v2(void **state)
     assert_null(gm_store_open(dir, NULL, &e));
     assert_int_equal(e.code, GM_EUNSUPPORTED);
     assert_non_null(strstr(e.what, "version 1"));
+    tmp_remove(&t);
+}
+
+
+/* ---- checksums ------------------------------------------------------------------- */
+
+/* CRC-32C: the standard check value, and the hardware path (when this
+   machine has one) equal to the portable one at every alignment and length. */
+static void test_crc32c(void **state)
+{
+    (void)state;
+    assert_int_equal(store__crc32c(0, "123456789", 9), 0xe3069283u);
+    assert_int_equal(store__crc32c_portable(0, "123456789", 9), 0xe3069283u);
+    assert_int_equal(store__crc32c(0, "", 0), 0);
+    /* in pieces: the CRC of the whole */
+    assert_int_equal(store__crc32c(store__crc32c(0, "1234", 4), "56789", 5), 0xe3069283u);
+    static unsigned char buf[1 << 16];
+    uint64_t x = 0x9e3779b97f4a7c15u;
+    for (size_t i = 0; i < sizeof buf; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        buf[i] = (unsigned char)x;
+    }
+    for (size_t off = 0; off < 16; off++)
+        for (size_t n = 0; n < 300; n++)
+            assert_int_equal(store__crc32c(7, buf + off, n), store__crc32c_portable(7, buf + off, n));
+    assert_int_equal(store__crc32c(0, buf, sizeof buf), store__crc32c_portable(0, buf, sizeof buf));
+    /* a record's checksum covers where its key ends */
+    assert_int_not_equal(store__record_crc(1, 2, "ab", 2, "c", 1), store__record_crc(1, 2, "a", 1, "bc", 2));
+    assert_int_not_equal(store__record_crc(1, 2, "a", 1, "b", 1), store__record_crc(2, 2, "a", 1, "b", 1));
+}
+
+/*
+ * Bytes changed on disk, lengths kept: a snapshot file changed in place is
+ * refused, naming the file; a log record changed in place is refused by
+ * recovery and by reads, naming the record. Before checksums both were
+ * delivered as if they were what had been written.
+ */
+static void test_checksums(void **state)
+{
+    (void)state;
+    tmp t;
+    tmp_make(&t);
+    gm_store *s = open_ok(t.dir, NULL);
+    append_range(s, 1, 6);
+    gm_err e;
+    gm_err_clear(&e);
+    assert_int_equal(gm_store_snapshot(s, 3, "value 5", 7, &e), GM_OK);
+    close_ok(s);
+    assert_int_equal(db_int(t.dir, "SELECT crc FROM snapshot"), store__crc32c(0, "value 5", 7));
+    char path[512], db[512];
+    join_path(path, sizeof path, t.dir, "snapshot-3");
+    join_path(db, sizeof db, t.dir, "gemel.db");
+
+    put_file(t.dir, "snapshot-3", "value 9");
+    got g = {0};
+    s = open_ok(t.dir, NULL);
+    assert_int_equal(gm_store_recover(s, got_snapshot, got_record, &g, NULL, &e), GM_EIO);
+    assert_string_equal(e.where, path);
+    assert_non_null(strstr(e.what, "damaged gemel store: the snapshot file"));
+    assert_non_null(strstr(e.what, "does not match its checksum"));
+    assert_int_equal(g.snapshots, 0);
+    close_ok(s);
+    put_file(t.dir, "snapshot-3", "value 5");
+
+    /* record 5's data, same length, other bytes */
+    char *was = db_text(t.dir, "SELECT CAST(data AS TEXT) FROM log WHERE seq = 5");
+    db_exec(db, "UPDATE log SET data = CAST(upper(CAST(data AS TEXT)) AS BLOB) WHERE seq = 5");
+    s = open_ok(t.dir, NULL);
+    gm_err_clear(&e);
+    assert_int_equal(gm_store_recover(s, got_snapshot, got_record, &g, NULL, &e), GM_EIO);
+    assert_non_null(strstr(e.where, "gemel.db"));
+    assert_non_null(strstr(e.what, "damaged gemel store: record 5 does not match its checksum"));
+    got_free(&g);
+    gm_err_clear(&e);
+    assert_int_equal(gm_store_read(s, 3, 10, got_record, &g, NULL, &e), GM_EIO);
+    assert_non_null(strstr(e.what, "record 5 does not match its checksum"));
+    assert_int_equal(g.n, 1); /* 4, then the damaged 5 stops the read */
+    got_free(&g);
+    close_ok(s);
+    /* a record whose checksum is not a number */
+    db_exec(db, "UPDATE log SET crc = 'x' WHERE seq = 6");
+    s = open_ok(t.dir, NULL);
+    gm_err_clear(&e);
+    assert_int_equal(gm_store_read(s, 5, 10, got_record, &g, NULL, &e), GM_EIO);
+    assert_non_null(strstr(e.what, "record 6 has no valid checksum"));
+    got_free(&g);
+    close_ok(s);
+    free(was);
+    tmp_remove(&t);
+}
+
+/* A store as gemel wrote it with schema version 3 (no checksums): the log
+   1..6 and a snapshot at 3 in its file, of the given contents. */
+static void make_v3(const char *dir, const char *snapshot)
+{
+    assert_int_equal(mkdir(dir, 0700), 0);
+    char path[512], sql[512];
+    join_path(path, sizeof path, dir, "gemel.db");
+    db_exec(path, "PRAGMA journal_mode=WAL;"
+                  "BEGIN;"
+                  "CREATE TABLE gemel_schema (version INTEGER NOT NULL, created_ns INTEGER NOT NULL);"
+                  "INSERT INTO gemel_schema VALUES (3, 1700000000000000000);"
+                  "CREATE TABLE log (seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL,"
+                  " key BLOB NOT NULL, data BLOB NOT NULL);"
+                  "CREATE TABLE snapshot (seq INTEGER PRIMARY KEY, file TEXT NOT NULL,"
+                  " bytes INTEGER NOT NULL, created_ns INTEGER NOT NULL);"
+                  "PRAGMA application_id=1734700396;"
+                  "COMMIT");
+    for (uint64_t q = 1; q <= 6; q++) {
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO log VALUES (%" PRIu64 ", %" PRIu64 ", CAST('twin' AS BLOB),"
+                 " CAST('rec %" PRIu64 "' AS BLOB))",
+                 q, q % 5, q);
+        db_exec(path, sql);
+    }
+    snprintf(sql, sizeof sql, "INSERT INTO snapshot VALUES (3, 'snapshot-3', %zu, 222)",
+             strlen("state at 3"));
+    db_exec(path, sql);
+    put_file(dir, "snapshot-3", snapshot);
+}
+
+/* Opening a version 3 store upgrades it to 4: every record and the
+   snapshot file get their checksums, the data stays as it was, and damage
+   after the upgrade is found. A version 3 store whose snapshot file is
+   already damaged (another length) is refused and stays version 3. */
+static void test_migrate_v3(void **state)
+{
+    (void)state;
+    tmp t;
+    tmp_make(&t);
+    char dir[256];
+    join_path(dir, sizeof dir, t.root, "v3");
+    make_v3(dir, "state at 3");
+    gm_store *s = open_ok(dir, NULL);
+    got g = {0};
+    uint64_t last = 0;
+    recover_ok(s, &g, &last);
+    assert_int_equal(g.snap_seq, 3);
+    assert_memory_equal(g.snap, "state at 3", 10);
+    assert_int_equal(g.n, 3);
+    assert_int_equal(g.recs[0].seq, 4);
+    assert_memory_equal(g.recs[0].data, "rec 4", 5);
+    assert_int_equal(last, 6);
+    got_free(&g);
+    append_range(s, 7, 7);
+    close_ok(s);
+    assert_int_equal(db_int(dir, "SELECT version FROM gemel_schema"), 4);
+    assert_int_equal(db_int(dir, "SELECT crc FROM snapshot"), store__crc32c(0, "state at 3", 10));
+    assert_int_equal(db_int(dir, "SELECT count(*) FROM log WHERE crc IS NULL"), 0);
+    assert_int_equal(db_int(dir, "SELECT crc FROM log WHERE seq = 4"),
+                     store__record_crc(4, 4, "twin", 4, "rec 4", 5));
+    /* reopened, and checked: the upgrade's checksums hold */
+    s = open_ok(dir, NULL);
+    recover_ok(s, &g, &last);
+    assert_int_equal(last, 7);
+    got_free(&g);
+    close_ok(s);
+    put_file(dir, "snapshot-3", "state at 8");
+    s = open_ok(dir, NULL);
+    gm_err e;
+    gm_err_clear(&e);
+    assert_int_equal(gm_store_recover(s, got_snapshot, got_record, &g, NULL, &e), GM_EIO);
+    assert_non_null(strstr(e.what, "does not match its checksum"));
+    close_ok(s);
+
+    join_path(dir, sizeof dir, t.root, "v3-damaged");
+    make_v3(dir, "cut");
+    gm_err_clear(&e);
+    assert_null(gm_store_open(dir, NULL, &e));
+    assert_int_equal(e.code, GM_EIO);
+    assert_non_null(strstr(e.what, "damaged gemel store"));
+    assert_non_null(strstr(e.what, "has 3 bytes, expected 10"));
+    assert_int_equal(db_int(dir, "SELECT version FROM gemel_schema"), 3);
     tmp_remove(&t);
 }
 
@@ -1852,6 +2031,9 @@ int main(void)
         cmocka_unit_test(test_snapshot_crash_windows),
         cmocka_unit_test(test_snapshot_damage),
         cmocka_unit_test(test_migrate_v2),
+        cmocka_unit_test(test_crc32c),
+        cmocka_unit_test(test_checksums),
+        cmocka_unit_test(test_migrate_v3),
         cmocka_unit_test(test_snapshot_record_failure),
         cmocka_unit_test(test_snapshot_file_from_worker),
         cmocka_unit_test(test_snapshot_copy),

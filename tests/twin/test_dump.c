@@ -23,6 +23,7 @@
 #include "base/err.h"
 #include "base/sb.h"
 #include "twin/graph.h"
+#include "fixture.h"
 
 #define CTX "\"@context\": \"dtmi:dtdl:context;3\", "
 
@@ -38,15 +39,6 @@ static const char *models_json =
     "  {\"@type\": \"Property\", \"name\": \"name\", \"schema\": \"string\"},"
     "  {\"@type\": \"Relationship\", \"name\": \"contains\", \"target\": \"dtmi:d:Machine;1\"}]}]";
 
-static json_t *J(const char *text)
-{
-    json_error_t je;
-    json_t *j = json_loads(text, JSON_DECODE_ANY, &je);
-    if (!j)
-        fail_msg("bad test JSON at %d:%d: %s: %s", je.line, je.column, je.text, text);
-    return j;
-}
-
 typedef struct fixture {
     gm_model_registry *models;
     gm_twin_graph *g;   /* dumped and changed */
@@ -57,17 +49,7 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    f->models = gm_model_registry_create(NULL);
-    json_t *m = J(models_json);
-    gm_dtdl_doc d = {"models.json", m};
-    gm_dtdl_report rep;
-    memset(&rep, 0, sizeof rep);
-    int rc = gm_model_registry_add(f->models, &d, 1, &rep);
-    for (size_t i = 0; i < rep.nproblems; i++)
-        print_message("%s: %s\n", rep.problems[i].where, rep.problems[i].what);
-    assert_int_equal(rc, 0);
-    gm_dtdl_report_free(&rep);
-    json_decref(m);
+    f->models = fixture_models(models_json);
     f->g = gm_twin_graph_create(f->models);
     f->ref = gm_twin_graph_create(f->models);
     f->ns = 1700000000000000000LL;

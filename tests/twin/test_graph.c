@@ -18,6 +18,7 @@
 
 #include "base/vec.h"
 #include "twin/graph.h"
+#include "fixture.h"
 #include "twin/query_exec.h"
 
 #define CTX "\"@context\": [\"dtmi:dtdl:context;3\", \"dtmi:dtdl:extension:quantitativeTypes;1\"], "
@@ -67,29 +68,10 @@ typedef struct fixture {
     gm_vec events; /* gm_twin_event */
 } fixture;
 
-static json_t *J(const char *text)
-{
-    json_error_t je;
-    json_t *j = json_loads(text, JSON_DECODE_ANY, &je);
-    if (!j)
-        fail_msg("bad test JSON at %d:%d: %s: %s", je.line, je.column, je.text, text);
-    return j;
-}
-
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
-    f->models = gm_model_registry_create(NULL);
-    json_t *m = J(models_json);
-    gm_dtdl_doc d = {"models.json", m};
-    gm_dtdl_report rep;
-    memset(&rep, 0, sizeof rep);
-    int rc = gm_model_registry_add(f->models, &d, 1, &rep);
-    for (size_t i = 0; i < rep.nproblems; i++)
-        print_message("%s: %s\n", rep.problems[i].where, rep.problems[i].what);
-    assert_int_equal(rc, 0);
-    gm_dtdl_report_free(&rep);
-    json_decref(m);
+    f->models = fixture_models(models_json);
     f->g = gm_twin_graph_create(f->models);
     gm_vec_init(&f->events, sizeof(gm_twin_event));
     *state = f;
@@ -342,10 +324,47 @@ static void test_relationships(void **state)
     assert_int_equal(gm_rel_patch(f->g, "site", "r1", p, NULL, clock_ns, NULL, NULL), GM_EINVAL);
     json_decref(p);
 
+    /* patches that change nothing, [] or tests that pass: accepted with no
+       event, the sequence number and the ETags stay (a failed test is
+       refused) */
+    uint64_t seq = gm_twin_graph_seq(f->g);
+    char rel_etag[64], twin_etag[64];
+    snprintf(rel_etag, sizeof rel_etag, "%s",
+             json_string_value(json_object_get(gm_rel_get(f->g, "site", "r1"), "$etag")));
+    snprintf(twin_etag, sizeof twin_etag, "%s",
+             json_string_value(json_object_get(gm_twin_get(f->g, "p1"), "$etag")));
+    const char *noops[] = {"[]", "[{\"op\": \"test\", \"path\": \"/bay\", \"value\": 4}]"};
+    for (int i = 0; i < 2; i++) {
+        p = J(noops[i]);
+        memset(&ev, 0xff, sizeof ev);
+        assert_int_equal(gm_rel_patch(f->g, "site", "r1", p, rel_etag, clock_ns, &ev, NULL), 0);
+        assert_int_equal(ev.seq, 0);
+        assert_null(ev.body);
+        json_decref(p);
+    }
+    p = J("[{\"op\": \"test\", \"path\": \"/bay\", \"value\": 5}]");
+    assert_int_equal(gm_rel_patch(f->g, "site", "r1", p, NULL, clock_ns, NULL, NULL), GM_ECONFLICT);
+    json_decref(p);
+    const char *twin_noops[] = {"[]", "[{\"op\": \"test\", \"path\": \"/serial\", \"value\": \"P-1\"}]",
+                                "[{\"op\": \"test\", \"path\": \"/motor/rpm\", \"value\": 1450}]"};
+    for (int i = 0; i < 3; i++) {
+        p = J(twin_noops[i]);
+        memset(&ev, 0xff, sizeof ev);
+        assert_int_equal(gm_twin_patch(f->g, "p1", p, twin_etag, clock_ns, &ev, NULL), 0);
+        assert_int_equal(ev.seq, 0);
+        assert_null(ev.body);
+        json_decref(p);
+    }
+    assert_int_equal(gm_twin_graph_seq(f->g), seq);
+    assert_string_equal(json_string_value(json_object_get(gm_rel_get(f->g, "site", "r1"), "$etag")),
+                        rel_etag);
+    assert_string_equal(json_string_value(json_object_get(gm_twin_get(f->g, "p1"), "$etag")),
+                        twin_etag);
+
     /* a twin with relationships cannot go; models in use cannot either */
     gm_err_clear(&e);
     assert_int_equal(gm_twin_delete(f->g, "p1", NULL, clock_ns, NULL, &e), GM_ECONFLICT);
-    assert_non_null(strstr(e.what, "1 incoming"));
+    assert_non_null(strstr(e.what, "0 relationships leave it and 1 reaches it; delete them first"));
     assert_int_equal(gm_model_registry_remove(f->models, "dtmi:t:Site;1", NULL), GM_ECONFLICT);
     assert_int_equal(gm_rel_delete(f->g, "site", "r1", NULL, clock_ns += 1000, &ev, NULL), 0);
     keep(f, 0, &ev);

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "twin/graph.h"
+#include "fixture.h"
 #include "twin/query_exec.h"
 
 #define CTX "\"@context\": \"dtmi:dtdl:context;3\", "
@@ -117,15 +118,6 @@ typedef struct fixture {
 
 static int64_t clock_ns = 1700000000000000000LL;
 
-static json_t *J(const char *text)
-{
-    json_error_t je;
-    json_t *j = json_loads(text, JSON_DECODE_ANY, &je);
-    if (!j)
-        fail_msg("bad test JSON at %d:%d: %s: %s", je.line, je.column, je.text, text);
-    return j;
-}
-
 static void put_twin(fixture *f, const char *id, const char *body)
 {
     json_t *b = J(body);
@@ -156,17 +148,7 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof *f);
     assert_non_null(f);
-    f->models = gm_model_registry_create(NULL);
-    json_t *m = J(models_json);
-    gm_dtdl_doc d = {"models.json", m};
-    gm_dtdl_report rep;
-    memset(&rep, 0, sizeof rep);
-    int rc = gm_model_registry_add(f->models, &d, 1, &rep);
-    for (size_t i = 0; i < rep.nproblems; i++)
-        print_message("%s: %s\n", rep.problems[i].where, rep.problems[i].what);
-    assert_int_equal(rc, 0);
-    gm_dtdl_report_free(&rep);
-    json_decref(m);
+    f->models = fixture_models(models_json);
     f->g = gm_twin_graph_create(f->models);
     assert_non_null(f->g);
     for (size_t i = 0; i < sizeof twins / sizeof twins[0]; i++)
