@@ -241,8 +241,9 @@ static void to_small(gm_sim *s)
     s->small = true;
 }
 
-/* Put e in the sorted array, past the entries due before it (the capacity
-   is at least 2 * SMALL_MAX, see gm_sim_create). */
+/* Put e, the entry just scheduled, in the sorted array, past the entries
+   due before it (the capacity is at least 2 * SMALL_MAX, see
+   gm_sim_create). */
 static inline void small_push(gm_sim *s, cal_entry e)
 {
     if (s->heap_len == SMALL_MAX) {
@@ -256,7 +257,10 @@ static inline void small_push(gm_sim *s, cal_entry e)
     }
     cal_entry *h = s->heap + s->base;
     uint32_t i = s->heap_len++;
-    for (; i > 0 && e < h[i - 1]; i--)
+    /* e was scheduled last, so its key is the largest: it goes after every
+       entry due at its time, and the times alone decide. */
+    uint64_t t = (uint64_t)(e >> 64);
+    for (; i > 0 && t < (uint64_t)(h[i - 1] >> 64); i--)
         h[i] = h[i - 1];
     h[i] = e;
 }

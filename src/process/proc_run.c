@@ -430,7 +430,7 @@ static void scope_free(run *R, size_t s)
     }
 }
 
-static size_t rec_new(run *R, int kind, size_t node, size_t s)
+static inline size_t rec_new(run *R, int kind, size_t node, size_t s)
 {
     size_t r = R->free_rc;
     if (r != NONE) {
@@ -465,7 +465,7 @@ static size_t rec_new(run *R, int kind, size_t node, size_t s)
     return r;
 }
 
-static void rec_free(run *R, size_t r)
+static inline void rec_free(run *R, size_t r)
 {
     R->rc[r].next = R->free_rc;
     R->free_rc = r;
@@ -516,7 +516,7 @@ static void touch(run *R, size_t s)
 static void scope_complete(run *R, size_t s);
 
 /* One token of scope s is gone. */
-static void tok_del(run *R, size_t s)
+static inline void tok_del(run *R, size_t s)
 {
     scope *S = &R->sc[s];
     if (--S->ntok == 0)
@@ -525,7 +525,7 @@ static void tok_del(run *R, size_t s)
         touch(R, s);
 }
 
-static bool push_work(run *R, size_t s, size_t node, size_t flow)
+static inline bool push_work(run *R, size_t s, size_t node, size_t flow)
 {
     if (!grow(R, (void **)&R->work, &R->capwork, R->nwork, sizeof *R->work))
         return false;
@@ -610,7 +610,7 @@ static inline size_t *qprev_of(run *R, size_t n)
     return QNEED(n) ? &R->rq[x->req].prev[QNEED(n)] : &x->qprev;
 }
 
-static void dequeue(run *R, size_t r)
+static inline __attribute__((always_inline)) void dequeue(run *R, size_t r)
 {
     const pact *a = &R->p->act[R->rc[r].ai];
     for (size_t k = 0; k < a->nneed; k++) {
@@ -648,7 +648,7 @@ static void enqueue(run *R, size_t r)
 static void start_service(run *R, size_t r);
 
 /* Take the units record r (satisfiable now) asks for and start its task. */
-static void grant(run *R, size_t r, double now)
+static inline __attribute__((always_inline)) void grant(run *R, size_t r, double now)
 {
     if (R->rc[r].rs == RS_WAIT)
         dequeue(R, r);
@@ -829,7 +829,7 @@ static void request(run *R, size_t r, const pact *a)
 
 /* Record r gives back the units it holds, or withdraws its request, and
    the pools it held serve their queues. */
-static void release_rec(run *R, size_t r)
+static inline __attribute__((always_inline)) void release_rec(run *R, size_t r)
 {
     rec *x = &R->rc[r];
     const pact *a = &R->p->act[x->ai];
@@ -923,7 +923,7 @@ static inline double draw_duration(lact *la, const ptime *d)
     return la->ahead[la->used++] * la->scale;
 }
 
-static void start_service(run *R, size_t r)
+static inline __attribute__((always_inline)) void start_service(run *R, size_t r)
 {
     const gm_proc *p = R->p;
     rec *x = &R->rc[r];
@@ -1330,7 +1330,7 @@ static inline size_t walk_on(run *R, size_t *flow)
    freed and the token goes on as a work item. Same draws, in the same order,
    as the work list would make. False when the task has several outgoing
    flows (or none). */
-static bool hand_on(run *R, size_t e)
+static inline __attribute__((always_inline)) bool hand_on(run *R, size_t e)
 {
     rec *x = &R->rc[e];
     uint32_t out = R->la[x->ai].out;
