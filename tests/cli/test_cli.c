@@ -293,7 +293,7 @@ static void test_process_event_log(void **state)
     assert_true(fabs((double)ships / (double)checks - 0.85) < 0.01);
     /* XES: 100 measured cases plus the warm-up and the cases arriving while
        they finish; every trace has its case id and start/complete pairs */
-    assert_non_null(strstr(tx, "<log xes.version=\"1849-2016\""));
+    assert_non_null(strstr(tx, "<log xes.version=\"2.0\""));
     size_t traces = 0, starts = 0, completes = 0;
     for (const char *q = tx; (q = strstr(q, "<trace>")); q++)
         traces++;

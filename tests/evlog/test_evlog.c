@@ -303,7 +303,7 @@ static void test_xes_golden(void **state)
     assert_string_equal(
         got,
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        "<log xes.version=\"1849-2016\" xes.features=\"nested-attributes\" "
+        "<log xes.version=\"2.0\" xes.features=\"nested-attributes\" "
         "xmlns=\"http://www.xes-standard.org/\">\n"
         "  <extension name=\"Concept\" prefix=\"concept\" "
         "uri=\"http://www.xes-standard.org/concept.xesext\"/>\n"
@@ -322,7 +322,7 @@ static void test_xes_golden(void **state)
         "    <date key=\"time:timestamp\" value=\"1970-01-01T00:00:00.000Z\"/>\n"
         "  </global>\n"
         "  <classifier name=\"Activity\" keys=\"concept:name\"/>\n"
-        "  <classifier name=\"Activity and lifecycle\" keys=\"concept:name lifecycle:transition\"/>\n"
+        "  <classifier name=\"Activity_and_lifecycle\" keys=\"concept:name lifecycle:transition\"/>\n"
         "  <string key=\"lifecycle:model\" value=\"standard\"/>\n"
         "  <string key=\"concept:name\" value=\"P\"/>\n"
         "  <trace>\n"
@@ -368,7 +368,7 @@ static void test_xes_cases(void **state)
     xmlNode *root = xmlDocGetRootElement(doc);
     assert_true(named(root, "log"));
     assert_in_xes_ns(root);
-    assert_prop(root, "xes.version", "1849-2016");
+    assert_prop(root, "xes.version", "2.0");
     assert_prop(root, "xes.features", "nested-attributes");
 
     static const char *const ext[4][3] = {
@@ -400,7 +400,7 @@ static void test_xes_cases(void **state)
     assert_prop(kid[6], "name", "Activity");
     assert_prop(kid[6], "keys", "concept:name");
     assert_true(named(kid[7], "classifier"));
-    assert_prop(kid[7], "name", "Activity and lifecycle");
+    assert_prop(kid[7], "name", "Activity_and_lifecycle");
     assert_prop(kid[7], "keys", "concept:name lifecycle:transition");
     assert_true(named(kid[8], "string"));
     assert_true(named(kid[9], "string"));
