@@ -493,6 +493,14 @@ int gm_evlog_open(const char *path, gm_evlog_format fmt, const gm_evlog_clock *c
         }
     }
     flush_out(l);
+    /* Through to the file now: a log that cannot be written (a full disk, a
+       device that refuses writes) fails here, before any simulation, not
+       when the first few kilobytes of events leave the stdio buffer. */
+    errno = 0;
+    if (!l->fail && fflush(l->f) != 0) {
+        rc = gm_err_errno(err, GM_EIO, errno ? errno : EIO, path, "cannot write the event log");
+        goto fail;
+    }
     if (l->fail) {
         rc = report_fail(l, err);
         goto fail;

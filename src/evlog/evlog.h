@@ -77,7 +77,9 @@ int gm_evlog_format_of(const char *path, gm_evlog_format *fmt, gm_err *err);
  * gm_evlog_abort; on failure *out is NULL and no file is left open.
  * Errors: GM_EINVAL  path, clk or out NULL, fmt unknown, clk->offset_min
  *                    outside -1439..1439, clk->unit_seconds not finite > 0;
- *         GM_EIO     the file cannot be created (where = path, with strerror);
+ *         GM_EIO     the file cannot be created, or its opening cannot be
+ *                    written through to it (a full disk, /dev/full): where =
+ *                    path, with strerror;
  *         GM_ENOMEM.
  */
 int gm_evlog_open(const char *path, gm_evlog_format fmt, const gm_evlog_clock *clk,
