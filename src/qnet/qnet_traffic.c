@@ -207,9 +207,9 @@ int qnet__traffic(gm_qnet *m)
     for (uint32_t s = 0; s < n; s++) {
         double rho = work[s] / m->st[s].servers;
         if (trapped[s])
-            m->load[s] = INFINITY;
+            m->load[s] = (double)INFINITY;
         else if (thinned[s] || (!exact && rho < 1))
-            m->load[s] = NAN;
+            m->load[s] = (double)NAN;
         else
             m->load[s] = rho;
         if (!thinned[s] && !trapped[s])
