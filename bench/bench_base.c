@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "base/arena.h"
+#include "base/json.h"
 #include "base/map.h"
 #include "base/mpsc.h"
 #include "base/time.h"
@@ -138,6 +139,56 @@ static double b_mpsc(void)
     return 2.0 * MPSC_PER_PRODUCER / ((double)(t1 - t0) / 1e9);
 }
 
+/* Writing reals as JSON text: what a telemetry reading looks like (one
+   decimal), a computed value (a uniform double, 16-17 digits), any bit
+   pattern; and printf's "%.17g", which reads back but is not the shortest,
+   for scale. */
+#define REAL_N 2000000
+static double reals[REAL_N];
+
+static void fill_reals(int kind)
+{
+    uint64_t x = 0x9E3779B97F4A7C15ULL;
+    for (int i = 0; i < REAL_N; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        switch (kind) {
+        case 0: reals[i] = (double)((int64_t)(x % 20001) - 10000) / 10.0; break;
+        case 1: reals[i] = (double)(x >> 11) * 0x1.0p-53; break;
+        default: {
+            uint64_t bits = x & 0x7fefffffffffffffULL; /* finite */
+            memcpy(&reals[i], &bits, sizeof bits);
+        }
+        }
+    }
+}
+
+static double write_reals(void)
+{
+    gm_sb sb = GM_SB_INIT;
+    int64_t t0 = gm_time_mono_ns();
+    for (int i = 0; i < REAL_N; i++) {
+        if ((i & 1023) == 0)
+            gm_sb_reset(&sb);
+        gm_json_write_real(&sb, reals[i]);
+    }
+    int64_t t1 = gm_time_mono_ns();
+    sink = sb.len;
+    gm_sb_free(&sb);
+    return REAL_N / ((double)(t1 - t0) / 1e9);
+}
+
+static double printf_reals(void)
+{
+    char buf[32];
+    size_t acc = 0;
+    int64_t t0 = gm_time_mono_ns();
+    for (int i = 0; i < REAL_N; i++)
+        acc += (size_t)snprintf(buf, sizeof buf, "%.17g", reals[i]);
+    int64_t t1 = gm_time_mono_ns();
+    sink = acc;
+    return REAL_N / ((double)(t1 - t0) / 1e9);
+}
+
 static void run(const char *name, const char *unit, bench_fn fn)
 {
     double v[RUNS];
@@ -156,6 +207,16 @@ int main(void)
     run("map: string keys, 1M insert+lookup+delete", "ops", b_map_str);
     run("arena: 24-byte allocations", "allocs", b_arena);
     run("mpsc: 2 producers -> 1 consumer, cap 4096", "items", b_mpsc);
+    static const char *real_kinds[] = {"one decimal (-1000.0..1000.0)", "uniform [0,1)",
+                                       "any finite bit pattern"};
+    for (int k = 0; k < 3; k++) {
+        char name[96];
+        fill_reals(k);
+        snprintf(name, sizeof name, "json real, %s", real_kinds[k]);
+        run(name, "reals", write_reals);
+        snprintf(name, sizeof name, "  printf %%.17g, same reals");
+        run(name, "reals", printf_reals);
+    }
     free(keys);
     return 0;
 }

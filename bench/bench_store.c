@@ -1,15 +1,24 @@
 /*
  * bench_store: durable records per second through the store's group commit
- * (SQLite, WAL, synchronous=FULL: every transaction is fsynced), against one
- * transaction per record.
+ * (SQLite, WAL, synchronous=FULL: every transaction is fsynced), against
+ * plain SQLite doing the same work.
  *
  *   1. saturation: 1,000,000 records of about 100 bytes submitted as fast
  *      as the backlog admits, until the last is durable; median of RUNS;
- *   2. the same with a snapshot every 100,000 records, the log trimmed
- *      behind it by the committer, as a running engine would do;
- *   3. paced at the engine's goal, 200,000 records/s for 2 s: does the store
+ *   2. the peer: plain SQLite through its C API, in this program, writing
+ *      the same records (seq, kind, key, data) into the same table with the
+ *      same fsync policy (WAL, synchronous=FULL, checkpoint every 4096
+ *      pages, as the store sets them) and the same transaction grouping:
+ *      the store's mean records per transaction in run 1, as a fixed batch
+ *      (one thread: insert a batch, commit, repeat); median of RUNS;
+ *   3. the same saturation with a snapshot every 100,000 records, the log
+ *      trimmed behind it by the committer, as a running engine would do;
+ *   4. paced at the engine's goal, 200,000 records/s for 2 s: does the store
  *      keep up, and how long does a record wait for its acknowledgement;
- *   4. the peer: 10,000 records, each appended in its own transaction.
+ *   5. one record per transaction, 10,000 records, through the store.
+ *
+ * The last line is "ratio store_vs_sqlite X": the store's records/s over
+ * plain SQLite's in 1 and 2 (above 1: the store is faster).
  *
  * The store directory is made under $GEMEL_BENCH_DIR, else $TMPDIR, else
  * /tmp, and removed afterwards. The figures only mean something on a real
@@ -22,6 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include <sqlite3.h>
 
 #include "base/time.h"
 #include "store/store.h"
@@ -202,6 +213,67 @@ static void run_paced(void)
     free(l.waited);
 }
 
+static void sqlite_die(sqlite3 *db, const char *what)
+{
+    fprintf(stderr, "bench_store: plain SQLite: %s: %s\n", what, sqlite3_errmsg(db));
+    exit(1);
+}
+
+static void sqlite_exec(sqlite3 *db, const char *sql)
+{
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+        sqlite_die(db, sql);
+}
+
+/* Plain SQLite: N_SAT records in transactions of batch records each, one
+   thread, the store's table and pragmas. Returns records/s, from the first
+   insert to the last commit. */
+static double run_plain(int run, uint64_t batch)
+{
+    char path[600];
+    snprintf(path, sizeof path, "%s/plain%d.db", root, run);
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK)
+        sqlite_die(db, "open");
+    sqlite_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+                    "PRAGMA wal_autocheckpoint=4096; PRAGMA cache_size=-16384;"
+                    "CREATE TABLE log (seq INTEGER PRIMARY KEY, kind INTEGER NOT NULL,"
+                    " key BLOB NOT NULL, data BLOB NOT NULL)");
+    sqlite3_stmt *ins = NULL, *begin = NULL, *commit = NULL;
+    if (sqlite3_prepare_v2(db, "INSERT INTO log (seq, kind, key, data) VALUES (?1, ?2, ?3, ?4)",
+                           -1, &ins, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "BEGIN IMMEDIATE", -1, &begin, NULL) != SQLITE_OK ||
+        sqlite3_prepare_v2(db, "COMMIT", -1, &commit, NULL) != SQLITE_OK)
+        sqlite_die(db, "prepare");
+    int64_t t0 = gm_time_mono_ns();
+    for (uint64_t q = 1; q <= N_SAT; q++) {
+        if ((q - 1) % batch == 0 && (sqlite3_step(begin) != SQLITE_DONE || sqlite3_reset(begin)))
+            sqlite_die(db, "begin");
+        char buf[160], key[16];
+        size_t klen;
+        size_t len = event(q, buf, sizeof buf, key, sizeof key, &klen);
+        sqlite3_bind_int64(ins, 1, (sqlite3_int64)q);
+        sqlite3_bind_int(ins, 2, 1);
+        sqlite3_bind_blob(ins, 3, key, (int)klen, SQLITE_STATIC);
+        sqlite3_bind_blob(ins, 4, buf, (int)len, SQLITE_STATIC);
+        if (sqlite3_step(ins) != SQLITE_DONE || sqlite3_reset(ins) != SQLITE_OK)
+            sqlite_die(db, "insert");
+        if ((q % batch == 0 || q == N_SAT) &&
+            (sqlite3_step(commit) != SQLITE_DONE || sqlite3_reset(commit)))
+            sqlite_die(db, "commit");
+    }
+    int64_t t1 = gm_time_mono_ns();
+    sqlite3_finalize(ins);
+    sqlite3_finalize(begin);
+    sqlite3_finalize(commit);
+    if (sqlite3_close(db) != SQLITE_OK)
+        sqlite_die(db, "close");
+    return N_SAT / ((double)(t1 - t0) / 1e9);
+}
+
+static double group_vs_plain;
+
 static double run_peer(void)
 {
     char dir[600];
@@ -234,9 +306,10 @@ static double run_peer(void)
 int main(void)
 {
     make_root();
-    printf("store directory: %s (SQLite WAL, synchronous=FULL)\n", root);
+    printf("store directory: %s (SQLite %s, WAL, synchronous=FULL)\n", root, sqlite3_libversion());
 
     double group = 0;
+    uint64_t batch = 1;
     for (int snapshots = 0; snapshots <= 1; snapshots++) {
         double rates[RUNS];
         result last = {0};
@@ -247,18 +320,35 @@ int main(void)
                    "), %" PRIu64 " fsyncs, log trimmed up to %" PRIu64 "\n",
                    i + 1, last.rate, last.c.batches, last.c.max_batch, last.c.fsyncs,
                    last.c.trimmed_seq);
+            if (i == 0 && !snapshots)
+                batch = (last.c.records + last.c.batches / 2) / (last.c.batches ? last.c.batches : 1);
         }
         qsort(rates, RUNS, sizeof rates[0], cmp_double);
         printf("group commit, %d records of %.0f bytes%s: %.0f durable records/s (median of %d)\n",
                N_SAT, last.bytes_per_rec, snapshots ? ", snapshot every 100000" : "",
                rates[RUNS / 2], RUNS);
-        if (!snapshots)
-            group = rates[RUNS / 2];
+        if (snapshots)
+            continue;
+        group = rates[RUNS / 2];
+        double plain[RUNS];
+        if (batch < 1)
+            batch = 1;
+        for (int i = 0; i < RUNS; i++) {
+            plain[i] = run_plain(i, batch);
+            printf("  plain SQLite run %d: %.0f records/s, %" PRIu64 " transactions\n", i + 1,
+                   plain[i], ((uint64_t)N_SAT + batch - 1) / batch);
+        }
+        qsort(plain, RUNS, sizeof plain[0], cmp_double);
+        printf("plain SQLite (sqlite3 API, one thread, same table, pragmas and records, "
+               "%" PRIu64 " records per transaction): %.0f durable records/s (median of %d)\n",
+               batch, plain[RUNS / 2], RUNS);
+        group_vs_plain = group / plain[RUNS / 2];
     }
     run_paced();
     double peer = run_peer();
     if (nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
         perror(root);
     printf("group commit vs one transaction per record: %.1fx\n", group / peer);
+    printf("ratio store_vs_sqlite %.2f\n", group_vs_plain);
     return 0;
 }

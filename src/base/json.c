@@ -1,6 +1,7 @@
 #include "base/json.h"
 
 #include <errno.h>
+#include <float.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -45,62 +46,191 @@ int gm_json_write_int(gm_sb *sb, int64_t i)
     return gm_sb_append_n(sb, p, (size_t)(end - p));
 }
 
-int gm_json_write_real(gm_sb *sb, double x)
+static int strip_zeros(const char *digits, int n)
+{
+    while (n > 1 && digits[n - 1] == '0')
+        n--;
+    return n;
+}
+
+/* Does the n-digit decimal q.10^(exp10 - n + 1), at distance dist from a
+   (known to within a unit), lie inside the half gap g on its side? */
+static bool reads_back(double a, uint64_t q, int n, int exp10, double dist, double g)
+{
+    if (dist + 1 < g * (1 - 1e-9))
+        return true;
+    if (dist - 1 > g * (1 + 1e-9))
+        return false;
+    char buf[48];
+    snprintf(buf, sizeof buf, "%" PRIu64 "e%d", q, exp10 - n + 1);
+    return strtod(buf, NULL) == a;
+}
+
+/*
+ * Shortest decimal that reads back as a (finite, > 0): the fewest
+ * significant digits, and of those the decimal nearest a (ties to an even
+ * last digit), as Python's repr, JavaScript and Ryu choose.
+ *
+ * The decimals that read back as a are those inside the rounding interval
+ * around a, which reaches half the gap to each neighbouring double (the gap
+ * below a power of two is half the gap above). glibc's printf rounds exactly,
+ * so "%.19e" gives a to 20 digits, X.10^(e-19) within half a unit. For a
+ * length n the candidates are X cut down to n digits and the next n-digit
+ * decimal up; their distances to a, in units of 10^(e-19), are known to
+ * within a unit, and the half gaps g (at least 277 units) to within a
+ * relative 1e-15, so "distance < g" is decided exactly except in a thin band
+ * around g, where strtod (which also rounds exactly) decides. Shorter cuts
+ * lie farther from a on each side, so the lengths are tried from 17 down
+ * until neither candidate reads back; the last one that did is the answer.
+ *
+ * digits receives the significant digits without trailing zeros (at most 17,
+ * not NUL-terminated); *exp10 the power of ten of the first digit
+ * (a = d.ddd * 10^exp10). Returns the digit count.
+ */
+static int shortest_digits(double a, char *digits, int *exp10)
+{
+    char buf[40];
+    snprintf(buf, sizeof buf, "%.19e", a);
+    /* "d.ddd...e[+-]xx": X = hi.1000 + lo, hi the first 17 digits */
+    uint64_t hi = 0, lo = 0;
+    int nd = 0;
+    const char *p = buf;
+    for (; *p != 'e'; p++) {
+        if (*p == '.')
+            continue;
+        if (nd++ < 17)
+            hi = hi * 10 + (uint64_t)(*p - '0');
+        else
+            lo = lo * 10 + (uint64_t)(*p - '0');
+    }
+    int e = atoi(p + 1);
+    int be;
+    double frac = frexp(a, &be); /* a = frac.2^be, frac in [0.5, 1) */
+    int ulp_exp = a < DBL_MIN ? -1074 : be - 53;
+    /* half the gap above, 2^(ulp_exp-1), over the unit a / X */
+    double g_up = ((double)hi * 1e3 + (double)lo) * ldexp(1.0, ulp_exp - 1 - be) / frac;
+    double g_down = frac == 0.5 && a > DBL_MIN ? g_up / 2 : g_up;
+
+    uint64_t best = hi, down = hi, rem = 0, cut = 1;
+    int best_len = 17, best_e = e;
+    for (int n = 17; n >= 1; n--) {
+        /* down = X cut to n digits, rem.1000 + lo its distance below X */
+        if (n < 17) {
+            rem += (down % 10) * cut;
+            down /= 10;
+            cut *= 10;
+        }
+        double d_down = (double)rem * 1e3 + (double)lo;
+        double d_up = (double)cut * 1e3 - d_down;
+        /* the n-digit decimal above may carry into 10^n, one digit */
+        uint64_t up = down + 1;
+        int n_up = n, e_up = e;
+        if (up * cut == 100000000000000000ULL) {
+            up = 1, n_up = 1, e_up = e + 1;
+        }
+        bool ok_down = reads_back(a, down, n, e, d_down, g_down);
+        bool ok_up = reads_back(a, up, n_up, e_up, d_up, g_up);
+        if (!ok_down && !ok_up)
+            break;
+        if (ok_down && ok_up) /* the nearer; at equal distance the even one */
+            ok_down = d_down < d_up || (d_down == d_up && !(down & 1));
+        if (ok_down)
+            best = down, best_len = n, best_e = e;
+        else
+            best = up, best_len = n_up, best_e = e_up;
+    }
+    char tmp[24], *end = tmp + sizeof tmp;
+    memcpy(digits, u64_digits(best, end), (size_t)best_len);
+    *exp10 = best_e;
+    return strip_zeros(digits, best_len);
+}
+
+/* Lay out digits as Python's repr does: positional notation for exponents
+   -4 to 15 ("0.0001", "1234567890123456.0"), else "1e+300", "2.5e-07". */
+static size_t layout_real(char *out, bool neg, const char *digits, int n, int e)
+{
+    size_t k = 0;
+    if (neg)
+        out[k++] = '-';
+    if (e >= -4 && e < 16) {
+        if (e < 0) {
+            out[k++] = '0';
+            out[k++] = '.';
+            for (int z = -1; z > e; z--)
+                out[k++] = '0';
+            memcpy(out + k, digits, (size_t)n);
+            k += (size_t)n;
+        } else {
+            int whole = e + 1;
+            for (int i = 0; i < whole; i++)
+                out[k++] = i < n ? digits[i] : '0';
+            out[k++] = '.';
+            if (n > whole) {
+                memcpy(out + k, digits + whole, (size_t)(n - whole));
+                k += (size_t)(n - whole);
+            } else {
+                out[k++] = '0';
+            }
+        }
+        return k;
+    }
+    out[k++] = digits[0];
+    if (n > 1) {
+        out[k++] = '.';
+        memcpy(out + k, digits + 1, (size_t)(n - 1));
+        k += (size_t)(n - 1);
+    }
+    int w = snprintf(out + k, 8, "e%c%02d", e < 0 ? '-' : '+', e < 0 ? -e : e);
+    return k + (size_t)w;
+}
+
+/* The shortest text of finite x, at most 25 bytes (sign, 17 digits, point,
+   "e-324"; positional forms are shorter), not NUL-terminated. */
+static size_t format_real(char *out, double x)
 {
     static const double p10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7,
                                  1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};
-    if (!isfinite(x))
-        return GM_EINVAL;
     double a = fabs(x);
-    /* Fast path: x = m / 10^k with an integer m below 2^53, for the fewest
-       fraction digits k. Powers of ten up to 10^22 and such m are exact
-       doubles, so m / 10^k is the double nearest to the decimal m.10^-k:
-       when it equals x, that decimal reads back as x. */
-    if (a < 1e15 && (a >= 1e-5 || a == 0)) {
+    if (a == 0) {
+        char zero = '0';
+        return layout_real(out, signbit(x), &zero, 1, 0);
+    }
+    /* Fast path for what sensors and prices look like: x = m / 10^k with an
+       integer m below 2^50, for the fewest fraction digits k. Powers of ten up
+       to 10^22 and such m are exact doubles, so m / 10^k is the double nearest
+       to the decimal m.10^-k: when it equals x, that decimal reads back as x.
+       None is missed either: a decimal M.10^-k that reads back as a lies
+       within a.10^k.2^-53 of the exact product P = a.10^k, and the rounded
+       product is as close again, so below 2^50 both errors sum to under 1/4
+       and the nearest integer to the rounded product is M. */
+    if (a < 1e15 && a >= 1e-4) {
         for (int k = 0; k < 16; k++) {
-            double m = a * p10[k];
-            if (m >= 9007199254740992.0)
+            double pk = a * p10[k];
+            if (pk >= 1125899906842624.0)
                 break;
-            if (m != floor(m) || m / p10[k] != a)
+            uint64_t mi = (uint64_t)(pk + 0.5); /* pk + 0.5 is exact below 2^50 */
+            double m = (double)mi;
+            /* both errors are below pk.2^-52: a cheap test before the division */
+            if (fabs(pk - m) > pk * 0x1p-51 || m / p10[k] != a)
                 continue;
-            char buf[48], *end = buf + sizeof buf;
-            char *p = u64_digits((uint64_t)m, end);
-            size_t nd = (size_t)(end - p);
-            char out[48];
-            size_t n = 0;
-            if (signbit(x))
-                out[n++] = '-';
-            if (k == 0) {
-                memcpy(out + n, p, nd);
-                n += nd;
-                memcpy(out + n, ".0", 2);
-                n += 2;
-            } else if (nd > (size_t)k) {
-                memcpy(out + n, p, nd - (size_t)k);
-                n += nd - (size_t)k;
-                out[n++] = '.';
-                memcpy(out + n, end - k, (size_t)k);
-                n += (size_t)k;
-            } else {
-                out[n++] = '0';
-                out[n++] = '.';
-                for (size_t z = nd; z < (size_t)k; z++)
-                    out[n++] = '0';
-                memcpy(out + n, p, nd);
-                n += nd;
-            }
-            return gm_sb_append_n(sb, out, n);
+            char buf[24], *end = buf + sizeof buf;
+            char *p = u64_digits(mi, end);
+            int nd = (int)(end - p);
+            return layout_real(out, signbit(x), p, strip_zeros(p, nd), nd - 1 - k);
         }
     }
-    char buf[40];
-    int n = snprintf(buf, sizeof buf, "%.17g", x);
-    if (n < 0 || (size_t)n >= sizeof buf - 3)
+    char digits[17];
+    int e;
+    int n = shortest_digits(a, digits, &e);
+    return layout_real(out, signbit(x), digits, n, e);
+}
+
+int gm_json_write_real(gm_sb *sb, double x)
+{
+    if (!isfinite(x))
         return GM_EINVAL;
-    if (!strpbrk(buf, ".eE")) {
-        memcpy(buf + n, ".0", 3);
-        n += 2;
-    }
-    return gm_sb_append_n(sb, buf, (size_t)n);
+    char out[32];
+    return gm_sb_append_n(sb, out, format_real(out, x));
 }
 
 #define WRITE_MAX_DEPTH 1024
@@ -849,16 +979,11 @@ static bool kind_matches(gm_json_kind k, const json_t *v)
 static void fmt_double(char *buf, size_t n, double d, bool mark_real)
 {
     if (d == floor(d) && fabs(d) <= 9223372036854775808.0) {
-        snprintf(buf, n, "%.0f", d);
+        snprintf(buf, n, mark_real ? "%.0f.0" : "%.0f", d);
+    } else if (isfinite(d) && n > 25) {
+        buf[format_real(buf, d)] = '\0';
     } else {
-        snprintf(buf, n, "%.15g", d);
-        if (strtod(buf, NULL) != d)
-            snprintf(buf, n, "%.17g", d);
-    }
-    if (mark_real && isfinite(d) && !strpbrk(buf, ".e")) {
-        size_t l = strlen(buf);
-        if (l + 2 < n)
-            memcpy(buf + l, ".0", 3);
+        snprintf(buf, n, "%g", d);
     }
 }
 

@@ -98,10 +98,14 @@ json_t *gm_json_load_file(const char *path, const gm_json_limits *lim, gm_err *e
  * Append v to sb as compact JSON text (no spaces), objects in jansson's
  * insertion order: what json_dumps(v, JSON_COMPACT) writes, but without an
  * allocation per call and with reals in their shortest decimal form that
- * reads back to the same double when one with at most 15 significant digits
- * exists ("15.1", not "15.099999999999999"), otherwise 17 digits. A real
- * always shows a '.' or an exponent, so it reads back as a real. Strings are
- * escaped as gm_sb_append_json_escaped does.
+ * reads back as the same double, the nearest to it when several are as
+ * short: the digits Python's repr, JavaScript and Ryu print ("15.1", not
+ * "15.099999999999999"; "1e+300", not "1.0000000000000001e+300"). The layout
+ * is also repr's: positional for 1e-4 <= |x| < 1e16 ("0.0001",
+ * "1234567890123456.0"), else an exponent with a sign and at least two
+ * digits ("1e-05", "1e+16", "5e-324"). A real always shows a '.' or an
+ * exponent, so it reads back as a real. Strings are escaped as
+ * gm_sb_append_json_escaped does.
  *
  * Returns 0; GM_ELIMIT when v nests deeper than 1024 levels (jansson's own
  * parser stops at about 2048) or sb's limit is reached; GM_EINVAL for a

@@ -71,34 +71,33 @@ static void json_kpi(gm_sb *sb, const char *key, const gm_exp_kpi *k)
         gm_sb_append(sb, ", \"ci95\": null}");
 }
 
+static int demo_opt(void *ctx, int c, const char *arg, int argc, char **argv, gm_err *err)
+{
+    (void)argc;
+    (void)argv;
+    if (c != 'c')
+        return GM_EINVAL; /* not one of ours: getopt_long never returns it */
+    *(const char **)ctx = arg;
+    return gm_cli_file_arg("--config", arg, err);
+}
+
 static int run(int argc, char **argv)
 {
     static const struct option longopts[] = {
         {"config", required_argument, NULL, 'c'},
-        GM_CLI_SIMOPTS_LONG,
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *config = NULL;
     gm_cli_simopts o = {.reps = 10, .threads = 0, .seed = 1, .json = false};
-    gm_err err;
-    gm_err_clear(&err);
-    int c;
-    while ((c = gm_cli_getopt(&gm_cmd_demo, argc, argv, "h", longopts)) != -1) {
-        int handled = gm_cli_simopt(c, optarg, 2, &o, &err);
-        if (handled < 0)
-            return gm_cli_fail(&err);
-        if (handled)
-            continue;
-        if (c != 'c')
-            return c == 'h' ? GM_EXIT_OK : GM_EXIT_USAGE;
-        config = optarg;
-    }
+    int prc = gm_cli_parse_simopts(&gm_cmd_demo, argc, argv, longopts, demo_opt, &config, 2, &o,
+                                   NULL, NULL);
+    if (prc >= 0)
+        return prc;
     uint64_t reps = o.reps, seed = o.seed;
     unsigned threads = (unsigned)o.threads;
     bool json = o.json;
-    if (optind < argc)
-        return gm_cli_usage("demo", "unexpected argument '%s'", argv[optind]);
+    gm_err err;
+    gm_err_clear(&err);
 
     const char *source = config ? config : "embedded examples/factory.json";
     json_t *doc = config ? gm_json_load_file(config, NULL, &err)
@@ -117,6 +116,8 @@ static int run(int argc, char **argv)
         rc = gm_cli_fail(&err);
         goto done;
     }
+    char warning[1400];
+    bool unsteady = gm_cli_steady_state_warning(source, base, warning, sizeof warning);
 
     /* Baseline. */
     if (gm_cli_run_qnet(base, reps, threads, seed, &s0, &err)) {
@@ -201,8 +202,14 @@ static int run(int argc, char **argv)
                       (long long)servers + 1);
         json_kpi(&sb, "system.sojourn_mean", &s1.kpi[soj]);
         gm_sb_appendf(&sb, ", \"difference\": {\"mean\": %.10g, \"ci95\": [%.10g, %.10g]}}, "
-                           "\"same_with_one_thread\": %s}\n",
+                           "\"same_with_one_thread\": %s",
                       dci.mean, dci.lo, dci.hi, same ? "true" : "false");
+        if (unsteady) {
+            gm_sb_append(&sb, ", \"warnings\": [\"");
+            gm_sb_append_json_escaped(&sb, warning, strlen(warning));
+            gm_sb_append(&sb, "\"]");
+        }
+        gm_sb_append(&sb, "}\n");
     } else {
         gm_sb_appendf(&sb, "gemel %s demo: a job shop in simulation (%s)\n", GM_VERSION, source);
         gm_sb_appendf(&sb, "%llu replications, seed %llu, %u threads: %.2f M events in %.2f s\n\n",
@@ -232,6 +239,8 @@ static int run(int argc, char **argv)
         gm_sb_appendf(&sb, "\n  reproducible: %s\n",
                       same ? "yes, identical results on one thread"
                            : "NO: results differ on one thread");
+        if (unsteady)
+            gm_sb_appendf(&sb, "\n  warning: %s.\n", warning);
     }
     fputs(gm_sb_str(&sb), stdout);
     rc = same ? GM_EXIT_OK : GM_EXIT_FAIL;

@@ -1,6 +1,7 @@
 /* gemel process: import a BPMN 2.0 process model (--check) or simulate it (--params). */
 #include <errno.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -309,10 +310,16 @@ static void extras(gm_sb *sb, const gm_proc *p, const gm_exp_summary *s, const d
     gm_sb_append(sb, "\nBottlenecks (share of all waiting for resources, per case):\n");
     if (nb == 0)
         gm_sb_append(sb, "  none: no task waited for a resource\n");
-    for (size_t i = 0; i < nb; i++)
-        gm_sb_appendf(sb, "  %2zu. %-24s %5.1f%%  waits %.4g per run for %s (utilization %.3f)\n",
-                      i + 1, b[i].task, 100 * b[i].share, b[i].wait_mean, b[i].resource,
-                      b[i].utilization);
+    for (size_t i = 0; i < nb; i++) {
+        gm_sb_appendf(sb, "  %2zu. %-24s %5.1f%%  waits %.4g per run for %s (utilization ",
+                      i + 1, b[i].task, 100 * b[i].share, b[i].wait_mean, b[i].resource);
+        /* "-" as in the KPI table: no working time of the pool fell in the
+           window utilization is measured over */
+        if (isfinite(b[i].utilization))
+            gm_sb_appendf(sb, "%.3f)\n", b[i].utilization);
+        else
+            gm_sb_append(sb, "-)\n");
+    }
     if (nwip) {
         gm_sb_appendf(sb, "\nWork in progress (replication 0, %zu equal slices of the measured "
                           "window):\n ",
@@ -369,9 +376,13 @@ static int simulate(const char *path, const gm_bpmn *m, const psource *src, cons
     int rc = gm_proc_load(m, path, j, &p, &err);
     json_decref(j);
     if (rc) {
-        const char *from = src->params ? src->params : src->scylla ? src->scylla : path;
-        if (rc != GM_EUNSUPPORTED && err.where[0] != '\0' && strchr(err.where, ':') == NULL)
-            gm_err_prefix(&err, "%s", from); /* JSON paths: say which parameters */
+        /* A model error is located "MODEL.bpmn:LINE"; the rest are JSON paths
+           in the parameters (the root's is empty): say which file. */
+        size_t n = strlen(path);
+        if (strncmp(err.where, path, n) != 0 || err.where[n] != ':')
+            gm_err_prefix(&err, "%s", src->params ? src->params
+                                      : src->scylla ? src->scylla
+                                                    : path);
         return gm_cli_fail(&err);
     }
     gm_evlog *lg = NULL;
@@ -413,16 +424,52 @@ static int simulate(const char *path, const gm_bpmn *m, const psource *src, cons
     gm_sb extra = GM_SB_INIT;
     extras(&extra, p, &s, wip, sizeof wip / sizeof wip[0], o->json);
     gm_cli_print_summary(path, kpi_name, p, gm_proc_nkpi(p), &s, o->seed, o->json,
-                         gm_sb_str(&extra));
+                         gm_sb_str(&extra), NULL);
     gm_sb_free(&extra);
     gm_exp_summary_free(&s);
     gm_proc_free(p);
     return GM_EXIT_OK;
 }
 
+enum { OPT_CHECK = 1000, OPT_PARAMS, OPT_LOG, OPT_SCYLLA, OPT_BIMP, OPT_CASES, OPT_PRINT };
+
+typedef struct popts {
+    bool check;
+    psource src;
+    const char *log;
+} popts;
+
+static int process_opt(void *ctx, int c, const char *arg, int argc, char **argv, gm_err *err)
+{
+    popts *p = ctx;
+    switch (c) {
+    case OPT_CHECK: p->check = true; return GM_OK;
+    case OPT_BIMP: p->src.bimp = true; return GM_OK;
+    case OPT_PRINT: p->src.print = true; return GM_OK;
+    case OPT_PARAMS: p->src.params = arg; return gm_cli_file_arg("--params", arg, err);
+    case OPT_LOG: p->log = arg; return gm_cli_file_arg("--log", arg, err);
+    case OPT_SCYLLA:
+        /* two values: the simulation and the global configuration */
+        if (optind >= argc || argv[optind][0] == '-')
+            return gm_cli_usage("process", "--scylla needs SIM.xml GLOBAL.xml");
+        p->src.scylla = arg;
+        p->src.scylla_g = argv[optind++];
+        if (gm_cli_file_arg("--scylla", p->src.scylla, err) ||
+            gm_cli_file_arg("--scylla", p->src.scylla_g, err))
+            return err->code;
+        return GM_OK;
+    case OPT_CASES: {
+        uint64_t v;
+        int rc = gm_parse_u64(arg, 1, (uint64_t)GM_PROC_MAX_CASES, &v, "--cases", err);
+        p->src.cases = (int64_t)v;
+        return rc;
+    }
+    default: return GM_EINVAL; /* not one of ours: getopt_long never returns it */
+    }
+}
+
 static int run(int argc, char **argv)
 {
-    enum { OPT_CHECK = 1000, OPT_PARAMS, OPT_LOG, OPT_SCYLLA, OPT_BIMP, OPT_CASES, OPT_PRINT };
     static const struct option longopts[] = {
         {"check", no_argument, NULL, OPT_CHECK},
         {"params", required_argument, NULL, OPT_PARAMS},
@@ -431,82 +478,36 @@ static int run(int argc, char **argv)
         {"cases", required_argument, NULL, OPT_CASES},
         {"print-params", no_argument, NULL, OPT_PRINT},
         {"log", required_argument, NULL, OPT_LOG},
-        GM_CLI_SIMOPTS_LONG,
-        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    bool check = false;
-    psource src = {0};
-    const char *log = NULL;
+    popts p = {0};
     gm_cli_simopts o = {.reps = 10, .threads = 0, .seed = 1, .json = false};
-    gm_err err;
-    gm_err_clear(&err);
-    int c;
-    while ((c = gm_cli_getopt(&gm_cmd_process, argc, argv, "h", longopts)) != -1) {
-        switch (c) {
-        case OPT_CHECK:
-            check = true;
-            continue;
-        case OPT_PARAMS:
-            src.params = optarg;
-            continue;
-        case OPT_BIMP:
-            src.bimp = true;
-            continue;
-        case OPT_PRINT:
-            src.print = true;
-            continue;
-        case OPT_LOG:
-            log = optarg;
-            continue;
-        case OPT_SCYLLA:
-            /* two arguments: the simulation and the global configuration */
-            src.scylla = optarg;
-            if (optind >= argc || argv[optind][0] == '-')
-                return gm_cli_usage("process", "--scylla needs SIM.xml GLOBAL.xml");
-            src.scylla_g = argv[optind++];
-            continue;
-        case OPT_CASES: {
-            uint64_t v;
-            if (gm_parse_u64(optarg, 1, (uint64_t)GM_PROC_MAX_CASES, &v, "--cases", &err))
-                return gm_cli_fail(&err);
-            src.cases = (int64_t)v;
-            continue;
-        }
-        default:
-            break;
-        }
-        int handled = gm_cli_simopt(c, optarg, 1, &o, &err);
-        if (handled < 0)
-            return gm_cli_fail(&err);
-        if (handled)
-            continue;
-        return c == 'h' ? GM_EXIT_OK : GM_EXIT_USAGE;
-    }
-    if (optind >= argc)
-        return gm_cli_usage("process", "missing MODEL.bpmn");
-    if (optind + 1 < argc)
-        return gm_cli_usage("process", "unexpected argument '%s'", argv[optind + 1]);
-    int nsrc = (src.params != NULL) + (src.scylla != NULL) + src.bimp;
-    if (!check && nsrc == 0) {
-        gm_cli_error("process", "nothing to do: use --check to import the model, or "
-                                "--params P.json, --scylla SIM.xml GLOBAL.xml or --bimp to "
-                                "simulate it");
-        return GM_EXIT_USAGE;
-    }
+    const char *path;
+    int rc = gm_cli_parse_simopts(&gm_cmd_process, argc, argv, longopts, process_opt, &p, 1, &o,
+                                  "MODEL.bpmn", &path);
+    if (rc >= 0)
+        return rc;
+    const psource *src = &p.src;
+    int nsrc = (src->params != NULL) + (src->scylla != NULL) + src->bimp;
+    if (!p.check && nsrc == 0)
+        return gm_cli_usage("process", "nothing to do: use --check to import the model, or "
+                                       "--params P.json, --scylla SIM.xml GLOBAL.xml or --bimp "
+                                       "to simulate it");
     if (nsrc > 1)
         return gm_cli_usage("process", "--params, --scylla and --bimp exclude each other");
-    if (check && nsrc)
+    if (p.check && nsrc)
         return gm_cli_usage("process", "--check and the simulation options exclude each other");
-    if ((log || src.cases || src.print) && !nsrc)
-        return gm_cli_usage("process", "--log and --cases need a simulation");
-    const char *path = argv[optind];
+    if ((p.log || src->cases || src->print) && !nsrc)
+        return gm_cli_usage("process", "--log, --cases and --print-params need a simulation "
+                                       "(--params, --scylla or --bimp)");
+    gm_err err;
+    gm_err_clear(&err);
     gm_bpmn *m = NULL;
     if (gm_bpmn_load_file(path, &m, &err))
         return gm_cli_fail(&err);
-    int rc = GM_EXIT_OK;
+    rc = GM_EXIT_OK;
     if (nsrc)
-        rc = simulate(path, m, &src, log, &o);
+        rc = simulate(path, m, src, p.log, &o);
     else if (o.json)
         print_json(m);
     else

@@ -1,7 +1,7 @@
 /* gemel sim: run a simulation model file and report its KPIs with 95% intervals. */
-#include <getopt.h>
 #include <math.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -47,40 +47,39 @@ static const char *kpi_name(const void *m, size_t k)
 
 static int run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        GM_CLI_SIMOPTS_LONG,
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
     gm_cli_simopts o = {.reps = 1, .threads = 0, .seed = 1, .json = false};
+    const char *path;
+    int rc = gm_cli_parse_simopts(&gm_cmd_sim, argc, argv, NULL, NULL, NULL, 1, &o, "MODEL.json",
+                                  &path);
+    if (rc >= 0)
+        return rc;
     gm_err err;
     gm_err_clear(&err);
-    int c;
-    while ((c = gm_cli_getopt(&gm_cmd_sim, argc, argv, "h", longopts)) != -1) {
-        int handled = gm_cli_simopt(c, optarg, 1, &o, &err);
-        if (handled < 0)
-            return gm_cli_fail(&err);
-        if (handled)
-            continue;
-        return c == 'h' ? GM_EXIT_OK : GM_EXIT_USAGE;
-    }
-    if (optind >= argc)
-        return gm_cli_usage("sim", "missing MODEL.json");
-    if (optind + 1 < argc)
-        return gm_cli_usage("sim", "unexpected argument '%s'", argv[optind + 1]);
-    const char *path = argv[optind];
-
     gm_qnet *m = NULL;
     if (gm_qnet_load_file(path, &m, &err))
         return gm_cli_fail(&err);
+    char warning[1400];
+    bool unsteady = gm_cli_steady_state_warning(path, m, warning, sizeof warning);
     gm_exp_summary s;
-    int rc = gm_cli_run_qnet(m, o.reps, (unsigned)o.threads, o.seed, &s, &err);
-    if (rc) {
+    if (gm_cli_run_qnet(m, o.reps, (unsigned)o.threads, o.seed, &s, &err)) {
         gm_qnet_free(m);
         gm_cli_fail(&err);
         return GM_EXIT_FAIL;
     }
-    gm_cli_print_summary(path, kpi_name, m, gm_qnet_nkpi(m), &s, o.seed, o.json, NULL);
+    if (unsteady && s.batch_means) {
+        /* Batch means treat the batches as samples of one steady state;
+           without one they only measure how fast the run drifts. */
+        for (size_t k = 0; k < gm_qnet_nkpi(m); k++) {
+            s.kpi[k].lo = s.kpi[k].hi = (double)NAN;
+            s.kpi[k].clipped = false;
+        }
+        size_t len = strlen(warning);
+        snprintf(warning + len, sizeof warning - len,
+                 "; batch-means intervals need a steady state and are not shown (--reps R "
+                 "gives intervals for a run of this length)");
+    }
+    gm_cli_print_summary(path, kpi_name, m, gm_qnet_nkpi(m), &s, o.seed, o.json, NULL,
+                         unsteady ? warning : NULL);
     gm_exp_summary_free(&s);
     gm_qnet_free(m);
     return GM_EXIT_OK;

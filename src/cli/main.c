@@ -65,13 +65,19 @@ int main(int argc, char **argv)
     if (strcmp(name, "--version") == 0 || strcmp(name, "-V") == 0)
         return gm_cmd_version.run(1, (char *[]){(char *)"version", NULL});
     if (strcmp(name, "help") == 0) {
-        if (argc == 2) {
+        /* gemel help [COMMAND]; help on help, in any spelling, is the
+           overview */
+        const char *topic = argc > 2 ? argv[2] : "help";
+        if (argc > 3)
+            return gm_cli_usage("help", "unexpected argument '%s'", argv[3]);
+        if (strcmp(topic, "help") == 0 || strcmp(topic, "--help") == 0 ||
+            strcmp(topic, "-h") == 0) {
             usage(stdout);
             return GM_EXIT_OK;
         }
-        const gm_cli_cmd *c = find(argv[2]);
+        const gm_cli_cmd *c = find(topic);
         if (!c)
-            return gm_cli_usage(NULL, "unknown command '%s'", argv[2]);
+            return gm_cli_usage("help", "unknown command '%s'", topic);
         c->help(stdout);
         return GM_EXIT_OK;
     }

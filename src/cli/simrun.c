@@ -1,7 +1,9 @@
 #include "cli/simrun.h"
 
+#include <getopt.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -55,6 +57,11 @@ int gm_cli_run_experiment(const gm_experiment *e, gm_exp_summary *out, gm_err *e
     return b.rc;
 }
 
+static bool qnet_fraction(const void *ctx, size_t k)
+{
+    return gm_qnet_kpi_is_fraction(ctx, k);
+}
+
 int gm_cli_run_qnet(const gm_qnet *m, uint64_t reps, unsigned threads, uint64_t seed,
                     gm_exp_summary *out, gm_err *err)
 {
@@ -66,21 +73,86 @@ int gm_cli_run_qnet(const gm_qnet *m, uint64_t reps, unsigned threads, uint64_t 
         .nbatches = GM_QNET_BATCHES,
         .rep = rep_qnet,
         .ctx = m,
+        .is_fraction = qnet_fraction,
     };
     return gm_cli_run_experiment(&e, out, err);
 }
 
-int gm_cli_simopt(int c, const char *arg, uint64_t min_reps, gm_cli_simopts *o, gm_err *err)
+int gm_cli_file_arg(const char *flag, const char *arg, gm_err *err)
 {
-    int rc;
-    switch (c) {
-    case 'r': rc = gm_parse_u64(arg, min_reps, GM_EXP_MAX_REPS, &o->reps, "--reps", err); break;
-    case 't': rc = gm_parse_u64(arg, 1, 1024, &o->threads, "--threads", err); break;
-    case 's': rc = gm_parse_u64(arg, 0, UINT64_MAX, &o->seed, "--seed", err); break;
-    case 'j': o->json = true; return 1;
-    default: return 0;
+    if (arg && *arg)
+        return GM_OK;
+    return gm_err_set(err, GM_EINVAL, flag, "expected a file name, got ''");
+}
+
+#define MAX_OPTS 32
+
+int gm_cli_parse_simopts(const gm_cli_cmd *cmd, int argc, char **argv, const struct option *own,
+                         gm_cli_opt_fn on_opt, void *ctx, uint64_t min_reps, gm_cli_simopts *o,
+                         const char *operand_name, const char **operand)
+{
+    static const struct option shared[] = {
+        {"reps", required_argument, NULL, 'r'}, {"threads", required_argument, NULL, 't'},
+        {"seed", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+    };
+    struct option all[MAX_OPTS];
+    size_t n = 0;
+    for (; own && own[n].name && n < MAX_OPTS - 6; n++)
+        all[n] = own[n];
+    memcpy(all + n, shared, sizeof shared);
+    n += sizeof shared / sizeof shared[0];
+    memset(&all[n], 0, sizeof all[n]);
+
+    gm_err err;
+    gm_err_clear(&err);
+    int c;
+    while ((c = gm_cli_getopt(cmd, argc, argv, "h", all)) != -1) {
+        int rc = GM_OK;
+        switch (c) {
+        case 'h': return GM_EXIT_OK;
+        case '?': return GM_EXIT_USAGE;
+        case 'r': rc = gm_parse_u64(optarg, min_reps, GM_EXP_MAX_REPS, &o->reps, "--reps", &err); break;
+        case 't': rc = gm_parse_u64(optarg, 1, 1024, &o->threads, "--threads", &err); break;
+        case 's': rc = gm_parse_u64(optarg, 0, UINT64_MAX, &o->seed, "--seed", &err); break;
+        case 'j': o->json = true; break;
+        default: rc = on_opt ? on_opt(ctx, c, optarg, argc, argv, &err) : GM_EINVAL; break;
+        }
+        if (rc < 0)
+            return gm_cli_fail(&err);
+        if (rc > 0)
+            return rc;
     }
-    return rc ? rc : 1;
+    if (operand)
+        *operand = NULL;
+    if (!operand_name) {
+        if (optind < argc)
+            return gm_cli_usage(cmd->name, "unexpected argument '%s'", argv[optind]);
+        return -1;
+    }
+    if (optind >= argc)
+        return gm_cli_usage(cmd->name, "missing %s", operand_name);
+    if (optind + 1 < argc)
+        return gm_cli_usage(cmd->name, "unexpected argument '%s'", argv[optind + 1]);
+    if (!argv[optind][0])
+        return gm_cli_usage(cmd->name, "%s: expected a file name, got ''", operand_name);
+    *operand = argv[optind];
+    return -1;
+}
+
+bool gm_cli_steady_state_warning(const char *source, const gm_qnet *m, char *buf, size_t n)
+{
+    char why[1024];
+    if (n)
+        buf[0] = '\0';
+    if (gm_qnet_overloaded(m, why, sizeof why) == 0)
+        return false;
+    snprintf(buf, n,
+             "no steady state: %s. The queue there grows without bound, so these KPIs "
+             "describe this run only and grow with its length",
+             why);
+    fprintf(stderr, "gemel: %s: warning: %s\n", source, buf);
+    return true;
 }
 
 static void json_num(gm_sb *sb, double v)
@@ -93,7 +165,7 @@ static void json_num(gm_sb *sb, double v)
 
 void gm_cli_print_summary(const char *source, gm_cli_kpi_name_fn name, const void *model,
                           size_t nkpi, const gm_exp_summary *s, uint64_t seed, bool json,
-                          const char *extra)
+                          const char *extra, const char *warning)
 {
     gm_sb sb = GM_SB_INIT;
     if (json) {
@@ -115,9 +187,14 @@ void gm_cli_print_summary(const char *source, gm_cli_kpi_name_fn name, const voi
             json_num(&sb, q->lo);
             gm_sb_append(&sb, ", ");
             json_num(&sb, q->hi);
-            gm_sb_append(&sb, "]}");
+            gm_sb_append(&sb, q->clipped ? "], \"clipped\": true}" : "]}");
         }
         gm_sb_append(&sb, "}");
+        if (warning) {
+            gm_sb_append(&sb, ", \"warnings\": [\"");
+            gm_sb_append_json_escaped(&sb, warning, strlen(warning));
+            gm_sb_append(&sb, "\"]");
+        }
         if (extra)
             gm_sb_append(&sb, extra);
         gm_sb_append(&sb, "}\n");
@@ -145,6 +222,17 @@ void gm_cli_print_summary(const char *source, gm_cli_kpi_name_fn name, const voi
                       s->batch_means ? "Intervals: batch means of the single replication (use "
                                        "--reps for independent replications)."
                                      : "Intervals: Student t over independent replications.");
+        size_t nclipped = 0;
+        for (size_t k = 0; k < nkpi; k++) {
+            if (!s->kpi[k].clipped)
+                continue;
+            gm_sb_append(&sb, nclipped++ ? ", " : "Cut to [0, 1], the values a fraction can take: ");
+            gm_sb_append(&sb, name(model, k));
+        }
+        if (nclipped)
+            gm_sb_append(&sb, ".\n");
+        if (warning)
+            gm_sb_appendf(&sb, "Warning: %s.\n", warning);
         if (extra)
             gm_sb_append(&sb, extra);
     }

@@ -6,9 +6,11 @@
 #define GM_CLI_SIMRUN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "base/err.h"
+#include "cli/cli.h"
 #include "des/experiment.h"
 #include "qnet/qnet.h"
 
@@ -28,17 +30,42 @@ typedef struct gm_cli_simopts {
     bool json;
 } gm_cli_simopts;
 
-/* Their getopt_long table entries (the option characters 'r', 't', 's', 'j'). */
-#define GM_CLI_SIMOPTS_LONG                                                                        \
-    {"reps", required_argument, NULL, 'r'}, {"threads", required_argument, NULL, 't'},             \
-        {"seed", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'}
+/*
+ * A command's own option c with value arg (NULL for a flag): 0 when taken,
+ * GM_E* (< 0) with err filled for a bad value (reported as a usage error),
+ * or an exit status (> 0) after reporting the problem itself. An option
+ * that takes a second value reads argv[optind] and advances optind.
+ */
+typedef int (*gm_cli_opt_fn)(void *ctx, int c, const char *arg, int argc, char **argv,
+                             gm_err *err);
 
 /*
- * Apply option c (from gm_cli_getopt, value arg) if it is one of the shared
- * ones: returns 1 when handled, 0 when c is another option, GM_E* (< 0) with
- * err filled for a bad value. --reps must be at least min_reps.
+ * Parse a simulation command's arguments: the shared options --reps R
+ * (min_reps .. GM_EXP_MAX_REPS), --threads T, --seed S, --json and
+ * -h/--help into *o; the command's own long options `own` (NULL, or a
+ * table ended by a zeroed entry; their values must not be 'r', 't', 's',
+ * 'j', 'h') through on_opt(ctx, ...); and one operand into *operand when
+ * operand_name names it ("MODEL.json"), or none when it is NULL. Every
+ * problem is reported as "gemel: <where>: <what>".
+ * Returns -1 when the command should go on; otherwise the exit status to
+ * return at once: 0 after --help, 2 after a usage error, or what on_opt
+ * returned.
  */
-int gm_cli_simopt(int c, const char *arg, uint64_t min_reps, gm_cli_simopts *o, gm_err *err);
+int gm_cli_parse_simopts(const gm_cli_cmd *cmd, int argc, char **argv, const struct option *own,
+                         gm_cli_opt_fn on_opt, void *ctx, uint64_t min_reps, gm_cli_simopts *o,
+                         const char *operand_name, const char **operand);
+
+/* A file name given to option flag: GM_EINVAL "<flag>: expected a file
+   name, got ''" when it is empty, else 0. */
+int gm_cli_file_arg(const char *flag, const char *arg, gm_err *err);
+
+/*
+ * When model m has no steady state (gm_qnet_overloaded), warn on stderr,
+ * "gemel: <source>: warning: no steady state: ...", write the warning
+ * (without the "gemel: <source>: warning: " head) to buf and return true;
+ * else return false with buf empty.
+ */
+bool gm_cli_steady_state_warning(const char *source, const gm_qnet *m, char *buf, size_t n);
 
 /* Name of KPI k of a model, for gm_cli_print_summary. */
 typedef const char *(*gm_cli_kpi_name_fn)(const void *model, size_t k);
@@ -47,13 +74,15 @@ typedef const char *(*gm_cli_kpi_name_fn)(const void *model, size_t k);
  * Print an experiment's KPIs (name(model, k) names s->kpi[k]): with json,
  * one object {"replications", "seed", "threads", "events", "wall_seconds",
  * "ci_method", "kpis": {NAME: {"mean", "ci95": [lo, hi]}}} (null where
- * undefined); otherwise a table headed by source. extra (may be NULL) is
- * added: with json, members appended inside the object (it starts with
- * ", "); otherwise text after the table.
+ * undefined; "clipped": true where a fraction's interval was cut to
+ * [0, 1]), with "warnings": [warning] when warning is not NULL; otherwise
+ * a table headed by source, a note naming the clipped intervals, and the
+ * warning. extra (may be NULL) is added: with json, members appended inside
+ * the object (it starts with ", "); otherwise text after the table.
  */
 void gm_cli_print_summary(const char *source, gm_cli_kpi_name_fn name, const void *model,
                           size_t nkpi, const gm_exp_summary *s, uint64_t seed, bool json,
-                          const char *extra);
+                          const char *extra, const char *warning);
 
 /* Index of the KPI called name, or -1. */
 long gm_cli_kpi_index(const gm_qnet *m, const char *name);

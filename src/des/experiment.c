@@ -149,6 +149,15 @@ int gm_experiment_run(const gm_experiment *e, gm_exp_summary *out, gm_err *err)
         } else {
             summarise(x.values, reps, nk, k, &out->kpi[k], scratch);
         }
+        /* mean +- t.sd/sqrt(n) knows nothing of bounds: near full load a
+           utilization's interval reaches past 1, which no run can show.
+           Cut to the possible values, it still covers as often. */
+        gm_exp_kpi *q = &out->kpi[k];
+        if (e->is_fraction && e->is_fraction(e->ctx, k) && (q->lo < 0 || q->hi > 1)) {
+            q->lo = fmax(q->lo, 0);
+            q->hi = fmin(q->hi, 1);
+            q->clipped = true;
+        }
     }
     out->values = x.values;
     x.values = NULL;

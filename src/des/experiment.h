@@ -43,6 +43,10 @@ typedef struct gm_experiment {
     gm_exp_rep_fn rep;
     const void *ctx;
     atomic_uint_fast64_t *done; /* optional: counts finished replications */
+    /* optional: true when KPI k is a fraction (a utilization, a
+       probability), so that its interval is cut to [0, 1], the values the
+       quantity can take; such cuts are flagged in gm_exp_kpi.clipped */
+    bool (*is_fraction)(const void *ctx, size_t k);
 } gm_experiment;
 
 typedef struct gm_exp_kpi {
@@ -50,6 +54,7 @@ typedef struct gm_exp_kpi {
     double sd;      /* of the replication (or batch) values */
     double lo, hi;  /* 95% confidence interval; NAN with fewer than 2 values */
     uint64_t n;     /* values it is based on */
+    bool clipped;   /* a fraction's interval reached past 0 or 1 and was cut */
 } gm_exp_kpi;
 
 typedef struct gm_exp_summary {

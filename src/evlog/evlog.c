@@ -227,9 +227,12 @@ static void append_time(gm_evlog *l, double t)
 
 /* ---- XES ---- */
 
+/* The standard's schema types xes.version as xs:decimal and a classifier's
+   name as xs:NCName (no spaces): IEEE 1849-2016 is XES 2.0. The elements
+   are in the XES namespace, as OpenXES, ProM and pm4py write them. */
 static const char XES_HEAD[] =
     "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-    "<log xes.version=\"1849-2016\" xes.features=\"nested-attributes\""
+    "<log xes.version=\"2.0\" xes.features=\"nested-attributes\""
     " xmlns=\"http://www.xes-standard.org/\">\n"
     "  <extension name=\"Concept\" prefix=\"concept\""
     " uri=\"http://www.xes-standard.org/concept.xesext\"/>\n"
@@ -248,7 +251,7 @@ static const char XES_HEAD[] =
     "    <date key=\"time:timestamp\" value=\"1970-01-01T00:00:00.000Z\"/>\n"
     "  </global>\n"
     "  <classifier name=\"Activity\" keys=\"concept:name\"/>\n"
-    "  <classifier name=\"Activity and lifecycle\" keys=\"concept:name lifecycle:transition\"/>\n"
+    "  <classifier name=\"Activity_and_lifecycle\" keys=\"concept:name lifecycle:transition\"/>\n"
     "  <string key=\"lifecycle:model\" value=\"standard\"/>\n";
 
 /* The escaped copy of name, made on first use and kept until close. */
@@ -490,6 +493,14 @@ int gm_evlog_open(const char *path, gm_evlog_format fmt, const gm_evlog_clock *c
         }
     }
     flush_out(l);
+    /* Through to the file now: a log that cannot be written (a full disk, a
+       device that refuses writes) fails here, before any simulation, not
+       when the first few kilobytes of events leave the stdio buffer. */
+    errno = 0;
+    if (!l->fail && fflush(l->f) != 0) {
+        rc = gm_err_errno(err, GM_EIO, errno ? errno : EIO, path, "cannot write the event log");
+        goto fail;
+    }
     if (l->fail) {
         rc = report_fail(l, err);
         goto fail;

@@ -9,10 +9,12 @@
  *            case_id,activity,resource,start,end
  *        fields quoted per RFC 4180 when they hold a comma, quote, CR or LF;
  *        bytes are written as given (no re-encoding).
- *   XES  an IEEE 1849-2016 document: the Concept, Time, Lifecycle and
- *        Organizational extensions, one <trace> per case (concept:name = the
- *        case id in decimal) holding a "start" and a "complete" event per
- *        activity, sorted by time. A trace can only be written once its case
+ *   XES  an IEEE 1849-2016 document (xes.version "2.0", elements in the
+ *        namespace http://www.xes-standard.org/): the Concept, Time,
+ *        Lifecycle and Organizational extensions, one <trace> per case
+ *        (concept:name = the case id in decimal) holding a "start" and a
+ *        "complete" event per activity, sorted by time. It follows the
+ *        standard's grammar and datatypes (tests/evlog/test_xes_rules.c). A trace can only be written once its case
  *        has ended, so the activities of unfinished cases are kept in memory,
  *        within the limits below.
  *
@@ -75,7 +77,9 @@ int gm_evlog_format_of(const char *path, gm_evlog_format *fmt, gm_err *err);
  * gm_evlog_abort; on failure *out is NULL and no file is left open.
  * Errors: GM_EINVAL  path, clk or out NULL, fmt unknown, clk->offset_min
  *                    outside -1439..1439, clk->unit_seconds not finite > 0;
- *         GM_EIO     the file cannot be created (where = path, with strerror);
+ *         GM_EIO     the file cannot be created, or its opening cannot be
+ *                    written through to it (a full disk, /dev/full): where =
+ *                    path, with strerror;
  *         GM_ENOMEM.
  */
 int gm_evlog_open(const char *path, gm_evlog_format fmt, const gm_evlog_clock *clk,

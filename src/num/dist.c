@@ -18,9 +18,10 @@
 
 /*
  * 256-layer ziggurats for the standard normal density exp(-x^2/2) and the
- * exponential density exp(-x) on x >= 0, generated for gemel (in 80-bit
- * arithmetic, then rounded) from the definition: layer 0 is the strip
- * [0, x0) x [0, f(r)] whose part beyond x1 = r stands for the tail, layers
+ * exponential density exp(-x) on x >= 0, generated for gemel by
+ * scripts/gen_ziggurat.c (in 80-bit arithmetic, then rounded; the test
+ * num_zigtables regenerates them and compares) from the definition: layer 0
+ * is the strip [0, x0) x [0, f(r)] whose part beyond x1 = r stands for the tail, layers
  * i >= 1 are [0, x_i) x [f(x_i), f(x_(i+1))] with x_256 = 0, and every layer
  * has the same area v (r = 3.6541528853610088 and 7.6971174701310497;
  * areas equal to 2.5e-16 relative). Per layer i:

@@ -54,6 +54,13 @@ struct gm_qnet {
     uint64_t stop_customers, warm_customers;
     uint64_t max_wip;
     bool any_finite, any_block;
+    /* From the traffic equations (qnet__traffic): */
+    double *load;        /* [nstations] offered load; NAN when not told, INFINITY
+                            when customers reach the station and never leave */
+    double *rate;        /* [nstations] arrival rate, all classes (a lower bound
+                            where load is NAN) */
+    double arrival_rate; /* external arrivals per unit of time, all streams */
+    double event_rate;   /* kernel events per unit of time, at least */
     /* KPI table */
     size_t nkpi;
     char **kpi_name;
@@ -61,6 +68,11 @@ struct gm_qnet {
     uint32_t *kpi_a;     /* station or class index */
     uint32_t *kpi_b;     /* class index for per-class station KPIs */
 };
+
+/* Solve the traffic equations of m, whose stations, routes and arrivals are
+   loaded: fills load, rate, arrival_rate and event_rate (qnet_traffic.c).
+   GM_OK or GM_ENOMEM. */
+int qnet__traffic(gm_qnet *m);
 
 /* What each KPI of the table computes. */
 enum {

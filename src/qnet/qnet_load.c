@@ -12,6 +12,7 @@
 
 #include "base/json.h"
 #include "base/vec.h"
+#include "des/kernel.h"
 #include "des/kpiname.h"
 #include "num/dist.h"
 #include "qnet/qnet_int.h"
@@ -54,6 +55,8 @@ void gm_qnet_free(gm_qnet *m)
     free(m->class_prio);
     free(m->st);
     free(m->arr);
+    free(m->load);
+    free(m->rate);
     free(m);
 }
 
@@ -504,6 +507,49 @@ static int build_kpis(gm_qnet *m)
     return rc;
 }
 
+/* x rounded down to 3 significant digits, for "at most" in messages. */
+static double floor3(double x)
+{
+    if (!(x > 0) || !isfinite(x))
+        return x;
+    double unit = pow(10, floor(log10(x)) - 2);
+    double v = floor(x / unit) * unit;
+    while (v > x)
+        v -= unit;
+    return v;
+}
+
+/*
+ * A stop rule must be within the kernel's reach: one run holds at most
+ * GM_SIM_MAX_SCHEDULED events, and the model makes at least event_rate of
+ * them per unit of time (arrivals and service completions), event_rate /
+ * arrival_rate per customer. Past that the run could only end at the
+ * kernel's limit, after hours, with nothing to show.
+ */
+static int check_event_budget(const gm_qnet *m, gm_err *err)
+{
+    const double cap = (double)GM_SIM_MAX_SCHEDULED;
+    if (m->stop_by_time) {
+        double tmax = cap / m->event_rate;
+        if (m->stop_time > tmax)
+            return gm_err_set(err, GM_ELIMIT, "stop.time",
+                              "expected at most %.3g: the model makes at least %.4g events per "
+                              "unit of time (arrivals and service completions) and one run holds "
+                              "at most 2^39; got %g",
+                              floor3(tmax), m->event_rate, m->stop_time);
+        return GM_OK;
+    }
+    double nmax = floor(cap / (m->event_rate / m->arrival_rate));
+    if ((double)m->stop_customers > nmax)
+        return gm_err_set(err, GM_ELIMIT, "stop.customers",
+                          "expected at most %.0f: each customer makes at least %.4g events "
+                          "(arrival and service completions) and one run holds at most 2^39; "
+                          "got %llu",
+                          nmax, m->event_rate / m->arrival_rate,
+                          (unsigned long long)m->stop_customers);
+    return GM_OK;
+}
+
 int gm_qnet_load(const json_t *doc, gm_qnet **out, gm_err *err)
 {
     const char *type = "";
@@ -643,6 +689,12 @@ int gm_qnet_load(const json_t *doc, gm_qnet **out, gm_err *err)
             goto fail;
         }
     }
+    if ((rc = qnet__traffic(m))) {
+        rc = gm_err_set(err, rc, "", "out of memory");
+        goto fail;
+    }
+    if ((rc = check_event_budget(m, err)))
+        goto fail;
     if ((rc = build_kpis(m))) {
         rc = gm_err_set(err, rc, "", "out of memory");
         goto fail;
@@ -674,6 +726,16 @@ size_t gm_qnet_nkpi(const gm_qnet *m)
 const char *gm_qnet_kpi_name(const gm_qnet *m, size_t i)
 {
     return i < m->nkpi ? m->kpi_name[i] : NULL;
+}
+
+bool gm_qnet_kpi_is_fraction(const gm_qnet *m, size_t i)
+{
+    if (i >= m->nkpi)
+        return false;
+    switch (m->kpi_kind[i]) {
+    case K_UTIL: case K_PWAIT: case K_PLOSS: case K_BLOCKED: case K_SYS_PLOSS: return true;
+    default: return false;
+    }
 }
 
 uint64_t gm_qnet_nstreams(const gm_qnet *m)

@@ -162,6 +162,26 @@ static void fail_run(run *R, int code, const char *msg)
     gm_sim_stop(R->sim);
 }
 
+/* The kernel refused to schedule `what`: say which of its limits the run
+   reached, when it is one. */
+static void fail_schedule(run *R, const char *what)
+{
+    int code = gm_sim_error(R->sim);
+    char msg[sizeof R->error_msg];
+    if (code == GM_ELIMIT && gm_sim_pending(R->sim) >= GM_SIM_MAX_PENDING)
+        snprintf(msg, sizeof msg,
+                 "cannot schedule %s at time %g: %u events are pending, the kernel's most",
+                 what, R->now, gm_sim_pending(R->sim));
+    else if (code == GM_ELIMIT)
+        snprintf(msg, sizeof msg,
+                 "the run reached the kernel's limit of 2^39 events at time %g, before its stop "
+                 "rule: stop earlier, or split the run into replications",
+                 R->now);
+    else
+        snprintf(msg, sizeof msg, "cannot schedule %s", what);
+    fail_run(R, code, msg);
+}
+
 static int ring_grow(ring *r)
 {
     uint32_t cap = r->cap ? r->cap * 2 : 16;
@@ -317,7 +337,7 @@ static void end_warmup(run *R)
         double len = (m->stop_time - R->t_warm) / GM_QNET_BATCHES;
         for (unsigned k = 1; k < GM_QNET_BATCHES; k++)
             if (!gm_sim_schedule_at(R->sim, R->t_warm + len * k, on_batch_time, R, k))
-                fail_run(R, gm_sim_error(R->sim), "cannot schedule a batch boundary");
+                fail_schedule(R, "a batch boundary");
     } else {
         R->batch_next_exit =
             R->exits_at_warm + (m->stop_customers - R->exits_at_warm) / GM_QNET_BATCHES;
@@ -382,7 +402,7 @@ static void start_service(run *R, uint32_t ci, uint32_t s)
     c->t_end = R->now + d;
     c->dep = gm_sim_schedule(R->sim, d, on_departure, R, ci);
     if (!c->dep)
-        fail_run(R, gm_sim_error(R->sim), "cannot schedule a departure");
+        fail_schedule(R, "a departure");
 }
 
 static void enqueue(run *R, uint32_t ci, uint32_t s, bool front)
@@ -639,7 +659,7 @@ __attribute__((flatten)) static void on_arrival(gm_sim *sim, void *ctx, uint64_t
     const arrival *ar = &m->arr[a];
     double d = gm_dist_sample(&ar->interarrival, &R->arr_rng[a]);
     if (!gm_sim_schedule(sim, d, on_arrival, R, a)) {
-        fail_run(R, gm_sim_error(sim), "cannot schedule an arrival");
+        fail_schedule(R, "an arrival");
         return;
     }
     if (++R->arrivals > R->arrival_guard) {

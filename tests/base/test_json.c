@@ -4,6 +4,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fenv.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -950,6 +951,234 @@ static void expect_real(double x, const char *text)
     gm_sb_free(&sb);
 }
 
+/*
+ * Python 3.11's repr() of these doubles: the shortest decimal that reads back
+ * as the same double, the nearest to it among those, laid out positionally
+ * for exponents -4 to 15 and as 1e+300 beyond. Computed outside gemel with
+ *   import struct, random; random.seed(18)
+ *   bits = lambda x: struct.unpack('<Q', struct.pack('<d', x))[0]
+ *   print('{0x%016xULL, "%s"},' % (bits(x), repr(x)))
+ * over hand-picked values, powers of two 2^e for e = -1074, -1037, ... (the
+ * gap below them is half the gap above), random bit patterns, random
+ * magnitudes and random short decimals, and the powers of two whose nearest
+ * 16-digit decimal does not read back while another 16-digit one does.
+ */
+static const struct {
+    uint64_t bits;
+    const char *repr;
+} python_repr[] = {
+    {0x7e37e43c8800759cULL, "1e+300"},
+    {0x3e7ad7f29abcaf48ULL, "1e-07"},
+    {0x3ee4f8b588e368f1ULL, "1e-05"},
+    {0x3f1a36e2eb1c432dULL, "0.0001"},
+    {0x3f0a36e2eb1c432dULL, "5e-05"},
+    {0x430c6bf526340000ULL, "1000000000000000.0"},
+    {0x4341c37937e08000ULL, "1e+16"},
+    {0x4480f0cf064dd592ULL, "1e+22"},
+    {0x44b52d02c7e14af6ULL, "1e+23"},
+    {0x3fd3333333333334ULL, "0.30000000000000004"},
+    {0x0000000000000001ULL, "5e-324"},
+    {0x0000000000000002ULL, "1e-323"},
+    {0x0010000000000000ULL, "2.2250738585072014e-308"},
+    {0x000fffffffffffffULL, "2.225073858507201e-308"},
+    {0x7fefffffffffffffULL, "1.7976931348623157e+308"},
+    {0x4340000000000000ULL, "9007199254740992.0"},
+    {0x0028000000000000ULL, "6.675221575521604e-308"},
+    {0x43b0000000000000ULL, "1.152921504606847e+18"},
+    {0x3d30000000000000ULL, "5.684341886080802e-14"},
+    {0x4580000000000000ULL, "6.189700196426902e+26"},
+    {0x7c90000000000000ULL, "9.9792015476736e+291"},
+    {0x437b69b4ba630f35ULL, "1.2345678901234568e+17"},
+    {0x43118b54f22aeb00ULL, "1234567890123456.0"},
+    {0x3fd3333333333333ULL, "0.3"},
+    {0x3fe5555555555555ULL, "0.6666666666666666"},
+    {0x3fd5555555555555ULL, "0.3333333333333333"},
+    {0x4059000000000000ULL, "100.0"},
+    {0x444b1ae4d6e2ef50ULL, "1e+21"},
+    {0x4011666666666666ULL, "4.35"},
+    {0x3ff0147ae147ae14ULL, "1.005"},
+    {0x41b1de784a000000ULL, "299792458.0"},
+    {0x44dfe185ca57c517ULL, "6.02214076e+23"},
+    {0x3c07a4da290c1653ULL, "1.602176634e-19"},
+    {0x3eb0000000000000ULL, "9.5367431640625e-07"},
+    {0x00005c0ab9347ed7ULL, "5e-310"},
+    {0x006bbdff3a920287ULL, "1.2345678e-306"},
+    {0x000000000000000aULL, "5e-323"},
+    {0x0000002000000000ULL, "6.7903865311e-313"},
+    {0x0170000000000000ULL, "9.332636185032189e-302"},
+    {0x03c0000000000000ULL, "1.2826677504057426e-290"},
+    {0x0610000000000000ULL, "1.7628851326804976e-279"},
+    {0x0860000000000000ULL, "2.4228908772695546e-268"},
+    {0x0ab0000000000000ULL, "3.329995865487836e-257"},
+    {0x0d00000000000000ULL, "4.5767114681873503e-246"},
+    {0x0f50000000000000ULL, "6.290184345309701e-235"},
+    {0x11a0000000000000ULL, "8.645163535653227e-224"},
+    {0x13f0000000000000ULL, "1.188182228934475e-212"},
+    {0x1640000000000000ULL, "1.6330252207878255e-201"},
+    {0x1890000000000000ULL, "2.2444127733846047e-190"},
+    {0x1ae0000000000000ULL, "3.084697427331692e-179"},
+    {0x1d30000000000000ULL, "4.239575861902385e-168"},
+    {0x1f80000000000000ULL, "5.826828696250162e-157"},
+    {0x21d0000000000000ULL, "8.008332380732404e-146"},
+    {0x2420000000000000ULL, "1.1006568214637918e-134"},
+    {0x2670000000000000ULL, "1.512731216738015e-123"},
+    {0x28c0000000000000ULL, "2.07908195312898e-112"},
+    {0x2b10000000000000ULL, "2.8574684782056875e-101"},
+    {0x2d60000000000000ULL, "3.9272747722381812e-90"},
+    {0x2fb0000000000000ULL, "5.397605346934028e-79"},
+    {0x3200000000000000ULL, "7.418412301374843e-68"},
+    {0x3450000000000000ULL, "1.0195788231247695e-56"},
+    {0x36a0000000000000ULL, "1.401298464324817e-45"},
+    {0x38f0000000000000ULL, "1.925929944387236e-34"},
+    {0x3b40000000000000ULL, "2.6469779601696886e-23"},
+    {0x3d90000000000000ULL, "3.637978807091713e-12"},
+    {0x3fe0000000000000ULL, "0.5"},
+    {0x4230000000000000ULL, "68719476736.0"},
+    {0x4480000000000000ULL, "9.44473296573929e+21"},
+    {0x46d0000000000000ULL, "1.298074214633707e+33"},
+    {0x4920000000000000ULL, "1.78405961588245e+44"},
+    {0x4b70000000000000ULL, "2.4519928653854222e+55"},
+    {0x4dc0000000000000ULL, "3.36999333339383e+66"},
+    {0x5010000000000000ULL, "4.631683569492648e+77"},
+    {0x5260000000000000ULL, "6.365737426045269e+88"},
+    {0x54b0000000000000ULL, "8.749002899132048e+99"},
+    {0x5700000000000000ULL, "1.2024538023802026e+111"},
+    {0x5950000000000000ULL, "1.6526399219756215e+122"},
+    {0x5ba0000000000000ULL, "2.2713710134237715e+133"},
+    {0x5df0000000000000ULL, "3.1217485503159922e+144"},
+    {0x6040000000000000ULL, "4.290498537581631e+155"},
+    {0x6290000000000000ULL, "5.896816288783659e+166"},
+    {0x64e0000000000000ULL, "8.10452259547069e+177"},
+    {0x6730000000000000ULL, "1.1138771039116688e+189"},
+    {0x6980000000000000ULL, "1.5309010345804195e+200"},
+    {0x6bd0000000000000ULL, "2.1040543606193494e+211"},
+    {0x6e20000000000000ULL, "2.891790293717215e+222"},
+    {0x7070000000000000ULL, "3.974446316289815e+233"},
+    {0x72c0000000000000ULL, "5.462437423415177e+244"},
+    {0x7510000000000000ULL, "7.5075168288047e+255"},
+    {0x7760000000000000ULL, "1.0318252561243462e+267"},
+    {0x79b0000000000000ULL, "1.418129833677085e+278"},
+    {0x7c00000000000000ULL, "1.94906280228e+289"},
+    {0x7e50000000000000ULL, "2.6787715179656683e+300"},
+    {0x0fb86aee2e675fc7ULL, "6.143672580907663e-233"},
+    {0x39731d63a9538322ULL, "5.890203116973621e-32"},
+    {0x1ea7d04255a5b465ULL, "5.293169256529841e-161"},
+    {0x79d847b432ac2b62ULL, "8.608081186857985e+278"},
+    {0x506874da7d50e092ULL, "2.2654915757520867e+79"},
+    {0x176bb2597e790e8bULL, "7.410380606886194e-196"},
+    {0x25d20b807ad25f92ULL, "1.66608445423799e-126"},
+    {0x71844e3d75553000ULL, "6.611240353210924e+238"},
+    {0x191a649e43b84218ULL, "9.47790014980935e-188"},
+    {0x731a160e40f91904ULL, "2.849879785634967e+246"},
+    {0x0f1a9f94b11f0de6ULL, "6.5416351053342825e-236"},
+    {0x42d45dcd530e60cbULL, "89572437145987.17"},
+    {0x6197ca92acc10a6cULL, "1.3379376296268822e+162"},
+    {0x16508376c9843faaULL, "3.370876636826588e-201"},
+    {0x7bcb77b7ddae9b60ULL, "2.091256779646702e+288"},
+    {0x67d17cfaf1abd893ULL, "1.2467014488158402e+192"},
+    {0x15a2b6c83c0bfc13ULL, "1.8652601491864217e-204"},
+    {0x19a0fef33cc60842ULL, "3.1249049869516086e-185"},
+    {0x2ec9dfbcbc1d8977ULL, "2.663755385020871e-83"},
+    {0x40fdac499356cc2eULL, "121540.5984714485"},
+    {0x67bee94133adb83cULL, "5.5089957637264334e+191"},
+    {0x722537e4ad7785adULL, "7.074207565401575e+241"},
+    {0x60c7eb1fdf8d53b0ULL, "1.6419535458521105e+158"},
+    {0x3f306f98d5f61954ULL, "0.0002507923254245943"},
+    {0x5baf67da3752145cULL, "4.458371022611086e+133"},
+    {0x21eb62254c87f36aULL, "2.7411902731994154e-145"},
+    {0x2bdf065f01b4a96cULL, "2.269507511697419e-97"},
+    {0x33e3f759f9c6245aULL, "9.940005710238165e-59"},
+    {0x62ca2abd386eca73ULL, "7.715084782987811e+167"},
+    {0x33f56ff8ba23814cULL, "2.134483190662505e-58"},
+    {0x2c46f89189b3a309ULL, "2.150853010413675e-95"},
+    {0x495edcc797ed2981ULL, "2.753019907987067e+45"},
+    {0x22d5c30a86d827ecULL, "7.138359839389007e-141"},
+    {0x22816f9bd355dd53ULL, "1.7873031017426912e-142"},
+    {0x5ab7a4c1999505b9ULL, "1.0243099255077411e+129"},
+    {0x46a3051b4d9dc8f8ULL, "1.9288518660481255e+32"},
+    {0x2402842e1d658320ULL, "3.1843942881571234e-135"},
+    {0x48b0c8af7a373571ULL, "1.4620862977715973e+42"},
+    {0x4018cbfcec46ac5cULL, "6.1992070119987055"},
+    {0x3f7e0303252bfa45ULL, "0.007327091489740816"},
+    {0x65a4a61aaf164bb5ULL, "4.284135120741463e+181"},
+    {0x658a517fa1908d8aULL, "1.3651052327154614e+181"},
+    {0x184cf8452906e32cULL, "1.2699258019904935e-191"},
+    {0x52d907d934f351cfULL, "1.2747087746577607e+91"},
+    {0x673fd1aaafadd3efULL, "2.2151542190645608e+189"},
+    {0x10d0ad3b6fde6870ULL, "1.099950383033661e-227"},
+    {0x41b9b7016831c2e8ULL, "431423848.1943803"},
+    {0x4970528e7af79dcaULL, "5.824057826728164e+45"},
+    {0x74c6964b19e9ae0dULL, "3.3119708816854747e+254"},
+    {0x19c22962b460a8eaULL, "1.3356979648159404e-184"},
+    {0x213449d896a00a92ULL, "9.916793224716405e-149"},
+    {0x6c0a200688c22115ULL, "2.7484314977082134e+212"},
+    {0x6535a87256f25271ULL, "3.510554145841632e+179"},
+    {0x6a9ef840cfc41a9aULL, "3.8839587138443278e+205"},
+    {0x54205292d2ef67a9ULL, "1.7432380646688758e+97"},
+    {0x3c1315718b7c227bULL, "2.58633227235889e-19"},
+    {0x3eef2eb516b40cf9ULL, "1.4868951174756914e-05"},
+    {0x3d20a9a925dd8d1bULL, "2.959896726350189e-14"},
+    {0x3ea7ef9126f5d760ULL, "7.133426844069348e-07"},
+    {0x1ff1d1bd142f0372ULL, "8.306396661407953e-155"},
+    {0x42cd7b4ece865886ULL, "64830880681137.05"},
+    {0x43fe919129274e26ULL, "3.5243220779200045e+19"},
+    {0x436177817c18424cULL, "3.93317809642584e+16"},
+    {0x429dc29edd38d030ULL, "8180431539764.047"},
+    {0x3cfc6b77e327a0ddULL, "6.3104628379172525e-15"},
+    {0x3ccbd9cf89154011ULL, "7.730156234597714e-16"},
+    {0x40e75bdeb979cfe1ULL, "47838.96014109231"},
+    {0x4106236e5efd00ceULL, "181357.7963810027"},
+    {0x40c93e56b2ed04caULL, "12924.677335383738"},
+    {0x40853f83d19de009ULL, "679.9393646558757"},
+    {0x3ff6f6fca6b637e8ULL, "1.4352995407275504"},
+    {0x43d955cf912779daULL, "7.302373785232435e+18"},
+    {0x3d5535c453927a26ULL, "3.01412611548047e-13"},
+    {0x42c3bb536aeaa9bbULL, "43390558655827.46"},
+    {0x433eae1f572805d6ULL, "8635698930779606.0"},
+    {0x3dc749b675a009ddULL, "4.236051674636599e-11"},
+    {0x415779bf27e0c3feULL, "6153980.623093603"},
+    {0x4294c4b746611d33ULL, "5708780247111.3"},
+    {0x41c0a63dc93b9ff1ULL, "558660498.4658185"},
+    {0x3bb9e718f4ff6a4aULL, "5.4851152823274685e-21"},
+    {0x3f142671c976df36ULL, "7.686681271123767e-05"},
+    {0x40e49af8a53a9b55ULL, "42199.770169547446"},
+    {0x42fb439a85169469ULL, "479634706753862.56"},
+    {0x411ccec204c9c6b1ULL, "471984.5046759649"},
+    {0x3da2636fb2b473c4ULL, "8.362086704086101e-12"},
+    {0x3deeede9217e9bf9ULL, "2.2504055628293541e-10"},
+    {0x4414c40fa6be184fULL, "9.576564384141435e+19"},
+    {0x3c4b6259640ae92aULL, "2.968998364785638e-18"},
+    {0x3ccc19a8a1a881dfULL, "7.799380408775029e-16"},
+    {0x42d5260f2716dfb6ULL, "93012828642174.84"},
+    {0x407d7ec96aad1d04ULL, "471.924174"},
+    {0x4047b33333333333ULL, "47.4"},
+    {0xc07db00000000000ULL, "-475.0"},
+    {0xc0850cb67a0f9097ULL, "-673.5891"},
+    {0x4078d4b215fcc187ULL, "397.293478"},
+    {0xc080d5ae147ae148ULL, "-538.71"},
+    {0xc0889af5c28f5c29ULL, "-787.37"},
+    {0xc08b366666666666ULL, "-870.8"},
+    {0xc089b30a3d70a3d7ULL, "-822.38"},
+    {0x408b4d6d330941c8ULL, "873.67832"},
+    {0xc084932e1ef73c0cULL, "-658.39752"},
+    {0xc067057dbf487fccULL, "-184.1716"},
+    {0xc066aad916872b02ULL, "-181.339"},
+    {0x408ef80000000000ULL, "991.0"},
+    {0xc07c595810624dd3ULL, "-453.584"},
+    {0x4082e80000000000ULL, "605.0"},
+    {0x40604322d0e56042ULL, "130.098"},
+    {0xc07c500000000000ULL, "-453.0"},
+    {0xc07afdeb851eb852ULL, "-431.87"},
+    {0xc086ba43126e978dULL, "-727.28275"},
+    {0x0060000000000000ULL, "7.120236347223045e-307"},
+    {0x0100000000000000ULL, "7.291122019556398e-304"},
+    {0x0420000000000000ULL, "8.209073602596753e-289"},
+    {0x0660000000000000ULL, "5.641232424577593e-278"},
+    {0x0d70000000000000ULL, "5.858190679279809e-244"},
+    {0x0e80000000000000ULL, "7.678447687145631e-239"},
+    {0x0eb0000000000000ULL, "6.142758149716505e-238"},
+};
+
 static void test_write_reals(void **state)
 {
     (void)state;
@@ -960,20 +1189,96 @@ static void test_write_reals(void **state)
     expect_real(-3.25, "-3.25");
     expect_real(0.001, "0.001");
     expect_real(123456.789, "123456.789");
-    expect_real(0.1 + 0.2, "0.30000000000000004");
-    expect_real(1e300, "1.0000000000000001e+300");
-    expect_real(1e-7, "9.9999999999999995e-08");
     expect_real(9007199254740993.0, "9007199254740992.0"); /* not representable: the double */
+    for (size_t i = 0; i < sizeof python_repr / sizeof python_repr[0]; i++) {
+        double d;
+        memcpy(&d, &python_repr[i].bits, sizeof d);
+        expect_real(d, python_repr[i].repr);
+        /* the sign only adds or takes off a minus */
+        const char *r = python_repr[i].repr;
+        char neg[48];
+        snprintf(neg, sizeof neg, "-%s", r);
+        expect_real(-d, r[0] == '-' ? r + 1 : neg);
+    }
     gm_sb sb = GM_SB_INIT;
     assert_int_equal(gm_json_write_real(&sb, (double)NAN), GM_EINVAL);
     assert_int_equal(gm_json_write_real(&sb, (double)INFINITY), GM_EINVAL);
     assert_int_equal(sb.len, 0);
-    /* every written real reads back as the very same double, a real */
+    gm_sb_free(&sb);
+}
+
+/* Significant digits of a written real ("0.00120" has 3, "1e+300" 1, "100.0" 1). */
+static int significant_digits(const char *s)
+{
+    char digits[64];
+    int n = 0;
+    for (; *s && *s != 'e'; s++)
+        if (*s >= '0' && *s <= '9' && n < 63)
+            digits[n++] = *s;
+    int first = 0;
+    while (first < n && digits[first] == '0')
+        first++;
+    while (n > first && digits[n - 1] == '0')
+        n--;
+    return n > first ? n - first : 1;
+}
+
+/* The double read from a decimal with ndig significant digits: a rounded
+   toward rounding (FE_DOWNWARD, FE_UPWARD) by printf, read back to nearest. */
+static double read_rounded(double a, int ndig, int rounding)
+{
+    char buf[64];
+    fesetround(rounding);
+    snprintf(buf, sizeof buf, "%.*e", ndig - 1, a);
+    fesetround(FE_TONEAREST);
+    return strtod(buf, NULL);
+}
+
+/*
+ * Every written real reads back as the very same double, a real, and no
+ * decimal with fewer significant digits does. The check for "fewer" needs no
+ * shortest-digit algorithm: the decimals that read back as a form an interval
+ * around a, so if any of n-1 digits does, then one of the two nearest, a
+ * rounded down or up to n-1 digits (which glibc's printf does exactly under
+ * fesetround), does too.
+ */
+static void check_real(gm_sb *sb, double d)
+{
+    gm_sb_reset(sb);
+    assert_int_equal(gm_json_write_real(sb, d), 0);
+    const char *s = gm_sb_str(sb);
+    json_error_t je;
+    json_t *back = json_loads(s, JSON_DECODE_ANY, &je);
+    assert_non_null(back);
+    assert_true(json_is_real(back));
+    double r = json_real_value(back);
+    if (memcmp(&r, &d, sizeof d) != 0)
+        fail_msg("%.17g written as %s reads back as %.17g", d, s, r);
+    json_decref(back);
+    int n = significant_digits(s);
+    if (n > 1) {
+        double a = fabs(d);
+        if (read_rounded(a, n - 1, FE_DOWNWARD) == a || read_rounded(a, n - 1, FE_UPWARD) == a)
+            fail_msg("%.17g written as %s, but %d digits read back too", d, s, n - 1);
+    }
+}
+
+static void test_write_reals_shortest(void **state)
+{
+    (void)state;
+    gm_sb sb = GM_SB_INIT;
+    for (int e = -1074; e <= 1023; e++) {
+        check_real(&sb, ldexp(1.0, e));
+        check_real(&sb, nextafter(ldexp(1.0, e), 0));
+        check_real(&sb, nextafter(ldexp(1.0, e), INFINITY));
+    }
+    for (int e = -30; e <= 30; e++)
+        check_real(&sb, pow(10.0, e));
     uint64_t x = 0x9E3779B97F4A7C15ULL;
     for (int i = 0; i < 200000; i++) {
         x ^= x << 13, x ^= x >> 7, x ^= x << 17;
         double d;
-        switch (i % 4) {
+        switch (i % 5) {
         case 0: { /* any finite bit pattern */
             uint64_t bits = x;
             memcpy(&d, &bits, sizeof d);
@@ -983,18 +1288,14 @@ static void test_write_reals(void **state)
         }
         case 1: d = (double)(int64_t)(x % 2000001) / 10.0 - 100000.0; break; /* sensor-like */
         case 2: d = (double)(x >> 11) * 0x1.0p-53 * 1e6; break;
+        case 3: { /* subnormals */
+            uint64_t bits = x & 0x800fffffffffffffULL;
+            memcpy(&d, &bits, sizeof d);
+            break;
+        }
         default: d = (double)(int64_t)(x % 100000) / 1000.0; break;
         }
-        gm_sb_reset(&sb);
-        assert_int_equal(gm_json_write_real(&sb, d), 0);
-        json_error_t je;
-        json_t *back = json_loads(gm_sb_str(&sb), JSON_DECODE_ANY, &je);
-        assert_non_null(back);
-        assert_true(json_is_real(back));
-        double r = json_real_value(back);
-        if (memcmp(&r, &d, sizeof d) != 0)
-            fail_msg("%.17g written as %s reads back as %.17g", d, gm_sb_str(&sb), r);
-        json_decref(back);
+        check_real(&sb, d);
     }
     gm_sb_free(&sb);
 }
@@ -1083,6 +1384,7 @@ int main(void)
         cmocka_unit_test(test_nested_path_message),
         cmocka_unit_test(test_bad_table),
         cmocka_unit_test(test_write_reals),
+        cmocka_unit_test(test_write_reals_shortest),
         cmocka_unit_test(test_write_documents),
         cmocka_unit_test(test_write_limits),
     };

@@ -57,6 +57,18 @@ static void test_help_and_version(void **state)
         cli_free(&a);
         cli_free(&b);
     }
+
+    /* Help on help is the overview, like `gemel --help`. */
+    cli_result top = RUN("--help");
+    const char *const asks[][2] = {{"help", "--help"}, {"help", "-h"}, {"help", "help"}};
+    for (size_t i = 0; i < sizeof asks / sizeof asks[0]; i++) {
+        cli_result h = RUN(asks[i][0], asks[i][1]);
+        if (h.status != 0 || strcmp(h.out, top.out) != 0 || h.err[0])
+            fail_msg("gemel %s %s: exit %d, stderr '%s'", asks[i][0], asks[i][1], h.status,
+                     h.err);
+        cli_free(&h);
+    }
+    cli_free(&top);
 }
 
 /* Usage errors: exit 2 and exactly one line on stderr starting "gemel: ". */
@@ -76,7 +88,9 @@ static void test_usage_errors(void **state)
     (void)state;
     expect_usage_error(RUN("frobnicate"), "unknown command 'frobnicate'");
     expect_usage_error(RUN("--frob"), "unknown option '--frob'");
-    expect_usage_error(RUN("help", "frobnicate"), "unknown command 'frobnicate'");
+    expect_usage_error(RUN("help", "frobnicate"), "gemel: help: unknown command 'frobnicate'");
+    expect_usage_error(RUN("help", "sim", "extra"), "gemel: help: unexpected argument 'extra'");
+    expect_usage_error(RUN("demo", "--config", ""), "gemel: --config: expected a file name, got ''");
     expect_usage_error(RUN("version", "--bogus"), "version: unknown option '--bogus'");
     expect_usage_error(RUN("version", "extra"), "unexpected argument 'extra'");
     expect_usage_error(RUN("demo", "--threads"), "option '--threads' needs a value");
@@ -134,6 +148,85 @@ static void test_bad_models(void **state)
     expect_usage_error(RUN("sim"), "missing MODEL.json");
     expect_usage_error(RUN("sim", "a.json", "b.json"), "unexpected argument 'b.json'");
     expect_usage_error(RUN("sim", "a.json", "--reps", "0"), "--reps: expected an integer in 1..");
+    expect_usage_error(RUN("sim", ""), "gemel: sim: MODEL.json: expected a file name, got ''");
+}
+
+/* Exactly this on stderr, nothing on stdout, exit status. */
+static void expect_error(cli_result r, int status, const char *line)
+{
+    if (r.status != status || strcmp(r.err, line) != 0 || r.out[0])
+        fail_msg("exit %d, stderr '%s', stdout '%.80s'; expected exit %d, stderr '%s'", r.status,
+                 r.err, r.out, status, line);
+    cli_free(&r);
+}
+
+/* A stop rule the kernel cannot reach is refused at once, with the largest
+   value it would take. */
+static void test_sim_unreachable_stop(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/gemel-model-XXXXXX";
+    close(mkstemp(path));
+    write_file(path, "{\"type\": \"queueing-network\", \"stop\": {\"time\": 1e308},"
+                     " \"arrivals\": [{\"to\": \"desk\", \"interarrival\": {\"dist\": \"exponential\", \"mean\": 0.37037037}}],"
+                     " \"stations\": [{\"name\": \"desk\", \"servers\": 3, \"service\": {\"dist\": \"exponential\", \"mean\": 1}}]}");
+    char want[512];
+    snprintf(want, sizeof want,
+             "gemel: %s: stop.time: expected at most 1.01e+11: the model makes at least 5.4 "
+             "events per unit of time (arrivals and service completions) and one run holds at "
+             "most 2^39; got 1e+308\n",
+             path);
+    expect_error(RUN("sim", path), 2, want);
+    unlink(path);
+}
+
+/* An overloaded network: the warning names the station and its load, on
+   stderr and in the output; batch-means intervals are withheld; utilization
+   intervals never leave [0, 1]. */
+static void test_sim_overload(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/gemel-model-XXXXXX";
+    close(mkstemp(path));
+    write_file(path, "{\"type\": \"queueing-network\", \"stop\": {\"customers\": 20000},"
+                     " \"arrivals\": [{\"to\": \"desk\", \"interarrival\": {\"dist\": \"exponential\", \"mean\": 0.2}}],"
+                     " \"stations\": [{\"name\": \"desk\", \"service\": {\"dist\": \"exponential\", \"mean\": 1}}]}");
+    const char *why = "no steady state: station 'desk': offered load 5 >= 1 (5 arrivals per "
+                      "unit of time x mean service 1 / 1 server). The queue there grows without "
+                      "bound, so these KPIs describe this run only and grow with its length";
+    char want[1024];
+    snprintf(want, sizeof want, "gemel: %s: warning: %s\n", path, why);
+    for (int reps = 1; reps <= 8; reps += 7) {
+        char nreps[8];
+        snprintf(nreps, sizeof nreps, "%d", reps);
+        cli_result r = RUN("sim", path, "--json", "--reps", nreps);
+        assert_int_equal(r.status, 0);
+        assert_string_equal(r.err, want);
+        json_error_t je;
+        json_t *j = json_loads(r.out, 0, &je);
+        assert_non_null(j);
+        const char *w = json_string_value(json_array_get(json_object_get(j, "warnings"), 0));
+        assert_non_null(w);
+        assert_memory_equal(w, why, strlen(why));
+        json_t *u = json_object_get(json_object_get(j, "kpis"), "desk.utilization");
+        json_t *ci = json_object_get(u, "ci95");
+        if (reps == 1) {
+            /* batch means need a steady state: no interval */
+            assert_true(json_is_null(json_array_get(ci, 0)) && json_is_null(json_array_get(ci, 1)));
+            assert_non_null(strstr(w, "batch-means intervals need a steady state"));
+        } else {
+            double lo = json_number_value(json_array_get(ci, 0));
+            double hi = json_number_value(json_array_get(ci, 1));
+            assert_true(0 <= lo && lo <= hi && hi <= 1);
+        }
+        json_decref(j);
+        cli_free(&r);
+    }
+    cli_result t = RUN("sim", path, "--reps", "3");
+    assert_int_equal(t.status, 0);
+    assert_non_null(strstr(t.out, "Warning: no steady state: station 'desk'"));
+    cli_free(&t);
+    unlink(path);
 }
 
 /* gemel sim --json: the documented shape, and identical numbers for any
@@ -240,6 +333,63 @@ static void test_process_simulate(void **state)
                        "/nonexistent/p.json");
 }
 
+/* Errors in the parameters name their file and JSON path; a log that cannot
+   be written stops the command before it simulates. */
+static void test_process_messages(void **state)
+{
+    (void)state;
+    const char *model = GEMEL_SOURCE_DIR "/examples/orders.bpmn";
+    char path[] = "/tmp/gemel-params-XXXXXX";
+    close(mkstemp(path));
+    char want[512];
+    write_file(path, "[]");
+    snprintf(want, sizeof want, "gemel: %s: expected object, got array\n", path);
+    expect_error(RUN("process", model, "--params", path), 2, want);
+#define PARAMS(start, check)                                                                     \
+    "{\"type\": \"process-simulation\", \"cases\": 100, " start                                   \
+    " \"arrivals\": {\"interarrival\": {\"dist\": \"exponential\", \"mean\": 6}},"                   \
+    " \"resources\": [{\"name\": \"clerk\", \"count\": 2}],"                                         \
+    " \"tasks\": {\"check\": " check ", \"reject\": {\"duration\": {\"dist\": \"constant\", \"value\": 1}},"  \
+    "  \"ship\": {\"duration\": {\"dist\": \"constant\", \"value\": 1}},"                         \
+    "  \"invoice\": {\"duration\": {\"dist\": \"constant\", \"value\": 1}}},"                     \
+    " \"gateways\": {\"accepted\": {\"f-yes\": 0.85, \"f-no\": 0.15}}}"
+#define CHECK_OK "{\"duration\": {\"dist\": \"constant\", \"value\": 5}}"
+    write_file(path, PARAMS("\"start\": \"2024-01-01T08:00:00+0x:00\",", CHECK_OK));
+    snprintf(want, sizeof want,
+             "gemel: %s: start: offset 21: expected a digit in offset hour, got 'x'\n", path);
+    expect_error(RUN("process", model, "--params", path), 2, want);
+    write_file(path, PARAMS("", "{\"duration\": 5}"));
+    snprintf(want, sizeof want, "gemel: %s: tasks.check.duration: expected object, got integer\n",
+             path);
+    expect_error(RUN("process", model, "--params", path), 2, want);
+    write_file(path, PARAMS("", CHECK_OK));
+    cli_result ok = RUN("process", model, "--params", path, "--reps", "2");
+    assert_int_equal(ok.status, 0); /* the base of the broken ones is sound */
+    cli_free(&ok);
+#undef PARAMS
+#undef CHECK_OK
+    unlink(path);
+    expect_error(RUN("process", model, "--params", ""), 2,
+                 "gemel: --params: expected a file name, got ''\n");
+    expect_error(RUN("process", model, "--params", GEMEL_SOURCE_DIR "/examples/orders.params.json",
+                     "--log", ""),
+                 2, "gemel: --log: expected a file name, got ''\n");
+
+    struct stat st;
+    if (stat("/dev/full", &st) != 0)
+        GM_TEST_SKIP("no /dev/full here");
+    char full[] = "/tmp/gemel-full-XXXXXX.csv";
+    close(mkstemps(full, 4));
+    unlink(full);
+    assert_int_equal(symlink("/dev/full", full), 0);
+    snprintf(want, sizeof want,
+             "gemel: %s: cannot write the event log: No space left on device\n", full);
+    expect_error(RUN("process", model, "--params", GEMEL_SOURCE_DIR "/examples/orders.params.json",
+                     "--log", full),
+                 1, want);
+    unlink(full);
+}
+
 /* --log: replication 0's event log as CSV, the same for any thread count;
    shipping follows 85% of the checks, and no task ends before it starts.
    The same run as XES has one trace per case. */
@@ -293,7 +443,7 @@ static void test_process_event_log(void **state)
     assert_true(fabs((double)ships / (double)checks - 0.85) < 0.01);
     /* XES: 100 measured cases plus the warm-up and the cases arriving while
        they finish; every trace has its case id and start/complete pairs */
-    assert_non_null(strstr(tx, "<log xes.version=\"1849-2016\""));
+    assert_non_null(strstr(tx, "<log xes.version=\"2.0\""));
     size_t traces = 0, starts = 0, completes = 0;
     for (const char *q = tx; (q = strstr(q, "<trace>")); q++)
         traces++;
@@ -309,7 +459,7 @@ static void test_process_event_log(void **state)
     free(tx);
     expect_usage_error(RUN("process", GEMEL_SOURCE_DIR "/examples/orders.bpmn", "--check",
                            "--log", "/tmp/x.csv"),
-                       "--log and --cases need a simulation");
+                       "--log, --cases and --print-params need a simulation");
 }
 
 /* --scylla and --bimp on the shared samples: the translated parameters
@@ -360,6 +510,13 @@ static void test_process_foreign_params(void **state)
                         "mean"));
     assert_true(wait > 2600 && wait < 2800); /* minutes: about 44 h */
     json_decref(j);
+    cli_free(&r);
+    /* its pools work only after the weekend of the arrivals, outside the
+       window utilization is measured in: shown as "-", never "nan" */
+    r = RUN("process", SC "p5_batch.bpmn", "--bimp", "--reps", "2");
+    assert_int_equal(r.status, 0);
+    assert_null(strstr(r.out, "nan"));
+    assert_non_null(strstr(r.out, "for Ordering_employee (utilization -)"));
     cli_free(&r);
 
     expect_usage_error(RUN("process", SC "p4_parallel.bpmn", "--scylla", SC "p4_parallel_sim.xml"),
@@ -624,8 +781,11 @@ int main(void)
         cmocka_unit_test(test_usage_errors),
         cmocka_unit_test(test_bad_models),
         cmocka_unit_test(test_sim_json),
+        cmocka_unit_test(test_sim_unreachable_stop),
+        cmocka_unit_test(test_sim_overload),
         cmocka_unit_test(test_process_check),
         cmocka_unit_test(test_process_simulate),
+        cmocka_unit_test(test_process_messages),
         cmocka_unit_test(test_process_event_log),
         cmocka_unit_test(test_process_foreign_params),
         cmocka_unit_test(test_model_validate),

@@ -11,6 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <libxml/parser.h>
@@ -36,7 +38,8 @@ static const char *tmp(const char *name)
 }
 
 static const char *const g_files[] = {"a.csv", "golden.xes", "cases.xes", "text.xes",
-                                      "limits.xes", "abort.xes", "bad.csv", "order.xes"};
+                                      "limits.xes", "abort.xes", "bad.csv", "order.xes",
+                                      "full.csv"};
 
 static int setup(void **state)
 {
@@ -303,7 +306,7 @@ static void test_xes_golden(void **state)
     assert_string_equal(
         got,
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        "<log xes.version=\"1849-2016\" xes.features=\"nested-attributes\" "
+        "<log xes.version=\"2.0\" xes.features=\"nested-attributes\" "
         "xmlns=\"http://www.xes-standard.org/\">\n"
         "  <extension name=\"Concept\" prefix=\"concept\" "
         "uri=\"http://www.xes-standard.org/concept.xesext\"/>\n"
@@ -322,7 +325,7 @@ static void test_xes_golden(void **state)
         "    <date key=\"time:timestamp\" value=\"1970-01-01T00:00:00.000Z\"/>\n"
         "  </global>\n"
         "  <classifier name=\"Activity\" keys=\"concept:name\"/>\n"
-        "  <classifier name=\"Activity and lifecycle\" keys=\"concept:name lifecycle:transition\"/>\n"
+        "  <classifier name=\"Activity_and_lifecycle\" keys=\"concept:name lifecycle:transition\"/>\n"
         "  <string key=\"lifecycle:model\" value=\"standard\"/>\n"
         "  <string key=\"concept:name\" value=\"P\"/>\n"
         "  <trace>\n"
@@ -368,7 +371,7 @@ static void test_xes_cases(void **state)
     xmlNode *root = xmlDocGetRootElement(doc);
     assert_true(named(root, "log"));
     assert_in_xes_ns(root);
-    assert_prop(root, "xes.version", "1849-2016");
+    assert_prop(root, "xes.version", "2.0");
     assert_prop(root, "xes.features", "nested-attributes");
 
     static const char *const ext[4][3] = {
@@ -400,7 +403,7 @@ static void test_xes_cases(void **state)
     assert_prop(kid[6], "name", "Activity");
     assert_prop(kid[6], "keys", "concept:name");
     assert_true(named(kid[7], "classifier"));
-    assert_prop(kid[7], "name", "Activity and lifecycle");
+    assert_prop(kid[7], "name", "Activity_and_lifecycle");
     assert_prop(kid[7], "keys", "concept:name lifecycle:transition");
     assert_true(named(kid[8], "string"));
     assert_true(named(kid[9], "string"));
@@ -497,36 +500,75 @@ static void test_xes_text(void **state)
     xmlFreeDoc(doc);
 }
 
+/* Files that stop taking bytes after limit: writes past it fail with EFBIG
+   ("File too large") while SIGXFSZ is ignored. */
+static struct rlimit g_fsize;
+static void limit_file_size(rlim_t limit)
+{
+    signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &g_fsize), 0);
+    struct rlimit r = g_fsize;
+    r.rlim_cur = limit;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &r), 0);
+}
+static void unlimit_file_size(void)
+{
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &g_fsize), 0);
+    signal(SIGXFSZ, SIG_DFL);
+}
+
 static void test_write_errors(void **state)
 {
     (void)state;
+    gm_evlog_clock clk = {0, 0, 1.0};
+    gm_err err;
+    gm_evlog *l;
+
+    /* A log whose opening cannot reach the file fails at open, before the
+       caller simulates anything. */
     if (access("/dev/full", W_OK) != 0) {
         GM_TEST_SKIP("/dev/full is not writable here");
     }
-    gm_evlog_clock clk = {0, 0, 1.0};
-    gm_err err;
+    for (int fmt = 0; fmt < 2; fmt++) {
+        l = (gm_evlog *)&err; /* must become NULL */
+        gm_err_clear(&err);
+        assert_int_equal(gm_evlog_open("/dev/full", fmt ? GM_EVLOG_XES : GM_EVLOG_CSV, &clk, "p",
+                                       &l, &err),
+                         GM_EIO);
+        assert_null(l);
+        assert_string_equal(err.where, "/dev/full");
+        assert_string_equal(err.what, "cannot write the event log: No space left on device");
+    }
 
-    /* A few rows fit stdio's buffer: the failure shows at close. */
-    gm_evlog *l = open_ok("/dev/full", GM_EVLOG_CSV, &clk, NULL);
+    /* Past the opening, a few rows fit stdio's buffer: the failure shows at
+       close. */
+    const char *path = tmp("full.csv");
+    limit_file_size(8192);
+    l = open_ok(path, GM_EVLOG_CSV, &clk, NULL);
     act_ok(l, 1, "a", "r", 0, 1);
     gm_err_clear(&err);
+    for (int i = 0; i < 200; i++) /* about 10 kB of rows: past the limit */
+        gm_evlog_activity(l, 2, "activity", "resource", 0, 1, NULL);
     assert_int_equal(gm_evlog_close(l, &err), GM_EIO);
     assert_int_equal(err.code, GM_EIO);
-    assert_string_equal(err.where, "/dev/full");
-    assert_non_null(strstr(err.what, "No space left on device"));
+    assert_string_equal(err.where, path);
+    assert_non_null(strstr(err.what, "File too large"));
 
-    l = open_ok("/dev/full", GM_EVLOG_XES, &clk, "p");
+    l = open_ok(path, GM_EVLOG_XES, &clk, "p");
     act_ok(l, 1, "a", "r", 0, 1);
-    assert_int_equal(gm_evlog_case_end(l, 1, NULL), 0);
-    act_ok(l, 2, "a", "r", 0, 1);
+    assert_int_equal(gm_evlog_case_end(l, 1, NULL), 0); /* one trace fits the buffer */
+    for (uint64_t c = 2; c <= 100; c++) { /* 50 kB of traces: the failure is sticky */
+        gm_evlog_activity(l, c, "a", "r", 0, 1, NULL);
+        gm_evlog_case_end(l, c, NULL);
+    }
     gm_err_clear(&err);
     assert_int_equal(gm_evlog_close(l, &err), GM_EIO);
-    assert_string_equal(err.where, "/dev/full");
-    assert_non_null(strstr(err.what, "No space left on device"));
+    assert_string_equal(err.where, path);
+    assert_non_null(strstr(err.what, "File too large"));
 
     /* Streaming: once the buffer goes out, the next call reports it, so a
        long simulation stops early instead of running on for nothing. */
-    l = open_ok("/dev/full", GM_EVLOG_CSV, &clk, NULL);
+    l = open_ok(path, GM_EVLOG_CSV, &clk, NULL);
     int rc = 0;
     size_t i;
     for (i = 0; i < 100000 && rc == 0; i++)
@@ -535,9 +577,10 @@ static void test_write_errors(void **state)
     assert_true(i < 100000);
     gm_err_clear(&err);
     assert_int_equal(gm_evlog_activity(l, 1, "a", "r", 0, 1, &err), GM_EIO); /* sticky */
-    assert_non_null(strstr(err.what, "No space left on device"));
+    assert_non_null(strstr(err.what, "File too large"));
     assert_int_equal(gm_evlog_case_end(l, 1, NULL), GM_EIO);
     assert_int_equal(gm_evlog_close(l, NULL), GM_EIO);
+    unlimit_file_size();
 
     /* A file that cannot be created. */
     l = (gm_evlog *)&err; /* must become NULL */

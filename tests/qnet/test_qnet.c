@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -182,6 +183,16 @@ static void test_jackson_network(void **state)
         "  {\"name\": \"C\", \"servers\": 1, \"service\": {\"dist\": \"exponential\", \"rate\": 2.5},"
         "   \"routing\": [{\"to\": \"A\", \"p\": 0.3}, {\"to\": \"B\", \"p\": 0.2},"
         "                 {\"to\": \"exit\", \"p\": 0.5}]}]}");
+    /* the loader's traffic equations: the same arrival rates */
+    for (uint32_t j = 0; j < 3; j++) {
+        double rho = lam[j] / (c[j] * mu[j]);
+        if (!(fabs(gm_qnet_offered_load(m, j) - rho) <= 1e-12 * rho))
+            fail_msg("station %u: offered load %.17g, expected %.17g", j,
+                     gm_qnet_offered_load(m, j), rho);
+    }
+    char why[256];
+    assert_int_equal(gm_qnet_overloaded(m, why, sizeof why), 0);
+    assert_string_equal(why, "");
     gm_exp_summary s = run(m, 20, 2, 3);
     const char *names[3] = {"A", "B", "C"};
     double total_L = 0;
@@ -510,11 +521,130 @@ static void test_unreachable_stop_rule(void **state)
 static void test_overload_is_reported(void **state)
 {
     (void)state;
-    gm_qnet *m = load("{\"type\": \"queueing-network\", \"stop\": {\"time\": 1e12},"
+    gm_qnet *m = load("{\"type\": \"queueing-network\", \"stop\": {\"time\": 1e11},"
                       " \"max_in_system\": 1000, \"arrivals\": [{\"to\": \"a\", \"interarrival\":"
                       "   {\"dist\": \"constant\", \"value\": 1}}],"
                       " \"stations\": [{\"name\": \"a\", \"service\": {\"dist\": \"constant\", \"value\": 2}}]}");
     expect_run_error(m, GM_ELIMIT, "is it overloaded");
+    gm_qnet_free(m);
+}
+
+/* A stop rule past the kernel's 2^39 events is refused, with the largest
+   value accepted, which itself loads. */
+static void test_stop_rule_within_kernel(void **state)
+{
+    (void)state;
+    /* M/M/3 at 2.7 arrivals per unit of time: 2.7 arrivals + 2.7 service
+       completions, 2^39 / 5.4 = 1.018e11 */
+#define FMT "{\"type\": \"queueing-network\", \"stop\": {%s}," \
+                      " \"arrivals\": [{\"to\": \"desk\", \"interarrival\":" \
+                      "   {\"dist\": \"exponential\", \"rate\": 2.7}}]," \
+                      " \"stations\": [{\"name\": \"desk\", \"servers\": 3," \
+                      "   \"service\": {\"dist\": \"exponential\", \"mean\": 1}%s}]}"
+    char text[1024];
+    snprintf(text, sizeof text, FMT, "\"time\": 1e308", "");
+    expect_load_error(text, "stop.time",
+                      "expected at most 1.01e+11: the model makes at least 5.4 events per unit of "
+                      "time (arrivals and service completions) and one run holds at most 2^39; "
+                      "got 1e+308");
+    snprintf(text, sizeof text, FMT, "\"time\": 1.01e11", "");
+    gm_qnet_free(load(text));
+    /* each customer: an arrival and a completion, 2^39 / 2 = 2^38 */
+    snprintf(text, sizeof text, FMT, "\"customers\": 274877906945", "");
+    expect_load_error(text, "stop.customers", "expected at most 274877906944: each customer makes at least 2 events");
+    snprintf(text, sizeof text, FMT, "\"customers\": 274877906944", "");
+    gm_qnet_free(load(text));
+    /* feedback: half the customers come back, so 2 visits each; and an
+       overloaded station completes at most servers / mean service per unit
+       of time: 2.7 + min(5.4, 3) = 5.7 events per unit of time */
+    snprintf(text, sizeof text, FMT, "\"time\": 1e12",
+             ", \"routing\": [{\"to\": \"desk\", \"p\": 0.5}, {\"to\": \"exit\", \"p\": 0.5}]");
+    expect_load_error(text, "stop.time", "expected at most 9.64e+10: the model makes at least 5.7 events");
+#undef FMT
+}
+
+static void expect_overload(const char *stations, const char *arrivals, size_t count,
+                            const char *why)
+{
+    char text[4096];
+    snprintf(text, sizeof text,
+             "{\"type\": \"queueing-network\", \"stop\": {\"time\": 1000},"
+             " \"classes\": [{\"name\": \"a\"}, {\"name\": \"b\"}],"
+             " \"arrivals\": [%s], \"stations\": [%s]}",
+             arrivals, stations);
+    gm_qnet *m = load(text);
+    char msg[512];
+    size_t n = gm_qnet_overloaded(m, msg, sizeof msg);
+    if (n != count || strcmp(msg, why) != 0)
+        fail_msg("model %s\n got %zu: '%s'\n expected %zu: '%s'", text, n, msg, count, why);
+    gm_qnet_free(m);
+}
+
+#define EXP(mean) "{\"dist\": \"exponential\", \"mean\": " #mean "}"
+#define ARR(to, cls, mean) "{\"to\": \"" to "\", \"class\": \"" cls "\", \"interarrival\": " EXP(mean) "}"
+
+/* No steady state: offered load >= 1 somewhere, from the traffic equations. */
+static void test_steady_state(void **state)
+{
+    (void)state;
+    /* rho = 5 */
+    expect_overload("{\"name\": \"desk\", \"service\": " EXP(1) "}", ARR("desk", "a", 0.2), 1,
+                    "station 'desk': offered load 5 >= 1 (5 arrivals per unit of time x mean "
+                    "service 1 / 1 server)");
+    /* exactly 1 (constant times): null recurrent, no steady state either */
+    expect_overload("{\"name\": \"desk\", \"servers\": 2, \"service\": {\"dist\": \"constant\", \"value\": 2}}",
+                    "{\"to\": \"desk\", \"class\": \"a\", \"interarrival\": {\"dist\": \"constant\", \"value\": 1}}",
+                    1, "station 'desk': offered load 1 >= 1 (1 arrivals per unit of time x mean service 2 / 2 servers)");
+    /* 0.9 feedback: 0.2 external arrivals make 2 visits per unit of time */
+    expect_overload("{\"name\": \"desk\", \"service\": " EXP(0.6) ", \"routing\": [{\"to\": \"desk\", \"p\": 0.9}, {\"to\": \"exit\", \"p\": 0.1}]}",
+                    ARR("desk", "a", 5), 1,
+                    "station 'desk': offered load 1.2 >= 1 (2 arrivals per unit of time x mean "
+                    "service 0.6 / 1 server)");
+    /* stable: 0.9 */
+    expect_overload("{\"name\": \"desk\", \"service\": " EXP(0.45) ", \"routing\": [{\"to\": \"desk\", \"p\": 0.9}, {\"to\": \"exit\", \"p\": 0.1}]}",
+                    ARR("desk", "a", 5), 0, "");
+    /* two classes with their own service times and routes: at 'back' only
+       class b arrives, 0.5 of it, 1 per unit of time x 3 / 2 servers */
+    expect_overload("{\"name\": \"front\", \"servers\": 4, \"service_by_class\": {\"a\": " EXP(1) ", \"b\": " EXP(0.5) "},"
+                    " \"routing\": [{\"to\": \"back\", \"p\": 0.5, \"class\": \"b\"}, {\"to\": \"exit\", \"p\": 0.5, \"class\": \"b\"},"
+                    "               {\"to\": \"exit\", \"p\": 1, \"class\": \"a\"}]},"
+                    " {\"name\": \"back\", \"servers\": 2, \"service\": " EXP(3) "}",
+                    ARR("front", "a", 0.5) ", " ARR("front", "b", 0.5), 1,
+                    "station 'back': offered load 1.5 >= 1 (1 arrivals per unit of time x mean "
+                    "service 3 / 2 servers)");
+    /* a loop without exit */
+    expect_overload("{\"name\": \"p\", \"service\": " EXP(0.01) ", \"routing\": [{\"to\": \"q\", \"p\": 1}]},"
+                    " {\"name\": \"q\", \"service\": " EXP(0.01) ", \"routing\": [{\"to\": \"p\", \"p\": 1}]}",
+                    ARR("p", "a", 100), 2,
+                    "station 'p': customers that reach it can never leave (no route to \"exit\"); "
+                    "station 'q': customers that reach it can never leave (no route to \"exit\")");
+    /* a finite buffer has a steady state whatever it is offered, and its
+       losses make the load behind it unknown: nothing to report */
+    expect_overload("{\"name\": \"gate\", \"capacity\": 5, \"service\": " EXP(1) ", \"routing\": [{\"to\": \"desk\", \"p\": 1}]},"
+                    " {\"name\": \"desk\", \"service\": " EXP(2) "}",
+                    ARR("gate", "a", 0.2), 0, "");
+    /* ... but a station before it is told */
+    expect_overload("{\"name\": \"desk\", \"service\": " EXP(2) ", \"routing\": [{\"to\": \"gate\", \"p\": 1}]},"
+                    " {\"name\": \"gate\", \"capacity\": 5, \"service\": " EXP(1) "}",
+                    ARR("desk", "a", 1), 1,
+                    "station 'desk': offered load 2 >= 1 (1 arrivals per unit of time x mean "
+                    "service 2 / 1 server)");
+}
+
+/* Fractions: their intervals may be cut to [0, 1]. */
+static void test_fraction_kpis(void **state)
+{
+    (void)state;
+    gm_qnet *m = load("{\"type\": \"queueing-network\", \"stop\": {\"time\": 10},"
+                      " \"arrivals\": [{\"to\": \"a\", \"interarrival\": " EXP(1) "}],"
+                      " \"stations\": [{\"name\": \"a\", \"capacity\": 3, \"service\": " EXP(1) "}]}");
+    for (size_t k = 0; k < gm_qnet_nkpi(m); k++) {
+        const char *n = gm_qnet_kpi_name(m, k);
+        bool frac = strstr(n, "utilization") || strstr(n, "p_wait") || strstr(n, "p_loss");
+        if (gm_qnet_kpi_is_fraction(m, k) != frac)
+            fail_msg("%s: is_fraction %d", n, gm_qnet_kpi_is_fraction(m, k));
+    }
+    assert_false(gm_qnet_kpi_is_fraction(m, gm_qnet_nkpi(m)));
     gm_qnet_free(m);
 }
 
@@ -531,6 +661,9 @@ int main(void)
         cmocka_unit_test(test_model_errors),
         cmocka_unit_test(test_unreachable_stop_rule),
         cmocka_unit_test(test_overload_is_reported),
+        cmocka_unit_test(test_stop_rule_within_kernel),
+        cmocka_unit_test(test_steady_state),
+        cmocka_unit_test(test_fraction_kpis),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
