@@ -547,6 +547,33 @@ static void emit(run *R, size_t s, const size_t *flows, size_t n)
             return;
 }
 
+static void activate(run *R, size_t s, size_t node);
+
+/*
+ * emit, for the callers whose tokens could go to the work list at once (the
+ * work list is a stack: the last flow is taken first). When every flow leads
+ * to a plain task, the tasks start here, last flow first: starting a task
+ * moves no other token and draws only from the task's own stream, so this is
+ * what the work list would do, without it.
+ */
+static void emit_now(run *R, size_t s, const size_t *flows, size_t n)
+{
+    const gm_proc *p = R->p;
+    for (size_t k = 0; k < n; k++)
+        if (!p->node[p->flow_tgt[flows[k]]].task) {
+            emit(R, s, flows, n);
+            return;
+        }
+    scope *S = &R->sc[s];
+    if (S->ntok + n > GM_PROC_MAX_CASE_TOKENS) {
+        fail_run(R, GM_ELIMIT, "a case holds too many tokens (a parallel split in a cycle?)");
+        return;
+    }
+    S->ntok += n;
+    for (size_t k = n; k-- > 0 && !R->error;)
+        activate(R, s, p->flow_tgt[flows[k]]);
+}
+
 /* ======================================================================== */
 /* Resource pools                                                           */
 
@@ -1606,7 +1633,7 @@ static void visit(run *R, const witem *w)
     switch (pn->kind) {
     case PK_START:
     case PK_PASS:
-        emit(R, s, n->out, n->nout);
+        emit_now(R, s, n->out, n->nout);
         tok_del(R, s);
         break;
     case PK_END:
@@ -1623,7 +1650,7 @@ static void visit(run *R, const witem *w)
         break;
     case PK_XOR: {
         size_t flow = xor_pick(R, &p->gw[pn->idx]);
-        emit(R, s, &flow, 1);
+        emit_now(R, s, &flow, 1);
         tok_del(R, s);
         break;
     }
@@ -1631,7 +1658,7 @@ static void visit(run *R, const witem *w)
     case PK_OR:
         if (pn->join == NONE) {
             if (pn->kind == PK_AND)
-                emit(R, s, n->out, n->nout);
+                emit_now(R, s, n->out, n->nout);
             else
                 or_split(R, s, w->node);
             tok_del(R, s);
@@ -1650,7 +1677,7 @@ static void visit(run *R, const witem *w)
                     return; /* the token stays parked */
             for (size_t k = 0; k < n->nin; k++)
                 cnt[k]--;
-            emit(R, s, n->out, n->nout);
+            emit_now(R, s, n->out, n->nout);
             R->sc[s].ntok -= n->nin; /* nout >= 1 tokens were added first */
             touch(R, s);
         }
