@@ -170,6 +170,7 @@ typedef struct rec {
     size_t node;
     size_t ai;        /* EXEC and ACT: the activity (pact index), else NONE */
     size_t scope;
+    size_t cs;        /* its case (its scope's, kept for the hot path) */
     size_t act;       /* EXEC: the ACT it belongs to, or NONE (plain) */
     size_t prev, next;
     size_t child;     /* EXEC of a sub-process: its scope */
@@ -233,6 +234,10 @@ typedef struct lact {
     uint32_t pool;       /* NONE32: no resource */
     uint32_t amount;
     uint32_t out;        /* its single outgoing flow, or NONE32 (hand_on) */
+    uint32_t next_node, next_ai; /* where out leads when that is a plain task
+                                    (no node between), else NONE32 */
+    bool fast;           /* pact.fast_res: one counted pool without calendar */
+    bool sub;            /* an embedded sub-process */
 } lact;
 
 #define NONE32 UINT32_MAX
@@ -448,6 +453,7 @@ static inline size_t rec_new(run *R, int kind, size_t node, size_t s)
     x->node = node;
     x->ai = R->p->node[node].kind == PK_ACTIVITY ? R->p->node[node].idx : NONE;
     x->scope = s;
+    x->cs = R->sc[s].cs;
     x->act = NONE;
     x->prev = x->next = NONE;
     x->child = NONE;
@@ -814,19 +820,12 @@ static void req_free(run *R, size_t r)
     }
 }
 
-/* Record r asks for its activity a's units; its task starts at once when
-   they are there. */
+/* Record r asks for its activity a's units (begin_exec has tried the one
+   counted pool of a fast_res task); its task starts at once when they are
+   there. */
 static void request(run *R, size_t r, const pact *a)
 {
-    if (a->fast_res) { /* the common case: no queue, a unit free */
-        pool_rt *P = &R->pool[a->need[0].pool];
-        if (P->qhead == NONE && P->idle >= a->need[0].amount) {
-            P->idle -= a->need[0].amount;
-            R->rc[r].rs = RS_HOLD;
-            start_service(R, r);
-            return;
-        }
-    } else {
+    if (!a->fast_res) {
         size_t q = req_new(R, r);
         if (q == NONE)
             return;
@@ -950,53 +949,68 @@ static inline double draw_duration(lact *la, const ptime *d)
     return la->ahead[la->used++] * la->scale;
 }
 
-static inline __attribute__((always_inline)) void start_service(run *R, size_t r)
+/* The duration and the finish of a task holding request extension Q's
+   units: a duration of the first unit held that has one, and work that
+   pauses while any unit held is off shift (from the calendars). */
+static double held_finish(run *R, rec *x, const req *Q, double now, double *dur)
 {
     const gm_proc *p = R->p;
-    rec *x = &R->rc[r];
-    size_t ai = x->ai;
-    const pact *a = &p->act[ai];
-    double now = gm_sim_now(R->sim);
-    x->state = X_SERVICE;
-    x->t_start = now;
+    const pact *a = &p->act[x->ai];
     const ptime *d = &a->dur;
-    const req *Q = req_of(R, x); /* NULL: no units or one counted pool */
-    if (a->unit_dur && Q)
+    if (a->unit_dur)
         for (size_t i = 0; i < Q->nunits; i++)
             if (a->unit_dur[Q->units[i]].set) {
                 d = &a->unit_dur[Q->units[i]];
                 break;
             }
-    double dur = draw_duration(&R->la[ai], d);
+    *dur = draw_duration(&R->la[x->ai], d);
+    double fin = now + *dur;
+    if (!(*dur > 0))
+        return fin;
+    size_t ui = 0;
+    for (size_t k = 0; k < a->nneed; k++) {
+        size_t pool = a->need[k].pool;
+        const ppooldef *pd = &p->pool[pool];
+        if (!pd->named) {
+            if (pd->cal != NONE) {
+                double f = gm_cal_advance(p->cal[pd->cal], now, *dur);
+                fin = f > fin ? f : fin;
+            }
+            continue;
+        }
+        for (uint32_t j = 0; j < a->need[k].amount; j++) {
+            size_t cal = p->unit[Q->units[ui++]].cal;
+            if (cal != NONE) {
+                double f = gm_cal_advance(p->cal[cal], now, *dur);
+                fin = f > fin ? f : fin;
+            }
+        }
+    }
+    return fin;
+}
+
+/* Record r's task starts now (its units are held): draw its duration and
+   schedule its completion. */
+static inline __attribute__((always_inline)) void start_service(run *R, size_t r)
+{
+    rec *x = &R->rc[r];
+    double now = gm_sim_now(R->sim);
+    x->state = X_SERVICE;
+    x->t_start = now;
+    const req *Q = req_of(R, x); /* NULL: no units or one counted pool */
+    double dur, fin;
+    if (__builtin_expect(Q != NULL, 0)) {
+        fin = held_finish(R, x, Q, now, &dur);
+    } else {
+        dur = draw_duration(&R->la[x->ai], &R->p->act[x->ai].dur);
+        fin = now + dur;
+    }
     if (!(dur >= 0) || !isfinite(dur)) {
         fail_run(R, GM_EINVAL, "task '%s' drew the duration %g; expected a finite duration >= 0",
                  nd(R, x->node)->id, dur);
         return;
     }
     x->dur = dur;
-    /* work pauses while any unit held is off shift */
-    double fin = now + dur;
-    if (Q) {
-        size_t ui = 0;
-        for (size_t k = 0; k < a->nneed; k++) {
-            size_t pool = a->need[k].pool;
-            const ppooldef *pd = &p->pool[pool];
-            if (!pd->named) {
-                if (pd->cal != NONE && dur > 0) {
-                    double f = gm_cal_advance(p->cal[pd->cal], now, dur);
-                    fin = f > fin ? f : fin;
-                }
-                continue;
-            }
-            for (uint32_t j = 0; j < a->need[k].amount; j++) {
-                size_t cal = p->unit[Q->units[ui++]].cal;
-                if (cal != NONE && dur > 0) {
-                    double f = gm_cal_advance(p->cal[cal], now, dur);
-                    fin = f > fin ? f : fin;
-                }
-            }
-        }
-    }
     /* A direct event costs only its calendar entry; it cannot be
        cancelled, which a model without withdrawals never needs (a run
        holding 2^24 task records at once takes handled events beyond). */
@@ -1010,27 +1024,37 @@ static inline __attribute__((always_inline)) void start_service(run *R, size_t r
 /* Run one execution of activity ACT a (or the plain activity) as record e. */
 static void begin_exec(run *R, size_t e)
 {
-    const gm_proc *p = R->p;
     rec *x = &R->rc[e];
-    const pact *a = &p->act[x->ai];
+    const lact *la = &R->la[x->ai];
     x->t_req = gm_sim_now(R->sim);
-    if (a->sub) {
-        size_t s = scope_new(R, R->sc[x->scope].cs, x->scope, e, a->node);
+    if (__builtin_expect(!la->sub, 1)) {
+        x->state = X_WAIT;
+        if (la->fast) { /* the common case: one counted pool, no queue, a unit free */
+            pool_rt *P = &R->pool[la->pool];
+            if (P->qhead == NONE && P->idle >= la->amount) {
+                P->idle -= la->amount;
+                x->rs = RS_HOLD;
+                start_service(R, e);
+                return;
+            }
+        } else if (la->pool == NONE32) {
+            start_service(R, e);
+            return;
+        }
+        request(R, e, &R->p->act[x->ai]);
+        return;
+    }
+    const pact *a = &R->p->act[x->ai];
+    {
+        size_t s = scope_new(R, x->cs, x->scope, e, a->node);
         if (s == NONE)
             return;
         x = &R->rc[e];
         x->child = s;
         x->state = X_SUB;
         R->sc[s].ntok = 1;
-        if (push_work(R, s, a->sub_start, NONE))
-            return;
-        return;
+        push_work(R, s, a->sub_start, NONE);
     }
-    x->state = X_WAIT;
-    if (a->nneed == 0)
-        start_service(R, e);
-    else
-        request(R, e, a);
 }
 
 static size_t exec_new(run *R, size_t act_rec)
@@ -1360,7 +1384,15 @@ static inline size_t walk_on(run *R, size_t *flow)
 static inline __attribute__((always_inline)) bool hand_on(run *R, size_t e)
 {
     rec *x = &R->rc[e];
-    uint32_t out = R->la[x->ai].out;
+    const lact *la = &R->la[x->ai];
+    if (la->next_ai != NONE32) { /* the flow leads straight to a plain task */
+        x->node = la->next_node;
+        x->ai = la->next_ai;
+        touch(R, x->scope);
+        begin_exec(R, e);
+        return true;
+    }
+    uint32_t out = la->out;
     if (out == NONE32)
         return false;
     size_t flow = out, s = x->scope;
@@ -1390,7 +1422,7 @@ static void on_service_done(gm_sim *sim, void *ctx, uint64_t data)
     size_t ai = x->ai;
     const pact *a = &p->act[ai];
     double now = gm_sim_now(sim);
-    pcase *c = &R->cs[R->sc[x->scope].cs];
+    pcase *c = &R->cs[x->cs];
     double dur = x->dur;
     bool meas = c->measured, in_window = in_util_window(R);
     blk *cb = meas ? case_blk(R, c) : NULL; /* the case's batch */
@@ -1481,6 +1513,13 @@ static bool act_table(run *R)
         la->pool = NONE32;
         const gm_bpmn_node *n = nd(R, a->node);
         la->out = n->nout == 1 ? (uint32_t)n->out[0] : NONE32;
+        la->next_node = la->next_ai = NONE32;
+        if (la->out != NONE32 && p->node[p->flow_tgt[la->out]].task) {
+            la->next_node = (uint32_t)p->flow_tgt[la->out];
+            la->next_ai = (uint32_t)p->node[la->next_node].idx;
+        }
+        la->fast = a->fast_res;
+        la->sub = a->sub;
         if (a->nneed) {
             la->pool = (uint32_t)a->need[0].pool;
             la->amount = a->need[0].amount;
