@@ -449,20 +449,23 @@ static inline size_t rec_new(run *R, int kind, size_t node, size_t s)
     }
     rec *x = &R->rc[r];
     x->kind = kind;
-    x->state = 0;
     x->node = node;
-    x->ai = R->p->node[node].kind == PK_ACTIVITY ? R->p->node[node].idx : NONE;
+    x->ai = kind == R_EXEC || kind == R_ACT ? R->p->node[node].idx : NONE;
     x->scope = s;
     x->cs = R->sc[s].cs;
     x->act = NONE;
-    x->prev = x->next = NONE;
     x->child = NONE;
     x->rs = RS_NONE;
     x->req = NONE;
     x->ev = 0;
-    x->t_req = x->t_start = gm_sim_now(R->sim);
-    x->dur = 0;
-    if (kind != R_EXEC) { /* what only the other kinds read */
+    if (kind != R_EXEC) {
+        /* An EXEC's state and times are set when it begins (begin_exec,
+           start_service) and its list links when it is linked (link_rec);
+           the rest only the other kinds read. */
+        x->state = 0;
+        x->prev = x->next = NONE;
+        x->t_req = x->t_start = gm_sim_now(R->sim);
+        x->dur = 0;
         x->exec_head = NONE;
         x->iter = x->running = 0;
         x->left = 0;
@@ -1344,6 +1347,7 @@ static void exec_finished(run *R, size_t e)
 }
 
 static void process_work(run *R);
+static void visit(run *R, const witem *w);
 
 /* The flow an exclusive gateway sends a token along. */
 static size_t xor_pick(run *R, const pgw *g)
@@ -1407,8 +1411,11 @@ static inline __attribute__((always_inline)) bool hand_on(run *R, size_t e)
     if (R->track)
         unlink_rec(R, &R->sc[s].head, e);
     rec_free(R, e);
-    if (push_work(R, s, node, flow)) /* the same token: the count stays */
-        touch(R, s);
+    /* The same token (the count stays) goes on from node; the work list is
+       empty in a handler, so visiting now is what it would do next. */
+    touch(R, s);
+    witem w = {s, R->sc[s].gen, node, flow};
+    visit(R, &w);
     return true;
 }
 
@@ -2032,8 +2039,9 @@ static void on_arrival(gm_sim *sim, void *ctx, uint64_t data)
     if (s == NONE)
         return;
     R->sc[s].ntok = 1;
-    if (push_work(R, s, a->node, NONE))
-        settle(R);
+    witem w = {s, R->sc[s].gen, a->node, NONE};
+    visit(R, &w); /* the work list is empty: what it would do first */
+    settle(R);
 }
 
 /* ======================================================================== */
