@@ -200,6 +200,8 @@ typedef struct req {
 
 typedef struct pool_rt {
     uint32_t idle;    /* count form */
+    bool plain;       /* counted units without a calendar: idle is what is
+                         available at any time */
     size_t qhead, qtail; /* queue nodes (QNODE) */
     bool wake;        /* count form: a wake-up is pending */
 } pool_rt;
@@ -288,6 +290,7 @@ typedef struct run {
     /* run length */
     uint64_t arrived, measured_arrived, measured_done, post_arrivals, in_system;
     bool window_open, window_closed;
+    bool util_on; /* work counts for utilisation now (util_update) */
     double t_w0, t_w1;
     double wip_t;
     blk *b;      /* b[0] the run, b[1 + i] batch i */
@@ -599,6 +602,8 @@ static bool on_shift(const run *R, size_t cal, double now)
 /* Units of pool that could start work now. */
 static inline uint32_t available(const run *R, size_t pool, double now)
 {
+    if (R->pool[pool].plain)
+        return R->pool[pool].idle;
     const ppooldef *pd = &R->p->pool[pool];
     if (!pd->named)
         return pd->cal == NONE || on_shift(R, pd->cal, now) ? R->pool[pool].idle : 0;
@@ -779,8 +784,7 @@ static void serve(run *R, size_t pool, double now)
         }
         n = next;
     }
-    const ppooldef *pd = &R->p->pool[pool];
-    if (pd->named || pd->cal != NONE)
+    if (!R->pool[pool].plain)
         ensure_wake(R, pool, now);
 }
 
@@ -913,7 +917,13 @@ static void settle(run *R);
    samples): there the work mostly happens after the last arrival. */
 static bool in_util_window(const run *R)
 {
-    return R->window_open && (!R->window_closed || R->p->horizon < HUGE_VAL);
+    return R->util_on;
+}
+
+/* The window opened or closed: whether work counts now (in_util_window). */
+static void util_update(run *R)
+{
+    R->util_on = R->window_open && (!R->window_closed || R->p->horizon < HUGE_VAL);
 }
 
 static double util_end(const run *R)
@@ -1930,6 +1940,7 @@ static void close_window(run *R, double now)
         return;
     wip_flush(R, now);
     R->window_closed = true;
+    util_update(R);
     R->t_w1 = R->b[0].t1 = now;
     if (R->cur != NONE)
         R->b[1 + R->cur].t1 = now;
@@ -1942,6 +1953,7 @@ static void on_horizon(gm_sim *sim, void *ctx, uint64_t data)
     run *R = ctx;
     if (!R->window_open) { /* nothing was measured: stop */
         R->window_open = true;
+        util_update(R);
         R->t_w0 = R->b[0].t0 = gm_sim_now(sim);
     }
     close_window(R, gm_sim_now(sim));
@@ -1950,6 +1962,7 @@ static void on_horizon(gm_sim *sim, void *ctx, uint64_t data)
 static void open_window(run *R, double now)
 {
     R->window_open = true;
+    util_update(R);
     R->t_w0 = R->wip_t = R->b[0].t0 = now;
     R->trace0 = (double)R->in_system;
 }
@@ -2209,6 +2222,7 @@ int gm_proc_replicate(const void *ctx, uint64_t seed, uint64_t rep, double *kpi,
     }
     for (size_t r = 0; r < p->npool; r++) {
         R.pool[r].idle = p->pool[r].nunits;
+        R.pool[r].plain = !p->pool[r].named && p->pool[r].cal == NONE;
         R.pool[r].qhead = R.pool[r].qtail = NONE;
     }
     uint64_t base = rep * p->nstreams;
