@@ -30,7 +30,8 @@
  * /tmp/ in a command is the page's own tmp/, written back as /tmp/ in the
  * output. The blocks of a page run in order and share both, as they would
  * for a reader following the page in one terminal. ../shared is linked as
- * it is beside the sources.
+ * it is beside the sources; where it is not, blocks that need it are not
+ * run and the page is a skip (GM_TEST_SKIP).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -317,6 +318,8 @@ typedef struct page {
     char plant[128];  /* the example plant the sql blocks query; "" until made */
     gm_sb failures;   /* one line each */
     int failed, ran, skipped;
+    bool have_shared; /* ../shared is beside the sources */
+    int no_shared;    /* blocks that need it, skipped because it is not */
 } page;
 
 static void page_fail(page *pg, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -691,6 +694,9 @@ static void run_queries(page *pg, const block *b)
     }
     for (size_t i = 0; i < b->body.n; i++) {
         const char *q = b->body.v[i];
+        if (strncmp(q, "-- returns:", 11) == 0 &&
+            (i == 0 || !b->body.v[i - 1][0] || strncmp(b->body.v[i - 1], "--", 2) == 0))
+            page_fail(pg, b->line + 1 + (int)i, "a '-- returns:' line belongs right after its query");
         if (!q[0] || strncmp(q, "--", 2) == 0)
             continue;
         int line = b->line + 1 + (int)i;
@@ -767,6 +773,8 @@ static void page_setup(page *pg)
     snprintf(pg->tmp, sizeof pg->tmp, "%s/tmp", pg->root);
     snprintf(pg->run, sizeof pg->run, "%s/run", pg->root);
     snprintf(pg->bin, sizeof pg->bin, "%s/bin", pg->root);
+    /* the program sits at the top of its build directory, beside libgemel.a
+       and generated/: that directory stands for build/release */
     char bindir[512];
     snprintf(bindir, sizeof bindir, "%s", GEMEL_BIN);
     *strrchr(bindir, '/') = '\0';
@@ -777,8 +785,17 @@ static void page_setup(page *pg)
     char shared[512];
     snprintf(shared, sizeof shared, "%s/../shared", GEMEL_SOURCE_DIR);
     struct stat st;
-    if (stat(shared, &st) == 0)
+    pg->have_shared = stat(shared, &st) == 0;
+    if (pg->have_shared)
         sh("ln -s '%s' '%s/shared'", shared, pg->root);
+}
+
+static bool mentions(const block *b, const char *what)
+{
+    for (size_t i = 0; i < b->body.n; i++)
+        if (strstr(b->body.v[i], what))
+            return true;
+    return false;
 }
 
 static double seconds_since(struct timespec t0)
@@ -814,8 +831,18 @@ static void run_page(void **state)
             pg.skipped++;
             continue;
         }
-        if (b->marker && strcmp(b->marker, "output") == 0)
-            continue; /* taken with the program before it */
+        if (!pg.have_shared && mentions(b, "../shared")) {
+            printf("docs/%s:%d: not run here: it needs ../shared\n", pg.name, b->line);
+            pg.no_shared++;
+            continue;
+        }
+        if (b->marker && strcmp(b->marker, "output") == 0) {
+            /* taken with the program before it */
+            if (i == 0 || strcmp(blocks[i - 1].lang, "c") != 0 || !has_main(&blocks[i - 1]) ||
+                (blocks[i - 1].marker && strncmp(blocks[i - 1].marker, "not run:", 8) == 0))
+                page_fail(&pg, b->line, "an <!-- output --> block must follow a C program that runs");
+            continue;
+        }
         if (b->marker && !file)
             page_fail(&pg, b->line, "unknown marker '<!-- %s -->' (expected not run: REASON, file: "
                                     "NAME or output)", b->marker);
@@ -880,6 +907,9 @@ static void run_page(void **state)
     free(failures);
     if (pg.failed)
         fail_msg("docs/%s: %d examples fail (above)", pg.name, pg.failed);
+    if (pg.no_shared)
+        GM_TEST_SKIP("docs/%s: %d blocks need ../shared, which is not beside the sources", pg.name,
+                     pg.no_shared);
 }
 
 /* The comparison rules themselves, on output whose answer is known: a rule
