@@ -424,7 +424,7 @@ static int element_node(ql *L, const gm_xml_node *n, const gm_bpmn_node **out)
 
 static int parse_element(ql *L, const gm_xml_node *n)
 {
-    const gm_bpmn_node *nd;
+    const gm_bpmn_node *nd = NULL;
     int rc = element_node(L, n, &nd);
     if (rc)
         return rc;
