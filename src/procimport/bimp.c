@@ -426,8 +426,8 @@ static int parse_element(ql *L, const gm_xml_node *n)
 {
     const gm_bpmn_node *nd = NULL;
     int rc = element_node(L, n, &nd);
-    if (rc)
-        return rc;
+    if (rc || !nd) /* element_node sets nd whenever it succeeds */
+        return rc ? rc : GM_EINTERNAL;
     bool task = nd->kind == GM_BPMN_TASK || nd->kind == GM_BPMN_CALL_ACTIVITY;
     bool sub = nd->kind == GM_BPMN_SUBPROCESS;
     bool catch = nd->kind == GM_BPMN_CATCH_EVENT;
