@@ -2160,24 +2160,30 @@ static void bin_trace(const run *R)
         bins[b] = 0;
     if (!(w > 0))
         return;
-    /* level before the first change in the window */
-    double level = R->trace0;
+    /* Spread each level over the slices its span [t, tn) overlaps. A slice's
+       edges are computed the same way wherever they are used, so rounding
+       can neither lose a span on an edge nor count one twice. */
+    double level = R->trace0; /* before the first change in the window */
     double t = t0;
     for (size_t i = 0; i <= R->ntrace; i++) {
         double tn = i < R->ntrace ? R->trace[2 * i] : t1;
         if (tn > t1)
             tn = t1;
-        /* spread level over [t, tn) */
-        while (t < tn) {
-            size_t b = (size_t)((t - t0) / w);
-            if (b >= nb)
-                b = nb - 1;
-            double be = t0 + (double)(b + 1) * w;
-            double e = tn < be ? tn : be;
-            bins[b] += level * (e - t) / w;
-            if (e <= t)
-                break;
-            t = e;
+        if (tn > t) {
+            size_t b0 = (size_t)((t - t0) / w), b1 = (size_t)((tn - t0) / w);
+            b0 = b0 > 0 ? b0 - 1 : 0; /* a rounded index may be one off */
+            b1++;
+            if (b1 >= nb)
+                b1 = nb - 1;
+            for (size_t b = b0; b <= b1; b++) {
+                double lo = b == 0 ? t0 : t0 + (double)b * w;
+                double hi = b + 1 == nb ? t1 : t0 + (double)(b + 1) * w;
+                lo = lo > t ? lo : t;
+                hi = hi < tn ? hi : tn;
+                if (hi > lo)
+                    bins[b] += level * (hi - lo) / w;
+            }
+            t = tn;
         }
         if (i < R->ntrace)
             level = R->trace[2 * i + 1];

@@ -1181,6 +1181,46 @@ static void test_amounts_and_loops(void **state)
     gm_bpmn_free(m);
 }
 
+/* The work-in-progress profile is the time average of the cases in the
+   system over equal slices of the measured window, so the slices' mean is
+   the window's mean, case.wip_mean; on the orders example (cases all along
+   the window) no slice is empty. A rounding at a slice edge once left every
+   later slice at 0. */
+static void test_wip_profile(void **state)
+{
+    (void)state;
+    gm_err err;
+    gm_err_clear(&err);
+    gm_bpmn *m = NULL;
+    assert_int_equal(gm_bpmn_load_file(GEMEL_SOURCE_DIR "/examples/orders.bpmn", &m, &err), 0);
+    json_t *j = gm_json_load_file(GEMEL_SOURCE_DIR "/examples/orders.params.json", NULL, &err);
+    assert_non_null(j);
+    gm_proc *p = NULL;
+    assert_int_equal(gm_proc_load(m, "orders.bpmn", j, &p, &err), 0);
+    json_decref(j);
+    for (size_t nbins = 1; nbins <= 64; nbins = nbins * 3 + 1) {
+        double bins[64], *kpi = calloc(gm_proc_nkpi(p), sizeof *kpi);
+        assert_non_null(kpi);
+        gm_proc_set_wip(p, bins, nbins);
+        for (uint64_t seed = 1; seed <= 3; seed++) {
+            assert_int_equal(gm_proc_replicate(p, seed, 0, kpi, NULL, NULL, &err), 0);
+            double sum = 0;
+            for (size_t b = 0; b < nbins; b++) {
+                if (!(bins[b] > 0))
+                    fail_msg("seed %llu, %zu slices: slice %zu holds %g",
+                             (unsigned long long)seed, nbins, b, bins[b]);
+                sum += bins[b];
+            }
+            double wip = kpi[gm_proc_kpi_index(p, "case.wip_mean")];
+            assert_near(sum / (double)nbins, wip, 1e-9 * wip);
+        }
+        gm_proc_set_wip(p, NULL, 0);
+        free(kpi);
+    }
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1196,6 +1236,7 @@ int main(void)
         cmocka_unit_test(test_review_regressions),
         cmocka_unit_test(test_batch_means), cmocka_unit_test(test_amounts_and_loops),
         cmocka_unit_test(test_duration_stream),
+        cmocka_unit_test(test_wip_profile),
     };
     return gm_test_result(cmocka_run_group_tests(tests, NULL, NULL));
 }
