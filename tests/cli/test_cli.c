@@ -772,7 +772,7 @@ static void test_twin_commands(void **state)
     char want[700];
     snprintf(want, sizeof want, "%s:5: ", bad);
     assert_non_null(strstr(r.err, want));
-    snprintf(want, sizeof want, "%s:6: not valid JSON", bad);
+    snprintf(want, sizeof want, "%s:6:1: not valid JSON: invalid token near 'not'\n", bad);
     assert_non_null(strstr(r.err, want));
     assert_non_null(strstr(r.err, "2 twins, 0 relationships; 2 lines refused"));
     cli_free(&r);
