@@ -177,8 +177,7 @@ static void test_relationship_verbs(void **state)
 
     /* models: refused while twins use it, deleted once none does */
     expect_error(RUN("model", "delete", "dtmi:com:example:factory:Line;1", "--data", t.data), 2,
-                 "gemel: dtmi:com:example:factory:Line;1: twins use "
-                 "'dtmi:com:example:factory:Line;1'; delete them first\n");
+                 "gemel: dtmi:com:example:factory:Line;1: twins use it; delete them first\n");
     for (int i = 1; i <= 4; i++) {
         char rid[32];
         snprintf(rid, sizeof rid, "line1-press%d", i);
@@ -322,6 +321,56 @@ static void test_import(void **state)
     tdir_remove(&t);
 }
 
+/* A line that is not JSON is named FILE:LINE:COLUMN, and standard input
+   "<stdin>" (issue: "not valid JSON: :1:2:", the line parsed without a
+   name), whether it is an import or a twin to create. */
+static void test_json_error_locations(void **state)
+{
+    (void)state;
+    tdir t;
+    tdir_make(&t);
+    char bad[256], want[1024];
+    path_in(bad, sizeof bad, &t, "bad.ndjson");
+    write_file(bad, "{\"Section\": \"Header\"}\n{}\n{\"Section\": \"Twins\"}\n"
+                    "{\"$dtId\": \"a\", oops}\n");
+    snprintf(want, sizeof want,
+             "gemel: %s:4:16: not valid JSON: string or '}' expected near 'oops'\n"
+             "gemel: %s: imported 0 models, 0 twins, 0 relationships; 1 line refused "
+             "(stopped at the first)\n",
+             bad, bad);
+    expect_error(RUN("twin", "import", bad, "--data", t.data), 2, want);
+    expect_error(cli_run_in((const char *const[]){"gemel", "twin", "import", "-", "--data",
+                                                 t.data, NULL},
+                            bad),
+                 2,
+                 "gemel: <stdin>:4:16: not valid JSON: string or '}' expected near 'oops'\n"
+                 "gemel: <stdin>: imported 0 models, 0 twins, 0 relationships; 1 line refused "
+                 "(stopped at the first)\n");
+    /* a twin from standard input: the same loader as from a file (its
+       limits, duplicate keys refused), located the same way */
+    write_file(bad, "{\n  \"$metadata\": {\"$model\": \"dtmi:com:example:factory:Line;1\"},\n"
+                    "  \"name\": oops\n}\n");
+    expect_error(cli_run_in((const char *const[]){"gemel", "twin", "create", "x", "-", "--data",
+                                                 t.data, NULL},
+                            bad),
+                 2, "gemel: <stdin>:3:11: invalid token near 'oops'\n");
+    write_file(bad, "{\"name\": \"a\", \"name\": \"b\"}");
+    expect_error(cli_run_in((const char *const[]){"gemel", "twin", "create", "x", "-", "--data",
+                                                 t.data, NULL},
+                            bad),
+                 2, "gemel: <stdin>:1:15: duplicate object key \"name\"\n");
+    /* and a good one still goes in */
+    import_factory(&t);
+    write_file(bad, "{\"$metadata\": {\"$model\": \"dtmi:com:example:factory:Line;1\"}}");
+    cli_result r = cli_run_in((const char *const[]){"gemel", "twin", "create", "line-9", "-",
+                                                    "--data", t.data, NULL},
+                              bad);
+    if (r.status != 0)
+        fail_msg("twin create from stdin: exit %d, '%s'", r.status, r.err);
+    cli_free(&r);
+    tdir_remove(&t);
+}
+
 /* Exports in a stable order, twins by $dtId and relationships by source
    and id, so that two exports of one graph are the same file and backups
    diff (issue 18: the order changed from run to run). */
@@ -446,6 +495,7 @@ int main(void)
         cmocka_unit_test(test_relationship_verbs),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_import),
+        cmocka_unit_test(test_json_error_locations),
         cmocka_unit_test(test_export_order),
         cmocka_unit_test(test_events_and_json),
     };
