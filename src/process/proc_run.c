@@ -217,6 +217,7 @@ typedef struct pcase {
     bool measured;
     size_t batch;     /* measured: its batch (batch means), else NONE */
     double proc, wait, cost;
+    uint32_t steps;   /* tasks begun and waits (a bound on cycles, see step) */
     size_t next_free;
 } pcase;
 
@@ -325,6 +326,21 @@ static void fail_run(run *R, int code, const char *fmt, ...)
         va_end(ap);
     }
     gm_sim_stop(R->sim);
+}
+
+/* Case ci begins a task or a wait. check_endings (proc_load.c) refuses
+   models whose tokens can never end; a cycle left only with a tiny
+   probability would still run for ever, so a case has a budget. False (the
+   run failed) past it. */
+static inline bool step(run *R, size_t ci)
+{
+    if (__builtin_expect(++R->cs[ci].steps <= GM_PROC_MAX_CASE_STEPS, 1))
+        return true;
+    fail_run(R, GM_ELIMIT,
+             "case %llu went through more than %u tasks and waits without ending; a cycle it "
+             "(almost) never leaves?",
+             (unsigned long long)R->cs[ci].seq, GM_PROC_MAX_CASE_STEPS);
+    return false;
 }
 
 static const gm_bpmn_node *nd(const run *R, size_t i)
@@ -1040,6 +1056,8 @@ static void begin_exec(run *R, size_t e)
     rec *x = &R->rc[e];
     const lact *la = &R->la[x->ai];
     x->t_req = gm_sim_now(R->sim);
+    if (!step(R, x->cs))
+        return;
     if (__builtin_expect(!la->sub, 1)) {
         x->state = X_WAIT;
         if (la->fast) { /* the common case: one counted pool, no queue, a unit free */
@@ -1629,6 +1647,8 @@ static double catch_delay(run *R, size_t node)
 
 static void wait_at(run *R, int kind, size_t s, size_t node, size_t target, double d)
 {
+    if (!step(R, R->sc[s].cs))
+        return;
     size_t r = rec_new(R, kind, node, s);
     if (r == NONE)
         return;
@@ -2047,6 +2067,7 @@ static void on_arrival(gm_sim *sim, void *ctx, uint64_t data)
     c->measured = meas;
     c->batch = batch;
     c->proc = c->wait = c->cost = 0;
+    c->steps = 0;
     wip_change(R, now, +1);
     size_t s = scope_new(R, ci, NONE, NONE, NONE);
     if (s == NONE)
