@@ -7,8 +7,9 @@
  * median, and KPIs to compare with the SimPy twin (bench/simpy_process10.py,
  * run by bench/process_vs_simpy.sh). Goal (issue): >= 500,000 cases/s.
  *
- * Usage: bench_process [MODEL.bpmn PARAMS.json]  (default: the two files
- * beside this source file)
+ * Usage: bench_process [MODEL.bpmn PARAMS.json [CASES]]  (default: the two
+ * files beside this source file; CASES replaces the file's "cases", so that
+ * the peer can count the same cases)
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -55,14 +56,24 @@ static void beside_source(char *buf, size_t n, const char *leaf)
 int main(int argc, char **argv)
 {
     char model_path[4096], params_path[4096];
-    if (argc == 3) {
+    long long ncases = 0;
+    if (argc == 4) {
+        char *end;
+        ncases = strtoll(argv[3], &end, 10);
+        if (*end || ncases < 1) {
+            fprintf(stderr, "bench_process: CASES: expected a positive integer, got '%s'\n",
+                    argv[3]);
+            return 2;
+        }
+    }
+    if (argc == 3 || argc == 4) {
         snprintf(model_path, sizeof model_path, "%s", argv[1]);
         snprintf(params_path, sizeof params_path, "%s", argv[2]);
     } else if (argc == 1) {
         beside_source(model_path, sizeof model_path, "process10.bpmn");
         beside_source(params_path, sizeof params_path, "process10.params.json");
     } else {
-        fprintf(stderr, "usage: bench_process [MODEL.bpmn PARAMS.json]\n");
+        fprintf(stderr, "usage: bench_process [MODEL.bpmn PARAMS.json [CASES]]\n");
         return 2;
     }
 
@@ -77,6 +88,8 @@ int main(int argc, char **argv)
 
     if (gm_bpmn_load_file(model_path, &m, &err) ||
         !(params = gm_json_load_file(params_path, NULL, &err)) ||
+        (ncases && json_object_set_new(params, "cases", json_integer(ncases)) &&
+         gm_err_set(&err, GM_ENOMEM, "cases", "out of memory")) ||
         gm_proc_load(m, model_path, params, &p, &err)) {
         fprintf(stderr, "bench_process: %s\n", gm_err_format(&err, msg, sizeof msg));
         goto done;

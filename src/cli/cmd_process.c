@@ -36,7 +36,8 @@ static void help(FILE *out)
             "ranking (tasks by their share of all waiting, with the resource that causes\n"
             "it) and the work in progress over time. Parameters come from gemel's JSON\n"
             "(docs/processes.md, \"Parameters\"), from Scylla's configuration files, or from\n"
-            "BIMP/QBP parameters embedded in the model.\n"
+            "BIMP/QBP parameters embedded in the model. A resource pool offered more work\n"
+            "than its units can do (offered load >= 1) has no steady state: the run warns.\n"
             "\n"
             "Options:\n"
             "  --check          import and print the structure\n"
@@ -57,7 +58,8 @@ static void help(FILE *out)
             "                   [{\"id\", \"name\", \"participant\", \"nodes\": [...],\n"
             "                   \"flows\": [...]}]}; when simulating: {\"replications\",\n"
             "                   \"seed\", ..., \"kpis\": {NAME: {\"mean\", \"ci95\"}},\n"
-            "                   \"bottlenecks\": [...], \"wip_profile\": [...]}\n"
+            "                   \"bottlenecks\": [...], \"wip_profile\": [...],\n"
+            "                   \"warnings\": [...] when there are any}\n"
             "  -h, --help       this help\n"
             "\n"
             "Exit status: 0 success, 1 the simulation failed, 2 bad options, model or\n"
@@ -267,6 +269,30 @@ static void json_finite(gm_sb *sb, double v)
         gm_sb_append(sb, "null");
 }
 
+static bool kpi_fraction(const void *ctx, size_t k)
+{
+    return gm_proc_kpi_is_fraction(ctx, k);
+}
+
+/* The steady-state warning after run s, or NULL when every pool can keep
+   up with its work (gm_proc_overloaded). */
+static const char *unsteady(const char *path, const gm_proc *p, gm_exp_summary *s)
+{
+    static char warning[1600];
+    char why[1024];
+    size_t nk = gm_proc_nkpi(p);
+    double *mean = malloc(2 * nk * sizeof *mean);
+    if (!mean)
+        return NULL;
+    for (size_t k = 0; k < nk; k++) {
+        mean[k] = s->kpi[k].mean;
+        mean[nk + k] = s->kpi[k].lo;
+    }
+    size_t n = gm_proc_overloaded(p, mean, mean + nk, why, sizeof why);
+    free(mean);
+    return n ? gm_cli_warn_unsteady(path, why, s, nk, warning, sizeof warning) : NULL;
+}
+
 /* The bottleneck ranking and the WIP profile, as text or JSON members. */
 static void extras(gm_sb *sb, const gm_proc *p, const gm_exp_summary *s, const double *wip,
                    size_t nwip, bool json)
@@ -401,7 +427,7 @@ static int simulate(const char *path, const gm_bpmn *m, const psource *src, cons
     gm_proc_set_wip(p, wip, sizeof wip / sizeof wip[0]);
     gm_experiment e = {.reps = o->reps, .threads = (unsigned)o->threads, .seed = o->seed,
                        .nkpi = gm_proc_nkpi(p), .nbatches = GM_PROC_BATCHES,
-                       .rep = gm_proc_replicate,
+                       .rep = gm_proc_replicate, .is_fraction = kpi_fraction,
                        .ctx = p};
     gm_exp_summary s;
     int run_rc = gm_cli_run_experiment(&e, &s, &err);
@@ -421,10 +447,11 @@ static int simulate(const char *path, const gm_bpmn *m, const psource *src, cons
         gm_cli_fail(&err);
         return GM_EXIT_FAIL;
     }
+    const char *warning = unsteady(path, p, &s);
     gm_sb extra = GM_SB_INIT;
     extras(&extra, p, &s, wip, sizeof wip / sizeof wip[0], o->json);
     gm_cli_print_summary(path, kpi_name, p, gm_proc_nkpi(p), &s, o->seed, o->json,
-                         gm_sb_str(&extra), NULL);
+                         gm_sb_str(&extra), warning);
     gm_sb_free(&extra);
     gm_exp_summary_free(&s);
     gm_proc_free(p);

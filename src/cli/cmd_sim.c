@@ -66,18 +66,8 @@ static int run(int argc, char **argv)
         gm_cli_fail(&err);
         return GM_EXIT_FAIL;
     }
-    if (unsteady && s.batch_means) {
-        /* Batch means treat the batches as samples of one steady state;
-           without one they only measure how fast the run drifts. */
-        for (size_t k = 0; k < gm_qnet_nkpi(m); k++) {
-            s.kpi[k].lo = s.kpi[k].hi = (double)NAN;
-            s.kpi[k].clipped = false;
-        }
-        size_t len = strlen(warning);
-        snprintf(warning + len, sizeof warning - len,
-                 "; batch-means intervals need a steady state and are not shown (--reps R "
-                 "gives intervals for a run of this length)");
-    }
+    if (unsteady)
+        gm_cli_unsteady_batches(&s, gm_qnet_nkpi(m), warning, sizeof warning);
     gm_cli_print_summary(path, kpi_name, m, gm_qnet_nkpi(m), &s, o.seed, o.json, NULL,
                          unsteady ? warning : NULL);
     gm_exp_summary_free(&s);

@@ -140,6 +140,32 @@ int gm_cli_parse_simopts(const gm_cli_cmd *cmd, int argc, char **argv, const str
     return -1;
 }
 
+/* The warning's text, without the head, to buf. */
+static void unsteady_text(const char *why, char *buf, size_t n)
+{
+    snprintf(buf, n,
+             "no steady state: %s. The queue there grows without bound, so these KPIs "
+             "describe this run only and grow with its length",
+             why);
+}
+
+void gm_cli_unsteady_batches(gm_exp_summary *s, size_t nkpi, char *buf, size_t n)
+{
+    if (!s->batch_means)
+        return;
+    /* Batch means treat the batches as samples of one steady state;
+       without one they only measure how fast the run drifts. */
+    for (size_t k = 0; k < nkpi; k++) {
+        s->kpi[k].lo = s->kpi[k].hi = (double)NAN;
+        s->kpi[k].clipped = false;
+    }
+    size_t len = strnlen(buf, n);
+    if (len < n)
+        snprintf(buf + len, n - len,
+                 "; batch-means intervals need a steady state and are not shown (--reps R "
+                 "gives intervals for a run of this length)");
+}
+
 bool gm_cli_steady_state_warning(const char *source, const gm_qnet *m, char *buf, size_t n)
 {
     char why[1024];
@@ -147,12 +173,18 @@ bool gm_cli_steady_state_warning(const char *source, const gm_qnet *m, char *buf
         buf[0] = '\0';
     if (gm_qnet_overloaded(m, why, sizeof why) == 0)
         return false;
-    snprintf(buf, n,
-             "no steady state: %s. The queue there grows without bound, so these KPIs "
-             "describe this run only and grow with its length",
-             why);
+    unsteady_text(why, buf, n);
     fprintf(stderr, "gemel: %s: warning: %s\n", source, buf);
     return true;
+}
+
+const char *gm_cli_warn_unsteady(const char *source, const char *why, gm_exp_summary *s,
+                                 size_t nkpi, char *buf, size_t n)
+{
+    unsteady_text(why, buf, n);
+    gm_cli_unsteady_batches(s, nkpi, buf, n);
+    fprintf(stderr, "gemel: %s: warning: %s\n", source, buf);
+    return buf;
 }
 
 static void json_num(gm_sb *sb, double v)

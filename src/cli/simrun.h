@@ -67,6 +67,22 @@ int gm_cli_file_arg(const char *flag, const char *arg, gm_err *err);
  */
 bool gm_cli_steady_state_warning(const char *source, const gm_qnet *m, char *buf, size_t n);
 
+/*
+ * After a run without a steady state: when the intervals of s (nkpi KPIs)
+ * are batch means, which assume one, clear them (lo = hi = NAN) and append
+ * to the warning in buf (n bytes) that they are not shown.
+ */
+void gm_cli_unsteady_batches(gm_exp_summary *s, size_t nkpi, char *buf, size_t n);
+
+/*
+ * The steady-state warning of gm_cli_steady_state_warning for a run s
+ * (nkpi KPIs) found without one for the reason why (e.g. from
+ * gm_proc_overloaded), with gm_cli_unsteady_batches applied. Writes it to
+ * buf and stderr; returns buf.
+ */
+const char *gm_cli_warn_unsteady(const char *source, const char *why, gm_exp_summary *s,
+                                 size_t nkpi, char *buf, size_t n);
+
 /* Name of KPI k of a model, for gm_cli_print_summary. */
 typedef const char *(*gm_cli_kpi_name_fn)(const void *model, size_t k);
 

@@ -79,6 +79,8 @@ typedef struct pact {
     bool plain;          /* no marker and no boundary: the fast path */
     bool fast_res;       /* one counted pool without calendar: no request
                             record when units are free */
+    bool cyclic;         /* on a cycle of the process graph: a token may
+                            come back to it (the run counts its steps) */
     uint64_t stream;     /* durations; stream + 1: markers and boundaries */
 } pact;
 
@@ -195,7 +197,7 @@ struct gm_proc {
 };
 
 #define PROC_KPI_PER_TASK 4
-#define PROC_KPI_PER_POOL 2
+#define PROC_KPI_PER_POOL 3 /* utilization, offered_load, cost_per_case */
 #define PROC_KPI_CASE 7
 
 /* Parse an ISO 8601 duration ("PT30M", "P1DT2H", "PT1.5S", "P2W") into

@@ -1077,6 +1077,7 @@ static int build_kpis(gm_proc *p, gm_err *err)
     p->kpi_pool0 = p->nkpi;
     for (size_t r = 0; r < p->npool; r++)
         if ((rc = add_kpi(p, cap, p->pool[r].name, "utilization", err)) ||
+            (rc = add_kpi(p, cap, p->pool[r].name, "offered_load", err)) ||
             (rc = add_kpi(p, cap, p->pool[r].name, "cost_per_case", err)))
             return rc;
     return GM_OK;
@@ -1313,6 +1314,119 @@ done:
     return rc;
 }
 
+/* ---- activities on cycles ------------------------------------------------ */
+
+/*
+ * Mark the activities a token may come back to (pact.cyclic): the run
+ * counts their steps, which bounds cycles left with a tiny probability, and
+ * no other activity pays for it. Node i is two vertices, in(i) = i and
+ * out(i) = nn + i, so that a sub-process's inside lies between its in and
+ * its out: in(i) -> out(i); a flow: out(source) -> in(target); an activity:
+ * in -> in of its boundary events; a sub-process: in -> in of its start
+ * events, and out of each inner node without outgoing flows -> its out. An
+ * activity is cyclic when its in vertex is in a strongly connected component
+ * of more than one vertex (Tarjan's algorithm, iteratively).
+ */
+static int mark_cycles(gm_proc *p, gm_err *err)
+{
+    const gm_bpmn *m = p->m;
+    size_t nn = gm_bpmn_nnodes(m), nv = 2 * nn, ne = 0;
+    for (size_t i = 0; i < nn; i++)
+        ne += 3 + gm_bpmn_node_at(m, i)->nout; /* at most: see EDGE below */
+    size_t *first = calloc(nv + 1, sizeof *first), *adj = calloc(ne ? ne : 1, sizeof *adj);
+    size_t *idx = calloc(nv ? nv : 1, sizeof *idx), *low = calloc(nv ? nv : 1, sizeof *low);
+    size_t *stk = calloc(nv ? nv : 1, sizeof *stk), *call = calloc(nv ? nv : 1, sizeof *call);
+    size_t *next = calloc(nv ? nv : 1, sizeof *next);
+    bool *on = calloc(nv ? nv : 1, sizeof *on), *cyc = calloc(nv ? nv : 1, sizeof *cyc);
+    int rc = GM_OK;
+    if (!first || !adj || !idx || !low || !stk || !call || !next || !on || !cyc) {
+        rc = gm_err_set(err, GM_ENOMEM, "", "out of memory");
+        goto done;
+    }
+    /* Edges, counted then placed (pass 0 counts into first[v + 1]). */
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1) {
+            for (size_t v = 0; v < nv; v++)
+                first[v + 1] += first[v];
+            memcpy(next, first, nv * sizeof *next); /* where v's next edge goes */
+        }
+#define EDGE(a, b)                                                                            \
+    do {                                                                                      \
+        if (pass == 0)                                                                        \
+            first[(a) + 1]++;                                                                 \
+        else                                                                                  \
+            adj[next[a]++] = (b);                                                             \
+    } while (0)
+        for (size_t i = 0; i < nn; i++) {
+            const gm_bpmn_node *n = gm_bpmn_node_at(m, i);
+            if (!in_process(p, n))
+                continue;
+            EDGE(i, nn + i);
+            for (size_t k = 0; k < n->nout; k++)
+                EDGE(nn + i, gm_bpmn_flow_at(m, n->out[k])->target);
+            if (n->kind == GM_BPMN_BOUNDARY_EVENT && n->attached_to != GM_BPMN_NONE)
+                EDGE(n->attached_to, i);
+            if (n->parent != GM_BPMN_NONE && n->kind == GM_BPMN_START_EVENT)
+                EDGE(n->parent, i);
+            else if (n->parent != GM_BPMN_NONE && n->nout == 0)
+                EDGE(nn + i, nn + n->parent);
+        }
+#undef EDGE
+    }
+    /* Tarjan: idx[v] is v's visit number + 1 (0: not visited yet). */
+    size_t counter = 0, sp = 0;
+    for (size_t root = 0; root < nv; root++) {
+        if (idx[root])
+            continue;
+        size_t depth = 0;
+        call[depth++] = root;
+        idx[root] = low[root] = ++counter;
+        next[root] = first[root];
+        stk[sp++] = root;
+        on[root] = true;
+        while (depth) {
+            size_t v = call[depth - 1];
+            if (next[v] < first[v + 1]) {
+                size_t w = adj[next[v]++];
+                if (!idx[w]) {
+                    idx[w] = low[w] = ++counter;
+                    next[w] = first[w];
+                    stk[sp++] = w;
+                    on[w] = true;
+                    call[depth++] = w;
+                } else if (on[w] && idx[w] < low[v]) {
+                    low[v] = idx[w];
+                }
+                continue;
+            }
+            depth--;
+            if (depth && low[v] < low[call[depth - 1]])
+                low[call[depth - 1]] = low[v];
+            if (low[v] == idx[v]) { /* v roots a component: pop it */
+                size_t top = sp;
+                do
+                    on[stk[--sp]] = false;
+                while (stk[sp] != v);
+                for (size_t k = sp; top - sp > 1 && k < top; k++)
+                    cyc[stk[k]] = true;
+            }
+        }
+    }
+    for (size_t t = 0; t < p->nact; t++)
+        p->act[t].cyclic = cyc[p->act[t].node];
+done:
+    free(first);
+    free(adj);
+    free(idx);
+    free(low);
+    free(stk);
+    free(call);
+    free(next);
+    free(on);
+    free(cyc);
+    return rc;
+}
+
 int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_proc **out,
                  gm_err *err)
 {
@@ -1500,7 +1614,7 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
         p->node[a->node].task = a->plain && !a->sub;
     }
     if ((rc = build_joins(p, err)) || (rc = build_kpis(p, err)) ||
-        (rc = check_endings(p, name, err)))
+        (rc = check_endings(p, name, err)) || (rc = mark_cycles(p, err)))
         goto fail;
     /* What the run must be ready for (proc_run.c skips the rest). */
     for (size_t i = 0; i < gm_bpmn_nnodes(m); i++) {

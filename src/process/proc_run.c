@@ -144,6 +144,41 @@ size_t gm_proc_bottlenecks(const gm_proc *p, const double *mean, gm_proc_bottlen
     return n;
 }
 
+bool gm_proc_kpi_is_fraction(const gm_proc *p, size_t k)
+{
+    return k >= p->kpi_pool0 && (k - p->kpi_pool0) % PROC_KPI_PER_POOL == 0;
+}
+
+size_t gm_proc_overloaded(const gm_proc *p, const double *mean, const double *lo, char *msg,
+                          size_t n)
+{
+    size_t count = 0, used = 0;
+    if (n)
+        msg[0] = '\0';
+    for (size_t r = 0; r < p->npool; r++) {
+        size_t k = p->kpi_pool0 + PROC_KPI_PER_POOL * r + 1;
+        double load = mean[k];
+        /* an interval that reaches below 1 does not show it */
+        if (!(load >= 1) || (lo && isfinite(lo[k]) && lo[k] < 1))
+            continue;
+        if (++count > 3 || used >= n)
+            continue;
+        const ppooldef *pd = &p->pool[r];
+        bool shifts = pd->cal != NONE;
+        for (size_t u = 0; pd->named && u < pd->nunits; u++)
+            shifts = shifts || p->unit[pd->first_unit + u].cal != NONE;
+        int w = snprintf(msg + used, n - used,
+                         "%sresource '%s': offered load %.3g >= 1 (the work its cases bring per "
+                         "unit of time, over its %u unit%s%s)",
+                         count > 1 ? "; " : "", pd->name, load, pd->nunits,
+                         pd->nunits == 1 ? "" : "s", shifts ? " on shift" : "");
+        used = w < 0 ? n : used + (size_t)w < n ? used + (size_t)w : n;
+    }
+    if (count > 3 && used < n)
+        snprintf(msg + used, n - used, "; and %zu more", count - 3);
+    return count;
+}
+
 /* ======================================================================== */
 /* Run state                                                                */
 
@@ -217,7 +252,6 @@ typedef struct pcase {
     bool measured;
     size_t batch;     /* measured: its batch (batch means), else NONE */
     double proc, wait, cost;
-    uint32_t steps;   /* tasks begun and waits (a bound on cycles, see step) */
     size_t next_free;
 } pcase;
 
@@ -240,8 +274,10 @@ typedef struct lact {
     uint32_t next_node, next_ai; /* where out leads when that is a plain task
                                     (no node between), else NONE32 */
     bool fast;           /* pact.fast_res: one counted pool without calendar */
-    bool sub;            /* an embedded sub-process */
+    uint8_t slow;        /* LA_ bits: what begin_exec checks first */
 } lact;
+
+enum { LA_SUB = 1, LA_CYCLIC = 2 }; /* an embedded sub-process; pact.cyclic */
 
 #define NONE32 UINT32_MAX
 
@@ -290,6 +326,7 @@ typedef struct run {
     unit_rt *unit;
     /* run length */
     uint64_t arrived, measured_arrived, measured_done, post_arrivals, in_system;
+    uint64_t cases_ended, steps, step_limit; /* see step() */
     bool window_open, window_closed;
     bool util_on; /* work counts for utilisation now (util_update) */
     double t_w0, t_w1;
@@ -328,18 +365,20 @@ static void fail_run(run *R, int code, const char *fmt, ...)
     gm_sim_stop(R->sim);
 }
 
-/* Case ci begins a task or a wait. check_endings (proc_load.c) refuses
-   models whose tokens can never end; a cycle left only with a tiny
-   probability would still run for ever, so a case has a budget. False (the
-   run failed) past it. */
-static inline bool step(run *R, size_t ci)
+/* A token begins an activity on a cycle (pact.cyclic) or a wait.
+   check_endings (proc_load.c) refuses models whose tokens can never end;
+   a cycle left only with a tiny probability would still run for ever, and
+   while its cases loop others arrive. So the run has a budget of such
+   steps, GM_PROC_MAX_CASE_STEPS to begin with and as much again per case
+   that ends. False (the run failed) past it. */
+static inline bool step(run *R)
 {
-    if (__builtin_expect(++R->cs[ci].steps <= GM_PROC_MAX_CASE_STEPS, 1))
+    if (__builtin_expect(++R->steps <= R->step_limit, 1))
         return true;
     fail_run(R, GM_ELIMIT,
-             "case %llu went through more than %u tasks and waits without ending; a cycle it "
-             "(almost) never leaves?",
-             (unsigned long long)R->cs[ci].seq, GM_PROC_MAX_CASE_STEPS);
+             "the cases went through more than %u activities on cycles and waits each "
+             "without ending (%llu cases ended); a cycle they (almost) never leave?",
+             GM_PROC_MAX_CASE_STEPS, (unsigned long long)R->cases_ended);
     return false;
 }
 
@@ -1050,42 +1089,51 @@ static inline __attribute__((always_inline)) void start_service(run *R, size_t r
         fail_run(R, gm_sim_error(R->sim), "cannot schedule a task completion");
 }
 
+/* Begin the sub-process of EXEC e: a new scope whose token starts at its
+   none start event. */
+static void begin_sub(run *R, size_t e)
+{
+    rec *x = &R->rc[e];
+    const pact *a = &R->p->act[x->ai];
+    size_t s = scope_new(R, x->cs, x->scope, e, a->node);
+    if (s == NONE)
+        return;
+    x = &R->rc[e];
+    x->child = s;
+    x->state = X_SUB;
+    R->sc[s].ntok = 1;
+    push_work(R, s, a->sub_start, NONE);
+}
+
 /* Run one execution of activity ACT a (or the plain activity) as record e. */
 static void begin_exec(run *R, size_t e)
 {
     rec *x = &R->rc[e];
     const lact *la = &R->la[x->ai];
     x->t_req = gm_sim_now(R->sim);
-    if (!step(R, x->cs))
-        return;
-    if (__builtin_expect(!la->sub, 1)) {
-        x->state = X_WAIT;
-        if (la->fast) { /* the common case: one counted pool, no queue, a unit free */
-            pool_rt *P = &R->pool[la->pool];
-            if (P->qhead == NONE && P->idle >= la->amount) {
-                P->idle -= la->amount;
-                x->rs = RS_HOLD;
-                start_service(R, e);
-                return;
-            }
-        } else if (la->pool == NONE32) {
+    if (__builtin_expect(la->slow, 0)) {
+        /* on a cycle, or a sub-process: rarer */
+        if ((la->slow & LA_CYCLIC) && !step(R))
+            return;
+        if (la->slow & LA_SUB) {
+            begin_sub(R, e);
+            return;
+        }
+    }
+    x->state = X_WAIT;
+    if (la->fast) { /* the common case: one counted pool, no queue, a unit free */
+        pool_rt *P = &R->pool[la->pool];
+        if (P->qhead == NONE && P->idle >= la->amount) {
+            P->idle -= la->amount;
+            x->rs = RS_HOLD;
             start_service(R, e);
             return;
         }
-        request(R, e, &R->p->act[x->ai]);
+    } else if (la->pool == NONE32) {
+        start_service(R, e);
         return;
     }
-    const pact *a = &R->p->act[x->ai];
-    {
-        size_t s = scope_new(R, x->cs, x->scope, e, a->node);
-        if (s == NONE)
-            return;
-        x = &R->rc[e];
-        x->child = s;
-        x->state = X_SUB;
-        R->sc[s].ntok = 1;
-        push_work(R, s, a->sub_start, NONE);
-    }
+    request(R, e, &R->p->act[x->ai]);
 }
 
 static size_t exec_new(run *R, size_t act_rec)
@@ -1554,7 +1602,7 @@ static bool act_table(run *R)
             la->next_ai = (uint32_t)p->node[la->next_node].idx;
         }
         la->fast = a->fast_res;
-        la->sub = a->sub;
+        la->slow = (uint8_t)((a->sub ? LA_SUB : 0) | (a->cyclic ? LA_CYCLIC : 0));
         if (a->nneed) {
             la->pool = (uint32_t)a->need[0].pool;
             la->amount = a->need[0].amount;
@@ -1647,7 +1695,7 @@ static double catch_delay(run *R, size_t node)
 
 static void wait_at(run *R, int kind, size_t s, size_t node, size_t target, double d)
 {
-    if (!step(R, R->sc[s].cs))
+    if (!step(R))
         return;
     size_t r = rec_new(R, kind, node, s);
     if (r == NONE)
@@ -1943,6 +1991,9 @@ static void case_done(run *R, size_t ci)
         }
         R->measured_done++;
     }
+    R->cases_ended++;
+    if (R->step_limit < UINT64_MAX - GM_PROC_MAX_CASE_STEPS)
+        R->step_limit += GM_PROC_MAX_CASE_STEPS;
     if (R->log) {
         gm_err le;
         gm_err_clear(&le);
@@ -2067,7 +2118,6 @@ static void on_arrival(gm_sim *sim, void *ctx, uint64_t data)
     c->measured = meas;
     c->batch = batch;
     c->proc = c->wait = c->cost = 0;
-    c->steps = 0;
     wip_change(R, now, +1);
     size_t s = scope_new(R, ci, NONE, NONE, NONE);
     if (s == NONE)
@@ -2167,6 +2217,15 @@ static void fill_kpi(const run *R, const blk *b, double t_util, double *kpi)
     }
     for (size_t r = 0; r < p->npool; r++) {
         kpi[k++] = ratio(b->work[r], available_time(R, r, b->t0, t_util));
+        /* The work the block's cases brought (they all completed), over the
+           unit time available while they arrived: the demand, which the
+           utilization cannot show past 1. */
+        double demand = 0;
+        for (size_t t = 0; t < p->nact; t++)
+            for (size_t q = 0; q < p->act[t].nneed; q++)
+                if (p->act[t].need[q].pool == r)
+                    demand += b->ts[t].dur * p->act[t].need[q].amount;
+        kpi[k++] = ratio(demand, available_time(R, r, b->t0, b->t1));
         kpi[k++] = b->pcost[r] / n;
     }
 }
@@ -2234,6 +2293,7 @@ int gm_proc_replicate(const void *ctx, uint64_t seed, uint64_t rep, double *kpi,
     R.unit = calloc(p->nunit ? p->nunit : 1, sizeof *R.unit);
     R.nb = batch ? GM_PROC_BATCHES : 0;
     R.cur = NONE;
+    R.step_limit = GM_PROC_MAX_CASE_STEPS;
     R.b = calloc(1 + R.nb, sizeof *R.b);
     int rc;
     if (!R.sim || !R.rng || !R.pool || !R.unit || !R.b)

@@ -34,7 +34,7 @@ typedef struct gm_proc gm_proc;
 #define GM_PROC_MAX_RESOURCES 1000u
 #define GM_PROC_MAX_UNITS 1000000LL     /* "count" of a resource */
 #define GM_PROC_MAX_CASE_TOKENS 100000u /* live tokens of one case */
-#define GM_PROC_MAX_CASE_STEPS 1000000u /* tasks and waits one case goes through */
+#define GM_PROC_MAX_CASE_STEPS 1000000u /* activities on cycles and waits per case */
 
 /*
  * Build a simulation model from the BPMN model m (which must outlive the
@@ -97,6 +97,28 @@ typedef struct gm_proc_bottleneck {
 size_t gm_proc_bottlenecks(const gm_proc *p, const double *mean, gm_proc_bottleneck *out,
                            size_t cap);
 
+/*
+ * Steady state, from a run's KPIs. A pool's offered load, KPI
+ * "<pool>.offered_load", is the work the measured cases brought to it (the
+ * durations of their tasks times the units each holds) over the unit time
+ * it had while they arrived. Where it is >= 1 the pool cannot finish the
+ * work as fast as it comes: its queue grows without bound, there is no
+ * steady state, and the KPIs only describe one run and grow with its length
+ * (its utilization stays at about 1 and cannot show it).
+ *
+ * gm_proc_overloaded counts the pools whose offered load, mean[k] (the
+ * experiment's means), is >= 1, and whose interval, when lo (the lower
+ * interval ends, may be NULL; NAN where there is none) is given, lies at or
+ * above 1 too; it writes a one-line description of the first three to msg
+ * (n bytes, NUL-terminated when n > 0): "resource 'clerk': offered load 5.02
+ * >= 1 (the work its cases bring per unit of time, over its 1 unit)".
+ * gm_proc_kpi_is_fraction: true when KPI k is a utilization (a value in
+ * [0, 1]; gm_experiment.is_fraction).
+ */
+size_t gm_proc_overloaded(const gm_proc *p, const double *mean, const double *lo, char *msg,
+                          size_t n);
+bool gm_proc_kpi_is_fraction(const gm_proc *p, size_t k);
+
 /* The KPI vector: count and names ("case.cycle_time_mean", "check.wait_mean",
    "clerk.utilization", ...), valid while p lives. */
 size_t gm_proc_nkpi(const gm_proc *p);
@@ -120,8 +142,10 @@ uint64_t gm_proc_nstreams(const gm_proc *p);
  * cases (by arrival: equal numbers of cases, or equal slices of the
  * horizon), for batch means from one long replication. Thread-safe on a
  * shared model. Errors: GM_ENOMEM, GM_ELIMIT (a case holds more than
- * GM_PROC_MAX_CASE_TOKENS tokens or goes through more than
- * GM_PROC_MAX_CASE_STEPS tasks and waits, or a cycle of gateways without tasks
+ * GM_PROC_MAX_CASE_TOKENS tokens, the cases go through more than
+ * GM_PROC_MAX_CASE_STEPS activities on cycles and waits each (counted over
+ * the run: that many, and as many more per case ended), or a cycle of
+ * gateways without tasks
  * spins), GM_EINVAL (measured cases never complete: e.g. a parallel join
  * waiting for a token that never comes; a sampled time is negative), with
  * err's where "simulation".

@@ -229,6 +229,60 @@ static void test_sim_overload(void **state)
     unlink(path);
 }
 
+/* An overloaded process: the same warning, naming the resource and its
+   offered load; utilization intervals stay in [0, 1]. */
+static void test_process_overload(void **state)
+{
+    (void)state;
+    char bpmn[] = "/tmp/gemel-bpmn-XXXXXX", params[] = "/tmp/gemel-params-XXXXXX";
+    close(mkstemp(bpmn));
+    close(mkstemp(params));
+    write_file(bpmn, "<?xml version=\"1.0\"?>\n"
+                     "<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\" id=\"d\">"
+                     "<process id=\"P\"><startEvent id=\"s\"/><task id=\"t\"/><endEvent id=\"e\"/>"
+                     "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"t\"/>"
+                     "<sequenceFlow id=\"f2\" sourceRef=\"t\" targetRef=\"e\"/></process></definitions>\n");
+    write_file(params, "{\"type\": \"process-simulation\", \"cases\": 3000,"
+                       " \"arrivals\": {\"interarrival\": {\"dist\": \"constant\", \"value\": 1}},"
+                       " \"resources\": [{\"name\": \"clerk\", \"count\": 1}],"
+                       " \"tasks\": {\"t\": {\"resource\": \"clerk\", \"duration\": {\"dist\": \"constant\", \"value\": 6}}}}");
+    /* constant times: the load is exactly 6 in every replication */
+    const char *why = "no steady state: resource 'clerk': offered load 6 >= 1 (the work its "
+                      "cases bring per unit of time, over its 1 unit). The queue there grows "
+                      "without bound, so these KPIs describe this run only and grow with its length";
+    char want[1024];
+    snprintf(want, sizeof want, "gemel: %s: warning: %s", bpmn, why);
+    for (int reps = 1; reps <= 4; reps += 3) {
+        char nreps[8];
+        snprintf(nreps, sizeof nreps, "%d", reps);
+        cli_result r = RUN("process", bpmn, "--params", params, "--json", "--reps", nreps);
+        assert_int_equal(r.status, 0);
+        assert_memory_equal(r.err, want, strlen(want));
+        json_error_t je;
+        json_t *j = json_loads(r.out, 0, &je);
+        assert_non_null(j);
+        const char *w = json_string_value(json_array_get(json_object_get(j, "warnings"), 0));
+        assert_non_null(w);
+        assert_memory_equal(w, why, strlen(why));
+        json_t *kp = json_object_get(j, "kpis");
+        assert_true(json_number_value(json_object_get(json_object_get(kp, "clerk.offered_load"),
+                                                      "mean")) == 6);
+        json_t *ci = json_object_get(json_object_get(kp, "clerk.utilization"), "ci95");
+        if (reps == 1) {
+            assert_true(json_is_null(json_array_get(ci, 0)) && json_is_null(json_array_get(ci, 1)));
+            assert_non_null(strstr(w, "batch-means intervals need a steady state"));
+        } else {
+            double lo = json_number_value(json_array_get(ci, 0));
+            double hi = json_number_value(json_array_get(ci, 1));
+            assert_true(0 <= lo && lo <= hi && hi <= 1);
+        }
+        json_decref(j);
+        cli_free(&r);
+    }
+    unlink(bpmn);
+    unlink(params);
+}
+
 /* gemel sim --json: the documented shape, and identical numbers for any
    thread count. */
 static void test_sim_json(void **state)
@@ -818,6 +872,7 @@ int main(void)
         cmocka_unit_test(test_sim_json),
         cmocka_unit_test(test_sim_unreachable_stop),
         cmocka_unit_test(test_sim_overload),
+        cmocka_unit_test(test_process_overload),
         cmocka_unit_test(test_process_check),
         cmocka_unit_test(test_process_simulate),
         cmocka_unit_test(test_process_messages),

@@ -116,12 +116,18 @@ static void test_mm1(void **state)
                             "\"arrivals\": {\"interarrival\": {\"dist\": \"exponential\", \"mean\": 1}},"
                             "\"resources\": [{\"name\": \"clerk\", \"count\": 1}],"
                             "\"tasks\": {\"t\": {\"duration\": {\"dist\": \"exponential\", \"mean\": 0.8}}}}");
-    assert_int_equal(gm_proc_nkpi(p), 7 + 4 + 2);
+    assert_int_equal(gm_proc_nkpi(p), 7 + 4 + 3);
     assert_string_equal(gm_proc_kpi_name(p, 0), "case.cycle_time_mean");
     assert_string_equal(gm_proc_kpi_name(p, 8), "t.wait_mean");
     assert_string_equal(gm_proc_kpi_name(p, 11), "clerk.utilization");
+    assert_string_equal(gm_proc_kpi_name(p, 12), "clerk.offered_load");
+    assert_true(gm_proc_kpi_is_fraction(p, 11));
+    for (size_t k = 0; k < gm_proc_nkpi(p); k++)
+        assert_int_equal(gm_proc_kpi_is_fraction(p, k), k == 11);
     gm_exp_summary s;
     run_exp(p, 20, &s);
+    /* below 1, the offered load is the utilization: lambda E[S] / c */
+    expect_kpi(p, &s, "clerk.offered_load", 0.8, 0.01);
     expect_kpi(p, &s, "t.wait_mean", 3.2, 0.05);
     expect_kpi(p, &s, "clerk.utilization", 0.8, 0.01);
     expect_kpi(p, &s, "t.duration_mean", 0.8, 0.01);
@@ -1252,7 +1258,8 @@ static void test_endings(void **state)
     gm_err_clear(&err);
     assert_true(gm_proc_nkpi(p) <= 64);
     assert_int_equal(gm_proc_replicate(p, 1, 0, kpi, NULL, NULL, &err), GM_ELIMIT);
-    if (!strstr(err.what, "more than 1000000 tasks and waits without ending"))
+    if (!strstr(err.what, "the cases went through more than 1000000 activities on cycles and "
+                          "waits each without ending (0 cases ended)"))
         fail_msg("%s", err.what);
     gm_proc_free(p);
     gm_bpmn_free(m);
@@ -1277,6 +1284,63 @@ static void test_endings(void **state)
     gm_bpmn_free(m);
 }
 
+/* Arrivals 5 times faster than one clerk serves: the offered load (the
+   work the cases bring over the unit time) is 5, while the utilization
+   cannot pass 1; gm_proc_overloaded names the pool. With two clerks at
+   half the work each the load is 5 / 2 / 2 = 1.25; with 12 clerks, 5/12. */
+static void test_overload(void **state)
+{
+    (void)state;
+    gm_bpmn *m = load_bpmn(mm1_doc);
+    static const char fmt[] = "{\"type\": \"process-simulation\", \"cases\": 4000, "
+                              "\"arrivals\": {\"interarrival\": {\"dist\": \"exponential\", \"mean\": 1}},"
+                              "\"resources\": [{\"name\": \"clerk\", \"count\": %d}],"
+                              "\"tasks\": {\"t\": {\"duration\": {\"dist\": \"exponential\", \"mean\": %g}}}}";
+    static const struct {
+        int count;
+        double mean, load;
+    } cases[] = {{1, 5, 5}, {2, 2.5, 1.25}, {12, 5, 5.0 / 12}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        char params[1024];
+        snprintf(params, sizeof params, fmt, cases[c].count, cases[c].mean);
+        gm_proc *p = load_ok(m, params);
+        gm_exp_summary s;
+        run_exp(p, 10, &s);
+        expect_kpi(p, &s, "clerk.offered_load", cases[c].load, 0.03);
+        size_t nk = gm_proc_nkpi(p);
+        double mean[32], lo[32];
+        assert_true(nk <= 32);
+        for (size_t k = 0; k < nk; k++) {
+            mean[k] = s.kpi[k].mean;
+            lo[k] = s.kpi[k].lo;
+        }
+        char msg[512];
+        size_t n = gm_proc_overloaded(p, mean, lo, msg, sizeof msg);
+        if (cases[c].load > 1) {
+            assert_int_equal(n, 1);
+            char want[256];
+            snprintf(want, sizeof want,
+                     "resource 'clerk': offered load %.3g >= 1 (the work its cases bring per "
+                     "unit of time, over its %d unit%s)",
+                     mean[gm_proc_kpi_index(p, "clerk.offered_load")], cases[c].count,
+                     cases[c].count == 1 ? "" : "s");
+            assert_string_equal(msg, want);
+            assert_true(mean[gm_proc_kpi_index(p, "clerk.utilization")] <= 1);
+        } else {
+            assert_int_equal(n, 0);
+            assert_string_equal(msg, "");
+        }
+        /* an interval reaching below 1 does not show an overload */
+        lo[gm_proc_kpi_index(p, "clerk.offered_load")] = 0.99;
+        mean[gm_proc_kpi_index(p, "clerk.offered_load")] = 1.01;
+        assert_int_equal(gm_proc_overloaded(p, mean, lo, msg, sizeof msg), 0);
+        assert_int_equal(gm_proc_overloaded(p, mean, NULL, msg, sizeof msg), 1);
+        gm_exp_summary_free(&s);
+        gm_proc_free(p);
+    }
+    gm_bpmn_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1293,6 +1357,7 @@ int main(void)
         cmocka_unit_test(test_batch_means), cmocka_unit_test(test_amounts_and_loops),
         cmocka_unit_test(test_duration_stream),
         cmocka_unit_test(test_wip_profile), cmocka_unit_test(test_endings),
+        cmocka_unit_test(test_overload),
     };
     return gm_test_result(cmocka_run_group_tests(tests, NULL, NULL));
 }
