@@ -483,8 +483,10 @@ static int sub_import(void *ctx, int argc, char **argv)
         gm_cli_fail(&err);
     rc = !st ? GM_EXIT_OK : st == GM_EINVAL ? GM_EXIT_USAGE : GM_EXIT_FAIL;
     fprintf(stderr,
-            "gemel: %s: imported %zu models, %zu twins, %zu relationships; %zu line%s refused%s\n",
-            name, res.models, res.twins, res.relationships, res.refused,
+            "gemel: %s: imported %zu model%s, %zu twin%s, %zu relationship%s; %zu line%s "
+            "refused%s\n",
+            name, res.models, res.models == 1 ? "" : "s", res.twins, res.twins == 1 ? "" : "s",
+            res.relationships, res.relationships == 1 ? "" : "s", res.refused,
             res.refused == 1 ? "" : "s",
             !o->keep && res.refused ? " (stopped at the first)" : "");
     if (o->json) {
@@ -623,7 +625,8 @@ static int sub_export(void *ctx, int argc, char **argv)
         rc = j ? print_json(j) : GM_EXIT_FAIL;
         json_decref(j);
     } else {
-        fprintf(stderr, "gemel: %s: exported %zu twins, %zu relationships\n", file, x.twins, x.rels);
+        fprintf(stderr, "gemel: %s: exported %zu twin%s, %zu relationship%s\n", file, x.twins,
+                x.twins == 1 ? "" : "s", x.rels, x.rels == 1 ? "" : "s");
     }
     return close_engine(e, rc);
 }

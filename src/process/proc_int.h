@@ -155,6 +155,8 @@ struct gm_proc {
     /* run length */
     int64_t cases;       /* 0: no case limit */
     double horizon;      /* HUGE_VAL: none */
+    bool terminating;    /* no arrivals after the measured cases (or the
+                            horizon); measured up to their last completion */
     int64_t warmup_cases;
     double warmup_time;
     /* model */

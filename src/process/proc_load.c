@@ -1446,6 +1446,7 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
     const char *type = "", *unit = "minutes", *start = "2024-01-01T00:00:00Z", *process = NULL;
     int64_t cases = 0, warm = 0;
     bool has_cases = false, has_horizon = false, has_wc = false, has_wt = false;
+    bool terminating = false;
     double horizon = 0, warm_t = 0;
     const json_t *arrivals = NULL, *calendars = NULL, *resources = NULL, *tasks = NULL,
                  *gws = NULL, *events = NULL;
@@ -1458,6 +1459,7 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
                    GM_PROC_MAX_CASES),
         GM_JF_FULL("horizon", GM_JK_NUMBER, GM_JF_MIN | GM_JF_MIN_EXCL | GM_JF_MAX, &horizon,
                    &has_horizon, 0, 1e15),
+        GM_JF("terminating", GM_JK_BOOL, 0, &terminating),
         GM_JF_FULL("warmup_cases", GM_JK_INT, GM_JF_MIN | GM_JF_MAX, &warm, &has_wc, 0,
                    GM_PROC_MAX_CASES),
         GM_JF_FULL("warmup_time", GM_JK_NUMBER, GM_JF_MIN | GM_JF_MAX, &warm_t, &has_wt, 0,
@@ -1504,6 +1506,7 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
     }
     p->cases = has_cases ? cases : 0;
     p->horizon = has_horizon ? horizon : HUGE_VAL;
+    p->terminating = terminating;
     p->warmup_cases = warm;
     p->warmup_time = warm_t;
     if ((rc = pick_process(p, name, process, err)))

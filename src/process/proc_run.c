@@ -155,6 +155,8 @@ size_t gm_proc_overloaded(const gm_proc *p, const double *mean, const double *lo
     size_t count = 0, used = 0;
     if (n)
         msg[0] = '\0';
+    if (p->terminating) /* it measures its cases to the end: no steady state to miss */
+        return 0;
     for (size_t r = 0; r < p->npool; r++) {
         size_t k = p->kpi_pool0 + PROC_KPI_PER_POOL * r + 1;
         double load = mean[k];
@@ -327,6 +329,7 @@ typedef struct run {
     /* run length */
     uint64_t arrived, measured_arrived, measured_done, post_arrivals, in_system;
     uint64_t cases_ended, steps, step_limit; /* see step() */
+    bool arrivals_done; /* terminating: no case arrives any more */
     bool window_open, window_closed;
     bool util_on; /* work counts for utilisation now (util_update) */
     double t_w0, t_w1;
@@ -1965,9 +1968,17 @@ static void wip_change(run *R, double now, int delta)
     R->in_system = (uint64_t)((int64_t)R->in_system + delta);
 }
 
+static void close_window(run *R, double now);
+
+/* A terminating run's window closes at its last measured completion, once
+   no case will arrive; any other stops when the window has closed and its
+   cases are done. */
 static void maybe_stop(run *R)
 {
-    if (R->window_closed && R->measured_done == R->measured_arrived)
+    if (R->p->terminating && R->arrivals_done && !R->window_closed &&
+        R->measured_done == R->measured_arrived)
+        close_window(R, gm_sim_now(R->sim)); /* calls maybe_stop again */
+    else if (R->window_closed && R->measured_done == R->measured_arrived)
         gm_sim_stop(R->sim);
 }
 
@@ -2026,8 +2037,15 @@ static void on_horizon(gm_sim *sim, void *ctx, uint64_t data)
         R->window_open = true;
         util_update(R);
         R->t_w0 = R->b[0].t0 = gm_sim_now(sim);
+        close_window(R, gm_sim_now(sim));
+        return;
     }
-    close_window(R, gm_sim_now(sim));
+    if (R->p->terminating) {
+        R->arrivals_done = true;
+        maybe_stop(R);
+    } else {
+        close_window(R, gm_sim_now(sim));
+    }
 }
 
 static void open_window(run *R, double now)
@@ -2067,6 +2085,8 @@ static void on_arrival(gm_sim *sim, void *ctx, uint64_t data)
     const gm_proc *p = R->p;
     const parr *a = &p->arr[data];
     double now = gm_sim_now(sim);
+    if (R->arrivals_done) /* terminating: another start event's next case */
+        return;
     uint64_t seq = R->arrived++;
     bool meas = !R->window_closed && seq >= (uint64_t)p->warmup_cases &&
                 now >= p->warmup_time && now < p->horizon &&
@@ -2083,9 +2103,13 @@ static void on_arrival(gm_sim *sim, void *ctx, uint64_t data)
     }
     if (R->window_closed)
         R->post_arrivals++;
+    if (p->terminating && p->cases && R->measured_arrived >= (uint64_t)p->cases)
+        R->arrivals_done = true; /* this was the last */
     /* Arrivals go on past the measured cases so that they finish under load,
-       up to a cap that lets a run whose cases never finish end. */
-    if (!R->window_closed || R->post_arrivals < 10 * R->measured_arrived + 1000) {
+       up to a cap that lets a run whose cases never finish end; not in a
+       terminating run. */
+    if (!R->arrivals_done &&
+        (!R->window_closed || R->post_arrivals < 10 * R->measured_arrived + 1000)) {
         gm_rng *rng = &R->rng[a->stream];
         double t;
         if (a->rate) {

@@ -106,7 +106,9 @@ size_t gm_proc_bottlenecks(const gm_proc *p, const double *mean, gm_proc_bottlen
  * steady state, and the KPIs only describe one run and grow with its length
  * (its utilization stays at about 1 and cannot show it).
  *
- * gm_proc_overloaded counts the pools whose offered load, mean[k] (the
+ * A terminating run ("terminating": true) measures its cases from the first
+ * arrival to the last completion, steady state or not; gm_proc_overloaded
+ * returns 0 for it. Otherwise it counts the pools whose offered load, mean[k] (the
  * experiment's means), is >= 1, and whose interval, when lo (the lower
  * interval ends, may be NULL; NAN where there is none) is given, lies at or
  * above 1 too; it writes a one-line description of the first three to msg

@@ -660,7 +660,9 @@ static int scenario(ql *L, const gm_xml_node *psi, json_t *out)
     if ((rc = gm_xml_attr_int(psi, "processInstances", 1, 1000000000, &cases, NULL, L->err)) ||
         (rc = gm_xml_attr(psi, "startDateTime", &start, L->err)))
         return rc;
-    if (json_object_set_new(out, "cases", json_integer((json_int_t)cases)))
+    /* BIMP simulates processInstances cases and no more */
+    if (json_object_set_new(out, "cases", json_integer((json_int_t)cases)) ||
+        json_object_set_new(out, "terminating", json_true()))
         return nomem(L);
     if (!start)
         return 0;

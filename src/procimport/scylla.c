@@ -998,7 +998,10 @@ static int build(bl *L, const gm_xml_node *sc, json_t *out)
     char start[GM_TIME_RFC3339_MAX];
     if (gm_time_format_rfc3339(t0, cal_off, GM_TIME_FRAC_AUTO, start, sizeof start) < 0)
         return gm_xml_err(L->err, GM_ERANGE, sc, "startDateTime out of range");
+    /* Scylla simulates processInstances cases (up to the end date) and no
+       more */
     if (json_object_set_new(out, "cases", json_integer((json_int_t)cases)) ||
+        json_object_set_new(out, "terminating", json_true()) ||
         json_object_set_new(out, "start", json_string(start)))
         return nomem(L);
     if (!e)

@@ -318,6 +318,28 @@ static void test_import(void **state)
     cli_free(&r);
     expect_error(RUN("twin", "get", "l0", "--data", t.data), 2, "gemel: l0: no such twin\n");
     expect_error(RUN("twin", "get", "l399", "--data", t.data), 2, "gemel: l399: no such twin\n");
+
+    tdir_remove(&t);
+
+    /* one of each: singular nouns, on import and export */
+    tdir_make(&t);
+    char one[256], back[256];
+    path_in(one, sizeof one, &t, "one.ndjson");
+    path_in(back, sizeof back, &t, "back.ndjson");
+    f = factory_models(one);
+    fputs("{\"$dtId\": \"l1\", \"$metadata\": {\"$model\": \"dtmi:com:example:factory:Line;1\"}}\n", f);
+    fclose(f);
+    r = RUN("twin", "import", one, "--data", t.data);
+    assert_int_equal(r.status, 0);
+    snprintf(want, sizeof want,
+             "gemel: %s: imported 3 models, 1 twin, 0 relationships; 0 lines refused\n", one);
+    assert_string_equal(r.err, want);
+    cli_free(&r);
+    r = RUN("twin", "export", back, "--data", t.data);
+    assert_int_equal(r.status, 0);
+    snprintf(want, sizeof want, "gemel: %s: exported 1 twin, 0 relationships\n", back);
+    assert_string_equal(r.err, want);
+    cli_free(&r);
     tdir_remove(&t);
 }
 

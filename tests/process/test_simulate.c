@@ -1341,6 +1341,54 @@ static void test_overload(void **state)
     gm_bpmn_free(m);
 }
 
+/* A terminating run: cases arrive at 1, 2, ..., 5 (constant interarrival
+   1), one clerk takes 3 for each, so they end at 4, 7, ..., 16 and no case
+   comes after them. Measured from 1 to 16: cycle times 3, 5, ..., 11 (mean
+   7), the clerk busy all 15 (utilization 1, offered load 1, no warning), WIP
+   35 / 15. The same with a horizon of 3.5: three cases, ending at 4, 7, 10. */
+static void test_terminating(void **state)
+{
+    (void)state;
+    gm_bpmn *m = load_bpmn(mm1_doc);
+    static const char fmt[] =
+        "{\"type\": \"process-simulation\", %s, \"terminating\": true,"
+        "\"arrivals\": {\"interarrival\": {\"dist\": \"constant\", \"value\": 1}},"
+        "\"resources\": [{\"name\": \"clerk\", \"count\": 1}],"
+        "\"tasks\": {\"t\": {\"duration\": {\"dist\": \"constant\", \"value\": 3}}}}";
+    static const struct {
+        const char *stop;
+        double n, cycle, wip;
+    } runs[] = {{"\"cases\": 5", 5, 7, 35.0 / 15}, {"\"horizon\": 3.5", 3, 5, 15.0 / 9}};
+    for (size_t r = 0; r < 2; r++) {
+        char params[1024];
+        snprintf(params, sizeof params, fmt, runs[r].stop);
+        gm_proc *p = load_ok(m, params);
+        size_t nk = gm_proc_nkpi(p);
+        double kpi[32];
+        assert_true(nk <= 32);
+        gm_err err;
+        gm_err_clear(&err);
+        uint64_t events = 0;
+        assert_int_equal(gm_proc_replicate(p, 1, 0, kpi, NULL, &events, &err), 0);
+        assert_near(kpi[gm_proc_kpi_index(p, "case.count")], runs[r].n, 0);
+        assert_near(kpi[gm_proc_kpi_index(p, "case.cycle_time_mean")], runs[r].cycle, 1e-12);
+        assert_near(kpi[gm_proc_kpi_index(p, "case.wip_mean")], runs[r].wip, 1e-12);
+        assert_near(kpi[gm_proc_kpi_index(p, "clerk.utilization")], 1, 1e-12);
+        assert_near(kpi[gm_proc_kpi_index(p, "clerk.offered_load")], 1, 1e-12);
+        char msg[256];
+        assert_int_equal(gm_proc_overloaded(p, kpi, NULL, msg, sizeof msg), 0);
+        /* no arrival after the last case: per case an arrival and a
+           completion; with the horizon, its event and the arrival due
+           after it, scheduled before (which creates no case) */
+        uint64_t want = 2 * (uint64_t)runs[r].n + (r ? 2 : 0);
+        if (events != want)
+            fail_msg("%llu events, expected %llu", (unsigned long long)events,
+                     (unsigned long long)want);
+        gm_proc_free(p);
+    }
+    gm_bpmn_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1357,7 +1405,7 @@ int main(void)
         cmocka_unit_test(test_batch_means), cmocka_unit_test(test_amounts_and_loops),
         cmocka_unit_test(test_duration_stream),
         cmocka_unit_test(test_wip_profile), cmocka_unit_test(test_endings),
-        cmocka_unit_test(test_overload),
+        cmocka_unit_test(test_overload),    cmocka_unit_test(test_terminating),
     };
     return gm_test_result(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -214,7 +214,7 @@ static void check_format(const gm_bpmn *m, json_t *p)
     static const char *const top[] = {"type",     "time_unit", "start",        "cases",
                                       "horizon",  "warmup_cases", "warmup_time", "arrivals",
                                       "calendars", "resources", "tasks",        "gateways",
-                                      "events",   NULL};
+                                      "events",   "terminating", NULL};
     static const char *const entry_keys[] = {"days", "from", "to", NULL};
     static const char *const pool_keys[] = {"name", "count", "units", "cost_per_hour",
                                             "calendar", NULL};
@@ -228,6 +228,8 @@ static void check_format(const gm_bpmn *m, json_t *p)
     assert_true(only_keys(p, top));
     expect_str(p, "type", "process-simulation");
     expect_str(p, "time_unit", "minutes");
+    /* both formats simulate their instances and no more */
+    assert_true(json_is_true(json_object_get(p, "terminating")));
     if (json_object_get(p, "start")) {
         const char *s = json_string_value(json_object_get(p, "start"));
         int64_t ns;
@@ -823,7 +825,7 @@ static const char mini_sim[] =
     "</scy:definitions>\n";
 
 static const char mini_expected[] =
-    "{\"type\": \"process-simulation\", \"time_unit\": \"minutes\", \"cases\": 100,"
+    "{\"type\": \"process-simulation\", \"time_unit\": \"minutes\", \"cases\": 100, \"terminating\": true,"
     " \"start\": \"2024-03-04T08:00:00+01:00\", \"horizon\": 1500,"
     " \"arrivals\": {\"s1\": {\"interarrival\": {\"dist\": \"exponential\", \"mean\": 10,"
     "   \"unit\": \"minutes\"}},"
@@ -1130,7 +1132,7 @@ static const char qbp_bpmn[] =
     "</definitions>\n";
 
 static const char qbp_expected[] =
-    "{\"type\": \"process-simulation\", \"time_unit\": \"minutes\", \"cases\": 50,"
+    "{\"type\": \"process-simulation\", \"time_unit\": \"minutes\", \"cases\": 50, \"terminating\": true,"
     " \"start\": \"2024-01-01T08:00:00+02:00\","
     " \"arrivals\": {\"interarrival\": {\"dist\": \"gamma\", \"mean\": 600, \"sd\": 60, \"unit\": "
     "\"seconds\"}},"
