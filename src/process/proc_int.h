@@ -48,6 +48,8 @@ typedef enum pkind {
     PK_EVENT_GW,  /* event-based gateway: the first of its catch events wins */
     PK_CATCH,     /* intermediate catch event: wait a delay */
     PK_BOUNDARY,  /* only reached through its activity */
+    PK_LINK,      /* link throw event: the token goes on at its catch event
+                     (idx: that node) */
 } pkind;
 
 typedef struct pneed {

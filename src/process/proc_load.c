@@ -233,8 +233,8 @@ static int classify(gm_proc *p, const char *name, gm_err *err)
         pn->idx = pn->join = NONE;
         if (!in_process(p, n))
             continue;
-        if (n->trigger == GM_BPMN_TRIGGER_COMPENSATE || n->trigger == GM_BPMN_TRIGGER_LINK ||
-            n->for_compensation || n->instantiate || n->parallel_events)
+        if (n->trigger == GM_BPMN_TRIGGER_COMPENSATE || n->for_compensation || n->instantiate ||
+            n->parallel_events)
             return at_node(name, n, GM_EUNSUPPORTED, err,
                            "simulation of %s '%s' (%s) is not supported yet", n->element, n->id,
                            n->for_compensation ? "a compensation handler"
@@ -258,9 +258,20 @@ static int classify(gm_proc *p, const char *name, gm_err *err)
             break;
         case GM_BPMN_THROW_EVENT:
             pn->kind = PK_PASS;
+            if (n->trigger == GM_BPMN_TRIGGER_LINK) {
+                if (n->link_target == GM_BPMN_NONE)
+                    return at_node(name, n, GM_EINVAL, err,
+                                   "link throw event '%s' leads nowhere: no link catch event "
+                                   "named '%s' in its (sub-)process; expected a catch event "
+                                   "with that link name, or a <target> naming one",
+                                   n->id, n->link);
+                pn->kind = PK_LINK;
+                pn->idx = n->link_target;
+            }
             break;
         case GM_BPMN_CATCH_EVENT:
-            pn->kind = PK_CATCH;
+            /* a link catch event starts a path: nothing to wait for */
+            pn->kind = n->trigger == GM_BPMN_TRIGGER_LINK ? PK_PASS : PK_CATCH;
             break;
         case GM_BPMN_BOUNDARY_EVENT:
             pn->kind = PK_BOUNDARY;
@@ -780,7 +791,7 @@ static int parse_events(gm_proc *p, const char *name, const json_t *events, gm_e
         const json_t *spec = events ? json_object_get(events, n->id) : NULL;
         gm_json_path_key(path, sizeof path, "events", n->id);
         int rc;
-        if (n->kind == GM_BPMN_CATCH_EVENT) {
+        if (p->node[i].kind == PK_CATCH) {
             pcatch *c = &p->catch_[p->ncatch++];
             p->node[i].idx = p->ncatch - 1;
             const json_t *delay = NULL;
@@ -850,9 +861,10 @@ static int parse_events(gm_proc *p, const char *name, const json_t *events, gm_e
             }
         } else if (spec) {
             return gm_err_set(err, GM_EINVAL, path,
-                              "'%s' is a %s; expected the id of a boundary or intermediate "
+                              "'%s' is a %s%s; expected the id of a boundary or intermediate "
                               "catch event",
-                              n->id, n->element);
+                              n->id, n->trigger == GM_BPMN_TRIGGER_LINK ? "link " : "",
+                              n->element);
         }
     }
     if (events) {
@@ -965,9 +977,100 @@ static int parse_arrivals(gm_proc *p, const char *name, const json_t *arr, gm_er
     return GM_OK;
 }
 
+/* ---- ways on besides sequence flows --------------------------------------- */
+
+/* What a token passes along that is not a sequence flow, for the load-time
+   analyses (inclusive joins, endings): a link throw event goes on at its
+   catch event. 'any': one such way on that ends is enough for its source
+   to end (else it is needed, as each flow of a parallel split is). 'local':
+   the token stays in its scope (the inclusive joins look only there). */
+typedef struct xedge {
+    size_t from, to;
+    bool any, local;
+} xedge;
+
+typedef struct xgraph {
+    xedge *e;
+    size_t n, cap;
+    size_t *out_off, *out; /* edge indices by source: out[out_off[i] .. out_off[i + 1]) */
+    size_t *in_off, *in;   /* by target */
+} xgraph;
+
+static void xgraph_free(xgraph *g)
+{
+    free(g->e);
+    free(g->out_off);
+    free(g->out);
+    free(g->in_off);
+    free(g->in);
+    memset(g, 0, sizeof *g);
+}
+
+static int xgraph_add(xgraph *g, size_t from, size_t to, bool any, bool local)
+{
+    if (g->n == g->cap) {
+        size_t nc = g->cap ? 2 * g->cap : 16;
+        xedge *e = realloc(g->e, nc * sizeof *e);
+        if (!e)
+            return GM_ENOMEM;
+        g->e = e;
+        g->cap = nc;
+    }
+    g->e[g->n++] = (xedge){from, to, any, local};
+    return GM_OK;
+}
+
+/* Index the edges by source and by target. */
+static int xgraph_index(xgraph *g, size_t nn)
+{
+    g->out_off = calloc(nn + 1, sizeof *g->out_off);
+    g->in_off = calloc(nn + 1, sizeof *g->in_off);
+    g->out = calloc(g->n ? g->n : 1, sizeof *g->out);
+    g->in = calloc(g->n ? g->n : 1, sizeof *g->in);
+    size_t *po = calloc(nn + 1, sizeof *po), *pi = calloc(nn + 1, sizeof *pi);
+    int rc = GM_ENOMEM;
+    if (!g->out_off || !g->in_off || !g->out || !g->in || !po || !pi)
+        goto done;
+    for (size_t k = 0; k < g->n; k++) {
+        g->out_off[g->e[k].from + 1]++;
+        g->in_off[g->e[k].to + 1]++;
+    }
+    for (size_t i = 0; i < nn; i++) {
+        g->out_off[i + 1] += g->out_off[i];
+        g->in_off[i + 1] += g->in_off[i];
+    }
+    memcpy(po, g->out_off, (nn + 1) * sizeof *po);
+    memcpy(pi, g->in_off, (nn + 1) * sizeof *pi);
+    for (size_t k = 0; k < g->n; k++) {
+        g->out[po[g->e[k].from]++] = k;
+        g->in[pi[g->e[k].to]++] = k;
+    }
+    rc = GM_OK;
+done:
+    free(po);
+    free(pi);
+    return rc;
+}
+
+static int build_xgraph(const gm_proc *p, xgraph *g, gm_err *err)
+{
+    size_t nn = gm_bpmn_nnodes(p->m);
+    int rc = GM_OK;
+    for (size_t i = 0; i < nn && !rc; i++) {
+        const pnode *pn = &p->node[i];
+        if (!in_process(p, pn->bn))
+            continue;
+        if (pn->kind == PK_LINK)
+            rc = xgraph_add(g, i, pn->idx, false, true);
+    }
+    if (rc || (rc = xgraph_index(g, nn)))
+        return gm_err_set(err, GM_ENOMEM, "", "out of memory");
+    return GM_OK;
+}
+
 /* ---- joins: which inputs can still receive a token ------------------------ */
 
-static int build_joins(gm_proc *p, gm_err *err)
+static int build_joins(gm_proc *p, const xgraph *g, gm_err *err)
 {
     const gm_bpmn *m = p->m;
     size_t nn = gm_bpmn_nnodes(m);
@@ -1018,13 +1121,22 @@ static int build_joins(gm_proc *p, gm_err *err)
                 stack[sp++] = src;
             }
             while (sp) {
-                const gm_bpmn_node *x = gm_bpmn_node_at(m, stack[--sp]);
-                size_t preds[1 + 1];
-                size_t np = 0;
-                if (x->kind == GM_BPMN_BOUNDARY_EVENT)
-                    preds[np++] = x->attached_to;
-                for (size_t e = 0; e < x->nin + np; e++) {
-                    size_t y = e < np ? preds[e] : gm_bpmn_flow_at(m, x->in[e - np])->source;
+                size_t xi = stack[--sp];
+                const gm_bpmn_node *x = gm_bpmn_node_at(m, xi);
+                size_t np = x->kind == GM_BPMN_BOUNDARY_EVENT;
+                size_t nx = g->in_off[xi + 1] - g->in_off[xi];
+                for (size_t e = 0; e < np + x->nin + nx; e++) {
+                    size_t y;
+                    if (e < np) {
+                        y = x->attached_to;
+                    } else if (e < np + x->nin) {
+                        y = gm_bpmn_flow_at(m, x->in[e - np])->source;
+                    } else {
+                        const xedge *xe = &g->e[g->in[g->in_off[xi] + e - np - x->nin]];
+                        if (!xe->local)
+                            continue;
+                        y = xe->from;
+                    }
                     if (y == i || (bits[y / 64] >> (y % 64) & 1))
                         continue;
                     bits[y / 64] |= 1ull << (y % 64);
@@ -1181,7 +1293,7 @@ static bool choice(const pnode *pn)
  * ends, each node once. A token of the process's start that is not live
  * names the first node of its path whose every way on is dead.
  */
-static int check_endings(const gm_proc *p, const char *name, gm_err *err)
+static int check_endings(const gm_proc *p, const xgraph *g, const char *name, gm_err *err)
 {
     const gm_bpmn *m = p->m;
     size_t nn = gm_bpmn_nnodes(m);
@@ -1206,6 +1318,8 @@ static int check_endings(const gm_proc *p, const char *name, gm_err *err)
         need[i] = choice(pn) ? (taken ? 1 : SIZE_MAX) : taken;
         if (pn->kind == PK_ACTIVITY && p->act[pn->idx].sub)
             need[i]++; /* its inner start */
+        for (size_t k = g->out_off[i]; k < g->out_off[i + 1] && need[i] != SIZE_MAX; k++)
+            need[i] += !g->e[g->out[k]].any;
         if (need[i] == 0) {
             live[i] = true;
             queue[qt++] = i;
@@ -1226,10 +1340,12 @@ static int check_endings(const gm_proc *p, const char *name, gm_err *err)
     while (qh < qt) {
         size_t x = queue[qh++];
         const gm_bpmn_node *n = gm_bpmn_node_at(m, x);
-        /* what becoming live does to the nodes before x */
-        size_t preds = n->nin + (n->kind == GM_BPMN_BOUNDARY_EVENT) +
-                       (n->kind == GM_BPMN_START_EVENT && n->parent != GM_BPMN_NONE);
-        for (size_t e = 0; e < preds; e++) {
+        /* what becoming live does to the nodes before x: by its flows, as
+           a boundary event, as a sub-process's start, by other ways on */
+        size_t special = (size_t)(n->kind == GM_BPMN_BOUNDARY_EVENT) +
+                         (size_t)(n->kind == GM_BPMN_START_EVENT && n->parent != GM_BPMN_NONE);
+        size_t nx = g->in_off[x + 1] - g->in_off[x];
+        for (size_t e = 0; e < n->nin + special + nx; e++) {
             size_t y;
             bool any = false;
             if (e < n->nin) {
@@ -1237,11 +1353,17 @@ static int check_endings(const gm_proc *p, const char *name, gm_err *err)
                 if (!flow_taken(p, y, n->in[e]))
                     continue;
                 any = choice(&p->node[y]);
-            } else if (n->kind == GM_BPMN_BOUNDARY_EVENT) {
-                y = n->attached_to; /* a way out of its activity */
-                any = true;
+            } else if (e < n->nin + special) {
+                if (n->kind == GM_BPMN_BOUNDARY_EVENT) {
+                    y = n->attached_to; /* a way out of its activity */
+                    any = true;
+                } else {
+                    y = n->parent; /* the sub-process this start begins */
+                }
             } else {
-                y = n->parent; /* the sub-process this start begins */
+                const xedge *xe = &g->e[g->in[g->in_off[x] + e - n->nin - special]];
+                y = xe->from;
+                any = xe->any;
             }
             if (y == GM_BPMN_NONE || live[y] || need[y] == SIZE_MAX)
                 continue;
@@ -1255,7 +1377,7 @@ static int check_endings(const gm_proc *p, const char *name, gm_err *err)
        forward through nodes that are not live (color: 1 on the path, 2 done)
        names the first node of a cycle it cannot leave; failing that, a node
        whose every way on is dead (a sub-process whose inside cannot end). */
-    size_t *edge = need; /* reused: the next outgoing flow to try, per node on the path */
+    size_t *edge = need; /* reused: the next way on to try, per node on the path */
     for (size_t a = 0; a < p->narr && !rc; a++) {
         size_t st = p->arr[a].node;
         if (live[st])
@@ -1268,14 +1390,22 @@ static int check_endings(const gm_proc *p, const char *name, gm_err *err)
         while (top && stuck == NONE) {
             size_t x = queue[top - 1];
             const gm_bpmn_node *n = gm_bpmn_node_at(m, x);
-            if (edge[x] == n->nout) {
+            size_t nx = g->out_off[x + 1] - g->out_off[x];
+            if (edge[x] == n->nout + nx) {
                 color[x] = 2;
                 top--;
                 continue;
             }
-            size_t f = n->out[edge[x]++];
-            size_t t = gm_bpmn_flow_at(m, f)->target;
-            if (!flow_taken(p, x, f) || live[t])
+            size_t k = edge[x]++, t;
+            if (k < n->nout) {
+                size_t f = n->out[k];
+                t = gm_bpmn_flow_at(m, f)->target;
+                if (!flow_taken(p, x, f))
+                    continue;
+            } else {
+                t = g->e[g->out[g->out_off[x] + k - n->nout]].to;
+            }
+            if (live[t])
                 continue;
             if (color[t] == 1)
                 stuck = t; /* back on the path: a cycle */
@@ -1293,6 +1423,8 @@ static int check_endings(const gm_proc *p, const char *name, gm_err *err)
             for (size_t k = 0; k < n->nout && !way_on; k++)
                 way_on = flow_taken(p, i, n->out[k]) &&
                          !live[gm_bpmn_flow_at(m, n->out[k])->target];
+            for (size_t k = g->out_off[i]; k < g->out_off[i + 1] && !way_on; k++)
+                way_on = !live[g->e[g->out[k]].to];
             if (!way_on)
                 dead_end = i;
         }
@@ -1324,6 +1456,7 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
     if (!name)
         name = "<model>";
     int rc;
+    xgraph xg = {0};
     gm_proc *p = calloc(1, sizeof *p);
     if (!p)
         return gm_err_set(err, GM_ENOMEM, "", "out of memory");
@@ -1499,9 +1632,10 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
                       p->pool[a->need[0].pool].cal == NONE;
         p->node[a->node].task = a->plain && !a->sub;
     }
-    if ((rc = build_joins(p, err)) || (rc = build_kpis(p, err)) ||
-        (rc = check_endings(p, name, err)))
+    if ((rc = build_xgraph(p, &xg, err)) || (rc = build_joins(p, &xg, err)) ||
+        (rc = build_kpis(p, err)) || (rc = check_endings(p, &xg, name, err)))
         goto fail;
+    xgraph_free(&xg);
     /* What the run must be ready for (proc_run.c skips the rest). */
     for (size_t i = 0; i < gm_bpmn_nnodes(m); i++) {
         const pnode *pn = &p->node[i];
@@ -1531,6 +1665,7 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
 nomem:
     rc = gm_err_set(err, GM_ENOMEM, "", "out of memory");
 fail:
+    xgraph_free(&xg);
     gm_proc_free(p);
     return rc;
 }

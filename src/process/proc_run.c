@@ -1778,6 +1778,9 @@ static void visit(run *R, const witem *w)
     case PK_BOUNDARY:
         fail_run(R, GM_EINTERNAL, "a token reached boundary event '%s' by a flow", n->id);
         break;
+    case PK_LINK: /* the same token goes on at the link's catch event */
+        push_work(R, s, pn->idx, NONE);
+        break;
     }
 }
 
