@@ -148,6 +148,14 @@ typedef struct ppooldef {
 struct gm_proc {
     const gm_bpmn *m;
     size_t process;      /* the simulated process */
+    bool *inproc;        /* [nprocesses] simulated: the process and those it
+                            calls (call activities run them as sub-processes) */
+    /* Scopes are told apart by a key: NONE for the process instance, the
+       sub-process node for a sub-process, nnodes + q for a call of process
+       q. */
+    size_t *home;        /* [nnodes] the key of the scope each node runs in */
+    size_t *inner;       /* [nnodes] activities: the key of the scope they
+                            open (a sub-process: itself; a call: its process's) */
     /* clock */
     double unit_seconds;
     int64_t start_ns;

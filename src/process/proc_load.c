@@ -189,7 +189,14 @@ static int timer_default(const gm_proc *p, const char *name, const gm_bpmn_node 
 
 /* ---- structure ---------------------------------------------------------- */
 
+/* Is n simulated: in the process, or in a process it calls? */
 static bool in_process(const gm_proc *p, const gm_bpmn_node *n)
+{
+    return p->inproc[n->process];
+}
+
+/* Is n in the simulated process itself (where cases arrive)? */
+static bool in_main(const gm_proc *p, const gm_bpmn_node *n)
 {
     return n->process == p->process;
 }
@@ -208,6 +215,25 @@ static int pick_process(gm_proc *p, const char *name, const char *want, gm_err *
         return gm_err_set(err, GM_EINVAL, "process", "no process '%s' in %s", want, name);
     }
     if (np != 1) {
+        /* The processes of the file that no call activity calls: when
+           there is one, it is the one to simulate (the others are called
+           from it, or from each other). */
+        size_t top = NONE, ntop = 0;
+        for (size_t i = 0; i < np; i++) {
+            bool called = false;
+            for (size_t k = 0; k < gm_bpmn_nnodes(m) && !called; k++) {
+                const gm_bpmn_node *n = gm_bpmn_node_at(m, k);
+                called = n->called_process == i && n->process != i;
+            }
+            if (!called) {
+                top = i;
+                ntop++;
+            }
+        }
+        if (ntop == 1) {
+            p->process = top;
+            return GM_OK;
+        }
         char ids[400] = "";
         size_t o = 0;
         for (size_t i = 0; i < np && o < sizeof ids - 80; i++)
@@ -219,6 +245,83 @@ static int pick_process(gm_proc *p, const char *name, const char *want, gm_err *
     }
     p->process = 0;
     return GM_OK;
+}
+
+/*
+ * The processes simulated: the process and those its call activities call,
+ * directly or through other called processes (p->inproc). A call that
+ * comes back to a process it is inside of would nest scopes without end: it
+ * is refused, at the call activity that closes the cycle.
+ */
+static int pick_calls(gm_proc *p, const char *name, gm_err *err)
+{
+    const gm_bpmn *m = p->m;
+    size_t np = gm_bpmn_nprocesses(m), nn = gm_bpmn_nnodes(m);
+    p->inproc = calloc(np ? np : 1, sizeof *p->inproc);
+    uint8_t *color = calloc(np ? np : 1, 1);         /* 1 on the path, 2 done */
+    size_t *stack = calloc(np ? np : 1, sizeof *stack), *next = calloc(np ? np : 1, sizeof *next);
+    int rc = GM_OK;
+    if (!p->inproc || !color || !stack || !next) {
+        rc = gm_err_set(err, GM_ENOMEM, "", "out of memory");
+        goto done;
+    }
+    /* depth first over processes; next[q]: the next node of the file to look
+       at for the calls of q */
+    size_t top = 0;
+    stack[top++] = p->process;
+    color[p->process] = 1;
+    p->inproc[p->process] = true;
+    while (top && !rc) {
+        size_t q = stack[top - 1];
+        size_t k = next[q];
+        while (k < nn) {
+            const gm_bpmn_node *n = gm_bpmn_node_at(m, k);
+            if (n->process == q && n->kind == GM_BPMN_CALL_ACTIVITY &&
+                n->called_process != GM_BPMN_NONE && color[n->called_process] != 2)
+                break;
+            k++;
+        }
+        next[q] = k + 1;
+        if (k >= nn) {
+            color[q] = 2;
+            top--;
+            continue;
+        }
+        const gm_bpmn_node *c = gm_bpmn_node_at(m, k);
+        size_t r = c->called_process;
+        if (color[r] == 1) {
+            rc = at_node(name, c, GM_EUNSUPPORTED, err,
+                         "call activity '%s' calls process '%s', which it is part of (a "
+                         "recursive call); simulation of recursion is not supported: every "
+                         "call would start another",
+                         c->id, gm_bpmn_process_at(m, r)->id);
+            break;
+        }
+        color[r] = 1;
+        p->inproc[r] = true;
+        stack[top++] = r;
+    }
+done:
+    free(color);
+    free(stack);
+    free(next);
+    return rc;
+}
+
+/* The none start event a call of process q begins at, or NONE. */
+static size_t called_start(const gm_proc *p, size_t q)
+{
+    size_t start = NONE;
+    for (size_t j = 0; j < gm_bpmn_nnodes(p->m); j++) {
+        const gm_bpmn_node *c = gm_bpmn_node_at(p->m, j);
+        if (c->process == q && c->parent == GM_BPMN_NONE && c->kind == GM_BPMN_START_EVENT &&
+            c->trigger == GM_BPMN_TRIGGER_NONE) {
+            if (start != NONE)
+                return NONE;
+            start = j;
+        }
+    }
+    return start;
 }
 
 /* Classify every node of the process; refuse what cannot run. */
@@ -305,6 +408,12 @@ static int classify(gm_proc *p, const char *name, gm_err *err)
                                "eventBasedGateway '%s' has no outgoing flow", n->id);
             break;
         }
+        if (n->kind == GM_BPMN_CALL_ACTIVITY && n->called_process != GM_BPMN_NONE &&
+            called_start(p, n->called_process) == NONE)
+            return at_node(name, n, GM_EUNSUPPORTED, err,
+                           "call activity '%s' calls process '%s', which has not exactly one "
+                           "none start event; simulation needs one (a call starts there)",
+                           n->id, gm_bpmn_process_at(m, n->called_process)->id);
         if (n->kind == GM_BPMN_SUBPROCESS) {
             size_t start = NONE;
             for (size_t j = 0; j < nn; j++) {
@@ -596,7 +705,9 @@ static int parse_activity(gm_proc *p, const char *name, size_t ni, const json_t 
     pact *a = &p->act[p->nact];
     memset(a, 0, sizeof *a);
     a->node = ni;
-    a->sub = n->kind == GM_BPMN_SUBPROCESS;
+    /* a call of a process of this file runs its body as a sub-process's */
+    a->sub = n->kind == GM_BPMN_SUBPROCESS ||
+             (n->kind == GM_BPMN_CALL_ACTIVITY && n->called_process != GM_BPMN_NONE);
     a->sub_start = NONE;
     a->error_bnd = NONE;
     p->nact++;
@@ -629,12 +740,16 @@ static int parse_activity(gm_proc *p, const char *name, size_t ni, const json_t 
     int rc;
     a->cost = cost;
     if (a->sub) {
+        bool call = n->kind == GM_BPMN_CALL_ACTIVITY;
         if (dur || res || resources || durations)
             return gm_err_set(err, GM_EINVAL, path,
-                              "'%s' is a sub-process: its tasks have the durations and "
-                              "resources; expected only \"loop\", \"instances\" or \"cost\"",
-                              n->id);
-        for (size_t j = 0; j < gm_bpmn_nnodes(p->m); j++) {
+                              "'%s' %s%s: its tasks have the durations and resources; expected "
+                              "only \"loop\", \"instances\" or \"cost\"",
+                              n->id, call ? "calls process " : "is a sub-process",
+                              call ? gm_bpmn_process_at(p->m, n->called_process)->id : "");
+        if (call)
+            a->sub_start = called_start(p, n->called_process);
+        for (size_t j = 0; j < gm_bpmn_nnodes(p->m) && !call; j++) {
             const gm_bpmn_node *c = gm_bpmn_node_at(p->m, j);
             if (c->parent == ni && c->kind == GM_BPMN_START_EVENT)
                 a->sub_start = j;
@@ -926,7 +1041,7 @@ static int parse_arrivals(gm_proc *p, const char *name, const json_t *arr, gm_er
     size_t nstart = 0;
     for (size_t i = 0; i < gm_bpmn_nnodes(m); i++) {
         const gm_bpmn_node *n = gm_bpmn_node_at(m, i);
-        if (in_process(p, n) && n->kind == GM_BPMN_START_EVENT && n->parent == GM_BPMN_NONE)
+        if (in_main(p, n) && n->kind == GM_BPMN_START_EVENT && n->parent == GM_BPMN_NONE)
             nstart++;
     }
     p->arr = calloc(nstart ? nstart : 1, sizeof *p->arr);
@@ -937,7 +1052,7 @@ static int parse_arrivals(gm_proc *p, const char *name, const json_t *arr, gm_er
     char path[256];
     for (size_t i = 0; i < gm_bpmn_nnodes(m); i++) {
         const gm_bpmn_node *n = gm_bpmn_node_at(m, i);
-        if (!in_process(p, n) || n->kind != GM_BPMN_START_EVENT || n->parent != GM_BPMN_NONE)
+        if (!in_main(p, n) || n->kind != GM_BPMN_START_EVENT || n->parent != GM_BPMN_NONE)
             continue;
         parr *a = &p->arr[p->narr++];
         a->node = i;
@@ -964,7 +1079,7 @@ static int parse_arrivals(gm_proc *p, const char *name, const json_t *arr, gm_er
         json_object_foreach((json_t *)arr, key, val) {
             size_t ni = gm_bpmn_find_node(m, key);
             if (ni == NONE || gm_bpmn_node_at(m, ni)->kind != GM_BPMN_START_EVENT ||
-                !in_process(p, gm_bpmn_node_at(m, ni)) ||
+                !in_main(p, gm_bpmn_node_at(m, ni)) ||
                 gm_bpmn_node_at(m, ni)->parent != GM_BPMN_NONE) {
                 gm_json_path_key(path, sizeof path, "arrivals", key);
                 return gm_err_set(err, GM_EINVAL, path,
@@ -1062,6 +1177,9 @@ static int build_xgraph(const gm_proc *p, xgraph *g, gm_err *err)
             continue;
         if (pn->kind == PK_LINK)
             rc = xgraph_add(g, i, pn->idx, false, true);
+        else if (pn->kind == PK_ACTIVITY && pn->bn->kind == GM_BPMN_CALL_ACTIVITY &&
+                 p->act[pn->idx].sub)
+            rc = xgraph_add(g, i, p->act[pn->idx].sub_start, false, false);
     }
     if (rc || (rc = xgraph_index(g, nn)))
         return gm_err_set(err, GM_ENOMEM, "", "out of memory");
@@ -1248,6 +1366,9 @@ void gm_proc_free(gm_proc *p)
     free(p->node);
     free(p->flow_tgt);
     free(p->flow_in);
+    free(p->home);
+    free(p->inner);
+    free(p->inproc);
     free(p->act);
     free(p->gw);
     free(p->bnd);
@@ -1316,8 +1437,8 @@ static int check_endings(const gm_proc *p, const xgraph *g, const char *name, gm
         for (size_t k = 0; k < n->nout; k++)
             taken += flow_taken(p, i, n->out[k]);
         need[i] = choice(pn) ? (taken ? 1 : SIZE_MAX) : taken;
-        if (pn->kind == PK_ACTIVITY && p->act[pn->idx].sub)
-            need[i]++; /* its inner start */
+        if (pn->kind == PK_ACTIVITY && n->kind == GM_BPMN_SUBPROCESS)
+            need[i]++; /* its inner start (a call's is a way on of the graph) */
         for (size_t k = g->out_off[i]; k < g->out_off[i + 1] && need[i] != SIZE_MAX; k++)
             need[i] += !g->e[g->out[k]].any;
         if (need[i] == 0) {
@@ -1525,7 +1646,7 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
     p->horizon = has_horizon ? horizon : HUGE_VAL;
     p->warmup_cases = warm;
     p->warmup_time = warm_t;
-    if ((rc = pick_process(p, name, process, err)))
+    if ((rc = pick_process(p, name, process, err)) || (rc = pick_calls(p, name, err)))
         goto fail;
     size_t nn = gm_bpmn_nnodes(m);
     p->node = calloc(nn ? nn : 1, sizeof *p->node);
@@ -1535,8 +1656,20 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
     p->catch_ = calloc(nn ? nn : 1, sizeof *p->catch_);
     p->flow_tgt = calloc(gm_bpmn_nflows(m) ? gm_bpmn_nflows(m) : 1, sizeof *p->flow_tgt);
     p->flow_in = calloc(gm_bpmn_nflows(m) ? gm_bpmn_nflows(m) : 1, sizeof *p->flow_in);
-    if (!p->node || !p->act || !p->gw || !p->bnd || !p->catch_ || !p->flow_tgt || !p->flow_in)
+    p->home = calloc(nn ? nn : 1, sizeof *p->home);
+    p->inner = calloc(nn ? nn : 1, sizeof *p->inner);
+    if (!p->node || !p->act || !p->gw || !p->bnd || !p->catch_ || !p->flow_tgt || !p->flow_in ||
+        !p->home || !p->inner)
         goto nomem;
+    for (size_t i = 0; i < nn; i++) {
+        const gm_bpmn_node *n = gm_bpmn_node_at(m, i);
+        p->home[i] = n->parent != GM_BPMN_NONE ? n->parent
+                     : in_main(p, n)           ? NONE
+                                               : nn + n->process;
+        p->inner[i] = n->kind == GM_BPMN_CALL_ACTIVITY && n->called_process != GM_BPMN_NONE
+                          ? nn + n->called_process
+                          : i;
+    }
     for (size_t fi = 0; fi < gm_bpmn_nflows(m); fi++)
         p->flow_tgt[fi] = gm_bpmn_flow_at(m, fi)->target;
     for (size_t i = 0; i < nn; i++) {

@@ -1841,11 +1841,11 @@ static void settle_or(run *R)
             continue;
         /* process_work below may grow R->sc and end this scope: keep what
            identifies it, not a pointer */
-        size_t container = S->container;
+        size_t key = S->container == NONE ? NONE : p->inner[S->container];
         uint32_t gen = S->gen;
         for (size_t x = 0; x < gm_bpmn_nnodes(p->m) && !R->error; x++) {
-            if (p->node[x].kind != PK_OR || p->node[x].join == NONE ||
-                nd(R, x)->parent != container || !or_join_ready(R, s, x))
+            if (p->node[x].kind != PK_OR || p->node[x].join == NONE || p->home[x] != key ||
+                !or_join_ready(R, s, x))
                 continue;
             const pjoin *j = &p->join[p->node[x].join];
             uint32_t *cnt = R->sc[s].joins + j->slot;

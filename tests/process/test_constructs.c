@@ -149,12 +149,187 @@ static void test_link_nowhere(void **state)
     gm_bpmn_free(m);
 }
 
+/* ---- call activities ------------------------------------------------------ */
+
+#define DEFS                                                                                    \
+    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"                                              \
+    "<definitions xmlns=\"http://www.omg.org/spec/BPMN/20100524/MODEL\" id=\"d\">\n"
+
+/* A call activity calling a global user task is that task: its parameters
+   under the call activity's id; one calling an element of another file too. */
+static void test_call_task(void **state)
+{
+    (void)state;
+    static const char doc[] = DEFS
+        "<globalUserTask id=\"approve\" name=\"Approve\"/>\n"
+        "<process id=\"P\">\n"
+        "<laneSet id=\"ls\"><lane id=\"L\" name=\"clerk\"><flowNodeRef>c</flowNodeRef></lane></laneSet>\n"
+        "<startEvent id=\"s\"/>\n"
+        "<callActivity id=\"c\" calledElement=\"approve\"/>\n"
+        "<callActivity id=\"x\" calledElement=\"other:elsewhere\"/>\n"
+        "<endEvent id=\"e\"/>\n"
+        "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"c\"/>\n"
+        "<sequenceFlow id=\"f2\" sourceRef=\"c\" targetRef=\"x\"/>\n"
+        "<sequenceFlow id=\"f3\" sourceRef=\"x\" targetRef=\"e\"/>\n" TAIL;
+    gm_bpmn *m = load_bpmn(doc);
+    const gm_bpmn_node *c = gm_bpmn_node_at(m, gm_bpmn_find_node(m, "c"));
+    assert_int_not_equal(c->called_task, GM_BPMN_NONE);
+    /* one clerk (the lane), 3 per call, a case every 4: the clerk is busy
+       3/4 of the time; the other call takes 1 */
+    gm_proc *p = load_ok(m, "{\"type\": \"process-simulation\", \"cases\": 1000,"
+                            "\"arrivals\": {\"interarrival\": " CONST(4) "},"
+                            "\"resources\": [{\"name\": \"clerk\", \"count\": 1}],"
+                            "\"tasks\": {\"c\": {\"duration\": " CONST(3) "},"
+                            "\"x\": {\"duration\": " CONST(1) "}}}");
+    gm_exp_summary s;
+    run_exp(p, 2, &s);
+    assert_near(kpi_of(p, &s, "case.cycle_time_mean"), 4.0, 1e-12);
+    assert_near(kpi_of(p, &s, "c.count"), 1.0, 0);
+    assert_near(kpi_of(p, &s, "clerk.utilization"), 0.75, 1e-3);
+    gm_exp_summary_free(&s);
+    gm_proc_free(p);
+    expect_error(m, P0 "\"tasks\": {\"c\": {\"duration\": " CONST(3) "}}}", GM_EINVAL, "tasks",
+                 "callActivity 'x' (t.bpmn:8) has no entry");
+    gm_bpmn_free(m);
+}
+
+/* P calls Q (twice in parallel, a multi-instance call): each call runs Q's
+   body in a scope of its own. Q holds an inclusive join (that must find its
+   tokens in the call's scope) and an error end event, caught by the call
+   activity's error boundary event. */
+static const char call_doc[] = DEFS
+    "<process id=\"P\">\n"
+    "<startEvent id=\"s\"/>\n"
+    "<callActivity id=\"c\" calledElement=\"Q\"><multiInstanceLoopCharacteristics/></callActivity>\n"
+    "<boundaryEvent id=\"err\" attachedToRef=\"c\"><errorEventDefinition/></boundaryEvent>\n"
+    "<task id=\"after\"/>\n<task id=\"fix\"/>\n"
+    "<endEvent id=\"e1\"/>\n<endEvent id=\"e2\"/>\n"
+    "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"c\"/>\n"
+    "<sequenceFlow id=\"f2\" sourceRef=\"c\" targetRef=\"after\"/>\n"
+    "<sequenceFlow id=\"f3\" sourceRef=\"after\" targetRef=\"e1\"/>\n"
+    "<sequenceFlow id=\"f4\" sourceRef=\"err\" targetRef=\"fix\"/>\n"
+    "<sequenceFlow id=\"f5\" sourceRef=\"fix\" targetRef=\"e2\"/>\n"
+    "</process>\n"
+    "<process id=\"Q\">\n"
+    "<startEvent id=\"qs\"/>\n"
+    "<inclusiveGateway id=\"split\"/>\n<task id=\"x\"/>\n<task id=\"y\"/>\n"
+    "<inclusiveGateway id=\"join\"/>\n"
+    "<exclusiveGateway id=\"g\"/>\n"
+    "<endEvent id=\"bad\"><errorEventDefinition/></endEvent>\n<endEvent id=\"ok\"/>\n"
+    "<sequenceFlow id=\"q1\" sourceRef=\"qs\" targetRef=\"split\"/>\n"
+    "<sequenceFlow id=\"fx\" sourceRef=\"split\" targetRef=\"x\"/>\n"
+    "<sequenceFlow id=\"fy\" sourceRef=\"split\" targetRef=\"y\"/>\n"
+    "<sequenceFlow id=\"jx\" sourceRef=\"x\" targetRef=\"join\"/>\n"
+    "<sequenceFlow id=\"jy\" sourceRef=\"y\" targetRef=\"join\"/>\n"
+    "<sequenceFlow id=\"q2\" sourceRef=\"join\" targetRef=\"g\"/>\n"
+    "<sequenceFlow id=\"toBad\" sourceRef=\"g\" targetRef=\"bad\"/>\n"
+    "<sequenceFlow id=\"toOk\" sourceRef=\"g\" targetRef=\"ok\"/>\n"
+    "</process>\n</definitions>\n";
+
+static void test_call_process(void **state)
+{
+    (void)state;
+    gm_bpmn *m = load_bpmn(call_doc);
+    /* no error: two instances of Q at once, each waiting for x (1) and y (3)
+       at its own inclusive join; then after (1). No "process" key: P is the
+       process no call activity calls. */
+    gm_proc *p = load_ok(m, "{\"type\": \"process-simulation\", \"cases\": 1000,"
+                            "\"arrivals\": {\"interarrival\": " CONST(10) "},"
+                            "\"tasks\": {\"c\": {\"instances\": 2, \"cost\": 5},"
+                            "\"x\": {\"duration\": " CONST(1) "}, \"y\": {\"duration\": " CONST(3) "},"
+                            "\"after\": {\"duration\": " CONST(1) "}, \"fix\": {\"duration\": " CONST(2) "}},"
+                            "\"gateways\": {\"split\": {\"fx\": 1, \"fy\": 1},"
+                            "\"g\": {\"toBad\": 0, \"toOk\": 1}}}");
+    gm_exp_summary s;
+    run_exp(p, 2, &s);
+    assert_near(kpi_of(p, &s, "case.cycle_time_mean"), 4.0, 1e-12);
+    assert_near(kpi_of(p, &s, "c.count"), 1.0, 0);
+    assert_near(kpi_of(p, &s, "c.duration_mean"), 3.0, 1e-12);
+    assert_near(kpi_of(p, &s, "c.cost_mean"), 5.0, 1e-12);
+    assert_near(kpi_of(p, &s, "x.count"), 2.0, 0);
+    assert_near(kpi_of(p, &s, "y.count"), 2.0, 0);
+    assert_near(kpi_of(p, &s, "fix.count"), 0.0, 0);
+    gm_exp_summary_free(&s);
+    gm_proc_free(p);
+
+    /* each instance fails with 0.3: the first failure (at 3) ends the call
+       and the case takes fix (2); P(no failure) = 0.49 */
+    p = load_ok(m, "{\"type\": \"process-simulation\", \"cases\": 20000,"
+                   "\"arrivals\": {\"interarrival\": " CONST(10) "},"
+                   "\"tasks\": {\"c\": {\"instances\": 2},"
+                   "\"x\": {\"duration\": " CONST(1) "}, \"y\": {\"duration\": " CONST(3) "},"
+                   "\"after\": {\"duration\": " CONST(1) "}, \"fix\": {\"duration\": " CONST(2) "}},"
+                   "\"gateways\": {\"split\": {\"fx\": 1, \"fy\": 1},"
+                   "\"g\": {\"toBad\": 0.3, \"toOk\": 0.7}}}");
+    run_exp(p, 10, &s);
+    /* 200 000 cases: the standard deviation of the share is 0.0011 */
+    assert_near(kpi_of(p, &s, "fix.count"), 0.51, 0.005);
+    assert_near(kpi_of(p, &s, "after.count"), 0.49, 0.005);
+    assert_near(kpi_of(p, &s, "c.count"), kpi_of(p, &s, "after.count"), 1e-12);
+    assert_near(kpi_of(p, &s, "case.cycle_time_mean"),
+                kpi_of(p, &s, "fix.count") * 5 + kpi_of(p, &s, "after.count") * 4, 1e-9);
+    gm_exp_summary_free(&s);
+    gm_proc_free(p);
+
+    /* a call activity of a process takes no duration */
+    expect_error(m, P0 "\"tasks\": {\"c\": {\"duration\": " CONST(1) "}}}", GM_EINVAL, "tasks.c",
+                 "'c' calls process Q: its tasks have the durations and resources");
+    gm_bpmn_free(m);
+}
+
+/* A call that comes back to a process it runs in is refused, at the call
+   that closes the cycle; so is a call of a process without a none start. */
+static void test_call_refusals(void **state)
+{
+    (void)state;
+    static const char rec_doc[] = DEFS
+        "<process id=\"P\">\n"
+        "<startEvent id=\"s\"/>\n<callActivity id=\"toQ\" calledElement=\"Q\"/>\n<endEvent id=\"e\"/>\n"
+        "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"toQ\"/>\n"
+        "<sequenceFlow id=\"f2\" sourceRef=\"toQ\" targetRef=\"e\"/>\n"
+        "</process>\n"
+        "<process id=\"Q\">\n"
+        "<startEvent id=\"qs\"/>\n<callActivity id=\"toR\" calledElement=\"R\"/>\n<endEvent id=\"qe\"/>\n"
+        "<sequenceFlow id=\"q1\" sourceRef=\"qs\" targetRef=\"toR\"/>\n"
+        "<sequenceFlow id=\"q2\" sourceRef=\"toR\" targetRef=\"qe\"/>\n"
+        "</process>\n"
+        "<process id=\"R\">\n"
+        "<startEvent id=\"rs\"/>\n<callActivity id=\"backToQ\" calledElement=\"Q\"/>\n<endEvent id=\"re\"/>\n"
+        "<sequenceFlow id=\"r1\" sourceRef=\"rs\" targetRef=\"backToQ\"/>\n"
+        "<sequenceFlow id=\"r2\" sourceRef=\"backToQ\" targetRef=\"re\"/>\n"
+        "</process>\n</definitions>\n";
+    gm_bpmn *m = load_bpmn(rec_doc);
+    expect_error(m, P0 "\"tasks\": {}}", GM_EUNSUPPORTED, "t.bpmn:19",
+                 "call activity 'backToQ' calls process 'Q', which it is part of (a recursive "
+                 "call)");
+    gm_bpmn_free(m);
+
+    static const char nostart_doc[] = DEFS
+        "<process id=\"P\">\n"
+        "<startEvent id=\"s\"/>\n<callActivity id=\"toQ\" calledElement=\"Q\"/>\n<endEvent id=\"e\"/>\n"
+        "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"toQ\"/>\n"
+        "<sequenceFlow id=\"f2\" sourceRef=\"toQ\" targetRef=\"e\"/>\n"
+        "</process>\n"
+        "<process id=\"Q\">\n"
+        "<startEvent id=\"qs\"><messageEventDefinition/></startEvent>\n<endEvent id=\"qe\"/>\n"
+        "<sequenceFlow id=\"q1\" sourceRef=\"qs\" targetRef=\"qe\"/>\n"
+        "</process>\n</definitions>\n";
+    m = load_bpmn(nostart_doc);
+    expect_error(m, P0 "\"tasks\": {}}", GM_EUNSUPPORTED, "t.bpmn:5",
+                 "call activity 'toQ' calls process 'Q', which has not exactly one none start "
+                 "event");
+    gm_bpmn_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_links),
         cmocka_unit_test(test_link_join),
         cmocka_unit_test(test_link_nowhere),
+        cmocka_unit_test(test_call_task),
+        cmocka_unit_test(test_call_process),
+        cmocka_unit_test(test_call_refusals),
     };
     return gm_test_result(cmocka_run_group_tests(tests, NULL, NULL));
 }
