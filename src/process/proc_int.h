@@ -50,6 +50,8 @@ typedef enum pkind {
     PK_BOUNDARY,  /* only reached through its activity */
     PK_LINK,      /* link throw event: the token goes on at its catch event
                      (idx: that node) */
+    PK_START_ESP, /* start event of a scope that has event sub-processes:
+                     arms their triggers, then passes on */
 } pkind;
 
 typedef struct pneed {
@@ -123,6 +125,23 @@ typedef struct pcatch {
     uint64_t stream;
 } pcatch;
 
+/* An event sub-process: a handler of the scope it is in (its home), run in
+   a scope of its own when its start event's trigger occurs. */
+typedef struct pesp {
+    size_t node;         /* the event sub-process (an activity: KPIs, cost) */
+    size_t start;        /* its start event */
+    size_t home;         /* the key of the scope it belongs to (gm_proc.home) */
+    bool interrupting;   /* ends the rest of its scope when it starts */
+    bool error;          /* error start: started by an error end event of its
+                            scope, not by a delay */
+    const char *ref;     /* error start: the errorRef it catches, NULL: any */
+    double prob;         /* delayed starts: chance it occurs in one activation */
+    ptime after;         /* time from the scope's start to the occurrence */
+    uint32_t repeat;     /* non-interrupting: occurrences per activation at
+                            most, each `after` after the one before */
+    uint64_t stream;
+} pesp;
+
 typedef struct parr {
     size_t node;         /* the start event */
     ptime inter;         /* or */
@@ -182,6 +201,8 @@ struct gm_proc {
     size_t ncatch;
     parr *arr;
     size_t narr;
+    pesp *esp;
+    size_t nesp;
     gm_cal **cal;
     char (*cal_name)[PROC_NAME_MAX + 1];
     size_t ncal;

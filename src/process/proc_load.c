@@ -187,6 +187,44 @@ static int timer_default(const gm_proc *p, const char *name, const gm_bpmn_node 
     return rc ? rc : 1;
 }
 
+/* The default of a timer start event's occurrences: a timeCycle "R<n>/<duration>"
+   or "R/<duration>" (n unbounded: GM_PROC_MAX_CASE_STEPS) is n occurrences
+   <duration> apart. 1 if it has one, 0 if not (other cycles, such as ones
+   with a start date, need parameters), <0 on error. */
+static int timer_cycle(const gm_proc *p, const char *name, const gm_bpmn_node *n, ptime *out,
+                       uint32_t *count, gm_err *err)
+{
+    if (n->trigger != GM_BPMN_TRIGGER_TIMER || !n->timer_kind ||
+        strcmp(n->timer_kind, "timeCycle") != 0 || !n->timer)
+        return 0;
+    const char *s = n->timer;
+    while (isspace((unsigned char)*s))
+        s++;
+    if (*s++ != 'R')
+        return 0;
+    uint64_t c = 0;
+    bool digits = false;
+    for (; isdigit((unsigned char)*s); s++) {
+        c = c * 10 + (uint64_t)(*s - '0');
+        if (c > GM_PROC_MAX_CASE_STEPS)
+            c = GM_PROC_MAX_CASE_STEPS;
+        digits = true;
+    }
+    if (*s != '/' || s[1] != 'P')
+        return 0;
+    double sec;
+    if (proc__iso_duration(s + 1, &sec))
+        return at_node(name, n, GM_EINVAL, err,
+                       "timer '%s': timeCycle '%s' does not end in an ISO 8601 duration such as "
+                       "PT30M (years and months are not fixed lengths)",
+                       n->id, n->timer);
+    if (digits && c == 0)
+        return 0;
+    *count = digits ? (uint32_t)c : GM_PROC_MAX_CASE_STEPS;
+    int rc = const_time(sec / p->unit_seconds, out, err);
+    return rc ? rc : 1;
+}
+
 /* ---- structure ---------------------------------------------------------- */
 
 /* Is n simulated: in the process, or in a process it calls? */
@@ -348,7 +386,8 @@ static int classify(gm_proc *p, const char *name, gm_err *err)
         switch (n->kind) {
         case GM_BPMN_START_EVENT:
             pn->kind = PK_START;
-            if (n->parent != GM_BPMN_NONE && n->trigger != GM_BPMN_TRIGGER_NONE)
+            if (n->parent != GM_BPMN_NONE && n->trigger != GM_BPMN_TRIGGER_NONE &&
+                !gm_bpmn_node_at(m, n->parent)->triggered_by_event)
                 return at_node(name, n, GM_EUNSUPPORTED, err,
                                "simulation of a %s start event ('%s') inside a sub-process is "
                                "not supported; expected a none start event",
@@ -414,6 +453,12 @@ static int classify(gm_proc *p, const char *name, gm_err *err)
                            "call activity '%s' calls process '%s', which has not exactly one "
                            "none start event; simulation needs one (a call starts there)",
                            n->id, gm_bpmn_process_at(m, n->called_process)->id);
+        if (n->triggered_by_event && n->loop != GM_BPMN_LOOP_NONE)
+            return at_node(name, n, GM_EUNSUPPORTED, err,
+                           "simulation of event sub-process '%s' with a %s loop marker is not "
+                           "supported; expected none (each occurrence of its trigger runs it "
+                           "once)",
+                           n->id, gm_bpmn_loop_name(n->loop));
         if (n->kind == GM_BPMN_SUBPROCESS) {
             size_t start = NONE;
             for (size_t j = 0; j < nn; j++) {
@@ -895,6 +940,79 @@ static int parse_gateway(gm_proc *p, const char *name, size_t ni, const json_t *
 
 /* ---- events -------------------------------------------------------------- */
 
+/* The start event i of an event sub-process, and its entry spec at path. */
+static int parse_esp(gm_proc *p, const char *name, size_t i, const json_t *spec,
+                     const char *path, gm_err *err)
+{
+    const gm_bpmn *m = p->m;
+    const gm_bpmn_node *n = gm_bpmn_node_at(m, i), *sp = gm_bpmn_node_at(m, n->parent);
+    pesp *e = &p->esp[p->nesp++];
+    e->node = n->parent;
+    e->start = i;
+    e->home = p->home[n->parent];
+    e->interrupting = n->interrupting;
+    e->error = n->trigger == GM_BPMN_TRIGGER_ERROR;
+    e->ref = n->event_ref;
+    e->prob = 1;
+    e->repeat = 1;
+    if (e->error) {
+        if (spec)
+            return gm_err_set(err, GM_EINVAL, path,
+                              "'%s' is an error start event: error end events of its scope "
+                              "start '%s'; expected no entry",
+                              n->id, sp->id);
+        return GM_OK;
+    }
+    const json_t *after = NULL;
+    int64_t repeat = 0;
+    bool has_repeat = false;
+    char q[256];
+    int rc;
+    if (spec) {
+        const gm_json_field f[] = {
+            GM_JF_RANGE("probability", GM_JK_NUMBER, GM_JF_MIN | GM_JF_MAX, &e->prob, 0, 1),
+            GM_JF("after", GM_JK_OBJECT, 0, &after),
+            GM_JF_FULL("repeat", GM_JK_INT, GM_JF_MIN | GM_JF_MAX, &repeat, &has_repeat, 1,
+                       GM_PROC_MAX_CASE_STEPS),
+        };
+        if ((rc = gm_json_unpack(spec, path, f, 3, 0, err)))
+            return rc;
+    }
+    if (after) {
+        gm_json_path_key(q, sizeof q, path, "after");
+        if ((rc = parse_time(p, after, q, &e->after, err)))
+            return rc;
+    } else if ((rc = timer_default(p, name, n, &e->after, err)) < 0 ||
+               (rc == 0 && (rc = timer_cycle(p, name, n, &e->after, &e->repeat, err)) < 0)) {
+        return rc;
+    }
+    if (!e->after.set) {
+        if (spec)
+            return gm_err_set(err, GM_EINVAL, path,
+                              "missing \"after\": the time from the start of '%s''s scope at "
+                              "which '%s' occurs",
+                              sp->id, n->id);
+        return gm_err_set(err, GM_EINVAL, "events",
+                          "startEvent '%s' (%s:%ld, %s) of event sub-process '%s' has no entry; "
+                          "expected \"%s\": {\"probability\": p, \"after\": {...}}",
+                          n->id, name, n->line, gm_bpmn_trigger_name(n->trigger), sp->id, n->id);
+    }
+    if (has_repeat)
+        e->repeat = (uint32_t)repeat;
+    gm_json_path_key(q, sizeof q, path, "repeat");
+    if (e->repeat > 1 && e->interrupting)
+        return gm_err_set(err, GM_EINVAL, has_repeat ? q : path,
+                          "'%s' interrupts its scope: it occurs once; expected \"repeat\" only "
+                          "on a non-interrupting start event",
+                          n->id);
+    if (e->repeat > 1 && !(gm_dist_mean(&e->after.d) > 0))
+        return gm_err_set(err, GM_EINVAL, has_repeat ? q : path,
+                          "'%s' repeats with a mean time apart of 0; expected > 0 (it would "
+                          "occur without end at one instant)",
+                          n->id);
+    return GM_OK;
+}
+
 static int parse_events(gm_proc *p, const char *name, const json_t *events, gm_err *err)
 {
     const gm_bpmn *m = p->m;
@@ -974,10 +1092,14 @@ static int parse_events(gm_proc *p, const char *name, const json_t *events, gm_e
                    error end events inside its sub-process */
                 b->prob = p->act[b->act].sub ? 1 : 0;
             }
+        } else if (n->kind == GM_BPMN_START_EVENT && n->parent != GM_BPMN_NONE &&
+                   gm_bpmn_node_at(m, n->parent)->triggered_by_event) {
+            if ((rc = parse_esp(p, name, i, spec, path, err)))
+                return rc;
         } else if (spec) {
             return gm_err_set(err, GM_EINVAL, path,
                               "'%s' is a %s%s; expected the id of a boundary or intermediate "
-                              "catch event",
+                              "catch event, or of the start event of an event sub-process",
                               n->id, n->trigger == GM_BPMN_TRIGGER_LINK ? "link " : "",
                               n->element);
         }
@@ -1181,6 +1303,18 @@ static int build_xgraph(const gm_proc *p, xgraph *g, gm_err *err)
                  p->act[pn->idx].sub)
             rc = xgraph_add(g, i, p->act[pn->idx].sub_start, false, false);
     }
+    /* An interrupting event sub-process that occurs ends every token of its
+       scope: for each of them, a way to the end (when the event
+       sub-process itself ends). */
+    for (size_t k = 0; k < p->nesp && !rc; k++) {
+        const pesp *e = &p->esp[k];
+        if (e->error || !e->interrupting || !(e->prob > 0))
+            continue;
+        for (size_t i = 0; i < nn && !rc; i++)
+            if (i != e->node && in_process(p, p->node[i].bn) && p->home[i] == e->home &&
+                p->node[i].kind != PK_BOUNDARY)
+                rc = xgraph_add(g, i, e->node, true, false);
+    }
     if (rc || (rc = xgraph_index(g, nn)))
         return gm_err_set(err, GM_ENOMEM, "", "out of memory");
     return GM_OK;
@@ -1347,6 +1481,10 @@ void gm_proc_free(gm_proc *p)
     if (p->catch_)
         for (size_t i = 0; i < p->ncatch; i++)
             free_time(&p->catch_[i].delay);
+    if (p->esp)
+        for (size_t i = 0; i < p->nesp; i++)
+            free_time(&p->esp[i].after);
+    free(p->esp);
     if (p->arr)
         for (size_t i = 0; i < p->narr; i++) {
             free_time(&p->arr[i].inter);
@@ -1409,10 +1547,14 @@ static bool choice(const pnode *pn)
  * token there can reach an end of its scope with positive probability: an
  * end event, or a node with no outgoing flow. A choice is live when one of
  * its taken flows leads to a live node, any other node when all of them do
- * (and, for a sub-process, its start event); an activity is also live when
- * one of its boundary events is and can fire. Computed backwards from the
- * ends, each node once. A token of the process's start that is not live
- * names the first node of its path whose every way on is dead.
+ * (and, for a sub-process, its start event; for a call, the called
+ * process's; for a link throw event, its catch event); an activity is also
+ * live when one of its boundary events is and can fire, and any node when
+ * an interrupting event sub-process of its scope is and can occur (the
+ * ways on of the xgraph). Computed backwards from the ends, each node once.
+ * A token of a start event (of the process, or of an event sub-process that
+ * can occur) that is not live names the first node of its path whose every
+ * way on is dead.
  */
 static int check_endings(const gm_proc *p, const xgraph *g, const char *name, gm_err *err)
 {
@@ -1499,10 +1641,20 @@ static int check_endings(const gm_proc *p, const xgraph *g, const char *name, gm
        names the first node of a cycle it cannot leave; failing that, a node
        whose every way on is dead (a sub-process whose inside cannot end). */
     size_t *edge = need; /* reused: the next way on to try, per node on the path */
-    for (size_t a = 0; a < p->narr && !rc; a++) {
-        size_t st = p->arr[a].node;
-        if (live[st])
-            continue;
+    for (size_t a = 0; a < p->narr + p->nesp && !rc; a++) {
+        /* tokens begin at the start events where cases arrive, and at those
+           of the event sub-processes that can occur */
+        size_t st;
+        if (a < p->narr) {
+            st = p->arr[a].node;
+            if (live[st])
+                continue;
+        } else {
+            const pesp *e = &p->esp[a - p->narr];
+            if (live[e->node] || (!e->error && !(e->prob > 0)))
+                continue;
+            st = e->start;
+        }
         memset(color, 0, nn);
         size_t top = 0, stuck = NONE, dead_end = NONE;
         queue[top++] = st;
@@ -1654,12 +1806,13 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
     p->gw = calloc(nn ? nn : 1, sizeof *p->gw);
     p->bnd = calloc(nn ? nn : 1, sizeof *p->bnd);
     p->catch_ = calloc(nn ? nn : 1, sizeof *p->catch_);
+    p->esp = calloc(nn ? nn : 1, sizeof *p->esp);
     p->flow_tgt = calloc(gm_bpmn_nflows(m) ? gm_bpmn_nflows(m) : 1, sizeof *p->flow_tgt);
     p->flow_in = calloc(gm_bpmn_nflows(m) ? gm_bpmn_nflows(m) : 1, sizeof *p->flow_in);
     p->home = calloc(nn ? nn : 1, sizeof *p->home);
     p->inner = calloc(nn ? nn : 1, sizeof *p->inner);
     if (!p->node || !p->act || !p->gw || !p->bnd || !p->catch_ || !p->flow_tgt || !p->flow_in ||
-        !p->home || !p->inner)
+        !p->home || !p->inner || !p->esp)
         goto nomem;
     for (size_t i = 0; i < nn; i++) {
         const gm_bpmn_node *n = gm_bpmn_node_at(m, i);
@@ -1741,6 +1894,12 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
     }
     if ((rc = parse_events(p, name, events, err)) || (rc = parse_arrivals(p, name, arrivals, err)))
         goto fail;
+    /* the start events of scopes with event sub-processes arm them */
+    for (size_t k = 0; k < p->nesp; k++)
+        for (size_t i = 0; i < nn; i++)
+            if (p->node[i].kind == PK_START && p->home[i] == p->esp[k].home &&
+                in_process(p, gm_bpmn_node_at(m, i)))
+                p->node[i].kind = PK_START_ESP;
     /* boundary lists per activity */
     for (size_t b = 0; b < p->nbnd; b++) {
         pact *a = &p->act[p->bnd[b].act];
@@ -1779,8 +1938,11 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
     }
     for (size_t i = 0; i < p->nbnd; i++)
         p->cancels = p->cancels || p->bnd[i].interrupting || p->bnd[i].error;
+    for (size_t i = 0; i < p->nesp; i++)
+        p->cancels = p->cancels || p->esp[i].interrupting || p->esp[i].error;
     /* Streams: arrivals, then two per activity, then gateways, then catch
-       events; boundary events draw from their activity's second stream. */
+       events, then event sub-processes; boundary events draw from their
+       activity's second stream. */
     uint64_t s = 0;
     for (size_t i = 0; i < p->narr; i++)
         p->arr[i].stream = s++;
@@ -1792,6 +1954,8 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
         p->gw[i].stream = s++;
     for (size_t i = 0; i < p->ncatch; i++)
         p->catch_[i].stream = s++;
+    for (size_t i = 0; i < p->nesp; i++)
+        p->esp[i].stream = s++;
     p->nstreams = s ? s : 1;
     *out = p;
     return GM_OK;
