@@ -48,6 +48,10 @@ typedef enum pkind {
     PK_EVENT_GW,  /* event-based gateway: the first of its catch events wins */
     PK_CATCH,     /* intermediate catch event: wait a delay */
     PK_BOUNDARY,  /* only reached through its activity */
+    PK_LINK,      /* link throw event: the token goes on at its catch event
+                     (idx: that node) */
+    PK_START_ESP, /* start event of a scope that has event sub-processes:
+                     arms their triggers, then passes on */
 } pkind;
 
 typedef struct pneed {
@@ -123,6 +127,23 @@ typedef struct pcatch {
     uint64_t stream;
 } pcatch;
 
+/* An event sub-process: a handler of the scope it is in (its home), run in
+   a scope of its own when its start event's trigger occurs. */
+typedef struct pesp {
+    size_t node;         /* the event sub-process (an activity: KPIs, cost) */
+    size_t start;        /* its start event */
+    size_t home;         /* the key of the scope it belongs to (gm_proc.home) */
+    bool interrupting;   /* ends the rest of its scope when it starts */
+    bool error;          /* error start: started by an error end event of its
+                            scope, not by a delay */
+    const char *ref;     /* error start: the errorRef it catches, NULL: any */
+    double prob;         /* delayed starts: chance it occurs in one activation */
+    ptime after;         /* time from the scope's start to the occurrence */
+    uint32_t repeat;     /* non-interrupting: occurrences per activation at
+                            most, each `after` after the one before */
+    uint64_t stream;
+} pesp;
+
 typedef struct parr {
     size_t node;         /* the start event */
     ptime inter;         /* or */
@@ -148,6 +169,14 @@ typedef struct ppooldef {
 struct gm_proc {
     const gm_bpmn *m;
     size_t process;      /* the simulated process */
+    bool *inproc;        /* [nprocesses] simulated: the process and those it
+                            calls (call activities run them as sub-processes) */
+    /* Scopes are told apart by a key: NONE for the process instance, the
+       sub-process node for a sub-process, nnodes + q for a call of process
+       q. */
+    size_t *home;        /* [nnodes] the key of the scope each node runs in */
+    size_t *inner;       /* [nnodes] activities: the key of the scope they
+                            open (a sub-process: itself; a call: its process's) */
     /* clock */
     double unit_seconds;
     int64_t start_ns;
@@ -176,6 +205,8 @@ struct gm_proc {
     size_t ncatch;
     parr *arr;
     size_t narr;
+    pesp *esp;
+    size_t nesp;
     gm_cal **cal;
     char (*cal_name)[PROC_NAME_MAX + 1];
     size_t ncal;

@@ -187,9 +187,54 @@ static int timer_default(const gm_proc *p, const char *name, const gm_bpmn_node 
     return rc ? rc : 1;
 }
 
+/* The default of a timer start event's occurrences: a timeCycle "R<n>/<duration>"
+   or "R/<duration>" (n unbounded: GM_PROC_MAX_CASE_STEPS) is n occurrences
+   <duration> apart. 1 if it has one, 0 if not (other cycles, such as ones
+   with a start date, need parameters), <0 on error. */
+static int timer_cycle(const gm_proc *p, const char *name, const gm_bpmn_node *n, ptime *out,
+                       uint32_t *count, gm_err *err)
+{
+    if (n->trigger != GM_BPMN_TRIGGER_TIMER || !n->timer_kind ||
+        strcmp(n->timer_kind, "timeCycle") != 0 || !n->timer)
+        return 0;
+    const char *s = n->timer;
+    while (isspace((unsigned char)*s))
+        s++;
+    if (*s++ != 'R')
+        return 0;
+    uint64_t c = 0;
+    bool digits = false;
+    for (; isdigit((unsigned char)*s); s++) {
+        c = c * 10 + (uint64_t)(*s - '0');
+        if (c > GM_PROC_MAX_CASE_STEPS)
+            c = GM_PROC_MAX_CASE_STEPS;
+        digits = true;
+    }
+    if (*s != '/' || s[1] != 'P')
+        return 0;
+    double sec;
+    if (proc__iso_duration(s + 1, &sec))
+        return at_node(name, n, GM_EINVAL, err,
+                       "timer '%s': timeCycle '%s' does not end in an ISO 8601 duration such as "
+                       "PT30M (years and months are not fixed lengths)",
+                       n->id, n->timer);
+    if (digits && c == 0)
+        return 0;
+    *count = digits ? (uint32_t)c : GM_PROC_MAX_CASE_STEPS;
+    int rc = const_time(sec / p->unit_seconds, out, err);
+    return rc ? rc : 1;
+}
+
 /* ---- structure ---------------------------------------------------------- */
 
+/* Is n simulated: in the process, or in a process it calls? */
 static bool in_process(const gm_proc *p, const gm_bpmn_node *n)
+{
+    return p->inproc[n->process];
+}
+
+/* Is n in the simulated process itself (where cases arrive)? */
+static bool in_main(const gm_proc *p, const gm_bpmn_node *n)
 {
     return n->process == p->process;
 }
@@ -208,6 +253,25 @@ static int pick_process(gm_proc *p, const char *name, const char *want, gm_err *
         return gm_err_set(err, GM_EINVAL, "process", "no process '%s' in %s", want, name);
     }
     if (np != 1) {
+        /* The processes of the file that no call activity calls: when
+           there is one, it is the one to simulate (the others are called
+           from it, or from each other). */
+        size_t top = NONE, ntop = 0;
+        for (size_t i = 0; i < np; i++) {
+            bool called = false;
+            for (size_t k = 0; k < gm_bpmn_nnodes(m) && !called; k++) {
+                const gm_bpmn_node *n = gm_bpmn_node_at(m, k);
+                called = n->called_process == i && n->process != i;
+            }
+            if (!called) {
+                top = i;
+                ntop++;
+            }
+        }
+        if (ntop == 1) {
+            p->process = top;
+            return GM_OK;
+        }
         char ids[400] = "";
         size_t o = 0;
         for (size_t i = 0; i < np && o < sizeof ids - 80; i++)
@@ -219,6 +283,83 @@ static int pick_process(gm_proc *p, const char *name, const char *want, gm_err *
     }
     p->process = 0;
     return GM_OK;
+}
+
+/*
+ * The processes simulated: the process and those its call activities call,
+ * directly or through other called processes (p->inproc). A call that
+ * comes back to a process it is inside of would nest scopes without end: it
+ * is refused, at the call activity that closes the cycle.
+ */
+static int pick_calls(gm_proc *p, const char *name, gm_err *err)
+{
+    const gm_bpmn *m = p->m;
+    size_t np = gm_bpmn_nprocesses(m), nn = gm_bpmn_nnodes(m);
+    p->inproc = calloc(np ? np : 1, sizeof *p->inproc);
+    uint8_t *color = calloc(np ? np : 1, 1);         /* 1 on the path, 2 done */
+    size_t *stack = calloc(np ? np : 1, sizeof *stack), *next = calloc(np ? np : 1, sizeof *next);
+    int rc = GM_OK;
+    if (!p->inproc || !color || !stack || !next) {
+        rc = gm_err_set(err, GM_ENOMEM, "", "out of memory");
+        goto done;
+    }
+    /* depth first over processes; next[q]: the next node of the file to look
+       at for the calls of q */
+    size_t top = 0;
+    stack[top++] = p->process;
+    color[p->process] = 1;
+    p->inproc[p->process] = true;
+    while (top && !rc) {
+        size_t q = stack[top - 1];
+        size_t k = next[q];
+        while (k < nn) {
+            const gm_bpmn_node *n = gm_bpmn_node_at(m, k);
+            if (n->process == q && n->kind == GM_BPMN_CALL_ACTIVITY &&
+                n->called_process != GM_BPMN_NONE && color[n->called_process] != 2)
+                break;
+            k++;
+        }
+        next[q] = k + 1;
+        if (k >= nn) {
+            color[q] = 2;
+            top--;
+            continue;
+        }
+        const gm_bpmn_node *c = gm_bpmn_node_at(m, k);
+        size_t r = c->called_process;
+        if (color[r] == 1) {
+            rc = at_node(name, c, GM_EUNSUPPORTED, err,
+                         "call activity '%s' calls process '%s', which it is part of (a "
+                         "recursive call); simulation of recursion is not supported: every "
+                         "call would start another",
+                         c->id, gm_bpmn_process_at(m, r)->id);
+            break;
+        }
+        color[r] = 1;
+        p->inproc[r] = true;
+        stack[top++] = r;
+    }
+done:
+    free(color);
+    free(stack);
+    free(next);
+    return rc;
+}
+
+/* The none start event a call of process q begins at, or NONE. */
+static size_t called_start(const gm_proc *p, size_t q)
+{
+    size_t start = NONE;
+    for (size_t j = 0; j < gm_bpmn_nnodes(p->m); j++) {
+        const gm_bpmn_node *c = gm_bpmn_node_at(p->m, j);
+        if (c->process == q && c->parent == GM_BPMN_NONE && c->kind == GM_BPMN_START_EVENT &&
+            c->trigger == GM_BPMN_TRIGGER_NONE) {
+            if (start != NONE)
+                return NONE;
+            start = j;
+        }
+    }
+    return start;
 }
 
 /* Classify every node of the process; refuse what cannot run. */
@@ -233,8 +374,8 @@ static int classify(gm_proc *p, const char *name, gm_err *err)
         pn->idx = pn->join = NONE;
         if (!in_process(p, n))
             continue;
-        if (n->trigger == GM_BPMN_TRIGGER_COMPENSATE || n->trigger == GM_BPMN_TRIGGER_LINK ||
-            n->for_compensation || n->instantiate || n->parallel_events)
+        if (n->trigger == GM_BPMN_TRIGGER_COMPENSATE || n->for_compensation || n->instantiate ||
+            n->parallel_events)
             return at_node(name, n, GM_EUNSUPPORTED, err,
                            "simulation of %s '%s' (%s) is not supported yet", n->element, n->id,
                            n->for_compensation ? "a compensation handler"
@@ -245,7 +386,8 @@ static int classify(gm_proc *p, const char *name, gm_err *err)
         switch (n->kind) {
         case GM_BPMN_START_EVENT:
             pn->kind = PK_START;
-            if (n->parent != GM_BPMN_NONE && n->trigger != GM_BPMN_TRIGGER_NONE)
+            if (n->parent != GM_BPMN_NONE && n->trigger != GM_BPMN_TRIGGER_NONE &&
+                !gm_bpmn_node_at(m, n->parent)->triggered_by_event)
                 return at_node(name, n, GM_EUNSUPPORTED, err,
                                "simulation of a %s start event ('%s') inside a sub-process is "
                                "not supported; expected a none start event",
@@ -258,9 +400,20 @@ static int classify(gm_proc *p, const char *name, gm_err *err)
             break;
         case GM_BPMN_THROW_EVENT:
             pn->kind = PK_PASS;
+            if (n->trigger == GM_BPMN_TRIGGER_LINK) {
+                if (n->link_target == GM_BPMN_NONE)
+                    return at_node(name, n, GM_EINVAL, err,
+                                   "link throw event '%s' leads nowhere: no link catch event "
+                                   "named '%s' in its (sub-)process; expected a catch event "
+                                   "with that link name, or a <target> naming one",
+                                   n->id, n->link);
+                pn->kind = PK_LINK;
+                pn->idx = n->link_target;
+            }
             break;
         case GM_BPMN_CATCH_EVENT:
-            pn->kind = PK_CATCH;
+            /* a link catch event starts a path: nothing to wait for */
+            pn->kind = n->trigger == GM_BPMN_TRIGGER_LINK ? PK_PASS : PK_CATCH;
             break;
         case GM_BPMN_BOUNDARY_EVENT:
             pn->kind = PK_BOUNDARY;
@@ -294,6 +447,18 @@ static int classify(gm_proc *p, const char *name, gm_err *err)
                                "eventBasedGateway '%s' has no outgoing flow", n->id);
             break;
         }
+        if (n->kind == GM_BPMN_CALL_ACTIVITY && n->called_process != GM_BPMN_NONE &&
+            called_start(p, n->called_process) == NONE)
+            return at_node(name, n, GM_EUNSUPPORTED, err,
+                           "call activity '%s' calls process '%s', which has not exactly one "
+                           "none start event; simulation needs one (a call starts there)",
+                           n->id, gm_bpmn_process_at(m, n->called_process)->id);
+        if (n->triggered_by_event && n->loop != GM_BPMN_LOOP_NONE)
+            return at_node(name, n, GM_EUNSUPPORTED, err,
+                           "simulation of event sub-process '%s' with a %s loop marker is not "
+                           "supported; expected none (each occurrence of its trigger runs it "
+                           "once)",
+                           n->id, gm_bpmn_loop_name(n->loop));
         if (n->kind == GM_BPMN_SUBPROCESS) {
             size_t start = NONE;
             for (size_t j = 0; j < nn; j++) {
@@ -585,7 +750,9 @@ static int parse_activity(gm_proc *p, const char *name, size_t ni, const json_t 
     pact *a = &p->act[p->nact];
     memset(a, 0, sizeof *a);
     a->node = ni;
-    a->sub = n->kind == GM_BPMN_SUBPROCESS;
+    /* a call of a process of this file runs its body as a sub-process's */
+    a->sub = n->kind == GM_BPMN_SUBPROCESS ||
+             (n->kind == GM_BPMN_CALL_ACTIVITY && n->called_process != GM_BPMN_NONE);
     a->sub_start = NONE;
     a->error_bnd = NONE;
     p->nact++;
@@ -618,12 +785,16 @@ static int parse_activity(gm_proc *p, const char *name, size_t ni, const json_t 
     int rc;
     a->cost = cost;
     if (a->sub) {
+        bool call = n->kind == GM_BPMN_CALL_ACTIVITY;
         if (dur || res || resources || durations)
             return gm_err_set(err, GM_EINVAL, path,
-                              "'%s' is a sub-process: its tasks have the durations and "
-                              "resources; expected only \"loop\", \"instances\" or \"cost\"",
-                              n->id);
-        for (size_t j = 0; j < gm_bpmn_nnodes(p->m); j++) {
+                              "'%s' %s%s: its tasks have the durations and resources; expected "
+                              "only \"loop\", \"instances\" or \"cost\"",
+                              n->id, call ? "calls process " : "is a sub-process",
+                              call ? gm_bpmn_process_at(p->m, n->called_process)->id : "");
+        if (call)
+            a->sub_start = called_start(p, n->called_process);
+        for (size_t j = 0; j < gm_bpmn_nnodes(p->m) && !call; j++) {
             const gm_bpmn_node *c = gm_bpmn_node_at(p->m, j);
             if (c->parent == ni && c->kind == GM_BPMN_START_EVENT)
                 a->sub_start = j;
@@ -769,6 +940,79 @@ static int parse_gateway(gm_proc *p, const char *name, size_t ni, const json_t *
 
 /* ---- events -------------------------------------------------------------- */
 
+/* The start event i of an event sub-process, and its entry spec at path. */
+static int parse_esp(gm_proc *p, const char *name, size_t i, const json_t *spec,
+                     const char *path, gm_err *err)
+{
+    const gm_bpmn *m = p->m;
+    const gm_bpmn_node *n = gm_bpmn_node_at(m, i), *sp = gm_bpmn_node_at(m, n->parent);
+    pesp *e = &p->esp[p->nesp++];
+    e->node = n->parent;
+    e->start = i;
+    e->home = p->home[n->parent];
+    e->interrupting = n->interrupting;
+    e->error = n->trigger == GM_BPMN_TRIGGER_ERROR;
+    e->ref = n->event_ref;
+    e->prob = 1;
+    e->repeat = 1;
+    if (e->error) {
+        if (spec)
+            return gm_err_set(err, GM_EINVAL, path,
+                              "'%s' is an error start event: error end events of its scope "
+                              "start '%s'; expected no entry",
+                              n->id, sp->id);
+        return GM_OK;
+    }
+    const json_t *after = NULL;
+    int64_t repeat = 0;
+    bool has_repeat = false;
+    char q[256];
+    int rc;
+    if (spec) {
+        const gm_json_field f[] = {
+            GM_JF_RANGE("probability", GM_JK_NUMBER, GM_JF_MIN | GM_JF_MAX, &e->prob, 0, 1),
+            GM_JF("after", GM_JK_OBJECT, 0, &after),
+            GM_JF_FULL("repeat", GM_JK_INT, GM_JF_MIN | GM_JF_MAX, &repeat, &has_repeat, 1,
+                       GM_PROC_MAX_CASE_STEPS),
+        };
+        if ((rc = gm_json_unpack(spec, path, f, 3, 0, err)))
+            return rc;
+    }
+    if (after) {
+        gm_json_path_key(q, sizeof q, path, "after");
+        if ((rc = parse_time(p, after, q, &e->after, err)))
+            return rc;
+    } else if ((rc = timer_default(p, name, n, &e->after, err)) < 0 ||
+               (rc == 0 && (rc = timer_cycle(p, name, n, &e->after, &e->repeat, err)) < 0)) {
+        return rc;
+    }
+    if (!e->after.set) {
+        if (spec)
+            return gm_err_set(err, GM_EINVAL, path,
+                              "missing \"after\": the time from the start of '%s''s scope at "
+                              "which '%s' occurs",
+                              sp->id, n->id);
+        return gm_err_set(err, GM_EINVAL, "events",
+                          "startEvent '%s' (%s:%ld, %s) of event sub-process '%s' has no entry; "
+                          "expected \"%s\": {\"probability\": p, \"after\": {...}}",
+                          n->id, name, n->line, gm_bpmn_trigger_name(n->trigger), sp->id, n->id);
+    }
+    if (has_repeat)
+        e->repeat = (uint32_t)repeat;
+    gm_json_path_key(q, sizeof q, path, "repeat");
+    if (e->repeat > 1 && e->interrupting)
+        return gm_err_set(err, GM_EINVAL, has_repeat ? q : path,
+                          "'%s' interrupts its scope: it occurs once; expected \"repeat\" only "
+                          "on a non-interrupting start event",
+                          n->id);
+    if (e->repeat > 1 && !(gm_dist_mean(&e->after.d) > 0))
+        return gm_err_set(err, GM_EINVAL, has_repeat ? q : path,
+                          "'%s' repeats with a mean time apart of 0; expected > 0 (it would "
+                          "occur without end at one instant)",
+                          n->id);
+    return GM_OK;
+}
+
 static int parse_events(gm_proc *p, const char *name, const json_t *events, gm_err *err)
 {
     const gm_bpmn *m = p->m;
@@ -780,7 +1024,7 @@ static int parse_events(gm_proc *p, const char *name, const json_t *events, gm_e
         const json_t *spec = events ? json_object_get(events, n->id) : NULL;
         gm_json_path_key(path, sizeof path, "events", n->id);
         int rc;
-        if (n->kind == GM_BPMN_CATCH_EVENT) {
+        if (p->node[i].kind == PK_CATCH) {
             pcatch *c = &p->catch_[p->ncatch++];
             p->node[i].idx = p->ncatch - 1;
             const json_t *delay = NULL;
@@ -848,11 +1092,16 @@ static int parse_events(gm_proc *p, const char *name, const json_t *events, gm_e
                    error end events inside its sub-process */
                 b->prob = p->act[b->act].sub ? 1 : 0;
             }
+        } else if (n->kind == GM_BPMN_START_EVENT && n->parent != GM_BPMN_NONE &&
+                   gm_bpmn_node_at(m, n->parent)->triggered_by_event) {
+            if ((rc = parse_esp(p, name, i, spec, path, err)))
+                return rc;
         } else if (spec) {
             return gm_err_set(err, GM_EINVAL, path,
-                              "'%s' is a %s; expected the id of a boundary or intermediate "
-                              "catch event",
-                              n->id, n->element);
+                              "'%s' is a %s%s; expected the id of a boundary or intermediate "
+                              "catch event, or of the start event of an event sub-process",
+                              n->id, n->trigger == GM_BPMN_TRIGGER_LINK ? "link " : "",
+                              n->element);
         }
     }
     if (events) {
@@ -914,7 +1163,7 @@ static int parse_arrivals(gm_proc *p, const char *name, const json_t *arr, gm_er
     size_t nstart = 0;
     for (size_t i = 0; i < gm_bpmn_nnodes(m); i++) {
         const gm_bpmn_node *n = gm_bpmn_node_at(m, i);
-        if (in_process(p, n) && n->kind == GM_BPMN_START_EVENT && n->parent == GM_BPMN_NONE)
+        if (in_main(p, n) && n->kind == GM_BPMN_START_EVENT && n->parent == GM_BPMN_NONE)
             nstart++;
     }
     p->arr = calloc(nstart ? nstart : 1, sizeof *p->arr);
@@ -925,7 +1174,7 @@ static int parse_arrivals(gm_proc *p, const char *name, const json_t *arr, gm_er
     char path[256];
     for (size_t i = 0; i < gm_bpmn_nnodes(m); i++) {
         const gm_bpmn_node *n = gm_bpmn_node_at(m, i);
-        if (!in_process(p, n) || n->kind != GM_BPMN_START_EVENT || n->parent != GM_BPMN_NONE)
+        if (!in_main(p, n) || n->kind != GM_BPMN_START_EVENT || n->parent != GM_BPMN_NONE)
             continue;
         parr *a = &p->arr[p->narr++];
         a->node = i;
@@ -952,7 +1201,7 @@ static int parse_arrivals(gm_proc *p, const char *name, const json_t *arr, gm_er
         json_object_foreach((json_t *)arr, key, val) {
             size_t ni = gm_bpmn_find_node(m, key);
             if (ni == NONE || gm_bpmn_node_at(m, ni)->kind != GM_BPMN_START_EVENT ||
-                !in_process(p, gm_bpmn_node_at(m, ni)) ||
+                !in_main(p, gm_bpmn_node_at(m, ni)) ||
                 gm_bpmn_node_at(m, ni)->parent != GM_BPMN_NONE) {
                 gm_json_path_key(path, sizeof path, "arrivals", key);
                 return gm_err_set(err, GM_EINVAL, path,
@@ -965,9 +1214,115 @@ static int parse_arrivals(gm_proc *p, const char *name, const json_t *arr, gm_er
     return GM_OK;
 }
 
+/* ---- ways on besides sequence flows --------------------------------------- */
+
+/* What a token passes along that is not a sequence flow, for the load-time
+   analyses (inclusive joins, endings): a link throw event goes on at its
+   catch event. 'any': one such way on that ends is enough for its source
+   to end (else it is needed, as each flow of a parallel split is). 'local':
+   the token stays in its scope (the inclusive joins look only there). */
+typedef struct xedge {
+    size_t from, to;
+    bool any, local;
+} xedge;
+
+typedef struct xgraph {
+    xedge *e;
+    size_t n, cap;
+    size_t *out_off, *out; /* edge indices by source: out[out_off[i] .. out_off[i + 1]) */
+    size_t *in_off, *in;   /* by target */
+} xgraph;
+
+static void xgraph_free(xgraph *g)
+{
+    free(g->e);
+    free(g->out_off);
+    free(g->out);
+    free(g->in_off);
+    free(g->in);
+    memset(g, 0, sizeof *g);
+}
+
+static int xgraph_add(xgraph *g, size_t from, size_t to, bool any, bool local)
+{
+    if (g->n == g->cap) {
+        size_t nc = g->cap ? 2 * g->cap : 16;
+        xedge *e = realloc(g->e, nc * sizeof *e);
+        if (!e)
+            return GM_ENOMEM;
+        g->e = e;
+        g->cap = nc;
+    }
+    g->e[g->n++] = (xedge){from, to, any, local};
+    return GM_OK;
+}
+
+/* Index the edges by source and by target. */
+static int xgraph_index(xgraph *g, size_t nn)
+{
+    g->out_off = calloc(nn + 1, sizeof *g->out_off);
+    g->in_off = calloc(nn + 1, sizeof *g->in_off);
+    g->out = calloc(g->n ? g->n : 1, sizeof *g->out);
+    g->in = calloc(g->n ? g->n : 1, sizeof *g->in);
+    size_t *po = calloc(nn + 1, sizeof *po), *pi = calloc(nn + 1, sizeof *pi);
+    int rc = GM_ENOMEM;
+    if (!g->out_off || !g->in_off || !g->out || !g->in || !po || !pi)
+        goto done;
+    for (size_t k = 0; k < g->n; k++) {
+        g->out_off[g->e[k].from + 1]++;
+        g->in_off[g->e[k].to + 1]++;
+    }
+    for (size_t i = 0; i < nn; i++) {
+        g->out_off[i + 1] += g->out_off[i];
+        g->in_off[i + 1] += g->in_off[i];
+    }
+    memcpy(po, g->out_off, (nn + 1) * sizeof *po);
+    memcpy(pi, g->in_off, (nn + 1) * sizeof *pi);
+    for (size_t k = 0; k < g->n; k++) {
+        g->out[po[g->e[k].from]++] = k;
+        g->in[pi[g->e[k].to]++] = k;
+    }
+    rc = GM_OK;
+done:
+    free(po);
+    free(pi);
+    return rc;
+}
+
+static int build_xgraph(const gm_proc *p, xgraph *g, gm_err *err)
+{
+    size_t nn = gm_bpmn_nnodes(p->m);
+    int rc = GM_OK;
+    for (size_t i = 0; i < nn && !rc; i++) {
+        const pnode *pn = &p->node[i];
+        if (!in_process(p, pn->bn))
+            continue;
+        if (pn->kind == PK_LINK)
+            rc = xgraph_add(g, i, pn->idx, false, true);
+        else if (pn->kind == PK_ACTIVITY && pn->bn->kind == GM_BPMN_CALL_ACTIVITY &&
+                 p->act[pn->idx].sub)
+            rc = xgraph_add(g, i, p->act[pn->idx].sub_start, false, false);
+    }
+    /* An interrupting event sub-process that occurs ends every token of its
+       scope: for each of them, a way to the end (when the event
+       sub-process itself ends). */
+    for (size_t k = 0; k < p->nesp && !rc; k++) {
+        const pesp *e = &p->esp[k];
+        if (e->error || !e->interrupting || !(e->prob > 0))
+            continue;
+        for (size_t i = 0; i < nn && !rc; i++)
+            if (i != e->node && in_process(p, p->node[i].bn) && p->home[i] == e->home &&
+                p->node[i].kind != PK_BOUNDARY)
+                rc = xgraph_add(g, i, e->node, true, false);
+    }
+    if (rc || (rc = xgraph_index(g, nn)))
+        return gm_err_set(err, GM_ENOMEM, "", "out of memory");
+    return GM_OK;
+}
+
 /* ---- joins: which inputs can still receive a token ------------------------ */
 
-static int build_joins(gm_proc *p, gm_err *err)
+static int build_joins(gm_proc *p, const xgraph *g, gm_err *err)
 {
     const gm_bpmn *m = p->m;
     size_t nn = gm_bpmn_nnodes(m);
@@ -1018,13 +1373,22 @@ static int build_joins(gm_proc *p, gm_err *err)
                 stack[sp++] = src;
             }
             while (sp) {
-                const gm_bpmn_node *x = gm_bpmn_node_at(m, stack[--sp]);
-                size_t preds[1 + 1];
-                size_t np = 0;
-                if (x->kind == GM_BPMN_BOUNDARY_EVENT)
-                    preds[np++] = x->attached_to;
-                for (size_t e = 0; e < x->nin + np; e++) {
-                    size_t y = e < np ? preds[e] : gm_bpmn_flow_at(m, x->in[e - np])->source;
+                size_t xi = stack[--sp];
+                const gm_bpmn_node *x = gm_bpmn_node_at(m, xi);
+                size_t np = x->kind == GM_BPMN_BOUNDARY_EVENT;
+                size_t nx = g->in_off[xi + 1] - g->in_off[xi];
+                for (size_t e = 0; e < np + x->nin + nx; e++) {
+                    size_t y;
+                    if (e < np) {
+                        y = x->attached_to;
+                    } else if (e < np + x->nin) {
+                        y = gm_bpmn_flow_at(m, x->in[e - np])->source;
+                    } else {
+                        const xedge *xe = &g->e[g->in[g->in_off[xi] + e - np - x->nin]];
+                        if (!xe->local)
+                            continue;
+                        y = xe->from;
+                    }
                     if (y == i || (bits[y / 64] >> (y % 64) & 1))
                         continue;
                     bits[y / 64] |= 1ull << (y % 64);
@@ -1118,6 +1482,10 @@ void gm_proc_free(gm_proc *p)
     if (p->catch_)
         for (size_t i = 0; i < p->ncatch; i++)
             free_time(&p->catch_[i].delay);
+    if (p->esp)
+        for (size_t i = 0; i < p->nesp; i++)
+            free_time(&p->esp[i].after);
+    free(p->esp);
     if (p->arr)
         for (size_t i = 0; i < p->narr; i++) {
             free_time(&p->arr[i].inter);
@@ -1137,6 +1505,9 @@ void gm_proc_free(gm_proc *p)
     free(p->node);
     free(p->flow_tgt);
     free(p->flow_in);
+    free(p->home);
+    free(p->inner);
+    free(p->inproc);
     free(p->act);
     free(p->gw);
     free(p->bnd);
@@ -1177,12 +1548,16 @@ static bool choice(const pnode *pn)
  * token there can reach an end of its scope with positive probability: an
  * end event, or a node with no outgoing flow. A choice is live when one of
  * its taken flows leads to a live node, any other node when all of them do
- * (and, for a sub-process, its start event); an activity is also live when
- * one of its boundary events is and can fire. Computed backwards from the
- * ends, each node once. A token of the process's start that is not live
- * names the first node of its path whose every way on is dead.
+ * (and, for a sub-process, its start event; for a call, the called
+ * process's; for a link throw event, its catch event); an activity is also
+ * live when one of its boundary events is and can fire, and any node when
+ * an interrupting event sub-process of its scope is and can occur (the
+ * ways on of the xgraph). Computed backwards from the ends, each node once.
+ * A token of a start event (of the process, or of an event sub-process that
+ * can occur) that is not live names the first node of its path whose every
+ * way on is dead.
  */
-static int check_endings(const gm_proc *p, const char *name, gm_err *err)
+static int check_endings(const gm_proc *p, const xgraph *g, const char *name, gm_err *err)
 {
     const gm_bpmn *m = p->m;
     size_t nn = gm_bpmn_nnodes(m);
@@ -1205,8 +1580,10 @@ static int check_endings(const gm_proc *p, const char *name, gm_err *err)
         for (size_t k = 0; k < n->nout; k++)
             taken += flow_taken(p, i, n->out[k]);
         need[i] = choice(pn) ? (taken ? 1 : SIZE_MAX) : taken;
-        if (pn->kind == PK_ACTIVITY && p->act[pn->idx].sub)
-            need[i]++; /* its inner start */
+        if (pn->kind == PK_ACTIVITY && n->kind == GM_BPMN_SUBPROCESS)
+            need[i]++; /* its inner start (a call's is a way on of the graph) */
+        for (size_t k = g->out_off[i]; k < g->out_off[i + 1] && need[i] != SIZE_MAX; k++)
+            need[i] += !g->e[g->out[k]].any;
         if (need[i] == 0) {
             live[i] = true;
             queue[qt++] = i;
@@ -1227,10 +1604,12 @@ static int check_endings(const gm_proc *p, const char *name, gm_err *err)
     while (qh < qt) {
         size_t x = queue[qh++];
         const gm_bpmn_node *n = gm_bpmn_node_at(m, x);
-        /* what becoming live does to the nodes before x */
-        size_t preds = n->nin + (n->kind == GM_BPMN_BOUNDARY_EVENT) +
-                       (n->kind == GM_BPMN_START_EVENT && n->parent != GM_BPMN_NONE);
-        for (size_t e = 0; e < preds; e++) {
+        /* what becoming live does to the nodes before x: by its flows, as
+           a boundary event, as a sub-process's start, by other ways on */
+        size_t special = (size_t)(n->kind == GM_BPMN_BOUNDARY_EVENT) +
+                         (size_t)(n->kind == GM_BPMN_START_EVENT && n->parent != GM_BPMN_NONE);
+        size_t nx = g->in_off[x + 1] - g->in_off[x];
+        for (size_t e = 0; e < n->nin + special + nx; e++) {
             size_t y;
             bool any = false;
             if (e < n->nin) {
@@ -1238,11 +1617,17 @@ static int check_endings(const gm_proc *p, const char *name, gm_err *err)
                 if (!flow_taken(p, y, n->in[e]))
                     continue;
                 any = choice(&p->node[y]);
-            } else if (n->kind == GM_BPMN_BOUNDARY_EVENT) {
-                y = n->attached_to; /* a way out of its activity */
-                any = true;
+            } else if (e < n->nin + special) {
+                if (n->kind == GM_BPMN_BOUNDARY_EVENT) {
+                    y = n->attached_to; /* a way out of its activity */
+                    any = true;
+                } else {
+                    y = n->parent; /* the sub-process this start begins */
+                }
             } else {
-                y = n->parent; /* the sub-process this start begins */
+                const xedge *xe = &g->e[g->in[g->in_off[x] + e - n->nin - special]];
+                y = xe->from;
+                any = xe->any;
             }
             if (y == GM_BPMN_NONE || live[y] || need[y] == SIZE_MAX)
                 continue;
@@ -1256,11 +1641,21 @@ static int check_endings(const gm_proc *p, const char *name, gm_err *err)
        forward through nodes that are not live (color: 1 on the path, 2 done)
        names the first node of a cycle it cannot leave; failing that, a node
        whose every way on is dead (a sub-process whose inside cannot end). */
-    size_t *edge = need; /* reused: the next outgoing flow to try, per node on the path */
-    for (size_t a = 0; a < p->narr && !rc; a++) {
-        size_t st = p->arr[a].node;
-        if (live[st])
-            continue;
+    size_t *edge = need; /* reused: the next way on to try, per node on the path */
+    for (size_t a = 0; a < p->narr + p->nesp && !rc; a++) {
+        /* tokens begin at the start events where cases arrive, and at those
+           of the event sub-processes that can occur */
+        size_t st;
+        if (a < p->narr) {
+            st = p->arr[a].node;
+            if (live[st])
+                continue;
+        } else {
+            const pesp *e = &p->esp[a - p->narr];
+            if (live[e->node] || (!e->error && !(e->prob > 0)))
+                continue;
+            st = e->start;
+        }
         memset(color, 0, nn);
         size_t top = 0, stuck = NONE, dead_end = NONE;
         queue[top++] = st;
@@ -1269,14 +1664,22 @@ static int check_endings(const gm_proc *p, const char *name, gm_err *err)
         while (top && stuck == NONE) {
             size_t x = queue[top - 1];
             const gm_bpmn_node *n = gm_bpmn_node_at(m, x);
-            if (edge[x] == n->nout) {
+            size_t nx = g->out_off[x + 1] - g->out_off[x];
+            if (edge[x] == n->nout + nx) {
                 color[x] = 2;
                 top--;
                 continue;
             }
-            size_t f = n->out[edge[x]++];
-            size_t t = gm_bpmn_flow_at(m, f)->target;
-            if (!flow_taken(p, x, f) || live[t])
+            size_t k = edge[x]++, t;
+            if (k < n->nout) {
+                size_t f = n->out[k];
+                t = gm_bpmn_flow_at(m, f)->target;
+                if (!flow_taken(p, x, f))
+                    continue;
+            } else {
+                t = g->e[g->out[g->out_off[x] + k - n->nout]].to;
+            }
+            if (live[t])
                 continue;
             if (color[t] == 1)
                 stuck = t; /* back on the path: a cycle */
@@ -1294,6 +1697,8 @@ static int check_endings(const gm_proc *p, const char *name, gm_err *err)
             for (size_t k = 0; k < n->nout && !way_on; k++)
                 way_on = flow_taken(p, i, n->out[k]) &&
                          !live[gm_bpmn_flow_at(m, n->out[k])->target];
+            for (size_t k = g->out_off[i]; k < g->out_off[i + 1] && !way_on; k++)
+                way_on = !live[g->e[g->out[k]].to];
             if (!way_on)
                 dead_end = i;
         }
@@ -1321,25 +1726,26 @@ done:
  * counts their steps, which bounds cycles left with a tiny probability, and
  * no other activity pays for it. Node i is two vertices, in(i) = i and
  * out(i) = nn + i, so that a sub-process's inside lies between its in and
- * its out: in(i) -> out(i); a flow: out(source) -> in(target); an activity:
- * in -> in of its boundary events; a sub-process: in -> in of its start
+ * its out: in(i) -> out(i); a flow: out(source) -> in(target); a link
+ * throw: out -> in of its catch event; an activity: in -> in of its
+ * boundary events; a sub-process: in -> in of its start
  * events, and out of each inner node without outgoing flows -> its out. An
  * activity is cyclic when its in vertex is in a strongly connected component
- * of more than one vertex (Tarjan's algorithm, iteratively).
+ * of more than one vertex (Tarjan's algorithm, iteratively). A call activity
+ * and an event sub-process hold their bodies as a sub-process does: a cycle
+ * through one counts it (in -> out), and a cycle inside one its activities.
  */
 static int mark_cycles(gm_proc *p, gm_err *err)
 {
     const gm_bpmn *m = p->m;
-    size_t nn = gm_bpmn_nnodes(m), nv = 2 * nn, ne = 0;
-    for (size_t i = 0; i < nn; i++)
-        ne += 3 + gm_bpmn_node_at(m, i)->nout; /* at most: see EDGE below */
-    size_t *first = calloc(nv + 1, sizeof *first), *adj = calloc(ne ? ne : 1, sizeof *adj);
+    size_t nn = gm_bpmn_nnodes(m), nv = 2 * nn;
+    size_t *first = calloc(nv + 1, sizeof *first), *adj = NULL;
     size_t *idx = calloc(nv ? nv : 1, sizeof *idx), *low = calloc(nv ? nv : 1, sizeof *low);
     size_t *stk = calloc(nv ? nv : 1, sizeof *stk), *call = calloc(nv ? nv : 1, sizeof *call);
     size_t *next = calloc(nv ? nv : 1, sizeof *next);
     bool *on = calloc(nv ? nv : 1, sizeof *on), *cyc = calloc(nv ? nv : 1, sizeof *cyc);
     int rc = GM_OK;
-    if (!first || !adj || !idx || !low || !stk || !call || !next || !on || !cyc) {
+    if (!first || !idx || !low || !stk || !call || !next || !on || !cyc) {
         rc = gm_err_set(err, GM_ENOMEM, "", "out of memory");
         goto done;
     }
@@ -1349,6 +1755,11 @@ static int mark_cycles(gm_proc *p, gm_err *err)
             for (size_t v = 0; v < nv; v++)
                 first[v + 1] += first[v];
             memcpy(next, first, nv * sizeof *next); /* where v's next edge goes */
+            adj = calloc(first[nv] ? first[nv] : 1, sizeof *adj);
+            if (!adj) {
+                rc = gm_err_set(err, GM_ENOMEM, "", "out of memory");
+                goto done;
+            }
         }
 #define EDGE(a, b)                                                                            \
     do {                                                                                      \
@@ -1364,6 +1775,8 @@ static int mark_cycles(gm_proc *p, gm_err *err)
             EDGE(i, nn + i);
             for (size_t k = 0; k < n->nout; k++)
                 EDGE(nn + i, gm_bpmn_flow_at(m, n->out[k])->target);
+            if (p->node[i].kind == PK_LINK) /* a link throw goes on at its catch */
+                EDGE(nn + i, p->node[i].idx);
             if (n->kind == GM_BPMN_BOUNDARY_EVENT && n->attached_to != GM_BPMN_NONE)
                 EDGE(n->attached_to, i);
             if (n->parent != GM_BPMN_NONE && n->kind == GM_BPMN_START_EVENT)
@@ -1438,6 +1851,7 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
     if (!name)
         name = "<model>";
     int rc;
+    xgraph xg = {0};
     gm_proc *p = calloc(1, sizeof *p);
     if (!p)
         return gm_err_set(err, GM_ENOMEM, "", "out of memory");
@@ -1509,7 +1923,7 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
     p->terminating = terminating;
     p->warmup_cases = warm;
     p->warmup_time = warm_t;
-    if ((rc = pick_process(p, name, process, err)))
+    if ((rc = pick_process(p, name, process, err)) || (rc = pick_calls(p, name, err)))
         goto fail;
     size_t nn = gm_bpmn_nnodes(m);
     p->node = calloc(nn ? nn : 1, sizeof *p->node);
@@ -1517,10 +1931,23 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
     p->gw = calloc(nn ? nn : 1, sizeof *p->gw);
     p->bnd = calloc(nn ? nn : 1, sizeof *p->bnd);
     p->catch_ = calloc(nn ? nn : 1, sizeof *p->catch_);
+    p->esp = calloc(nn ? nn : 1, sizeof *p->esp);
     p->flow_tgt = calloc(gm_bpmn_nflows(m) ? gm_bpmn_nflows(m) : 1, sizeof *p->flow_tgt);
     p->flow_in = calloc(gm_bpmn_nflows(m) ? gm_bpmn_nflows(m) : 1, sizeof *p->flow_in);
-    if (!p->node || !p->act || !p->gw || !p->bnd || !p->catch_ || !p->flow_tgt || !p->flow_in)
+    p->home = calloc(nn ? nn : 1, sizeof *p->home);
+    p->inner = calloc(nn ? nn : 1, sizeof *p->inner);
+    if (!p->node || !p->act || !p->gw || !p->bnd || !p->catch_ || !p->flow_tgt || !p->flow_in ||
+        !p->home || !p->inner || !p->esp)
         goto nomem;
+    for (size_t i = 0; i < nn; i++) {
+        const gm_bpmn_node *n = gm_bpmn_node_at(m, i);
+        p->home[i] = n->parent != GM_BPMN_NONE ? n->parent
+                     : in_main(p, n)           ? NONE
+                                               : nn + n->process;
+        p->inner[i] = n->kind == GM_BPMN_CALL_ACTIVITY && n->called_process != GM_BPMN_NONE
+                          ? nn + n->called_process
+                          : i;
+    }
     for (size_t fi = 0; fi < gm_bpmn_nflows(m); fi++)
         p->flow_tgt[fi] = gm_bpmn_flow_at(m, fi)->target;
     for (size_t i = 0; i < nn; i++) {
@@ -1592,6 +2019,12 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
     }
     if ((rc = parse_events(p, name, events, err)) || (rc = parse_arrivals(p, name, arrivals, err)))
         goto fail;
+    /* the start events of scopes with event sub-processes arm them */
+    for (size_t k = 0; k < p->nesp; k++)
+        for (size_t i = 0; i < nn; i++)
+            if (p->node[i].kind == PK_START && p->home[i] == p->esp[k].home &&
+                in_process(p, gm_bpmn_node_at(m, i)))
+                p->node[i].kind = PK_START_ESP;
     /* boundary lists per activity */
     for (size_t b = 0; b < p->nbnd; b++) {
         pact *a = &p->act[p->bnd[b].act];
@@ -1616,9 +2049,11 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
                       p->pool[a->need[0].pool].cal == NONE;
         p->node[a->node].task = a->plain && !a->sub;
     }
-    if ((rc = build_joins(p, err)) || (rc = build_kpis(p, err)) ||
-        (rc = check_endings(p, name, err)) || (rc = mark_cycles(p, err)))
+    if ((rc = build_xgraph(p, &xg, err)) || (rc = build_joins(p, &xg, err)) ||
+        (rc = build_kpis(p, err)) || (rc = check_endings(p, &xg, name, err)) ||
+        (rc = mark_cycles(p, err)))
         goto fail;
+    xgraph_free(&xg);
     /* What the run must be ready for (proc_run.c skips the rest). */
     for (size_t i = 0; i < gm_bpmn_nnodes(m); i++) {
         const pnode *pn = &p->node[i];
@@ -1629,8 +2064,11 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
     }
     for (size_t i = 0; i < p->nbnd; i++)
         p->cancels = p->cancels || p->bnd[i].interrupting || p->bnd[i].error;
+    for (size_t i = 0; i < p->nesp; i++)
+        p->cancels = p->cancels || p->esp[i].interrupting || p->esp[i].error;
     /* Streams: arrivals, then two per activity, then gateways, then catch
-       events; boundary events draw from their activity's second stream. */
+       events, then event sub-processes; boundary events draw from their
+       activity's second stream. */
     uint64_t s = 0;
     for (size_t i = 0; i < p->narr; i++)
         p->arr[i].stream = s++;
@@ -1642,12 +2080,15 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
         p->gw[i].stream = s++;
     for (size_t i = 0; i < p->ncatch; i++)
         p->catch_[i].stream = s++;
+    for (size_t i = 0; i < p->nesp; i++)
+        p->esp[i].stream = s++;
     p->nstreams = s ? s : 1;
     *out = p;
     return GM_OK;
 nomem:
     rc = gm_err_set(err, GM_ENOMEM, "", "out of memory");
 fail:
+    xgraph_free(&xg);
     gm_proc_free(p);
     return rc;
 }

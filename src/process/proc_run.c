@@ -184,7 +184,7 @@ size_t gm_proc_overloaded(const gm_proc *p, const double *mean, const double *lo
 /* ======================================================================== */
 /* Run state                                                                */
 
-enum { R_EXEC, R_ACT, R_CATCH, R_EVGW };
+enum { R_EXEC, R_ACT, R_CATCH, R_EVGW, R_ESP };
 enum { X_WAIT, X_SERVICE, X_SUB };
 enum { RS_NONE, RS_WAIT, RS_HOLD }; /* an EXEC's request: none, queued, held */
 
@@ -198,6 +198,11 @@ typedef struct scope {
     uint32_t gen;
     uint32_t or_parked;
     uint32_t *joins;  /* [njoin_slots] */
+    uint32_t esp_wait; /* its event sub-processes' pending occurrences */
+    uint32_t esp_run;  /* ... and their bodies running (ntok leaves them
+                          out: a scope with no token left waits for these) */
+    bool odd;          /* scope_complete has more to do: event sub-processes
+                          under way, or the scope is an event sub-process's */
     bool alive, dirty;
     size_t next;      /* free list / dirty list */
 } scope;
@@ -224,6 +229,9 @@ typedef struct rec {
     gm_sim_event *bev;
     size_t bcap;
     size_t target;    /* EVGW: the winning catch event */
+    /* ESP: an event sub-process of its scope (ai: the pesp index), pending
+       (ev) or running its body (child, from t_req); iter: occurrences
+       before it */
 } rec;
 
 typedef struct req {
@@ -477,6 +485,8 @@ static size_t scope_new(run *R, size_t cs, size_t parent, size_t owner, size_t c
     S->head = NONE;
     S->ntok = 0;
     S->or_parked = 0;
+    S->esp_wait = S->esp_run = 0;
+    S->odd = false;
     S->alive = true;
     S->dirty = false;
     S->next = NONE;
@@ -992,7 +1002,7 @@ static double cal_integral(const gm_cal *c, double t0, double t1);
 static void on_boundary(gm_sim *sim, void *ctx, uint64_t data);
 static void exec_finished(run *R, size_t e);
 static void kill_scope(run *R, size_t s);
-static void raise_error(run *R, size_t s);
+static void raise_error(run *R, size_t s, size_t node);
 
 static bool measured_scope(const run *R, size_t s)
 {
@@ -1300,6 +1310,10 @@ static void cancel_rec(run *R, size_t r)
             x->child = NONE;
             kill_scope(R, c);
         }
+    } else if (x->kind == R_ESP && x->child != NONE) {
+        size_t c = x->child;
+        x->child = NONE;
+        kill_scope(R, c);
     }
     x = &R->rc[r];
     unlink_rec(R, list_of(R, r), r);
@@ -1318,6 +1332,7 @@ static void clear_scope(run *R, size_t s)
         memset(S->joins, 0, R->p->njoin_slots * sizeof *S->joins);
     S->or_parked = 0;
     S->ntok = 0;
+    S->esp_wait = S->esp_run = 0; /* their records went with the others */
     S->gen++; /* its work items go stale */
 }
 
@@ -1620,9 +1635,15 @@ static bool act_table(run *R)
 
 static void case_done(run *R, size_t ci);
 
+static void scope_complete_odd(run *R, size_t s);
+
 static void scope_complete(run *R, size_t s)
 {
     scope *S = &R->sc[s];
+    if (__builtin_expect(S->odd, 0)) {
+        scope_complete_odd(R, s);
+        return;
+    }
     if (S->owner == NONE) {
         size_t ci = S->cs;
         scope_free(R, s);
@@ -1635,6 +1656,24 @@ static void scope_complete(run *R, size_t s)
     exec_finished(R, e);
 }
 
+static bool esp_hold(run *R, size_t s);
+static void esp_done(run *R, size_t r, size_t s);
+
+/* scope_complete of a scope with event sub-processes under way, or one run
+   by something else than an activity (an event sub-process's body). */
+static __attribute__((noinline, cold)) void scope_complete_odd(run *R, size_t s)
+{
+    scope *S = &R->sc[s];
+    if ((S->esp_wait | S->esp_run) != 0 && esp_hold(R, s))
+        return; /* its event sub-processes still run: it waits for them */
+    S->odd = false;
+    if (S->owner != NONE && R->rc[S->owner].kind == R_ESP) {
+        esp_done(R, S->owner, s);
+        return;
+    }
+    scope_complete(R, s);
+}
+
 /* Terminate end event reached in s: s ends now, normally. */
 static void terminate_scope(run *R, size_t s)
 {
@@ -1643,19 +1682,43 @@ static void terminate_scope(run *R, size_t s)
     tok_del(R, s);
 }
 
-/* Error end event reached in s: s ends, and the error goes to the
-   activity running it: its error boundary event, or further up. */
-static void raise_error(run *R, size_t s)
+static size_t esp_catcher(const run *R, size_t s, size_t node);
+static void esp_begin(run *R, size_t r);
+
+/* Error end event node reached in s: s ends, and the error goes to an error
+   event sub-process of s, or to the activity running s: its error boundary
+   event, or further up. */
+static void raise_error(run *R, size_t s, size_t node)
 {
+    bool skip_esp = false; /* the error comes from s's own error handler */
     for (;;) {
         clear_scope(R, s);
+        size_t k = skip_esp ? NONE : esp_catcher(R, s, node);
+        if (k != NONE) { /* caught: the handler runs in place of s's tokens */
+            size_t r = rec_new(R, R_ESP, R->p->esp[k].node, s);
+            if (r == NONE)
+                return;
+            link_rec(R, &R->sc[s].head, r);
+            R->rc[r].ai = k;
+            esp_begin(R, r);
+            return;
+        }
         scope *S = &R->sc[s];
         if (S->owner == NONE) { /* unhandled: the case ends */
             R->sc[s].ntok = 1;
             tok_del(R, s);
             return;
         }
-        size_t e = S->owner, ar = R->rc[e].act;
+        size_t e = S->owner;
+        if (R->rc[e].kind == R_ESP) { /* in an event sub-process: its scope fails */
+            size_t up = R->rc[e].scope;
+            skip_esp = R->p->esp[R->rc[e].ai].error;
+            cancel_rec(R, e); /* frees s too */
+            s = up;
+            continue;
+        }
+        skip_esp = false;
+        size_t ar = R->rc[e].act;
         const pact *a = &R->p->act[R->p->node[R->rc[e].node].idx];
         if (ar != NONE && a->error_bnd != NONE) {
             interrupt(R, ar, &R->p->bnd[a->error_bnd]);
@@ -1665,6 +1728,157 @@ static void raise_error(run *R, size_t s)
         cancel_rec(R, ar != NONE ? ar : e); /* frees s too */
         s = up;
     }
+}
+
+/* ======================================================================== */
+/* Event sub-processes                                                      */
+
+/* The scope key of scope s (gm_proc.home). */
+static size_t scope_key(const run *R, size_t s)
+{
+    size_t c = R->sc[s].container;
+    return c == NONE ? NONE : R->p->inner[c];
+}
+
+static void on_esp(gm_sim *sim, void *ctx, uint64_t data);
+
+/* Event sub-process k of scope s occurs (again: the iter-th time) after
+   time d from now. */
+static void esp_schedule(run *R, size_t s, size_t k, uint32_t iter, double d)
+{
+    if (!step(R))
+        return;
+    if (!(d >= 0) || !isfinite(d)) {
+        fail_run(R, GM_EINVAL, "event '%s' drew the time %g; expected >= 0",
+                 nd(R, R->p->esp[k].start)->id, d);
+        return;
+    }
+    size_t r = rec_new(R, R_ESP, R->p->esp[k].node, s);
+    if (r == NONE)
+        return;
+    link_rec(R, &R->sc[s].head, r);
+    R->rc[r].ai = k;
+    R->rc[r].iter = iter;
+    R->rc[r].ev = gm_sim_schedule(R->sim, d, on_esp, R, r);
+    if (!R->rc[r].ev) {
+        fail_run(R, gm_sim_error(R->sim), "cannot schedule an event");
+        return;
+    }
+    R->sc[s].esp_wait++;
+    R->sc[s].odd = true;
+}
+
+static double esp_after(run *R, const pesp *e)
+{
+    return gm_dist_sample(&e->after.d, &R->rng[e->stream]) * e->after.scale;
+}
+
+/* Scope s begins: its event sub-processes with a delayed start may occur. */
+static void esp_arm(run *R, size_t s)
+{
+    const gm_proc *p = R->p;
+    size_t key = scope_key(R, s);
+    for (size_t k = 0; k < p->nesp && !R->error; k++) {
+        const pesp *e = &p->esp[k];
+        if (e->home != key || e->error)
+            continue;
+        if (e->prob < 1 && !(gm_rng_uniform(&R->rng[e->stream]) < e->prob))
+            continue;
+        esp_schedule(R, s, k, 0, esp_after(R, e));
+    }
+}
+
+/* Record r (of its scope) runs its event sub-process's body, in a new
+   scope. */
+static void esp_begin(run *R, size_t r)
+{
+    size_t s = R->rc[r].scope;
+    const pesp *e = &R->p->esp[R->rc[r].ai];
+    size_t c = scope_new(R, R->sc[s].cs, s, r, e->node);
+    if (c == NONE)
+        return;
+    R->sc[s].esp_run++;
+    R->sc[s].odd = R->sc[c].odd = true; /* c: its end is esp_done's */
+    R->rc[r].child = c;
+    R->rc[r].t_req = gm_sim_now(R->sim);
+    R->sc[c].ntok = 1;
+    push_work(R, c, e->start, NONE);
+}
+
+static void on_esp(gm_sim *sim, void *ctx, uint64_t data)
+{
+    (void)sim;
+    run *R = ctx;
+    size_t r = (size_t)data;
+    R->rc[r].ev = 0;
+    size_t s = R->rc[r].scope;
+    const pesp *e = &R->p->esp[R->rc[r].ai];
+    R->sc[s].esp_wait--;
+    if (e->interrupting) {
+        /* every other token of the scope goes, pending occurrences and
+           running handlers with them; the scope ends with this body */
+        unlink_rec(R, &R->sc[s].head, r);
+        clear_scope(R, s);
+        link_rec(R, &R->sc[s].head, r);
+    } else if (R->rc[r].iter + 1 < e->repeat) {
+        esp_schedule(R, s, R->rc[r].ai, R->rc[r].iter + 1, esp_after(R, e));
+    }
+    esp_begin(R, r);
+    settle(R);
+}
+
+/* Scope s has no token left: its pending occurrences are dropped (a scope
+   that completes starts no handler). True when handlers still run, which
+   it waits for. */
+static bool esp_hold(run *R, size_t s)
+{
+    scope *S = &R->sc[s];
+    for (size_t r = S->head, next; r != NONE && S->esp_wait; r = next) {
+        next = R->rc[r].next;
+        if (R->rc[r].kind == R_ESP && R->rc[r].child == NONE) {
+            cancel_rec(R, r);
+            S->esp_wait--;
+        }
+    }
+    return S->esp_run > 0;
+}
+
+/* The body of event sub-process r ended (its scope c). */
+static void esp_done(run *R, size_t r, size_t c)
+{
+    const gm_proc *p = R->p;
+    size_t s = R->rc[r].scope, k = R->rc[r].ai;
+    R->rc[r].child = NONE;
+    scope_free(R, c);
+    size_t ai = p->node[p->esp[k].node].idx;
+    if (measured_scope(R, s)) {
+        pcase *cs = &R->cs[R->sc[s].cs];
+        add_task(R, cs, ai, 0, gm_sim_now(R->sim) - R->rc[r].t_req, p->act[ai].cost);
+        cs->cost += p->act[ai].cost;
+    }
+    unlink_rec(R, &R->sc[s].head, r);
+    rec_free(R, r);
+    if (--R->sc[s].esp_run == 0 && R->sc[s].ntok == 0)
+        scope_complete(R, s); /* it was waiting for this one */
+}
+
+/* The error event sub-process of scope s that catches the error of end
+   event node, or NONE: one for its errorRef, else one for any error. */
+static size_t esp_catcher(const run *R, size_t s, size_t node)
+{
+    const gm_proc *p = R->p;
+    size_t key = scope_key(R, s), any = NONE;
+    const char *ref = nd(R, node)->event_ref;
+    for (size_t k = 0; k < p->nesp; k++) {
+        const pesp *e = &p->esp[k];
+        if (e->home != key || !e->error)
+            continue;
+        if (e->ref && ref && strcmp(e->ref, ref) == 0)
+            return k;
+        if ((!e->ref || !ref) && any == NONE)
+            any = k;
+    }
+    return any;
 }
 
 /* ======================================================================== */
@@ -1770,7 +1984,7 @@ static void visit(run *R, const witem *w)
         terminate_scope(R, s);
         break;
     case PK_ERROR_END:
-        raise_error(R, s);
+        raise_error(R, s, w->node);
         break;
     case PK_ACTIVITY:
         activate(R, s, w->node);
@@ -1828,6 +2042,14 @@ static void visit(run *R, const witem *w)
         break;
     case PK_BOUNDARY:
         fail_run(R, GM_EINTERNAL, "a token reached boundary event '%s' by a flow", n->id);
+        break;
+    case PK_LINK: /* the same token goes on at the link's catch event */
+        push_work(R, s, pn->idx, NONE);
+        break;
+    case PK_START_ESP:
+        esp_arm(R, s);
+        emit_now(R, s, n->out, n->nout);
+        tok_del(R, s);
         break;
     }
 }
@@ -1889,11 +2111,11 @@ static void settle_or(run *R)
             continue;
         /* process_work below may grow R->sc and end this scope: keep what
            identifies it, not a pointer */
-        size_t container = S->container;
+        size_t key = S->container == NONE ? NONE : p->inner[S->container];
         uint32_t gen = S->gen;
         for (size_t x = 0; x < gm_bpmn_nnodes(p->m) && !R->error; x++) {
-            if (p->node[x].kind != PK_OR || p->node[x].join == NONE ||
-                nd(R, x)->parent != container || !or_join_ready(R, s, x))
+            if (p->node[x].kind != PK_OR || p->node[x].join == NONE || p->home[x] != key ||
+                !or_join_ready(R, s, x))
                 continue;
             const pjoin *j = &p->join[p->node[x].join];
             uint32_t *cnt = R->sc[s].joins + j->slot;
