@@ -52,6 +52,8 @@ typedef enum pkind {
                      (idx: that node) */
     PK_START_ESP, /* start event of a scope that has event sub-processes:
                      arms their triggers, then passes on */
+    PK_COMP,      /* compensation throw or end event: runs the compensation
+                     handlers of completed activities of its scope */
 } pkind;
 
 typedef struct pneed {
@@ -80,7 +82,14 @@ typedef struct pact {
     size_t nbnd;
     size_t *bnd;         /* indices into gm_proc.bnd */
     size_t error_bnd;    /* first error boundary event (index into bnd table) or NONE */
-    bool plain;          /* no marker and no boundary: the fast path */
+    size_t comp_handler; /* its compensation handler: the activity a
+                            compensation boundary event leads to, or the
+                            event sub-process with a compensation start
+                            inside it; NONE: none */
+    bool comp;           /* its completions are recorded for compensation:
+                            it has a handler, or activities inside it have */
+    bool plain;          /* no marker, no boundary, not compensable: the
+                            fast path */
     bool fast_res;       /* one counted pool without calendar: no request
                             record when units are free */
     bool cyclic;         /* on a cycle of the process graph: a token may
@@ -136,6 +145,8 @@ typedef struct pesp {
     bool interrupting;   /* ends the rest of its scope when it starts */
     bool error;          /* error start: started by an error end event of its
                             scope, not by a delay */
+    bool comp;           /* compensation start: the compensation handler of
+                            the activity whose scope it is in */
     const char *ref;     /* error start: the errorRef it catches, NULL: any */
     double prob;         /* delayed starts: chance it occurs in one activation */
     ptime after;         /* time from the scope's start to the occurrence */

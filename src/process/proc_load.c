@@ -374,15 +374,10 @@ static int classify(gm_proc *p, const char *name, gm_err *err)
         pn->idx = pn->join = NONE;
         if (!in_process(p, n))
             continue;
-        if (n->trigger == GM_BPMN_TRIGGER_COMPENSATE || n->for_compensation || n->instantiate ||
-            n->parallel_events)
+        if (n->instantiate || n->parallel_events)
             return at_node(name, n, GM_EUNSUPPORTED, err,
                            "simulation of %s '%s' (%s) is not supported yet", n->element, n->id,
-                           n->for_compensation ? "a compensation handler"
-                           : n->instantiate    ? "instantiate"
-                           : n->parallel_events
-                               ? "parallel event gateway"
-                               : gm_bpmn_trigger_name(n->trigger));
+                           n->instantiate ? "instantiate" : "parallel event gateway");
         switch (n->kind) {
         case GM_BPMN_START_EVENT:
             pn->kind = PK_START;
@@ -394,12 +389,13 @@ static int classify(gm_proc *p, const char *name, gm_err *err)
                                gm_bpmn_trigger_name(n->trigger), n->id);
             break;
         case GM_BPMN_END_EVENT:
-            pn->kind = n->trigger == GM_BPMN_TRIGGER_TERMINATE ? PK_TERMINATE
-                       : n->trigger == GM_BPMN_TRIGGER_ERROR   ? PK_ERROR_END
-                                                               : PK_END;
+            pn->kind = n->trigger == GM_BPMN_TRIGGER_TERMINATE  ? PK_TERMINATE
+                       : n->trigger == GM_BPMN_TRIGGER_ERROR    ? PK_ERROR_END
+                       : n->trigger == GM_BPMN_TRIGGER_COMPENSATE ? PK_COMP
+                                                                : PK_END;
             break;
         case GM_BPMN_THROW_EVENT:
-            pn->kind = PK_PASS;
+            pn->kind = n->trigger == GM_BPMN_TRIGGER_COMPENSATE ? PK_COMP : PK_PASS;
             if (n->trigger == GM_BPMN_TRIGGER_LINK) {
                 if (n->link_target == GM_BPMN_NONE)
                     return at_node(name, n, GM_EINVAL, err,
@@ -755,6 +751,7 @@ static int parse_activity(gm_proc *p, const char *name, size_t ni, const json_t 
              (n->kind == GM_BPMN_CALL_ACTIVITY && n->called_process != GM_BPMN_NONE);
     a->sub_start = NONE;
     a->error_bnd = NONE;
+    a->comp_handler = NONE;
     p->nact++;
     p->node[ni].idx = p->nact - 1;
     char path[256], q[256];
@@ -952,15 +949,18 @@ static int parse_esp(gm_proc *p, const char *name, size_t i, const json_t *spec,
     e->home = p->home[n->parent];
     e->interrupting = n->interrupting;
     e->error = n->trigger == GM_BPMN_TRIGGER_ERROR;
+    e->comp = n->trigger == GM_BPMN_TRIGGER_COMPENSATE;
     e->ref = n->event_ref;
     e->prob = 1;
     e->repeat = 1;
-    if (e->error) {
+    if (e->error || e->comp) {
         if (spec)
             return gm_err_set(err, GM_EINVAL, path,
-                              "'%s' is an error start event: error end events of its scope "
-                              "start '%s'; expected no entry",
-                              n->id, sp->id);
+                              "'%s' is %s start event: %s start '%s'; expected no entry", n->id,
+                              e->error ? "an error" : "a compensation",
+                              e->error ? "error end events of its scope"
+                                       : "compensation throw events naming its sub-process",
+                              sp->id);
         return GM_OK;
     }
     const json_t *after = NULL;
@@ -1052,7 +1052,17 @@ static int parse_events(gm_proc *p, const char *name, const json_t *events, gm_e
             b->error = n->trigger == GM_BPMN_TRIGGER_ERROR;
             b->prob = 1;
             p->node[i].idx = p->nbnd - 1;
-            if (spec) {
+            if (n->trigger == GM_BPMN_TRIGGER_COMPENSATE) {
+                /* never fires: it names the activity's compensation handler */
+                b->interrupting = false;
+                b->prob = 0;
+                if (spec)
+                    return gm_err_set(err, GM_EINVAL, path,
+                                      "'%s' is a compensation boundary event: it leads to the "
+                                      "compensation handler of '%s'; expected no entry",
+                                      n->id, gm_bpmn_node_at(m, n->attached_to)->id);
+                p->act[b->act].comp_handler = n->compensation;
+            } else if (spec) {
                 const json_t *after = NULL;
                 const gm_json_field f[] = {
                     GM_JF_RANGE("probability", GM_JK_NUMBER, GM_JF_MIN | GM_JF_MAX, &b->prob, 0,
@@ -1117,6 +1127,47 @@ static int parse_events(gm_proc *p, const char *name, const json_t *events, gm_e
         }
     }
     return GM_OK;
+}
+
+/* ---- compensation ---------------------------------------------------------- */
+
+/*
+ * Which activities record their completions for compensation (pact.comp):
+ * those with a handler (a compensation boundary event's, set by
+ * parse_events, or an event sub-process with a compensation start inside
+ * them), and the sub-processes and calls around them, whose compensation
+ * without a handler of their own compensates what completed inside.
+ */
+static void mark_compensable(gm_proc *p)
+{
+    /* an event sub-process with a compensation start at the top of the
+       process handles nothing: no case compensates its process */
+    for (size_t k = 0; k < p->nesp; k++) {
+        const pesp *e = &p->esp[k];
+        for (size_t i = 0; i < p->nact && e->comp; i++)
+            if (p->inner[p->act[i].node] == e->home && p->act[i].node != e->node &&
+                !gm_bpmn_node_at(p->m, p->act[i].node)->triggered_by_event)
+                p->act[i].comp_handler = e->node;
+    }
+    for (size_t i = 0; i < p->nact; i++)
+        p->act[i].comp = p->act[i].comp_handler != NONE;
+    /* outwards, a nesting level per round */
+    for (bool more = true; more;) {
+        more = false;
+        for (size_t i = 0; i < p->nact; i++) {
+            if (!p->act[i].comp)
+                continue;
+            size_t h = p->home[p->act[i].node];
+            for (size_t j = 0; j < p->nact && h != NONE; j++) {
+                pact *a = &p->act[j];
+                if (!a->comp && p->inner[a->node] == h &&
+                    !gm_bpmn_node_at(p->m, a->node)->triggered_by_event) {
+                    a->comp = true;
+                    more = true;
+                }
+            }
+        }
+    }
 }
 
 /* ---- arrivals -------------------------------------------------------------- */
@@ -1642,19 +1693,24 @@ static int check_endings(const gm_proc *p, const xgraph *g, const char *name, gm
        names the first node of a cycle it cannot leave; failing that, a node
        whose every way on is dead (a sub-process whose inside cannot end). */
     size_t *edge = need; /* reused: the next way on to try, per node on the path */
-    for (size_t a = 0; a < p->narr + p->nesp && !rc; a++) {
-        /* tokens begin at the start events where cases arrive, and at those
-           of the event sub-processes that can occur */
+    for (size_t a = 0; a < p->narr + p->nesp + p->nact && !rc; a++) {
+        /* tokens begin at the start events where cases arrive, at those of
+           the event sub-processes that can occur, and in compensation
+           handlers */
         size_t st;
         if (a < p->narr) {
             st = p->arr[a].node;
             if (live[st])
                 continue;
-        } else {
+        } else if (a < p->narr + p->nesp) {
             const pesp *e = &p->esp[a - p->narr];
-            if (live[e->node] || (!e->error && !(e->prob > 0)))
+            if (live[e->node] || (!e->error && !e->comp && !(e->prob > 0)))
                 continue;
             st = e->start;
+        } else {
+            st = p->act[a - p->narr - p->nesp].node;
+            if (live[st] || !gm_bpmn_node_at(m, st)->for_compensation)
+                continue;
         }
         memset(color, 0, nn);
         size_t top = 0, stuck = NONE, dead_end = NONE;
@@ -2019,12 +2075,14 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
     }
     if ((rc = parse_events(p, name, events, err)) || (rc = parse_arrivals(p, name, arrivals, err)))
         goto fail;
-    /* the start events of scopes with event sub-processes arm them */
+    /* the start events of scopes with event sub-processes that start after
+       a delay arm them */
     for (size_t k = 0; k < p->nesp; k++)
-        for (size_t i = 0; i < nn; i++)
+        for (size_t i = 0; i < nn && !p->esp[k].error && !p->esp[k].comp; i++)
             if (p->node[i].kind == PK_START && p->home[i] == p->esp[k].home &&
                 in_process(p, gm_bpmn_node_at(m, i)))
                 p->node[i].kind = PK_START_ESP;
+    mark_compensable(p);
     /* boundary lists per activity */
     for (size_t b = 0; b < p->nbnd; b++) {
         pact *a = &p->act[p->bnd[b].act];
@@ -2044,7 +2102,7 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
     }
     for (size_t i = 0; i < p->nact; i++) {
         pact *a = &p->act[i];
-        a->plain = !a->loop && !a->mi && a->nbnd == 0;
+        a->plain = !a->loop && !a->mi && a->nbnd == 0 && !a->comp;
         a->fast_res = a->nneed == 1 && !p->pool[a->need[0].pool].named &&
                       p->pool[a->need[0].pool].cal == NONE;
         p->node[a->node].task = a->plain && !a->sub;

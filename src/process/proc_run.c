@@ -184,7 +184,7 @@ size_t gm_proc_overloaded(const gm_proc *p, const double *mean, const double *lo
 /* ======================================================================== */
 /* Run state                                                                */
 
-enum { R_EXEC, R_ACT, R_CATCH, R_EVGW, R_ESP };
+enum { R_EXEC, R_ACT, R_CATCH, R_EVGW, R_ESP, R_COMP, R_CRUN };
 enum { X_WAIT, X_SERVICE, X_SUB };
 enum { RS_NONE, RS_WAIT, RS_HOLD }; /* an EXEC's request: none, queued, held */
 
@@ -201,8 +201,11 @@ typedef struct scope {
     uint32_t esp_wait; /* its event sub-processes' pending occurrences */
     uint32_t esp_run;  /* ... and their bodies running (ntok leaves them
                           out: a scope with no token left waits for these) */
+    size_t comp;       /* the completed activities it may compensate, latest
+                          first (R_COMP records, through next) */
     bool odd;          /* scope_complete has more to do: event sub-processes
-                          under way, or the scope is an event sub-process's */
+                          under way, completions recorded for compensation,
+                          or the scope is a handler's */
     bool alive, dirty;
     size_t next;      /* free list / dirty list */
 } scope;
@@ -231,7 +234,16 @@ typedef struct rec {
     size_t target;    /* EVGW: the winning catch event */
     /* ESP: an event sub-process of its scope (ai: the pesp index), pending
        (ev) or running its body (child, from t_req); iter: occurrences
-       before it */
+       before it.
+       COMP: a completed activity (node) its scope may compensate: target,
+       its handler (NONE: compensate what completed inside it, kept in
+       exec_head).
+       ACT of a compensable sub-process or call: child, what completed in
+       its executions' scopes (COMP records).
+       CRUN: a compensation under way for throw event target: exec_head,
+       the COMP records still to compensate; child, the scope of the handler
+       running (from t_req; ai: its event sub-process's activity, or NONE);
+       state: 1 when the token waits for the handlers at the throw event */
 } rec;
 
 typedef struct req {
@@ -486,6 +498,7 @@ static size_t scope_new(run *R, size_t cs, size_t parent, size_t owner, size_t c
     S->ntok = 0;
     S->or_parked = 0;
     S->esp_wait = S->esp_run = 0;
+    S->comp = NONE;
     S->odd = false;
     S->alive = true;
     S->dirty = false;
@@ -1286,6 +1299,29 @@ static void account_partial(run *R, size_t r)
     }
 }
 
+/* Free a list of COMP records, and what each kept of its inside. */
+static void comp_free(run *R, size_t head)
+{
+    while (head != NONE) {
+        size_t next = R->rc[head].next;
+        comp_free(R, R->rc[head].exec_head); /* as deep as sub-processes nest */
+        rec_free(R, head);
+        head = next;
+    }
+}
+
+/* The list newer, then the list older. */
+static size_t comp_concat(run *R, size_t newer, size_t older)
+{
+    if (newer == NONE)
+        return older;
+    size_t t = newer;
+    while (R->rc[t].next != NONE)
+        t = R->rc[t].next;
+    R->rc[t].next = older;
+    return newer;
+}
+
 /* Cancel record r and everything below it, unlink and free it. The token it
    held is not counted down: the caller decides. */
 static void cancel_rec(run *R, size_t r)
@@ -1299,6 +1335,8 @@ static void cancel_rec(run *R, size_t r)
         cancel_boundaries(R, r);
         while (R->rc[r].exec_head != NONE)
             cancel_rec(R, R->rc[r].exec_head);
+        comp_free(R, R->rc[r].child);
+        R->rc[r].child = NONE;
     } else if (x->kind == R_EXEC) {
         if (x->rs == RS_HOLD && x->state == X_SERVICE)
             account_partial(R, r);
@@ -1310,10 +1348,14 @@ static void cancel_rec(run *R, size_t r)
             x->child = NONE;
             kill_scope(R, c);
         }
-    } else if (x->kind == R_ESP && x->child != NONE) {
+    } else if ((x->kind == R_ESP || x->kind == R_CRUN) && x->child != NONE) {
         size_t c = x->child;
         x->child = NONE;
         kill_scope(R, c);
+    }
+    if (R->rc[r].kind == R_CRUN) {
+        comp_free(R, R->rc[r].exec_head);
+        R->rc[r].exec_head = NONE;
     }
     x = &R->rc[r];
     unlink_rec(R, list_of(R, r), r);
@@ -1339,6 +1381,8 @@ static void clear_scope(run *R, size_t s)
 static void kill_scope(run *R, size_t s)
 {
     clear_scope(R, s);
+    comp_free(R, R->sc[s].comp);
+    R->sc[s].comp = NONE;
     scope_free(R, s);
 }
 
@@ -1354,6 +1398,17 @@ static void act_complete(run *R, size_t ar)
         pcase *c = &R->cs[R->sc[s].cs];
         add_task(R, c, p->node[node].idx, 0, gm_sim_now(R->sim) - A->t_req, a->cost);
         c->cost += a->cost;
+    }
+    if (a->comp) { /* its scope may compensate it later */
+        size_t e = rec_new(R, R_COMP, node, s);
+        if (e == NONE)
+            return;
+        R->rc[e].target = a->comp_handler;
+        R->rc[e].exec_head = R->rc[ar].child;
+        R->rc[ar].child = NONE;
+        R->rc[e].next = R->sc[s].comp;
+        R->sc[s].comp = e;
+        R->sc[s].odd = true;
     }
     unlink_rec(R, &R->sc[s].head, ar);
     rec_free(R, ar);
@@ -1658,17 +1713,34 @@ static void scope_complete(run *R, size_t s)
 
 static bool esp_hold(run *R, size_t s);
 static void esp_done(run *R, size_t r, size_t s);
+static void comp_step_done(run *R, size_t r, size_t c);
 
-/* scope_complete of a scope with event sub-processes under way, or one run
-   by something else than an activity (an event sub-process's body). */
+/* scope_complete of a scope with event sub-processes under way or
+   completions recorded for compensation, or one run by something else than
+   an activity (an event sub-process's body, a compensation handler). */
 static __attribute__((noinline, cold)) void scope_complete_odd(run *R, size_t s)
 {
     scope *S = &R->sc[s];
     if ((S->esp_wait | S->esp_run) != 0 && esp_hold(R, s))
         return; /* its event sub-processes still run: it waits for them */
     S->odd = false;
-    if (S->owner != NONE && R->rc[S->owner].kind == R_ESP) {
-        esp_done(R, S->owner, s);
+    size_t o = S->owner;
+    if (S->comp != NONE) {
+        /* what completed inside a compensable sub-process or call is kept
+           by it, for its own compensation; elsewhere it is forgotten */
+        const rec *x = o != NONE ? &R->rc[o] : NULL;
+        if (x && x->kind == R_EXEC && x->act != NONE && R->p->act[x->ai].comp)
+            R->rc[x->act].child = comp_concat(R, S->comp, R->rc[x->act].child);
+        else
+            comp_free(R, S->comp);
+        S->comp = NONE;
+    }
+    if (o != NONE && R->rc[o].kind == R_ESP) {
+        esp_done(R, o, s);
+        return;
+    }
+    if (o != NONE && R->rc[o].kind == R_CRUN) {
+        comp_step_done(R, o, s);
         return;
     }
     scope_complete(R, s);
@@ -1882,6 +1954,116 @@ static size_t esp_catcher(const run *R, size_t s, size_t node)
 }
 
 /* ======================================================================== */
+/* Compensation                                                             */
+
+static void comp_next(run *R, size_t r);
+
+/* Compensation throw or end event node reached in scope s. */
+static void comp_throw(run *R, size_t s, size_t node)
+{
+    const gm_bpmn_node *n = nd(R, node);
+    /* whose completed activities: its scope's, or, in the body of an event
+       sub-process (an error handler, say), the scope that one handles */
+    size_t t = s, o = R->sc[s].owner;
+    if (o != NONE && R->rc[o].kind == R_ESP)
+        t = R->rc[o].scope;
+    /* take every one, or those of the activity it names, latest first */
+    size_t take = NONE, *tail = &take, *pp = &R->sc[t].comp;
+    while (*pp != NONE) {
+        size_t e = *pp;
+        if (n->compensate == GM_BPMN_NONE || R->rc[e].node == n->compensate) {
+            *pp = R->rc[e].next;
+            R->rc[e].next = NONE;
+            *tail = e;
+            tail = &R->rc[e].next;
+        } else {
+            pp = &R->rc[e].next;
+        }
+    }
+    if (take == NONE) { /* nothing to compensate */
+        emit(R, s, n->out, n->nout);
+        tok_del(R, s);
+        return;
+    }
+    size_t r = rec_new(R, R_CRUN, node, s);
+    if (r == NONE) {
+        comp_free(R, take);
+        return;
+    }
+    link_rec(R, &R->sc[s].head, r);
+    R->rc[r].exec_head = take;
+    R->rc[r].target = node;
+    R->rc[r].state = n->wait_for_completion;
+    if (!n->wait_for_completion) /* the token goes on; r keeps one for the handlers */
+        emit(R, s, n->out, n->nout);
+    comp_next(R, r);
+}
+
+/* Compensation r runs the handler of its next COMP record, one at a time,
+   or ends. */
+static void comp_next(run *R, size_t r)
+{
+    const gm_proc *p = R->p;
+    for (;;) {
+        size_t e = R->rc[r].exec_head;
+        if (e == NONE)
+            break;
+        R->rc[r].exec_head = R->rc[e].next;
+        size_t h = R->rc[e].target, inside = R->rc[e].exec_head;
+        rec_free(R, e);
+        if (h == NONE) { /* no handler of its own: what completed inside it */
+            R->rc[r].exec_head = comp_concat(R, inside, R->rc[r].exec_head);
+            continue;
+        }
+        size_t s = R->rc[r].scope;
+        size_t c = scope_new(R, R->sc[s].cs, s, r, h);
+        if (c == NONE) {
+            comp_free(R, inside);
+            return;
+        }
+        R->sc[c].odd = true; /* its end is comp_step_done's */
+        R->sc[c].ntok = 1;
+        R->rc[r].child = c;
+        R->rc[r].t_req = gm_sim_now(R->sim);
+        if (nd(R, h)->triggered_by_event) {
+            /* a compensation event sub-process: it compensates, in its turn,
+               what completed inside the activity */
+            R->sc[c].comp = inside;
+            R->rc[r].ai = p->node[h].idx;
+            push_work(R, c, p->act[p->node[h].idx].sub_start, NONE);
+        } else {
+            comp_free(R, inside);
+            R->rc[r].ai = NONE;
+            activate(R, c, h);
+        }
+        return;
+    }
+    /* all compensated: the token waiting at the throw event goes on */
+    size_t s = R->rc[r].scope, node = R->rc[r].target;
+    bool wait = R->rc[r].state;
+    unlink_rec(R, &R->sc[s].head, r);
+    rec_free(R, r);
+    if (wait)
+        emit(R, s, nd(R, node)->out, nd(R, node)->nout);
+    tok_del(R, s);
+}
+
+/* The handler compensation r ran (in scope c) ended. */
+static void comp_step_done(run *R, size_t r, size_t c)
+{
+    const gm_proc *p = R->p;
+    size_t s = R->rc[r].scope, ai = R->rc[r].ai;
+    R->rc[r].child = NONE;
+    scope_free(R, c);
+    if (ai != NONE && measured_scope(R, s)) { /* an event sub-process ran */
+        pcase *cs = &R->cs[R->sc[s].cs];
+        add_task(R, cs, ai, 0, gm_sim_now(R->sim) - R->rc[r].t_req, p->act[ai].cost);
+        cs->cost += p->act[ai].cost;
+    }
+    comp_next(R, r);
+}
+
+/* ======================================================================== */
 /* Moving tokens                                                            */
 
 static void on_catch(gm_sim *sim, void *ctx, uint64_t data)
@@ -2051,6 +2233,9 @@ static void visit(run *R, const witem *w)
         emit_now(R, s, n->out, n->nout);
         tok_del(R, s);
         break;
+    case PK_COMP:
+        comp_throw(R, s, w->node);
+        break;
     }
 }
 
@@ -2071,6 +2256,8 @@ static bool or_join_ready(run *R, size_t s, size_t jnode)
             continue;
         const uint64_t *up = j->up[k];
         for (size_t r = R->sc[s].head; r != NONE; r = R->rc[r].next) {
+            if (R->rc[r].kind == R_CRUN && !R->rc[r].state)
+                continue; /* its token went on at once */
             size_t x = R->rc[r].node;
             if (up[x / 64] >> (x % 64) & 1)
                 return false;

@@ -16,6 +16,9 @@
 
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
+
+#include "evlog/evlog.h"
 
 #define P0                                                                                      \
     "{\"type\": \"process-simulation\", \"cases\": 10, "                                        \
@@ -612,6 +615,256 @@ static void test_esp_scopes(void **state)
     gm_bpmn_free(m);
 }
 
+/* ---- compensation --------------------------------------------------------- */
+
+/* A (2) then B (3) complete; then a compensation throw event (DEF: its
+   definition) runs their handlers, undoB (7) then undoA (5), and the case
+   goes on to C (1). */
+#define COMP_DOC(DEF)                                                                           \
+    HEAD "<startEvent id=\"s\"/>\n"                                                             \
+         "<task id=\"A\"/>\n<task id=\"B\"/>\n"                                                 \
+         "<intermediateThrowEvent id=\"undo\">" DEF "</intermediateThrowEvent>\n"               \
+         "<task id=\"C\"/>\n<endEvent id=\"e\"/>\n"                                             \
+         "<boundaryEvent id=\"cA\" attachedToRef=\"A\"><compensateEventDefinition/></boundaryEvent>\n" \
+         "<boundaryEvent id=\"cB\" attachedToRef=\"B\"><compensateEventDefinition/></boundaryEvent>\n" \
+         "<task id=\"undoA\" isForCompensation=\"true\"/>\n"                                     \
+         "<task id=\"undoB\" isForCompensation=\"true\"/>\n"                                     \
+         "<association id=\"a1\" sourceRef=\"cA\" targetRef=\"undoA\"/>\n"                      \
+         "<association id=\"a2\" sourceRef=\"cB\" targetRef=\"undoB\"/>\n"                      \
+         "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"A\"/>\n"                          \
+         "<sequenceFlow id=\"f2\" sourceRef=\"A\" targetRef=\"B\"/>\n"                          \
+         "<sequenceFlow id=\"f3\" sourceRef=\"B\" targetRef=\"undo\"/>\n"                       \
+         "<sequenceFlow id=\"f4\" sourceRef=\"undo\" targetRef=\"C\"/>\n"                       \
+         "<sequenceFlow id=\"f5\" sourceRef=\"C\" targetRef=\"e\"/>\n" TAIL
+
+#define COMP_PARAMS                                                                             \
+    "{\"type\": \"process-simulation\", \"cases\": 100,"                                        \
+    "\"arrivals\": {\"interarrival\": " CONST(30) "},"                                          \
+    "\"resources\": [{\"name\": \"r\", \"count\": 1, \"cost_per_hour\": 60}],"                  \
+    "\"tasks\": {\"A\": {\"duration\": " CONST(2) "}, \"B\": {\"duration\": " CONST(3) "},"     \
+    "\"C\": {\"duration\": " CONST(1) "},"                                                      \
+    "\"undoA\": {\"duration\": " CONST(5) ", \"resource\": \"r\", \"cost\": 1},"                \
+    "\"undoB\": {\"duration\": " CONST(7) "}}}"
+
+/* The activities of case 0 in the event log of replication 0, in order of
+   completion, as "A,B,...". */
+static void case0_trace(gm_proc *p, char *out, size_t cap)
+{
+    char path[] = "/tmp/gemel_comp_XXXXXX.csv";
+    int fd = mkstemps(path, 4);
+    assert_true(fd >= 0);
+    close(fd);
+    gm_evlog_clock clk;
+    gm_proc_clock(p, &clk);
+    gm_evlog *lg = NULL;
+    gm_err err;
+    gm_err_clear(&err);
+    assert_int_equal(gm_evlog_open(path, GM_EVLOG_CSV, &clk, "P", &lg, &err), 0);
+    gm_proc_set_log(p, lg);
+    double kpi[256];
+    assert_true(gm_proc_nkpi(p) <= 256);
+    assert_int_equal(gm_proc_replicate(p, 1, 0, kpi, NULL, NULL, &err), 0);
+    gm_proc_set_log(p, NULL);
+    assert_int_equal(gm_evlog_close(lg, &err), 0);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[512];
+    size_t o = 0;
+    out[0] = 0;
+    assert_non_null(fgets(line, sizeof line, f)); /* header */
+    while (fgets(line, sizeof line, f)) { /* case_id,activity,... */
+        char *c1 = strchr(line, ',');
+        assert_non_null(c1);
+        char *c2 = strchr(c1 + 1, ',');
+        assert_non_null(c2);
+        if (strncmp(line, "0,", 2) != 0)
+            continue;
+        o += (size_t)snprintf(out + o, cap - o, "%s%.*s", o ? "," : "", (int)(c2 - c1 - 1), c1 + 1);
+        assert_true(o < cap);
+    }
+    fclose(f);
+    unlink(path);
+}
+
+static void test_comp_reverse(void **state)
+{
+    (void)state;
+    char trace[512];
+    gm_bpmn *m = load_bpmn(COMP_DOC("<compensateEventDefinition/>"));
+    gm_proc *p = load_ok(m, COMP_PARAMS);
+    gm_exp_summary s;
+    run_exp(p, 2, &s);
+    assert_near(kpi_of(p, &s, "case.cycle_time_mean"), 2 + 3 + 7 + 5 + 1, 1e-12);
+    assert_near(kpi_of(p, &s, "undoA.count"), 1.0, 0);
+    assert_near(kpi_of(p, &s, "undoB.count"), 1.0, 0);
+    /* undoA's 5 minutes of r at 60 an hour, and its fixed cost */
+    assert_near(kpi_of(p, &s, "undoA.cost_mean"), 6.0, 1e-9);
+    assert_near(kpi_of(p, &s, "case.cost_mean"), 6.0, 1e-9);
+    assert_near(kpi_of(p, &s, "case.processing_time_mean"), 18.0, 1e-9);
+    gm_exp_summary_free(&s);
+    case0_trace(p, trace, sizeof trace);
+    assert_string_equal(trace, "A,B,undoB,undoA,C"); /* the latest first */
+    gm_proc_free(p);
+    expect_error(m, P0 "\"tasks\": {\"A\": {\"duration\": " CONST(2) "}, \"B\": {\"duration\": " CONST(3) "},"
+                       "\"C\": {\"duration\": " CONST(1) "}, \"undoB\": {\"duration\": " CONST(7) "}}}",
+                 GM_EINVAL, "tasks", "task 'undoA' (t.bpmn:12) has no entry");
+    expect_error(m, P0 "\"tasks\": {\"A\": {\"duration\": " CONST(2) "}, \"B\": {\"duration\": " CONST(3) "},"
+                       "\"C\": {\"duration\": " CONST(1) "}, \"undoA\": {\"duration\": " CONST(7) "},"
+                       "\"undoB\": {\"duration\": " CONST(7) "}}, \"events\": {\"cA\": {}}}",
+                 GM_EINVAL, "events.cA", "'cA' is a compensation boundary event");
+    gm_bpmn_free(m);
+
+    /* without waiting: C (1) runs beside the handlers (12) */
+    m = load_bpmn(COMP_DOC("<compensateEventDefinition waitForCompletion=\"false\"/>"));
+    p = load_ok(m, COMP_PARAMS);
+    run_exp(p, 2, &s);
+    assert_near(kpi_of(p, &s, "case.cycle_time_mean"), 2 + 3 + 7 + 5, 1e-12);
+    gm_exp_summary_free(&s);
+    case0_trace(p, trace, sizeof trace);
+    assert_string_equal(trace, "A,B,C,undoB,undoA");
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+
+    /* only the activity named */
+    m = load_bpmn(COMP_DOC("<compensateEventDefinition activityRef=\"A\"/>"));
+    p = load_ok(m, COMP_PARAMS);
+    run_exp(p, 2, &s);
+    assert_near(kpi_of(p, &s, "case.cycle_time_mean"), 2 + 3 + 5 + 1, 1e-12);
+    assert_near(kpi_of(p, &s, "undoB.count"), 0.0, 0);
+    gm_exp_summary_free(&s);
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+}
+
+/* A booking sub-process books a hotel (2) and a flight (3); charging (1)
+   fails with 0.4 and the case compensates the booking: with ESP, by the
+   booking's compensation event sub-process, which cancels the flight (4)
+   and then the hotel (1), each by name; without, by default, which cancels
+   what completed inside, the latest first. */
+#define BOOKING_DOC(ESP)                                                                        \
+    HEAD "<startEvent id=\"s\"/>\n"                                                             \
+         "<subProcess id=\"book\">\n"                                                           \
+         "  <startEvent id=\"bs\"/>\n  <task id=\"hotel\"/>\n  <task id=\"flight\"/>\n"         \
+         "  <endEvent id=\"be\"/>\n"                                                            \
+         "  <boundaryEvent id=\"ch\" attachedToRef=\"hotel\"><compensateEventDefinition/></boundaryEvent>\n" \
+         "  <boundaryEvent id=\"cf\" attachedToRef=\"flight\"><compensateEventDefinition/></boundaryEvent>\n" \
+         "  <task id=\"cancelHotel\" isForCompensation=\"true\"/>\n"                              \
+         "  <task id=\"cancelFlight\" isForCompensation=\"true\"/>\n"                             \
+         "  <association id=\"a1\" sourceRef=\"ch\" targetRef=\"cancelHotel\"/>\n"              \
+         "  <association id=\"a2\" sourceRef=\"cf\" targetRef=\"cancelFlight\"/>\n"             \
+         "  <sequenceFlow id=\"b1\" sourceRef=\"bs\" targetRef=\"hotel\"/>\n"                   \
+         "  <sequenceFlow id=\"b2\" sourceRef=\"hotel\" targetRef=\"flight\"/>\n"               \
+         "  <sequenceFlow id=\"b3\" sourceRef=\"flight\" targetRef=\"be\"/>\n" ESP               \
+         "</subProcess>\n"                                                                      \
+         "<task id=\"charge\"/>\n"                                                              \
+         "<boundaryEvent id=\"err\" attachedToRef=\"charge\"><errorEventDefinition/></boundaryEvent>\n" \
+         "<endEvent id=\"paid\"><compensateEventDefinition activityRef=\"nothing\"/></endEvent>\n" \
+         "<task id=\"nothing\"/>\n"                                                             \
+         "<endEvent id=\"failed\"><compensateEventDefinition activityRef=\"book\"/></endEvent>\n" \
+         "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"book\"/>\n"                       \
+         "<sequenceFlow id=\"f2\" sourceRef=\"book\" targetRef=\"charge\"/>\n"                  \
+         "<sequenceFlow id=\"f3\" sourceRef=\"charge\" targetRef=\"paid\"/>\n"                  \
+         "<sequenceFlow id=\"f4\" sourceRef=\"err\" targetRef=\"failed\"/>\n" TAIL
+
+#define BOOKING_ESP                                                                             \
+    "  <subProcess id=\"undoBooking\" triggeredByEvent=\"true\">\n"                             \
+    "    <startEvent id=\"us\"><compensateEventDefinition/></startEvent>\n"                     \
+    "    <intermediateThrowEvent id=\"uf\"><compensateEventDefinition activityRef=\"flight\"/></intermediateThrowEvent>\n" \
+    "    <intermediateThrowEvent id=\"uh\"><compensateEventDefinition activityRef=\"hotel\"/></intermediateThrowEvent>\n" \
+    "    <endEvent id=\"ue\"/>\n"                                                               \
+    "    <sequenceFlow id=\"u1\" sourceRef=\"us\" targetRef=\"uf\"/>\n"                         \
+    "    <sequenceFlow id=\"u2\" sourceRef=\"uf\" targetRef=\"uh\"/>\n"                         \
+    "    <sequenceFlow id=\"u3\" sourceRef=\"uh\" targetRef=\"ue\"/>\n"                         \
+    "  </subProcess>\n"
+
+#define BOOKING_PARAMS                                                                          \
+    "{\"type\": \"process-simulation\", \"cases\": 20000,"                                      \
+    "\"arrivals\": {\"interarrival\": " CONST(30) "},"                                          \
+    "\"tasks\": {\"hotel\": {\"duration\": " CONST(2) "}, \"flight\": {\"duration\": " CONST(3) "}," \
+    "\"charge\": {\"duration\": " CONST(1) "}, \"nothing\": {\"duration\": " CONST(1) "},"      \
+    "\"cancelHotel\": {\"duration\": " CONST(1) "}, \"cancelFlight\": {\"duration\": " CONST(4) "}}," \
+    "\"events\": {\"err\": {\"probability\": 0.4}}}"
+
+static void test_comp_subprocess(void **state)
+{
+    (void)state;
+    for (int with_esp = 1; with_esp >= 0; with_esp--) {
+        char trace[512];
+        gm_bpmn *m = load_bpmn(with_esp ? BOOKING_DOC(BOOKING_ESP) : BOOKING_DOC(""));
+        gm_proc *p = load_ok(m, BOOKING_PARAMS);
+        gm_exp_summary s;
+        run_exp(p, 4, &s);
+        double failed = kpi_of(p, &s, "cancelFlight.count");
+        assert_near(failed, 0.4, 0.02);
+        assert_near(kpi_of(p, &s, "cancelHotel.count"), failed, 1e-12);
+        assert_near(kpi_of(p, &s, "charge.count"), 1.0, 0); /* done, then failed */
+        if (with_esp)
+            assert_near(kpi_of(p, &s, "undoBooking.count"), failed, 1e-12);
+        /* 5 + 1, then 4 + 1 when it failed; the end event 'paid' names an
+           activity that never completed: nothing to do */
+        assert_near(kpi_of(p, &s, "case.cycle_time_mean"), 6 + 5 * failed, 1e-9);
+        assert_near(kpi_of(p, &s, "nothing.count"), 0.0, 0);
+        gm_exp_summary_free(&s);
+        gm_proc_free(p);
+        /* every charge fails: the flight is cancelled first */
+        p = load_ok(m, "{\"type\": \"process-simulation\", \"cases\": 10,"
+                       "\"arrivals\": {\"interarrival\": " CONST(30) "},"
+                       "\"tasks\": {\"hotel\": {\"duration\": " CONST(2) "}, \"flight\": {\"duration\": " CONST(3) "},"
+                       "\"charge\": {\"duration\": " CONST(1) "}, \"nothing\": {\"duration\": " CONST(1) "},"
+                       "\"cancelHotel\": {\"duration\": " CONST(1) "}, \"cancelFlight\": {\"duration\": " CONST(4) "}},"
+                       "\"events\": {\"err\": {\"probability\": 1}}}");
+        case0_trace(p, trace, sizeof trace);
+        assert_string_equal(trace, "hotel,flight,charge,cancelFlight,cancelHotel");
+        gm_proc_free(p);
+        gm_bpmn_free(m);
+    }
+}
+
+/* An error handler compensates its scope: the error end event withdraws
+   the tokens, not what completed; the handler's compensation end event
+   undoes A. */
+static void test_comp_error_handler(void **state)
+{
+    (void)state;
+    static const char doc[] = HEAD
+        "<startEvent id=\"s\"/>\n<task id=\"A\"/>\n<exclusiveGateway id=\"g\"/>\n"
+        "<endEvent id=\"bad\"><errorEventDefinition/></endEvent>\n<endEvent id=\"ok\"/>\n"
+        "<boundaryEvent id=\"cA\" attachedToRef=\"A\"><compensateEventDefinition/></boundaryEvent>\n"
+        "<subProcess id=\"undoA\" isForCompensation=\"true\">\n"
+        "  <startEvent id=\"us\"/>\n  <task id=\"u1\"/>\n  <task id=\"u2\"/>\n  <endEvent id=\"ue\"/>\n"
+        "  <sequenceFlow id=\"x1\" sourceRef=\"us\" targetRef=\"u1\"/>\n"
+        "  <sequenceFlow id=\"x2\" sourceRef=\"u1\" targetRef=\"u2\"/>\n"
+        "  <sequenceFlow id=\"x3\" sourceRef=\"u2\" targetRef=\"ue\"/>\n"
+        "</subProcess>\n"
+        "<association id=\"a1\" sourceRef=\"undoA\" targetRef=\"cA\"/>\n"
+        "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"A\"/>\n"
+        "<sequenceFlow id=\"f2\" sourceRef=\"A\" targetRef=\"g\"/>\n"
+        "<sequenceFlow id=\"toBad\" sourceRef=\"g\" targetRef=\"bad\"/>\n"
+        "<sequenceFlow id=\"toOk\" sourceRef=\"g\" targetRef=\"ok\"/>\n"
+        "<subProcess id=\"onErr\" triggeredByEvent=\"true\">\n"
+        "  <startEvent id=\"es\"><errorEventDefinition/></startEvent>\n"
+        "  <endEvent id=\"all\"><compensateEventDefinition/></endEvent>\n"
+        "  <sequenceFlow id=\"e1\" sourceRef=\"es\" targetRef=\"all\"/>\n"
+        "</subProcess>\n" TAIL;
+    gm_bpmn *m = load_bpmn(doc);
+    gm_proc *p = load_ok(m, "{\"type\": \"process-simulation\", \"cases\": 20000,"
+                            "\"arrivals\": {\"interarrival\": " CONST(30) "},"
+                            "\"tasks\": {\"A\": {\"duration\": " CONST(2) "},"
+                            "\"u1\": {\"duration\": " CONST(2) "}, \"u2\": {\"duration\": " CONST(3) "}},"
+                            "\"gateways\": {\"g\": {\"toBad\": 0.25, \"toOk\": 0.75}}}");
+    gm_exp_summary s;
+    run_exp(p, 4, &s);
+    double bad = kpi_of(p, &s, "onErr.count");
+    assert_near(bad, 0.25, 0.015);
+    assert_near(kpi_of(p, &s, "undoA.count"), bad, 1e-12);
+    assert_near(kpi_of(p, &s, "u2.count"), bad, 1e-12);
+    assert_near(kpi_of(p, &s, "undoA.duration_mean"), 5.0, 1e-12);
+    assert_near(kpi_of(p, &s, "case.cycle_time_mean"), 2 + 5 * bad, 1e-9);
+    gm_exp_summary_free(&s);
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -625,6 +878,9 @@ int main(void)
         cmocka_unit_test(test_esp_non_interrupting),
         cmocka_unit_test(test_esp_error),
         cmocka_unit_test(test_esp_scopes),
+        cmocka_unit_test(test_comp_reverse),
+        cmocka_unit_test(test_comp_subprocess),
+        cmocka_unit_test(test_comp_error_handler),
     };
     return gm_test_result(cmocka_run_group_tests(tests, NULL, NULL));
 }
