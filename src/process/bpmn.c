@@ -707,7 +707,11 @@ static int parse_process(ld *L, const gm_xml_node *p)
     bool start = false;
     for (size_t i = first; i < m->nnode; i++) {
         gm_bpmn_node *nd = &m->node[i];
-        if (nd->kind == GM_BPMN_START_EVENT && nd->parent == GM_BPMN_NONE)
+        /* an instantiating event-based gateway starts a process in place of
+           a start event (BPMN 2.0.2, 13.5.1) */
+        if ((nd->kind == GM_BPMN_START_EVENT ||
+             (nd->kind == GM_BPMN_EVENT_GATEWAY && nd->instantiate)) &&
+            nd->parent == GM_BPMN_NONE)
             start = true;
         /* A sub-process node precedes its contents, so one pass inherits. */
         if (!nd->lane && nd->parent != GM_BPMN_NONE)

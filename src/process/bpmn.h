@@ -196,7 +196,8 @@ typedef struct gm_bpmn gm_bpmn;
  * ("FILE:LINE") and what. Errors: GM_EIO/GM_ENOENT (file), GM_ELIMIT (size,
  * element count or depth), GM_EPARSE (not well-formed XML, not BPMN
  * definitions, an entity reference in a value read), GM_EINVAL (missing ids,
- * duplicate ids, dangling references, a process without a start event, an
+ * duplicate ids, dangling references, a process without a start event (or
+ * an event-based gateway with instantiate="true", which starts it too), an
  * attribute that does not parse, a construct the BPMN 2.0 specification
  * forbids: sequence flows on an event sub-process, a compensation handler
  * or a compensation boundary event, a link throw event without its catch

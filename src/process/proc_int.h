@@ -54,6 +54,8 @@ typedef enum pkind {
                      arms their triggers, then passes on */
     PK_COMP,      /* compensation throw or end event: runs the compensation
                      handlers of completed activities of its scope */
+    PK_INSTANTIATE, /* event-based gateway that starts the process (cases
+                       arrive there): its first event starts the case */
 } pkind;
 
 typedef struct pneed {

@@ -374,10 +374,18 @@ static int classify(gm_proc *p, const char *name, gm_err *err)
         pn->idx = pn->join = NONE;
         if (!in_process(p, n))
             continue;
-        if (n->instantiate || n->parallel_events)
+        if (n->instantiate && (n->nin || n->parent != GM_BPMN_NONE))
             return at_node(name, n, GM_EUNSUPPORTED, err,
-                           "simulation of %s '%s' (%s) is not supported yet", n->element, n->id,
-                           n->instantiate ? "instantiate" : "parallel event gateway");
+                           "simulation of eventBasedGateway '%s' with instantiate=\"true\" %s is "
+                           "not supported: the specification gives it a meaning where it "
+                           "starts a process, with no incoming sequence flow, at its top level",
+                           n->id, n->nin ? "and incoming sequence flows" : "in a sub-process");
+        if (n->parallel_events && !n->instantiate)
+            return at_node(name, n, GM_EUNSUPPORTED, err,
+                           "simulation of eventBasedGateway '%s' with eventGatewayType=\"Parallel\" "
+                           "and no instantiate=\"true\" is not supported: the specification "
+                           "defines a parallel event-based gateway only where it starts a process",
+                           n->id);
         switch (n->kind) {
         case GM_BPMN_START_EVENT:
             pn->kind = PK_START;
@@ -429,7 +437,11 @@ static int classify(gm_proc *p, const char *name, gm_err *err)
             pn->kind = PK_OR;
             break;
         case GM_BPMN_EVENT_GATEWAY:
-            pn->kind = PK_EVENT_GW;
+            pn->kind = n->instantiate ? PK_INSTANTIATE : PK_EVENT_GW;
+            if (n->parallel_events && n->nout > PROC_MAX_BOUNDARY)
+                return at_node(name, n, GM_ELIMIT, err,
+                               "eventBasedGateway '%s' has %zu events; expected at most %d",
+                               n->id, n->nout, PROC_MAX_BOUNDARY);
             for (size_t k = 0; k < n->nout; k++) {
                 const gm_bpmn_node *t = gm_bpmn_node_at(m, gm_bpmn_flow_at(m, n->out[k])->target);
                 if (t->kind != GM_BPMN_CATCH_EVENT)
@@ -1208,15 +1220,21 @@ static int parse_arrival(gm_proc *p, parr *a, const json_t *spec, const char *pa
     return GM_OK;
 }
 
+/* Do cases arrive at node i: a start event at the top of the process, or an
+   event-based gateway that instantiates it? */
+static bool arrives_at(const gm_proc *p, size_t i)
+{
+    const gm_bpmn_node *n = gm_bpmn_node_at(p->m, i);
+    return in_main(p, n) && n->parent == GM_BPMN_NONE &&
+           (n->kind == GM_BPMN_START_EVENT || p->node[i].kind == PK_INSTANTIATE);
+}
+
 static int parse_arrivals(gm_proc *p, const char *name, const json_t *arr, gm_err *err)
 {
     const gm_bpmn *m = p->m;
     size_t nstart = 0;
-    for (size_t i = 0; i < gm_bpmn_nnodes(m); i++) {
-        const gm_bpmn_node *n = gm_bpmn_node_at(m, i);
-        if (in_main(p, n) && n->kind == GM_BPMN_START_EVENT && n->parent == GM_BPMN_NONE)
-            nstart++;
-    }
+    for (size_t i = 0; i < gm_bpmn_nnodes(m); i++)
+        nstart += arrives_at(p, i);
     p->arr = calloc(nstart ? nstart : 1, sizeof *p->arr);
     if (!p->arr)
         return gm_err_set(err, GM_ENOMEM, "arrivals", "out of memory");
@@ -1225,7 +1243,7 @@ static int parse_arrivals(gm_proc *p, const char *name, const json_t *arr, gm_er
     char path[256];
     for (size_t i = 0; i < gm_bpmn_nnodes(m); i++) {
         const gm_bpmn_node *n = gm_bpmn_node_at(m, i);
-        if (!in_main(p, n) || n->kind != GM_BPMN_START_EVENT || n->parent != GM_BPMN_NONE)
+        if (!arrives_at(p, i))
             continue;
         parr *a = &p->arr[p->narr++];
         a->node = i;
@@ -1237,9 +1255,11 @@ static int parse_arrivals(gm_proc *p, const char *name, const json_t *arr, gm_er
             gm_json_path_key(path, sizeof path, "arrivals", n->id);
             if (!spec)
                 return gm_err_set(err, GM_EINVAL, "arrivals",
-                                  "start event '%s' (%s:%ld) has no entry; with %zu start "
+                                  "%s '%s' (%s:%ld) has no entry; with %zu start "
                                   "events expected \"arrivals\": {\"%s\": {\"interarrival\": "
                                   "{...}}, ...}",
+                                  n->kind == GM_BPMN_START_EVENT ? "start event"
+                                                                 : "instantiating gateway",
                                   n->id, name, n->line, nstart, n->id);
         }
         int rc = parse_arrival(p, a, spec, path, err);
@@ -1251,13 +1271,12 @@ static int parse_arrivals(gm_proc *p, const char *name, const json_t *arr, gm_er
         json_t *val;
         json_object_foreach((json_t *)arr, key, val) {
             size_t ni = gm_bpmn_find_node(m, key);
-            if (ni == NONE || gm_bpmn_node_at(m, ni)->kind != GM_BPMN_START_EVENT ||
-                !in_main(p, gm_bpmn_node_at(m, ni)) ||
-                gm_bpmn_node_at(m, ni)->parent != GM_BPMN_NONE) {
+            if (ni == NONE || !arrives_at(p, ni)) {
                 gm_json_path_key(path, sizeof path, "arrivals", key);
                 return gm_err_set(err, GM_EINVAL, path,
                                   "unknown start event '%s'; expected \"interarrival\", "
-                                  "\"calendar\" or a top-level start event id",
+                                  "\"calendar\" or the id of a top-level start event or "
+                                  "instantiating event-based gateway",
                                   key);
             }
         }
@@ -1590,7 +1609,8 @@ static bool flow_taken(const gm_proc *p, size_t n, size_t flow)
    inclusive or event-based choice, a boundary event leaving an activity). */
 static bool choice(const pnode *pn)
 {
-    return pn->kind == PK_XOR || pn->kind == PK_OR || pn->kind == PK_EVENT_GW;
+    return pn->kind == PK_XOR || pn->kind == PK_OR || pn->kind == PK_EVENT_GW ||
+           (pn->kind == PK_INSTANTIATE && !pn->bn->parallel_events);
 }
 
 /*

@@ -2147,6 +2147,41 @@ static void or_split(run *R, size_t s, size_t node)
         emit(R, s, &g->dflt, 1);
 }
 
+/*
+ * A case arrives at an event-based gateway that instantiates the process:
+ * its events draw their delays as an event-based gateway's, and the first
+ * to occur is what started the case, now. Exclusive: its path alone goes
+ * on. Parallel: every path does, each when its event occurs, as long after
+ * the first as its delay exceeds the first's.
+ */
+static void instantiate(run *R, size_t s, size_t node)
+{
+    const gm_proc *p = R->p;
+    const gm_bpmn_node *n = nd(R, node);
+    size_t best = NONE;
+    double bd = HUGE_VAL, d[PROC_MAX_BOUNDARY]; /* proc_load: parallel ones have at most */
+    for (size_t k = 0; k < n->nout && !R->error; k++) {
+        double dk = catch_delay(R, p->flow_tgt[n->out[k]]);
+        if (k < PROC_MAX_BOUNDARY)
+            d[k] = dk;
+        if (dk < bd) {
+            bd = dk;
+            best = k;
+        }
+    }
+    if (R->error)
+        return;
+    size_t first = p->flow_tgt[n->out[best]];
+    if (n->parallel_events) {
+        R->sc[s].ntok += n->nout - 1; /* one token a path; the gateway's is the first's */
+        for (size_t k = 0; k < n->nout && !R->error; k++)
+            if (k != best)
+                wait_at(R, R_CATCH, s, p->flow_tgt[n->out[k]], NONE, d[k] - bd);
+    }
+    emit(R, s, nd(R, first)->out, nd(R, first)->nout);
+    tok_del(R, s);
+}
+
 static void visit(run *R, const witem *w)
 {
     const gm_proc *p = R->p;
@@ -2235,6 +2270,9 @@ static void visit(run *R, const witem *w)
         break;
     case PK_COMP:
         comp_throw(R, s, w->node);
+        break;
+    case PK_INSTANTIATE:
+        instantiate(R, s, w->node);
         break;
     }
 }

@@ -865,6 +865,106 @@ static void test_comp_error_handler(void **state)
     gm_bpmn_free(m);
 }
 
+/* ---- event-based gateways that start the process -------------------------- */
+
+/* No start event: cases arrive at the gateway; a message (exponential,
+   mean 2) or a letter (mean 3), whichever comes first, starts the case.
+   Parallel (TYPE): both paths run, the second when its event comes. */
+#define INST_DOC(TYPE)                                                                          \
+    HEAD "<eventBasedGateway id=\"g\" instantiate=\"true\"" TYPE "/>\n"                          \
+         "<intermediateCatchEvent id=\"msg\"><messageEventDefinition/></intermediateCatchEvent>\n" \
+         "<intermediateCatchEvent id=\"letter\"><messageEventDefinition/></intermediateCatchEvent>\n" \
+         "<task id=\"a\"/>\n<task id=\"b\"/>\n<parallelGateway id=\"j\"/>\n<endEvent id=\"e\"/>\n" \
+         "<sequenceFlow id=\"f1\" sourceRef=\"g\" targetRef=\"msg\"/>\n"                        \
+         "<sequenceFlow id=\"f2\" sourceRef=\"g\" targetRef=\"letter\"/>\n"                     \
+         "<sequenceFlow id=\"f3\" sourceRef=\"msg\" targetRef=\"a\"/>\n"                        \
+         "<sequenceFlow id=\"f4\" sourceRef=\"letter\" targetRef=\"b\"/>\n"                     \
+         "<sequenceFlow id=\"f5\" sourceRef=\"a\" targetRef=\"" JOIN "\"/>\n"                   \
+         "<sequenceFlow id=\"f6\" sourceRef=\"b\" targetRef=\"" JOIN "\"/>\n"                   \
+         "<sequenceFlow id=\"f7\" sourceRef=\"j\" targetRef=\"e\"/>\n" TAIL
+
+#define INST_PARAMS                                                                             \
+    "{\"type\": \"process-simulation\", \"cases\": 20000,"                                      \
+    "\"arrivals\": {\"interarrival\": {\"dist\": \"exponential\", \"mean\": 5}},"               \
+    "\"tasks\": {\"a\": {\"duration\": " CONST(1) "}, \"b\": {\"duration\": " CONST(1) "}},"    \
+    "\"events\": {\"msg\": {\"delay\": {\"dist\": \"exponential\", \"mean\": 2}},"              \
+    "\"letter\": {\"delay\": {\"dist\": \"exponential\", \"mean\": 3}}}}"
+
+static void test_instantiate(void **state)
+{
+    (void)state;
+    /* exclusive: the first event starts the case and the other is dropped;
+       the case then takes just its task (both paths end at e) */
+#define JOIN "e"
+    gm_bpmn *m = load_bpmn(INST_DOC(""));
+    gm_proc *p = load_ok(m, INST_PARAMS);
+    gm_exp_summary s;
+    run_exp(p, 10, &s);
+    expect_kpi(p, &s, "a.count", 0.6, 0.01); /* (1/2) / (1/2 + 1/3) */
+    expect_kpi(p, &s, "b.count", 0.4, 0.015);
+    assert_near(kpi_of(p, &s, "case.cycle_time_mean"), 1.0, 1e-12);
+    gm_exp_summary_free(&s);
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+#undef JOIN
+    /* parallel: both paths, joined; the later event comes |Dm - Dl| after
+       the first: E = E[max] - E[min] = (2 + 3 - 1.2) - 1.2 = 2.6 */
+#define JOIN "j"
+    m = load_bpmn(INST_DOC(" eventGatewayType=\"Parallel\""));
+    p = load_ok(m, INST_PARAMS);
+    run_exp(p, 10, &s);
+    assert_near(kpi_of(p, &s, "a.count"), 1.0, 0);
+    assert_near(kpi_of(p, &s, "b.count"), 1.0, 0);
+    expect_kpi(p, &s, "case.cycle_time_mean", 2.6 + 1, 0.01);
+    gm_exp_summary_free(&s);
+    gm_proc_free(p);
+    /* keyed by the gateway's id, as a start event's */
+    p = load_ok(m, "{\"type\": \"process-simulation\", \"cases\": 10,"
+                   "\"arrivals\": {\"g\": {\"interarrival\": " CONST(5) "}},"
+                   "\"tasks\": {\"a\": {\"duration\": " CONST(1) "}, \"b\": {\"duration\": " CONST(1) "}},"
+                   "\"events\": {\"msg\": {\"delay\": " CONST(2) "}, \"letter\": {\"delay\": " CONST(3) "}}}");
+    run_exp(p, 2, &s);
+    assert_near(kpi_of(p, &s, "case.cycle_time_mean"), 2.0, 1e-12); /* 3 - 2, then 1 */
+    gm_exp_summary_free(&s);
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+#undef JOIN
+}
+
+/* Where the specification gives no meaning, a precise refusal. */
+static void test_instantiate_refusals(void **state)
+{
+    (void)state;
+    static const char inner_doc[] = HEAD
+        "<startEvent id=\"s\"/>\n"
+        "<eventBasedGateway id=\"g\" instantiate=\"true\"/>\n"
+        "<intermediateCatchEvent id=\"msg\"><messageEventDefinition/></intermediateCatchEvent>\n"
+        "<endEvent id=\"e\"/>\n"
+        "<sequenceFlow id=\"f0\" sourceRef=\"s\" targetRef=\"g\"/>\n"
+        "<sequenceFlow id=\"f1\" sourceRef=\"g\" targetRef=\"msg\"/>\n"
+        "<sequenceFlow id=\"f2\" sourceRef=\"msg\" targetRef=\"e\"/>\n" TAIL;
+    gm_bpmn *m = load_bpmn(inner_doc);
+    expect_error(m, P0 "\"events\": {\"msg\": {\"delay\": " CONST(1) "}}}", GM_EUNSUPPORTED,
+                 "t.bpmn:5",
+                 "simulation of eventBasedGateway 'g' with instantiate=\"true\" and incoming "
+                 "sequence flows is not supported");
+    gm_bpmn_free(m);
+
+    static const char par_doc[] = HEAD
+        "<startEvent id=\"s\"/>\n"
+        "<eventBasedGateway id=\"g\" eventGatewayType=\"Parallel\"/>\n"
+        "<intermediateCatchEvent id=\"msg\"><messageEventDefinition/></intermediateCatchEvent>\n"
+        "<endEvent id=\"e\"/>\n"
+        "<sequenceFlow id=\"f0\" sourceRef=\"s\" targetRef=\"g\"/>\n"
+        "<sequenceFlow id=\"f1\" sourceRef=\"g\" targetRef=\"msg\"/>\n"
+        "<sequenceFlow id=\"f2\" sourceRef=\"msg\" targetRef=\"e\"/>\n" TAIL;
+    m = load_bpmn(par_doc);
+    expect_error(m, P0 "\"events\": {\"msg\": {\"delay\": " CONST(1) "}}}", GM_EUNSUPPORTED,
+                 "t.bpmn:5",
+                 "eventGatewayType=\"Parallel\" and no instantiate=\"true\" is not supported");
+    gm_bpmn_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -881,6 +981,8 @@ int main(void)
         cmocka_unit_test(test_comp_reverse),
         cmocka_unit_test(test_comp_subprocess),
         cmocka_unit_test(test_comp_error_handler),
+        cmocka_unit_test(test_instantiate),
+        cmocka_unit_test(test_instantiate_refusals),
     };
     return gm_test_result(cmocka_run_group_tests(tests, NULL, NULL));
 }
