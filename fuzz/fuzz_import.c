@@ -7,7 +7,8 @@
  * new data directory (under $TMPDIR, /dev/shm when there is one: no disk
  * syncs), and what must always hold is checked:
  *   - the import returns 0 when no line was bad, GM_EINVAL when some were
- *     (err: the first, "NAME:LINE"), nothing else;
+ *     (err: the first, "NAME:LINE", or "NAME:LINE:COLUMN" for a line that
+ *     is not JSON), nothing else;
  *   - bad lines are reported in line order, each with a one-line, valid
  *     UTF-8 message; without keep_going, at most one;
  *   - the engine applied exactly the accepted requests: its sequence number
@@ -40,11 +41,21 @@ typedef struct seen {
 
 static unsigned long line_of(const char *where)
 {
-    /* "<fuzz>:LINE" */
-    const char *colon = strrchr(where, ':');
-    if (strncmp(where, "<fuzz>:", 7) || !colon)
+    /* "<fuzz>:LINE" or "<fuzz>:LINE:COLUMN", both from 1 */
+    if (strncmp(where, "<fuzz>:", 7))
         abort();
-    return strtoul(colon + 1, NULL, 10);
+    char *end;
+    unsigned long line = strtoul(where + 7, &end, 10);
+    if (line == 0 || end == where + 7)
+        abort();
+    if (*end == ':') {
+        const char *col = end + 1;
+        if (strtoul(col, &end, 10) == 0 || end == col)
+            abort();
+    }
+    if (*end)
+        abort();
+    return line;
 }
 
 static void check_msg(const gm_err *e)

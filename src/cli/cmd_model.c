@@ -87,6 +87,12 @@ static void schema_text(gm_sb *sb, const gm_schema *s, int depth)
         gm_sb_append(sb, "}");
         break;
     case GM_SCHEMA_ENUM:
+        if (s->unit_type) {
+            /* a quantitativeTypes unit type ("TemperatureUnit"): its name is
+               what the model wrote; its units are the extension's list */
+            gm_sb_append(sb, s->unit_type);
+            return;
+        }
         gm_sb_appendf(sb, "Enum<%s>{", s->enum_strings ? "string" : "integer");
         for (size_t i = 0; i < s->n; i++) {
             if (s->enum_strings)
@@ -110,6 +116,8 @@ static json_t *schema_json(const gm_schema *s, int depth)
         return json_null();
     if (s->kind < GM_SCHEMA_ARRAY)
         return json_string(gm_schema_kind_name(s->kind));
+    if (s->kind == GM_SCHEMA_ENUM && s->unit_type)
+        return json_string(s->unit_type); /* a unit type is a term in DTDL too */
     json_t *o = json_object();
     if (s->id)
         json_object_set_new(o, "@id", json_string(s->id));

@@ -129,16 +129,43 @@ static int close_engine(gm_engine *e, int rc)
     return rc;
 }
 
+/* FILE's JSON; "-" is standard input, read whole (to one byte past the
+   loader's size limit) and loaded like a file, so that it meets the same
+   limits and checks and its errors read "<stdin>:LINE:COLUMN: what". */
 static json_t *read_json(const char *path, gm_err *err)
 {
-    if (strcmp(path, "-") == 0) {
-        json_error_t je;
-        json_t *j = json_loadf(stdin, JSON_REJECT_DUPLICATES, &je);
-        if (!j)
-            gm_err_set(err, GM_EPARSE, "<stdin>", "%d:%d: %s", je.line, je.column, je.text);
-        return j;
+    if (strcmp(path, "-") != 0)
+        return gm_json_load_file(path, NULL, err);
+    size_t max = gm_json_limits_default.max_bytes, len = 0, cap = 0;
+    char *buf = NULL;
+    json_t *j = NULL;
+    for (;;) {
+        if (len == cap) {
+            if (cap > max) {
+                gm_err_set(err, GM_ELIMIT, "<stdin>", "larger than the limit of %zu bytes", max);
+                goto done;
+            }
+            size_t grown = cap ? (cap > max / 2 ? max + 1 : cap * 2) : 65536;
+            char *b = realloc(buf, grown);
+            if (!b) {
+                gm_err_set(err, GM_ENOMEM, "<stdin>", "out of memory reading %zu bytes", grown);
+                goto done;
+            }
+            buf = b;
+            cap = grown;
+        }
+        size_t got = fread(buf + len, 1, cap - len, stdin);
+        len += got;
+        if (got == 0)
+            break;
     }
-    return gm_json_load_file(path, NULL, err);
+    if (ferror(stdin))
+        gm_err_errno(err, GM_EIO, errno, "<stdin>", "cannot read");
+    else
+        j = gm_json_load_str(buf, len, NULL, "<stdin>", err);
+done:
+    free(buf);
+    return j;
 }
 
 /*
@@ -441,7 +468,9 @@ static int sub_import(void *ctx, int argc, char **argv)
     }
     gm_progress prog;
     gm_progress_start(&prog, "lines", 0);
-    gm_engine_import_opts io = {.name = file, .keep_going = o->keep, .on_error = import_error,
+    /* messages name the input as they would a file: "<stdin>:LINE: ..." */
+    const char *name = f == stdin ? "<stdin>" : file;
+    gm_engine_import_opts io = {.name = name, .keep_going = o->keep, .on_error = import_error,
                                 .on_progress = import_progress, .ctx = &prog};
     gm_engine_import_result res;
     gm_err err;
@@ -455,7 +484,7 @@ static int sub_import(void *ctx, int argc, char **argv)
     rc = !st ? GM_EXIT_OK : st == GM_EINVAL ? GM_EXIT_USAGE : GM_EXIT_FAIL;
     fprintf(stderr,
             "gemel: %s: imported %zu models, %zu twins, %zu relationships; %zu line%s refused%s\n",
-            file, res.models, res.twins, res.relationships, res.refused,
+            name, res.models, res.twins, res.relationships, res.refused,
             res.refused == 1 ? "" : "s",
             !o->keep && res.refused ? " (stopped at the first)" : "");
     if (o->json) {

@@ -62,15 +62,20 @@ struct importer {
 /* ---- bad lines ------------------------------------------------------------------ */
 
 /* With mu held: report bad line `line` (why: err, or fmt), count it, keep
-   the first. */
-static void bad_locked(importer *im, unsigned long line, const gm_err *why, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+   the first. col is the column the problem is at (from 1), 0 when none is
+   known: where is "NAME:LINE:COL" or "NAME:LINE". */
+static void bad_locked(importer *im, unsigned long line, unsigned long col, const gm_err *why,
+                       const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
-static void bad_locked(importer *im, unsigned long line, const gm_err *why, const char *fmt, ...)
+static void bad_locked(importer *im, unsigned long line, unsigned long col, const gm_err *why,
+                       const char *fmt, ...)
 {
     gm_err e;
     char where[GM_ERR_WHERE_MAX];
-    snprintf(where, sizeof where, "%s:%lu", im->name, line);
+    if (col)
+        snprintf(where, sizeof where, "%s:%lu:%lu", im->name, line, col);
+    else
+        snprintf(where, sizeof where, "%s:%lu", im->name, line);
     if (why) {
         char text[GM_ERR_WHERE_MAX + GM_ERR_WHAT_MAX + 4];
         gm_err_set(&e, why->code ? why->code : GM_EINVAL, where, "%s",
@@ -116,7 +121,7 @@ static void done(void *ctx, gm_engine_req *r)
            writer skipped (the group stopped): not a line of its own to
            report. Refusals complete on the writer in order, so the first
            comes first. */
-        bad_locked(im, s->line, &r->err, NULL);
+        bad_locked(im, s->line, 0, &r->err, NULL);
     }
     s->busy = false;
     im->busy--;
@@ -266,7 +271,7 @@ static int add_models(importer *im, json_t *models, unsigned long first, unsigne
         gm_err_set(&why, r.err.code ? r.err.code : rc, "",
                    "the Models section from line %lu is refused: %s", first,
                    gm_err_format(&r.err, text, sizeof text));
-        bad_locked(im, at, &why, NULL);
+        bad_locked(im, at, 0, &why, NULL);
         rc = GM_EINVAL;
     }
     pthread_mutex_unlock(&im->mu);
@@ -288,6 +293,18 @@ enum {
     BAD_REL_IDS,     /* a relationship without $dtId or $relationshipId */
 };
 
+/* The column of a line's JSON error: the line is parsed alone, without a
+   name, so the parser's location is ":1:COLUMN" (none when it knows no
+   position). 0 when there is none. */
+static unsigned long json_column(const gm_err *lerr)
+{
+    if (strncmp(lerr->where, ":1:", 3) != 0)
+        return 0;
+    char *end;
+    unsigned long col = strtoul(lerr->where + 3, &end, 10);
+    return *end == '\0' ? col : 0;
+}
+
 /* With mu held: report line `line` (j: its JSON, or NULL when it is not
    JSON: r and lerr say why) as bad. */
 static void report_bad(importer *im, int bad, unsigned long line, const json_t *j, int sec, int r,
@@ -295,36 +312,30 @@ static void report_bad(importer *im, int bad, unsigned long line, const json_t *
 {
     switch (bad) {
     case BAD_JSON:
-        if (r == GM_ELIMIT) {
-            bad_locked(im, line, NULL, "%s", lerr->what);
-        } else {
-            /* the parser's location is ":1:COLUMN": the column of this line */
-            const char *col = strncmp(lerr->where, ":1:", 3) == 0 ? lerr->where + 3 : NULL;
-            if (col)
-                bad_locked(im, line, NULL, "not valid JSON (column %s): %s", col, lerr->what);
-            else
-                bad_locked(im, line, NULL, "not valid JSON: %s", lerr->what);
-        }
+        if (r == GM_ELIMIT)
+            bad_locked(im, line, 0, NULL, "%s", lerr->what);
+        else
+            bad_locked(im, line, json_column(lerr), NULL, "not valid JSON: %s", lerr->what);
         break;
     case BAD_SECTION:
-        bad_locked(im, line, NULL,
+        bad_locked(im, line, 0, NULL,
                    "section '%s' %s (expected Header, Models, Twins, Relationships in that "
                    "order, each once)",
                    json_string_value(json_object_get(j, "Section")),
                    sec < 0 ? "is unknown" : "is out of order");
         break;
-    case BAD_NO_HEADER: bad_locked(im, line, NULL, "expected {\"Section\": \"Header\"} first"); break;
-    case BAD_HEADER: bad_locked(im, line, NULL, "the Header section holds one object"); break;
+    case BAD_NO_HEADER: bad_locked(im, line, 0, NULL, "expected {\"Section\": \"Header\"} first"); break;
+    case BAD_HEADER: bad_locked(im, line, 0, NULL, "the Header section holds one object"); break;
     case BAD_MODEL:
-        bad_locked(im, line, NULL, "a model is a JSON object (a DTDL interface), found %s",
+        bad_locked(im, line, 0, NULL, "a model is a JSON object (a DTDL interface), found %s",
                    gm_json_type_name(j));
         break;
     case BAD_MODELS_SIZE:
-        bad_locked(im, line, NULL, "the Models section is over %zu bytes", MAX_MODELS_BYTES);
+        bad_locked(im, line, 0, NULL, "the Models section is over %zu bytes", MAX_MODELS_BYTES);
         break;
-    case BAD_TWIN_ID: bad_locked(im, line, NULL, "a twin needs \"$dtId\""); break;
+    case BAD_TWIN_ID: bad_locked(im, line, 0, NULL, "a twin needs \"$dtId\""); break;
     default:
-        bad_locked(im, line, NULL,
+        bad_locked(im, line, 0, NULL,
                    "a relationship needs \"$dtId\" (its source) and \"$relationshipId\"");
         break;
     }

@@ -55,8 +55,11 @@ typedef struct gm_engine_import_opts {
     size_t max_line;    /* longest line in bytes; 0: 16 MiB */
     /* Each bad line, in line order, one call at a time (the import
        serialises them), from the calling thread or one of the engine's:
-       err->where is "NAME:LINE" and err->what says why (for a refused
-       line, "WHERE: WHAT" of the engine's error). May be NULL. */
+       err->where is "NAME:LINE", or "NAME:LINE:COLUMN" for a line that is
+       not JSON (the column, from 1 and in characters, where the parser
+       found the problem), and err->what says why ("not valid JSON: ...";
+       for a refused line, "WHERE: WHAT" of the engine's error). May be
+       NULL. */
     void (*on_error)(void *ctx, const gm_err *err);
     /* Lines read so far, from the calling thread, now and then (every 1024
        lines). May be NULL. */
@@ -78,11 +81,11 @@ typedef struct gm_engine_import_result {
  * Import the file in (read to its end, or to where the import stops) into
  * e, as above. o may be NULL (defaults, no callbacks); *res is filled in
  * every case. Returns 0 when every line was imported; GM_EINVAL when a line
- * was bad (err: the first bad line, "NAME:LINE" and why; res says how many
- * and what was applied); GM_EIO when in cannot be read; GM_ENOMEM; the
- * engine's error (GM_ESHUTDOWN, or its store's failure) when it stopped
- * taking requests. Never returns while a request it submitted is still in
- * flight. Any thread but the engine's own.
+ * was bad (err: the first bad line, located and explained as for on_error;
+ * res says how many and what was applied); GM_EIO when in cannot be read;
+ * GM_ENOMEM; the engine's error (GM_ESHUTDOWN, or its store's failure)
+ * when it stopped taking requests. Never returns while a request it
+ * submitted is still in flight. Any thread but the engine's own.
  */
 int gm_engine_import(gm_engine *e, FILE *in, const gm_engine_import_opts *o,
                      gm_engine_import_result *res, gm_err *err);

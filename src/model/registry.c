@@ -817,8 +817,14 @@ int gm_model_registry_remove(gm_model_registry *r, const char *id, gm_err *err)
         const model__node *top = nd;
         while (top->parent >= 0)
             top = &r->g.nodes[top->parent];
-        if (top->obj == e[at].json && r->in_use(r->in_use_ctx, nd->id))
-            return gm_err_set(err, GM_ECONFLICT, id, "twins use '%s'; delete them first", nd->id);
+        if (top->obj == e[at].json && r->in_use(r->in_use_ctx, nd->id)) {
+            /* where names the model already: say "it", and name only an
+               interface defined inside it */
+            if (strcmp(nd->id, id) == 0)
+                return gm_err_set(err, GM_ECONFLICT, id, "twins use it; delete them first");
+            return gm_err_set(err, GM_ECONFLICT, id,
+                              "twins use '%s', defined in it; delete them first", nd->id);
+        }
     }
     gm_dtdl_report rep;
     memset(&rep, 0, sizeof rep);

@@ -1145,6 +1145,174 @@ void gm_proc_free(gm_proc *p)
     free(p);
 }
 
+/* ---- every token can end ------------------------------------------------ */
+
+/* Is flow k of node n ever taken (a gateway flow of probability 0 is not)? */
+static bool flow_taken(const gm_proc *p, size_t n, size_t flow)
+{
+    const pnode *pn = &p->node[n];
+    if ((pn->kind != PK_XOR && pn->kind != PK_OR) || pn->idx == NONE)
+        return true;
+    const pgw *g = &p->gw[pn->idx];
+    if (flow == g->dflt)
+        return true;
+    for (size_t k = 0; k < g->n; k++)
+        if (g->flow[k] == flow)
+            return pn->kind == PK_XOR ? g->p[k] > (k ? g->p[k - 1] : 0) : g->p[k] > 0;
+    return false;
+}
+
+/* Nodes a token must pass all of (a parallel split: every outgoing flow,
+   and for a sub-process its inner start too) or one of (an exclusive,
+   inclusive or event-based choice, a boundary event leaving an activity). */
+static bool choice(const pnode *pn)
+{
+    return pn->kind == PK_XOR || pn->kind == PK_OR || pn->kind == PK_EVENT_GW;
+}
+
+/*
+ * A token that can never reach an end hangs its case, and a run waiting for
+ * its cases never ends: refuse such a model at load. A node is "live" when a
+ * token there can reach an end of its scope with positive probability: an
+ * end event, or a node with no outgoing flow. A choice is live when one of
+ * its taken flows leads to a live node, any other node when all of them do
+ * (and, for a sub-process, its start event); an activity is also live when
+ * one of its boundary events is and can fire. Computed backwards from the
+ * ends, each node once. A token of the process's start that is not live
+ * names the first node of its path whose every way on is dead.
+ */
+static int check_endings(const gm_proc *p, const char *name, gm_err *err)
+{
+    const gm_bpmn *m = p->m;
+    size_t nn = gm_bpmn_nnodes(m);
+    size_t *need = calloc(nn ? nn : 1, sizeof *need);
+    size_t *queue = calloc(nn ? nn : 1, sizeof *queue);
+    bool *live = calloc(nn ? nn : 1, sizeof *live);
+    uint8_t *color = calloc(nn ? nn : 1, 1);
+    int rc = GM_OK;
+    if (!need || !queue || !live || !color) {
+        rc = gm_err_set(err, GM_ENOMEM, "", "out of memory");
+        goto done;
+    }
+    size_t qh = 0, qt = 0;
+    for (size_t i = 0; i < nn; i++) {
+        const gm_bpmn_node *n = gm_bpmn_node_at(m, i);
+        const pnode *pn = &p->node[i];
+        if (!in_process(p, n) || pn->kind == PK_BOUNDARY)
+            continue;
+        size_t taken = 0;
+        for (size_t k = 0; k < n->nout; k++)
+            taken += flow_taken(p, i, n->out[k]);
+        need[i] = choice(pn) ? (taken ? 1 : SIZE_MAX) : taken;
+        if (pn->kind == PK_ACTIVITY && p->act[pn->idx].sub)
+            need[i]++; /* its inner start */
+        if (need[i] == 0) {
+            live[i] = true;
+            queue[qt++] = i;
+        }
+    }
+    for (size_t i = 0; i < p->nbnd; i++) { /* a boundary event: its flows, all of them */
+        const pbnd *b = &p->bnd[i];
+        const gm_bpmn_node *n = gm_bpmn_node_at(m, b->node);
+        if (!(b->after.set || b->prob > 0) || !b->interrupting)
+            need[b->node] = SIZE_MAX; /* never takes the activity's token away */
+        else
+            need[b->node] = n->nout;
+        if (need[b->node] == 0) {
+            live[b->node] = true;
+            queue[qt++] = b->node;
+        }
+    }
+    while (qh < qt) {
+        size_t x = queue[qh++];
+        const gm_bpmn_node *n = gm_bpmn_node_at(m, x);
+        /* what becoming live does to the nodes before x */
+        size_t preds = n->nin + (n->kind == GM_BPMN_BOUNDARY_EVENT) +
+                       (n->kind == GM_BPMN_START_EVENT && n->parent != GM_BPMN_NONE);
+        for (size_t e = 0; e < preds; e++) {
+            size_t y;
+            bool any = false;
+            if (e < n->nin) {
+                y = gm_bpmn_flow_at(m, n->in[e])->source;
+                if (!flow_taken(p, y, n->in[e]))
+                    continue;
+                any = choice(&p->node[y]);
+            } else if (n->kind == GM_BPMN_BOUNDARY_EVENT) {
+                y = n->attached_to; /* a way out of its activity */
+                any = true;
+            } else {
+                y = n->parent; /* the sub-process this start begins */
+            }
+            if (y == GM_BPMN_NONE || live[y] || need[y] == SIZE_MAX)
+                continue;
+            if (any || --need[y] == 0) {
+                live[y] = true;
+                queue[qt++] = y;
+            }
+        }
+    }
+    /* Where does a token of a start event get stuck? A depth-first search
+       forward through nodes that are not live (color: 1 on the path, 2 done)
+       names the first node of a cycle it cannot leave; failing that, a node
+       whose every way on is dead (a sub-process whose inside cannot end). */
+    size_t *edge = need; /* reused: the next outgoing flow to try, per node on the path */
+    for (size_t a = 0; a < p->narr && !rc; a++) {
+        size_t st = p->arr[a].node;
+        if (live[st])
+            continue;
+        memset(color, 0, nn);
+        size_t top = 0, stuck = NONE, dead_end = NONE;
+        queue[top++] = st;
+        color[st] = 1;
+        edge[st] = 0;
+        while (top && stuck == NONE) {
+            size_t x = queue[top - 1];
+            const gm_bpmn_node *n = gm_bpmn_node_at(m, x);
+            if (edge[x] == n->nout) {
+                color[x] = 2;
+                top--;
+                continue;
+            }
+            size_t f = n->out[edge[x]++];
+            size_t t = gm_bpmn_flow_at(m, f)->target;
+            if (!flow_taken(p, x, f) || live[t])
+                continue;
+            if (color[t] == 1)
+                stuck = t; /* back on the path: a cycle */
+            else if (color[t] == 0) {
+                color[t] = 1;
+                edge[t] = 0;
+                queue[top++] = t;
+            }
+        }
+        for (size_t i = 0; stuck == NONE && dead_end == NONE && i < nn; i++) {
+            if (!color[i])
+                continue;
+            const gm_bpmn_node *n = gm_bpmn_node_at(m, i);
+            bool way_on = false;
+            for (size_t k = 0; k < n->nout && !way_on; k++)
+                way_on = flow_taken(p, i, n->out[k]) &&
+                         !live[gm_bpmn_flow_at(m, n->out[k])->target];
+            if (!way_on)
+                dead_end = i;
+        }
+        if (stuck == NONE)
+            stuck = dead_end != NONE ? dead_end : st;
+        const gm_bpmn_node *sn = gm_bpmn_node_at(m, stuck);
+        rc = at_node(name, sn, GM_EINVAL, err,
+                     "%s '%s': a token that reaches it can never reach an end event (a cycle "
+                     "without a way out, or only by flows of probability 0); the cases would "
+                     "never end",
+                     sn->element, sn->id);
+    }
+done:
+    free(need);
+    free(queue);
+    free(live);
+    free(color);
+    return rc;
+}
+
 int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_proc **out,
                  gm_err *err)
 {
@@ -1331,7 +1499,8 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
                       p->pool[a->need[0].pool].cal == NONE;
         p->node[a->node].task = a->plain && !a->sub;
     }
-    if ((rc = build_joins(p, err)) || (rc = build_kpis(p, err)))
+    if ((rc = build_joins(p, err)) || (rc = build_kpis(p, err)) ||
+        (rc = check_endings(p, name, err)))
         goto fail;
     /* What the run must be ready for (proc_run.c skips the rest). */
     for (size_t i = 0; i < gm_bpmn_nnodes(m); i++) {

@@ -170,6 +170,7 @@ typedef struct rec {
     size_t node;
     size_t ai;        /* EXEC and ACT: the activity (pact index), else NONE */
     size_t scope;
+    size_t cs;        /* its case (its scope's, kept for the hot path) */
     size_t act;       /* EXEC: the ACT it belongs to, or NONE (plain) */
     size_t prev, next;
     size_t child;     /* EXEC of a sub-process: its scope */
@@ -199,6 +200,8 @@ typedef struct req {
 
 typedef struct pool_rt {
     uint32_t idle;    /* count form */
+    bool plain;       /* counted units without a calendar: idle is what is
+                         available at any time */
     size_t qhead, qtail; /* queue nodes (QNODE) */
     bool wake;        /* count form: a wake-up is pending */
 } pool_rt;
@@ -214,6 +217,7 @@ typedef struct pcase {
     bool measured;
     size_t batch;     /* measured: its batch (batch means), else NONE */
     double proc, wait, cost;
+    uint32_t steps;   /* tasks begun and waits (a bound on cycles, see step) */
     size_t next_free;
 } pcase;
 
@@ -233,6 +237,10 @@ typedef struct lact {
     uint32_t pool;       /* NONE32: no resource */
     uint32_t amount;
     uint32_t out;        /* its single outgoing flow, or NONE32 (hand_on) */
+    uint32_t next_node, next_ai; /* where out leads when that is a plain task
+                                    (no node between), else NONE32 */
+    bool fast;           /* pact.fast_res: one counted pool without calendar */
+    bool sub;            /* an embedded sub-process */
 } lact;
 
 #define NONE32 UINT32_MAX
@@ -283,6 +291,7 @@ typedef struct run {
     /* run length */
     uint64_t arrived, measured_arrived, measured_done, post_arrivals, in_system;
     bool window_open, window_closed;
+    bool util_on; /* work counts for utilisation now (util_update) */
     double t_w0, t_w1;
     double wip_t;
     blk *b;      /* b[0] the run, b[1 + i] batch i */
@@ -317,6 +326,21 @@ static void fail_run(run *R, int code, const char *fmt, ...)
         va_end(ap);
     }
     gm_sim_stop(R->sim);
+}
+
+/* Case ci begins a task or a wait. check_endings (proc_load.c) refuses
+   models whose tokens can never end; a cycle left only with a tiny
+   probability would still run for ever, so a case has a budget. False (the
+   run failed) past it. */
+static inline bool step(run *R, size_t ci)
+{
+    if (__builtin_expect(++R->cs[ci].steps <= GM_PROC_MAX_CASE_STEPS, 1))
+        return true;
+    fail_run(R, GM_ELIMIT,
+             "case %llu went through more than %u tasks and waits without ending; a cycle it "
+             "(almost) never leaves?",
+             (unsigned long long)R->cs[ci].seq, GM_PROC_MAX_CASE_STEPS);
+    return false;
 }
 
 static const gm_bpmn_node *nd(const run *R, size_t i)
@@ -444,19 +468,23 @@ static inline size_t rec_new(run *R, int kind, size_t node, size_t s)
     }
     rec *x = &R->rc[r];
     x->kind = kind;
-    x->state = 0;
     x->node = node;
-    x->ai = R->p->node[node].kind == PK_ACTIVITY ? R->p->node[node].idx : NONE;
+    x->ai = kind == R_EXEC || kind == R_ACT ? R->p->node[node].idx : NONE;
     x->scope = s;
+    x->cs = R->sc[s].cs;
     x->act = NONE;
-    x->prev = x->next = NONE;
     x->child = NONE;
     x->rs = RS_NONE;
     x->req = NONE;
     x->ev = 0;
-    x->t_req = x->t_start = gm_sim_now(R->sim);
-    x->dur = 0;
-    if (kind != R_EXEC) { /* what only the other kinds read */
+    if (kind != R_EXEC) {
+        /* An EXEC's state and times are set when it begins (begin_exec,
+           start_service) and its list links when it is linked (link_rec);
+           the rest only the other kinds read. */
+        x->state = 0;
+        x->prev = x->next = NONE;
+        x->t_req = x->t_start = gm_sim_now(R->sim);
+        x->dur = 0;
         x->exec_head = NONE;
         x->iter = x->running = 0;
         x->left = 0;
@@ -547,6 +575,33 @@ static void emit(run *R, size_t s, const size_t *flows, size_t n)
             return;
 }
 
+static void activate(run *R, size_t s, size_t node);
+
+/*
+ * emit, for the callers whose tokens could go to the work list at once (the
+ * work list is a stack: the last flow is taken first). When every flow leads
+ * to a plain task, the tasks start here, last flow first: starting a task
+ * moves no other token and draws only from the task's own stream, so this is
+ * what the work list would do, without it.
+ */
+static void emit_now(run *R, size_t s, const size_t *flows, size_t n)
+{
+    const gm_proc *p = R->p;
+    for (size_t k = 0; k < n; k++)
+        if (!p->node[p->flow_tgt[flows[k]]].task) {
+            emit(R, s, flows, n);
+            return;
+        }
+    scope *S = &R->sc[s];
+    if (S->ntok + n > GM_PROC_MAX_CASE_TOKENS) {
+        fail_run(R, GM_ELIMIT, "a case holds too many tokens (a parallel split in a cycle?)");
+        return;
+    }
+    S->ntok += n;
+    for (size_t k = n; k-- > 0 && !R->error;)
+        activate(R, s, p->flow_tgt[flows[k]]);
+}
+
 /* ======================================================================== */
 /* Resource pools                                                           */
 
@@ -563,6 +618,8 @@ static bool on_shift(const run *R, size_t cal, double now)
 /* Units of pool that could start work now. */
 static inline uint32_t available(const run *R, size_t pool, double now)
 {
+    if (R->pool[pool].plain)
+        return R->pool[pool].idle;
     const ppooldef *pd = &R->p->pool[pool];
     if (!pd->named)
         return pd->cal == NONE || on_shift(R, pd->cal, now) ? R->pool[pool].idle : 0;
@@ -743,8 +800,7 @@ static void serve(run *R, size_t pool, double now)
         }
         n = next;
     }
-    const ppooldef *pd = &R->p->pool[pool];
-    if (pd->named || pd->cal != NONE)
+    if (!R->pool[pool].plain)
         ensure_wake(R, pool, now);
 }
 
@@ -787,19 +843,12 @@ static void req_free(run *R, size_t r)
     }
 }
 
-/* Record r asks for its activity a's units; its task starts at once when
-   they are there. */
+/* Record r asks for its activity a's units (begin_exec has tried the one
+   counted pool of a fast_res task); its task starts at once when they are
+   there. */
 static void request(run *R, size_t r, const pact *a)
 {
-    if (a->fast_res) { /* the common case: no queue, a unit free */
-        pool_rt *P = &R->pool[a->need[0].pool];
-        if (P->qhead == NONE && P->idle >= a->need[0].amount) {
-            P->idle -= a->need[0].amount;
-            R->rc[r].rs = RS_HOLD;
-            start_service(R, r);
-            return;
-        }
-    } else {
+    if (!a->fast_res) {
         size_t q = req_new(R, r);
         if (q == NONE)
             return;
@@ -884,7 +933,13 @@ static void settle(run *R);
    samples): there the work mostly happens after the last arrival. */
 static bool in_util_window(const run *R)
 {
-    return R->window_open && (!R->window_closed || R->p->horizon < HUGE_VAL);
+    return R->util_on;
+}
+
+/* The window opened or closed: whether work counts now (in_util_window). */
+static void util_update(run *R)
+{
+    R->util_on = R->window_open && (!R->window_closed || R->p->horizon < HUGE_VAL);
 }
 
 static double util_end(const run *R)
@@ -923,53 +978,68 @@ static inline double draw_duration(lact *la, const ptime *d)
     return la->ahead[la->used++] * la->scale;
 }
 
-static inline __attribute__((always_inline)) void start_service(run *R, size_t r)
+/* The duration and the finish of a task holding request extension Q's
+   units: a duration of the first unit held that has one, and work that
+   pauses while any unit held is off shift (from the calendars). */
+static double held_finish(run *R, rec *x, const req *Q, double now, double *dur)
 {
     const gm_proc *p = R->p;
-    rec *x = &R->rc[r];
-    size_t ai = x->ai;
-    const pact *a = &p->act[ai];
-    double now = gm_sim_now(R->sim);
-    x->state = X_SERVICE;
-    x->t_start = now;
+    const pact *a = &p->act[x->ai];
     const ptime *d = &a->dur;
-    const req *Q = req_of(R, x); /* NULL: no units or one counted pool */
-    if (a->unit_dur && Q)
+    if (a->unit_dur)
         for (size_t i = 0; i < Q->nunits; i++)
             if (a->unit_dur[Q->units[i]].set) {
                 d = &a->unit_dur[Q->units[i]];
                 break;
             }
-    double dur = draw_duration(&R->la[ai], d);
+    *dur = draw_duration(&R->la[x->ai], d);
+    double fin = now + *dur;
+    if (!(*dur > 0))
+        return fin;
+    size_t ui = 0;
+    for (size_t k = 0; k < a->nneed; k++) {
+        size_t pool = a->need[k].pool;
+        const ppooldef *pd = &p->pool[pool];
+        if (!pd->named) {
+            if (pd->cal != NONE) {
+                double f = gm_cal_advance(p->cal[pd->cal], now, *dur);
+                fin = f > fin ? f : fin;
+            }
+            continue;
+        }
+        for (uint32_t j = 0; j < a->need[k].amount; j++) {
+            size_t cal = p->unit[Q->units[ui++]].cal;
+            if (cal != NONE) {
+                double f = gm_cal_advance(p->cal[cal], now, *dur);
+                fin = f > fin ? f : fin;
+            }
+        }
+    }
+    return fin;
+}
+
+/* Record r's task starts now (its units are held): draw its duration and
+   schedule its completion. */
+static inline __attribute__((always_inline)) void start_service(run *R, size_t r)
+{
+    rec *x = &R->rc[r];
+    double now = gm_sim_now(R->sim);
+    x->state = X_SERVICE;
+    x->t_start = now;
+    const req *Q = req_of(R, x); /* NULL: no units or one counted pool */
+    double dur, fin;
+    if (__builtin_expect(Q != NULL, 0)) {
+        fin = held_finish(R, x, Q, now, &dur);
+    } else {
+        dur = draw_duration(&R->la[x->ai], &R->p->act[x->ai].dur);
+        fin = now + dur;
+    }
     if (!(dur >= 0) || !isfinite(dur)) {
         fail_run(R, GM_EINVAL, "task '%s' drew the duration %g; expected a finite duration >= 0",
                  nd(R, x->node)->id, dur);
         return;
     }
     x->dur = dur;
-    /* work pauses while any unit held is off shift */
-    double fin = now + dur;
-    if (Q) {
-        size_t ui = 0;
-        for (size_t k = 0; k < a->nneed; k++) {
-            size_t pool = a->need[k].pool;
-            const ppooldef *pd = &p->pool[pool];
-            if (!pd->named) {
-                if (pd->cal != NONE && dur > 0) {
-                    double f = gm_cal_advance(p->cal[pd->cal], now, dur);
-                    fin = f > fin ? f : fin;
-                }
-                continue;
-            }
-            for (uint32_t j = 0; j < a->need[k].amount; j++) {
-                size_t cal = p->unit[Q->units[ui++]].cal;
-                if (cal != NONE && dur > 0) {
-                    double f = gm_cal_advance(p->cal[cal], now, dur);
-                    fin = f > fin ? f : fin;
-                }
-            }
-        }
-    }
     /* A direct event costs only its calendar entry; it cannot be
        cancelled, which a model without withdrawals never needs (a run
        holding 2^24 task records at once takes handled events beyond). */
@@ -983,27 +1053,39 @@ static inline __attribute__((always_inline)) void start_service(run *R, size_t r
 /* Run one execution of activity ACT a (or the plain activity) as record e. */
 static void begin_exec(run *R, size_t e)
 {
-    const gm_proc *p = R->p;
     rec *x = &R->rc[e];
-    const pact *a = &p->act[x->ai];
+    const lact *la = &R->la[x->ai];
     x->t_req = gm_sim_now(R->sim);
-    if (a->sub) {
-        size_t s = scope_new(R, R->sc[x->scope].cs, x->scope, e, a->node);
+    if (!step(R, x->cs))
+        return;
+    if (__builtin_expect(!la->sub, 1)) {
+        x->state = X_WAIT;
+        if (la->fast) { /* the common case: one counted pool, no queue, a unit free */
+            pool_rt *P = &R->pool[la->pool];
+            if (P->qhead == NONE && P->idle >= la->amount) {
+                P->idle -= la->amount;
+                x->rs = RS_HOLD;
+                start_service(R, e);
+                return;
+            }
+        } else if (la->pool == NONE32) {
+            start_service(R, e);
+            return;
+        }
+        request(R, e, &R->p->act[x->ai]);
+        return;
+    }
+    const pact *a = &R->p->act[x->ai];
+    {
+        size_t s = scope_new(R, x->cs, x->scope, e, a->node);
         if (s == NONE)
             return;
         x = &R->rc[e];
         x->child = s;
         x->state = X_SUB;
         R->sc[s].ntok = 1;
-        if (push_work(R, s, a->sub_start, NONE))
-            return;
-        return;
+        push_work(R, s, a->sub_start, NONE);
     }
-    x->state = X_WAIT;
-    if (a->nneed == 0)
-        start_service(R, e);
-    else
-        request(R, e, a);
 }
 
 static size_t exec_new(run *R, size_t act_rec)
@@ -1293,6 +1375,7 @@ static void exec_finished(run *R, size_t e)
 }
 
 static void process_work(run *R);
+static void visit(run *R, const witem *w);
 
 /* The flow an exclusive gateway sends a token along. */
 static size_t xor_pick(run *R, const pgw *g)
@@ -1333,7 +1416,15 @@ static inline size_t walk_on(run *R, size_t *flow)
 static inline __attribute__((always_inline)) bool hand_on(run *R, size_t e)
 {
     rec *x = &R->rc[e];
-    uint32_t out = R->la[x->ai].out;
+    const lact *la = &R->la[x->ai];
+    if (la->next_ai != NONE32) { /* the flow leads straight to a plain task */
+        x->node = la->next_node;
+        x->ai = la->next_ai;
+        touch(R, x->scope);
+        begin_exec(R, e);
+        return true;
+    }
+    uint32_t out = la->out;
     if (out == NONE32)
         return false;
     size_t flow = out, s = x->scope;
@@ -1348,8 +1439,11 @@ static inline __attribute__((always_inline)) bool hand_on(run *R, size_t e)
     if (R->track)
         unlink_rec(R, &R->sc[s].head, e);
     rec_free(R, e);
-    if (push_work(R, s, node, flow)) /* the same token: the count stays */
-        touch(R, s);
+    /* The same token (the count stays) goes on from node; the work list is
+       empty in a handler, so visiting now is what it would do next. */
+    touch(R, s);
+    witem w = {s, R->sc[s].gen, node, flow};
+    visit(R, &w);
     return true;
 }
 
@@ -1363,7 +1457,7 @@ static void on_service_done(gm_sim *sim, void *ctx, uint64_t data)
     size_t ai = x->ai;
     const pact *a = &p->act[ai];
     double now = gm_sim_now(sim);
-    pcase *c = &R->cs[R->sc[x->scope].cs];
+    pcase *c = &R->cs[x->cs];
     double dur = x->dur;
     bool meas = c->measured, in_window = in_util_window(R);
     blk *cb = meas ? case_blk(R, c) : NULL; /* the case's batch */
@@ -1454,6 +1548,13 @@ static bool act_table(run *R)
         la->pool = NONE32;
         const gm_bpmn_node *n = nd(R, a->node);
         la->out = n->nout == 1 ? (uint32_t)n->out[0] : NONE32;
+        la->next_node = la->next_ai = NONE32;
+        if (la->out != NONE32 && p->node[p->flow_tgt[la->out]].task) {
+            la->next_node = (uint32_t)p->flow_tgt[la->out];
+            la->next_ai = (uint32_t)p->node[la->next_node].idx;
+        }
+        la->fast = a->fast_res;
+        la->sub = a->sub;
         if (a->nneed) {
             la->pool = (uint32_t)a->need[0].pool;
             la->amount = a->need[0].amount;
@@ -1546,6 +1647,8 @@ static double catch_delay(run *R, size_t node)
 
 static void wait_at(run *R, int kind, size_t s, size_t node, size_t target, double d)
 {
+    if (!step(R, R->sc[s].cs))
+        return;
     size_t r = rec_new(R, kind, node, s);
     if (r == NONE)
         return;
@@ -1606,7 +1709,7 @@ static void visit(run *R, const witem *w)
     switch (pn->kind) {
     case PK_START:
     case PK_PASS:
-        emit(R, s, n->out, n->nout);
+        emit_now(R, s, n->out, n->nout);
         tok_del(R, s);
         break;
     case PK_END:
@@ -1623,7 +1726,7 @@ static void visit(run *R, const witem *w)
         break;
     case PK_XOR: {
         size_t flow = xor_pick(R, &p->gw[pn->idx]);
-        emit(R, s, &flow, 1);
+        emit_now(R, s, &flow, 1);
         tok_del(R, s);
         break;
     }
@@ -1631,7 +1734,7 @@ static void visit(run *R, const witem *w)
     case PK_OR:
         if (pn->join == NONE) {
             if (pn->kind == PK_AND)
-                emit(R, s, n->out, n->nout);
+                emit_now(R, s, n->out, n->nout);
             else
                 or_split(R, s, w->node);
             tok_del(R, s);
@@ -1650,7 +1753,7 @@ static void visit(run *R, const witem *w)
                     return; /* the token stays parked */
             for (size_t k = 0; k < n->nin; k++)
                 cnt[k]--;
-            emit(R, s, n->out, n->nout);
+            emit_now(R, s, n->out, n->nout);
             R->sc[s].ntok -= n->nin; /* nout >= 1 tokens were added first */
             touch(R, s);
         }
@@ -1857,6 +1960,7 @@ static void close_window(run *R, double now)
         return;
     wip_flush(R, now);
     R->window_closed = true;
+    util_update(R);
     R->t_w1 = R->b[0].t1 = now;
     if (R->cur != NONE)
         R->b[1 + R->cur].t1 = now;
@@ -1869,6 +1973,7 @@ static void on_horizon(gm_sim *sim, void *ctx, uint64_t data)
     run *R = ctx;
     if (!R->window_open) { /* nothing was measured: stop */
         R->window_open = true;
+        util_update(R);
         R->t_w0 = R->b[0].t0 = gm_sim_now(sim);
     }
     close_window(R, gm_sim_now(sim));
@@ -1877,6 +1982,7 @@ static void on_horizon(gm_sim *sim, void *ctx, uint64_t data)
 static void open_window(run *R, double now)
 {
     R->window_open = true;
+    util_update(R);
     R->t_w0 = R->wip_t = R->b[0].t0 = now;
     R->trace0 = (double)R->in_system;
 }
@@ -1961,13 +2067,15 @@ static void on_arrival(gm_sim *sim, void *ctx, uint64_t data)
     c->measured = meas;
     c->batch = batch;
     c->proc = c->wait = c->cost = 0;
+    c->steps = 0;
     wip_change(R, now, +1);
     size_t s = scope_new(R, ci, NONE, NONE, NONE);
     if (s == NONE)
         return;
     R->sc[s].ntok = 1;
-    if (push_work(R, s, a->node, NONE))
-        settle(R);
+    witem w = {s, R->sc[s].gen, a->node, NONE};
+    visit(R, &w); /* the work list is empty: what it would do first */
+    settle(R);
 }
 
 /* ======================================================================== */
@@ -2073,24 +2181,30 @@ static void bin_trace(const run *R)
         bins[b] = 0;
     if (!(w > 0))
         return;
-    /* level before the first change in the window */
-    double level = R->trace0;
+    /* Spread each level over the slices its span [t, tn) overlaps. A slice's
+       edges are computed the same way wherever they are used, so rounding
+       can neither lose a span on an edge nor count one twice. */
+    double level = R->trace0; /* before the first change in the window */
     double t = t0;
     for (size_t i = 0; i <= R->ntrace; i++) {
         double tn = i < R->ntrace ? R->trace[2 * i] : t1;
         if (tn > t1)
             tn = t1;
-        /* spread level over [t, tn) */
-        while (t < tn) {
-            size_t b = (size_t)((t - t0) / w);
-            if (b >= nb)
-                b = nb - 1;
-            double be = t0 + (double)(b + 1) * w;
-            double e = tn < be ? tn : be;
-            bins[b] += level * (e - t) / w;
-            if (e <= t)
-                break;
-            t = e;
+        if (tn > t) {
+            size_t b0 = (size_t)((t - t0) / w), b1 = (size_t)((tn - t0) / w);
+            b0 = b0 > 0 ? b0 - 1 : 0; /* a rounded index may be one off */
+            b1++;
+            if (b1 >= nb)
+                b1 = nb - 1;
+            for (size_t b = b0; b <= b1; b++) {
+                double lo = b == 0 ? t0 : t0 + (double)b * w;
+                double hi = b + 1 == nb ? t1 : t0 + (double)(b + 1) * w;
+                lo = lo > t ? lo : t;
+                hi = hi < tn ? hi : tn;
+                if (hi > lo)
+                    bins[b] += level * (hi - lo) / w;
+            }
+            t = tn;
         }
         if (i < R->ntrace)
             level = R->trace[2 * i + 1];
@@ -2135,6 +2249,7 @@ int gm_proc_replicate(const void *ctx, uint64_t seed, uint64_t rep, double *kpi,
     }
     for (size_t r = 0; r < p->npool; r++) {
         R.pool[r].idle = p->pool[r].nunits;
+        R.pool[r].plain = !p->pool[r].named && p->pool[r].cal == NONE;
         R.pool[r].qhead = R.pool[r].qtail = NONE;
     }
     uint64_t base = rep * p->nstreams;

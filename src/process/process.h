@@ -34,6 +34,7 @@ typedef struct gm_proc gm_proc;
 #define GM_PROC_MAX_RESOURCES 1000u
 #define GM_PROC_MAX_UNITS 1000000LL     /* "count" of a resource */
 #define GM_PROC_MAX_CASE_TOKENS 100000u /* live tokens of one case */
+#define GM_PROC_MAX_CASE_STEPS 1000000u /* tasks and waits one case goes through */
 
 /*
  * Build a simulation model from the BPMN model m (which must outlive the
@@ -119,7 +120,8 @@ uint64_t gm_proc_nstreams(const gm_proc *p);
  * cases (by arrival: equal numbers of cases, or equal slices of the
  * horizon), for batch means from one long replication. Thread-safe on a
  * shared model. Errors: GM_ENOMEM, GM_ELIMIT (a case holds more than
- * GM_PROC_MAX_CASE_TOKENS tokens, or a cycle of gateways without tasks
+ * GM_PROC_MAX_CASE_TOKENS tokens or goes through more than
+ * GM_PROC_MAX_CASE_STEPS tasks and waits, or a cycle of gateways without tasks
  * spins), GM_EINVAL (measured cases never complete: e.g. a parallel join
  * waiting for a token that never comes; a sampled time is negative), with
  * err's where "simulation".

@@ -265,7 +265,13 @@ static int weekday(ql *L, const gm_xml_node *n, const char *attr, const char *df
     return procimport__weekday(n, attr, s, day, L->err);
 }
 
-/* Seconds after midnight in the start's local time (may leave 0..86400). */
+/* Seconds after midnight, a wall-clock time in the start's local time.
+   An offset written after the time is not applied: BIMP's simulation
+   editor writes the time the modeller typed followed by a constant
+   "+00:00", whatever the modeller's zone (its startDateTime carries the
+   real offset), and Prosimos, the same group's successor of the QBP
+   simulator, reads these times as wall-clock times too. Applying the
+   offset moved a 09:00 shift to 12:00 for a start at +03:00. */
 static int rule_time(ql *L, const gm_xml_node *n, const char *attr, int64_t *sec)
 {
     const char *t;
@@ -277,8 +283,6 @@ static int rule_time(ql *L, const gm_xml_node *n, const char *attr, int64_t *sec
     if (gm_time_parse_time_of_day(t, true, sec, &has_off, &off, NULL))
         return gm_xml_err(L->err, GM_EINVAL, n,
                           "%s: expected a time HH:MM[:SS[.fff]][+hh:mm], got '%.40s'", attr, t);
-    if (has_off)
-        *sec += (int64_t)(L->start_off - off) * 60;
     return 0;
 }
 
@@ -424,10 +428,10 @@ static int element_node(ql *L, const gm_xml_node *n, const gm_bpmn_node **out)
 
 static int parse_element(ql *L, const gm_xml_node *n)
 {
-    const gm_bpmn_node *nd;
+    const gm_bpmn_node *nd = NULL;
     int rc = element_node(L, n, &nd);
-    if (rc)
-        return rc;
+    if (rc || !nd) /* element_node sets nd whenever it succeeds */
+        return rc ? rc : GM_EINTERNAL;
     bool task = nd->kind == GM_BPMN_TASK || nd->kind == GM_BPMN_CALL_ACTIVITY;
     bool sub = nd->kind == GM_BPMN_SUBPROCESS;
     bool catch = nd->kind == GM_BPMN_CATCH_EVENT;

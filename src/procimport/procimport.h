@@ -114,7 +114,10 @@ int gm_scylla_load_mem(const gm_bpmn *m, const char *sim_buf, size_t sim_len,
  * resources (name sanitised, totalAmount -> count, costPerHour ->
  * cost_per_hour, timetableId -> calendar); timetables -> calendars (a rule
  * is a daily window on each day from fromWeekDay to toWeekDay; a window
- * that wraps past midnight is split); elements -> tasks (durationDistribution
+ * that wraps past midnight is split; fromTime and toTime are wall-clock
+ * times in the start's offset, and an offset written after them is not
+ * applied: BIMP's editor writes "+00:00" there whatever the modeller's
+ * zone); elements -> tasks (durationDistribution
  * -> duration, resourceIds -> resource, fixedCost -> cost), intermediate
  * catch events -> events {delay}, timer boundary events -> events {after};
  * sequenceFlows executionProbability -> gateways, keyed by the source

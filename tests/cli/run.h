@@ -31,8 +31,9 @@ static char *slurp_fd(int fd)
     return buf;
 }
 
-/* argv[0] is ignored (replaced by the gemel binary); argv ends with NULL. */
-static cli_result cli_run(const char *const *argv)
+/* argv[0] is ignored (replaced by the gemel binary); argv ends with NULL.
+   Standard input is the file in (NULL: /dev/null). */
+static cli_result cli_run_in(const char *const *argv, const char *in)
 {
     char outname[] = "/tmp/gemel-cli-out-XXXXXX", errname[] = "/tmp/gemel-cli-err-XXXXXX";
     int ofd = mkstemp(outname), efd = mkstemp(errname);
@@ -42,8 +43,10 @@ static cli_result cli_run(const char *const *argv)
     if (pid == 0) {
         dup2(ofd, 1);
         dup2(efd, 2);
-        int nul = open("/dev/null", O_RDONLY);
-        dup2(nul, 0);
+        int ifd = open(in ? in : "/dev/null", O_RDONLY);
+        if (ifd < 0)
+            _exit(126);
+        dup2(ifd, 0);
         execv(GEMEL_BIN, (char *const *)argv);
         _exit(127);
     }
@@ -58,6 +61,11 @@ static cli_result cli_run(const char *const *argv)
     close(ofd);
     close(efd);
     return r;
+}
+
+static cli_result cli_run(const char *const *argv)
+{
+    return cli_run_in(argv, NULL);
 }
 
 static void cli_free(cli_result *r)

@@ -628,6 +628,41 @@ static void test_model_show(void **state)
     expect_usage_error(RUN("model", "show", "dtmi:ex:Nope;1"), "needs --models");
 }
 
+/* A property whose schema is a quantitativeTypes unit type shows the unit
+   type's name, as the model wrote it, not the Enum of its units. */
+static void test_model_show_unit_type(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/gemel-units-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char path[600];
+    snprintf(path, sizeof path, "%s/Sensor.json", dir);
+    write_file(path, "{\"@context\": [\"dtmi:dtdl:context;3\", \"dtmi:dtdl:extension:quantitativeTypes;1\"],"
+                     " \"@id\": \"dtmi:ex:Sensor;1\", \"@type\": \"Interface\", \"contents\": ["
+                     "{\"@type\": [\"Telemetry\", \"Temperature\"], \"name\": \"t\","
+                     " \"schema\": \"double\", \"unit\": \"degreeCelsius\"},"
+                     "{\"@type\": \"Property\", \"name\": \"tUnit\", \"schema\": \"TemperatureUnit\","
+                     " \"writable\": true}]}");
+    cli_result r = RUN("model", "show", "dtmi:ex:Sensor;1", "--models", path);
+    assert_int_equal(r.status, 0);
+    if (!strstr(r.out, "\n  Property     tUnit  TemperatureUnit  writable\n") || strstr(r.out, "Enum"))
+        fail_msg("model show printed '%s'", r.out);
+    cli_free(&r);
+    r = RUN("model", "show", "--json", "--models", path, "dtmi:ex:Sensor;1");
+    assert_int_equal(r.status, 0);
+    json_error_t je;
+    json_t *j = json_loads(r.out, 0, &je);
+    if (!j)
+        fail_msg("model show --json printed '%s'", r.out);
+    json_t *c = json_array_get(json_object_get(j, "contents"), 1);
+    assert_string_equal(json_string_value(json_object_get(c, "name")), "tUnit");
+    assert_string_equal(json_string_value(json_object_get(c, "schema")), "TemperatureUnit");
+    json_decref(j);
+    cli_free(&r);
+    unlink(path);
+    rmdir(dir);
+}
+
 /* gemel twin: import the example, change and query it, export it and import
    the export elsewhere: the same graph. */
 static void test_twin_commands(void **state)
@@ -737,7 +772,7 @@ static void test_twin_commands(void **state)
     char want[700];
     snprintf(want, sizeof want, "%s:5: ", bad);
     assert_non_null(strstr(r.err, want));
-    snprintf(want, sizeof want, "%s:6: not valid JSON", bad);
+    snprintf(want, sizeof want, "%s:6:1: not valid JSON: invalid token near 'not'\n", bad);
     assert_non_null(strstr(r.err, want));
     assert_non_null(strstr(r.err, "2 twins, 0 relationships; 2 lines refused"));
     cli_free(&r);
@@ -790,6 +825,7 @@ int main(void)
         cmocka_unit_test(test_process_foreign_params),
         cmocka_unit_test(test_model_validate),
         cmocka_unit_test(test_model_show),
+        cmocka_unit_test(test_model_show_unit_type),
         cmocka_unit_test(test_twin_commands),
         cmocka_unit_test(test_demo_runs),
     };

@@ -250,7 +250,9 @@ static void test_add_and_remove(void **state)
     gm_model_registry_set_in_use(r, uses_motor, NULL);
     gm_err_clear(&e);
     assert_int_equal(gm_model_registry_remove(r, "dtmi:ex:Motor;1", &e), GM_ECONFLICT);
-    assert_non_null(strstr(e.what, "twins use"));
+    /* where names the model; what does not repeat it */
+    assert_string_equal(e.where, "dtmi:ex:Motor;1");
+    assert_string_equal(e.what, "twins use it; delete them first");
     gm_model_registry_set_in_use(r, NULL, NULL);
     assert_int_equal(gm_model_registry_remove(r, "dtmi:ex:Motor;1", NULL), 0);
     assert_int_equal(gm_model_registry_remove(r, "dtmi:ex:Asset;1", NULL), 0);
@@ -259,6 +261,37 @@ static void test_add_and_remove(void **state)
     /* and back */
     assert_int_equal(registry_add_text(r, "site.json", site_if), 0);
     assert_non_null(gm_model_registry_get(r, "dtmi:ex:Site;1"));
+    gm_model_registry_destroy(r);
+}
+
+static bool uses_inner(void *ctx, const char *id)
+{
+    (void)ctx;
+    return strcmp(id, "dtmi:ex:Inner;1") == 0;
+}
+
+/* A model whose inner interface (a component's inline schema) twins use:
+   the refusal names the model as where and the inner one in what. */
+static void test_remove_inner_in_use(void **state)
+{
+    (void)state;
+    gm_model_registry *r = gm_model_registry_create(NULL);
+    assert_non_null(r);
+    assert_int_equal(registry_add_text(r, "outer.json",
+                                       "{" CTX "\"@id\": \"dtmi:ex:Outer;1\", \"@type\": \"Interface\","
+                                       " \"contents\": [{\"@type\": \"Component\", \"name\": \"m\","
+                                       " \"schema\": {\"@id\": \"dtmi:ex:Inner;1\", \"@type\": \"Interface\","
+                                       " \"contents\": [{\"@type\": \"Property\", \"name\": \"p\","
+                                       " \"schema\": \"double\"}]}}]}"),
+                     0);
+    gm_model_registry_set_in_use(r, uses_inner, NULL);
+    gm_err e;
+    gm_err_clear(&e);
+    assert_int_equal(gm_model_registry_remove(r, "dtmi:ex:Outer;1", &e), GM_ECONFLICT);
+    assert_string_equal(e.where, "dtmi:ex:Outer;1");
+    assert_string_equal(e.what, "twins use 'dtmi:ex:Inner;1', defined in it; delete them first");
+    gm_model_registry_set_in_use(r, NULL, NULL);
+    assert_int_equal(gm_model_registry_remove(r, "dtmi:ex:Outer;1", NULL), 0);
     gm_model_registry_destroy(r);
 }
 
@@ -331,6 +364,7 @@ int main(void)
         cmocka_unit_test(test_flatten),
         cmocka_unit_test(test_instances),
         cmocka_unit_test(test_add_and_remove),
+        cmocka_unit_test(test_remove_inner_in_use),
         cmocka_unit_test(test_load_paths),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

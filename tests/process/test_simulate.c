@@ -1181,6 +1181,102 @@ static void test_amounts_and_loops(void **state)
     gm_bpmn_free(m);
 }
 
+/* The work-in-progress profile is the time average of the cases in the
+   system over equal slices of the measured window, so the slices' mean is
+   the window's mean, case.wip_mean; on the orders example (cases all along
+   the window) no slice is empty. A rounding at a slice edge once left every
+   later slice at 0. */
+static void test_wip_profile(void **state)
+{
+    (void)state;
+    gm_err err;
+    gm_err_clear(&err);
+    gm_bpmn *m = NULL;
+    assert_int_equal(gm_bpmn_load_file(GEMEL_SOURCE_DIR "/examples/orders.bpmn", &m, &err), 0);
+    json_t *j = gm_json_load_file(GEMEL_SOURCE_DIR "/examples/orders.params.json", NULL, &err);
+    assert_non_null(j);
+    gm_proc *p = NULL;
+    assert_int_equal(gm_proc_load(m, "orders.bpmn", j, &p, &err), 0);
+    json_decref(j);
+    for (size_t nbins = 1; nbins <= 64; nbins = nbins * 3 + 1) {
+        double bins[64], *kpi = calloc(gm_proc_nkpi(p), sizeof *kpi);
+        assert_non_null(kpi);
+        gm_proc_set_wip(p, bins, nbins);
+        for (uint64_t seed = 1; seed <= 3; seed++) {
+            assert_int_equal(gm_proc_replicate(p, seed, 0, kpi, NULL, NULL, &err), 0);
+            double sum = 0;
+            for (size_t b = 0; b < nbins; b++) {
+                if (!(bins[b] > 0))
+                    fail_msg("seed %llu, %zu slices: slice %zu holds %g",
+                             (unsigned long long)seed, nbins, b, bins[b]);
+                sum += bins[b];
+            }
+            double wip = kpi[gm_proc_kpi_index(p, "case.wip_mean")];
+            assert_near(sum / (double)nbins, wip, 1e-9 * wip);
+        }
+        gm_proc_set_wip(p, NULL, 0);
+        free(kpi);
+    }
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+}
+
+/* A token that can never reach an end is refused at load, naming where it
+   gets stuck: a task whose only flow leads back to itself, a gateway loop
+   left with probability 0. A loop left with a tiny probability loads (it
+   ends in theory) and is stopped by the per-case step budget. */
+static void test_endings(void **state)
+{
+    (void)state;
+    static const char self_doc[] = HEAD
+        "<startEvent id=\"s\"/>\n"
+        "<task id=\"t\"/>\n"
+        "<endEvent id=\"e\"/>\n"
+        "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"t\"/>\n"
+        "<sequenceFlow id=\"f2\" sourceRef=\"t\" targetRef=\"t\"/>\n" TAIL;
+    gm_bpmn *m = load_bpmn(self_doc);
+    expect_error(m, P0 "\"tasks\": {\"t\": {\"duration\": {\"dist\": \"constant\", \"value\": 1}}}}",
+                 GM_EINVAL, "t.bpmn:5", "task 't': a token that reaches it can never reach an end");
+    gm_bpmn_free(m);
+
+    m = load_bpmn(loop_doc); /* 'again' goes back with probability 1 */
+    expect_error(m, P0 "\"tasks\": {\"t\": {\"duration\": {\"dist\": \"constant\", \"value\": 1}}},"
+                       "\"gateways\": {\"again\": {\"back\": 1, \"out\": 0}}}",
+                 GM_EINVAL, "t.bpmn:5",
+                 "exclusiveGateway 'in': a token that reaches it can never reach an end");
+    /* the same loop with a way out loads, however small */
+    gm_proc *p = load_ok(m, P0 "\"tasks\": {\"t\": {\"duration\": {\"dist\": \"constant\", \"value\": 1}}},"
+                              "\"gateways\": {\"again\": {\"back\": 0.999999999, \"out\": 1e-9}}}");
+    double kpi[64];
+    gm_err err;
+    gm_err_clear(&err);
+    assert_true(gm_proc_nkpi(p) <= 64);
+    assert_int_equal(gm_proc_replicate(p, 1, 0, kpi, NULL, NULL, &err), GM_ELIMIT);
+    if (!strstr(err.what, "more than 1000000 tasks and waits without ending"))
+        fail_msg("%s", err.what);
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+
+    /* a parallel split with one dead branch: the join never fires */
+    static const char split_doc[] = HEAD
+        "<startEvent id=\"s\"/>\n"
+        "<parallelGateway id=\"fork\"/>\n"
+        "<task id=\"a\"/>\n"
+        "<task id=\"spin\"/>\n"
+        "<endEvent id=\"e\"/>\n"
+        "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"fork\"/>\n"
+        "<sequenceFlow id=\"f2\" sourceRef=\"fork\" targetRef=\"a\"/>\n"
+        "<sequenceFlow id=\"f3\" sourceRef=\"fork\" targetRef=\"spin\"/>\n"
+        "<sequenceFlow id=\"f4\" sourceRef=\"a\" targetRef=\"e\"/>\n"
+        "<sequenceFlow id=\"f5\" sourceRef=\"spin\" targetRef=\"spin\"/>\n" TAIL;
+    m = load_bpmn(split_doc);
+    expect_error(m, P0 "\"tasks\": {\"a\": {\"duration\": {\"dist\": \"constant\", \"value\": 1}},"
+                       "\"spin\": {\"duration\": {\"dist\": \"constant\", \"value\": 1}}}}",
+                 GM_EINVAL, "t.bpmn:7",
+                 "task 'spin': a token that reaches it can never reach an end");
+    gm_bpmn_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1196,6 +1292,7 @@ int main(void)
         cmocka_unit_test(test_review_regressions),
         cmocka_unit_test(test_batch_means), cmocka_unit_test(test_amounts_and_loops),
         cmocka_unit_test(test_duration_stream),
+        cmocka_unit_test(test_wip_profile), cmocka_unit_test(test_endings),
     };
     return gm_test_result(cmocka_run_group_tests(tests, NULL, NULL));
 }

@@ -14,9 +14,11 @@
 #include <unistd.h>
 
 #include "base/time.h"
+#include "evlog/evlog.h"
 #include "num/dist.h"
 #include "process/bpmn.h"
 #include "process/calendar.h"
+#include "process/process.h"
 #include "procimport/import_int.h"
 #include "procimport/procimport.h"
 
@@ -1132,7 +1134,8 @@ static const char qbp_expected[] =
     " \"start\": \"2024-01-01T08:00:00+02:00\","
     " \"arrivals\": {\"interarrival\": {\"dist\": \"gamma\", \"mean\": 600, \"sd\": 60, \"unit\": "
     "\"seconds\"}},"
-    " \"calendars\": {\"NIGHT\": [{\"days\": \"sat-mon\", \"from\": \"00:00\", \"to\": \"08:00\"}],"
+    " \"calendars\": {\"NIGHT\": [{\"days\": \"fri-sun\", \"from\": \"22:00\", \"to\": \"24:00\"},"
+    "   {\"days\": \"sat-mon\", \"from\": \"00:00\", \"to\": \"06:00\"}],"
     "  \"DAY\": [{\"days\": \"mon-fri\", \"from\": \"09:00\", \"to\": \"17:00\"},"
     "   {\"days\": \"sat\", \"from\": \"10:00\", \"to\": \"24:00\"}]},"
     " \"resources\": [{\"name\": \"Clerk_senior\", \"count\": 2, \"cost_per_hour\": 25, "
@@ -1159,6 +1162,163 @@ static void test_qbp_golden(void **state)
     json_t *p = qbp(b);
     expect_json(p, "", qbp_expected);
     json_decref(p);
+}
+
+/* ---- time zones, end to end: converted, loaded and simulated ---- */
+
+/* The start of the first row of replication 0's event log of m simulated
+   with params: case 0's first task (gemel's first case arrives one
+   interarrival time after the start). */
+static void first_task_start(const gm_bpmn *m, const json_t *params, char *out, size_t n)
+{
+    gm_proc *p = NULL;
+    gm_err e;
+    char buf[1200];
+    int rc = gm_proc_load(m, "tz.bpmn", params, &p, &e);
+    if (rc)
+        print_error("%s\n", gm_err_format(&e, buf, sizeof buf));
+    assert_int_equal(rc, 0);
+    char path[128];
+    snprintf(path, sizeof path, "%s/tz.csv", tmpdir);
+    gm_evlog_clock clk;
+    gm_proc_clock(p, &clk);
+    gm_evlog *lg = NULL;
+    assert_int_equal(gm_evlog_open(path, GM_EVLOG_CSV, &clk, "P", &lg, &e), 0);
+    gm_proc_set_log(p, lg);
+    double *kpi = calloc(gm_proc_nkpi(p), sizeof *kpi);
+    assert_non_null(kpi);
+    assert_int_equal(gm_proc_replicate(p, 1, 0, kpi, NULL, NULL, &e), 0);
+    assert_int_equal(gm_evlog_close(lg, &e), 0);
+    free(kpi);
+    gm_proc_free(p);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[512];
+    assert_non_null(fgets(line, sizeof line, f)); /* case_id,activity,resource,start,end */
+    assert_non_null(fgets(line, sizeof line, f));
+    fclose(f);
+    unlink(path);
+    /* the fourth field */
+    char *c = line;
+    for (int k = 0; k < 3 && c; k++)
+        c = strchr(c, ',') ? strchr(c, ',') + 1 : NULL;
+    assert_non_null(c);
+    size_t len = strcspn(c, ",");
+    assert_true(len < n);
+    memcpy(out, c, len);
+    out[len] = '\0';
+}
+
+static const char tz_bpmn[] =
+    "<?xml version=\"1.0\"?>\n"
+    "<definitions xmlns=\"" BPMN_NS "\" id=\"d\">\n"
+    " <process id=\"P\" isExecutable=\"true\">\n"
+    "  <startEvent id=\"s\"/><task id=\"t\"/><endEvent id=\"e\"/>\n"
+    "  <sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"t\"/>\n"
+    "  <sequenceFlow id=\"f2\" sourceRef=\"t\" targetRef=\"e\"/>\n"
+    " </process>\n"
+    "</definitions>\n";
+
+/* Scylla reads timetables in the global zoneOffset (Scylla's DateTimeUtils:
+   the start is parsed with the zone as the formatter's override, and
+   isWithin compares the wall clock of start + t in that zone; java.time,
+   from Java 9 on, keeps the instant of a text with an offset). A case
+   arriving at 08:00 local time (+02:00 in the zone +02:00, a Monday: an
+   hour after a 07:00 start) is served from 09:00 local time by a clerk
+   whose timetable opens at 09:00. With the zone +00:00, the same instants
+   are 05:00 and 06:00 in the zone, and the timetable opens at 09:00 in
+   that zone, three hours after the arrival, as in Scylla. */
+static void test_scylla_zone(void **state)
+{
+    (void)state;
+    const char *b = write_file("tz.bpmn", tz_bpmn);
+    const char *s = write_file(
+        "tz_sim.xml",
+        "<bsim:definitions xmlns:bsim=\"" BSIM_NS "\">\n"
+        "<bsim:simulationConfiguration processRef=\"P\" processInstances=\"1\" "
+        "startDateTime=\"2024-01-01T07:00:00.000+02:00\">\n"
+        "<bsim:startEvent id=\"s\"><bsim:arrivalRate timeUnit=\"MINUTES\"><bsim:constantDistribution>"
+        "<bsim:constantValue>60</bsim:constantValue></bsim:constantDistribution></bsim:arrivalRate>"
+        "</bsim:startEvent>\n"
+        "<bsim:task id=\"t\"><bsim:duration timeUnit=\"MINUTES\"><bsim:constantDistribution>"
+        "<bsim:constantValue>30</bsim:constantValue></bsim:constantDistribution></bsim:duration>"
+        "<bsim:resources><bsim:resource id=\"clerk\" amount=\"1\"/></bsim:resources></bsim:task>\n"
+        "</bsim:simulationConfiguration>\n"
+        "</bsim:definitions>\n");
+    static const struct {
+        const char *zone, *start, *first;
+    } cases[] = {
+        {"+02:00", "2024-01-01T07:00:00+02:00", "2024-01-01T09:00:00.000+02:00"},
+        {"+00:00", "2024-01-01T05:00:00Z", "2024-01-01T09:00:00.000Z"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char glob[1024];
+        snprintf(glob, sizeof glob,
+                 "<bsim:globalConfiguration xmlns:bsim=\"" BSIM_NS "\">\n"
+                 "<bsim:zoneOffset>%s</bsim:zoneOffset>\n"
+                 "<bsim:timetables><bsim:timetable id=\"office\">"
+                 "<bsim:timetableItem from=\"MONDAY\" to=\"MONDAY\" beginTime=\"09:00\" "
+                 "endTime=\"17:00\"/></bsim:timetable></bsim:timetables>\n"
+                 "<bsim:resourceData><bsim:dynamicResource id=\"clerk\" defaultQuantity=\"1\" "
+                 "defaultCost=\"0\" defaultTimeUnit=\"HOURS\" defaultTimetableId=\"office\"/>"
+                 "</bsim:resourceData>\n"
+                 "</bsim:globalConfiguration>\n",
+                 cases[i].zone);
+        const char *g = write_file(i ? "tz_global_utc.xml" : "tz_global.xml", glob);
+        gm_bpmn *m = NULL;
+        json_t *p = bsim(b, s, g, &m);
+        expect_str(p, "start", cases[i].start);
+        char first[64];
+        first_task_start(m, p, first, sizeof first);
+        assert_string_equal(first, cases[i].first);
+        json_decref(p);
+        gm_bpmn_free(m);
+    }
+}
+
+/* BIMP: a rule's times are wall-clock times in the start's offset, the
+   "+00:00" BIMP's editor writes after them whatever the modeller's zone
+   not applied. A case arriving at 08:00+02:00 on a Monday (an hour after
+   the start) is served at 09:00+02:00 by a resource whose timetable opens
+   at "09:00:00.000+00:00" (it was served at 11:00+02:00: the rule was
+   moved by the offset). */
+static void test_bimp_zone(void **state)
+{
+    (void)state;
+    static const char doc[] =
+        "<?xml version=\"1.0\"?>\n"
+        "<definitions xmlns=\"" BPMN_NS "\" xmlns:qbp=\"" QBP_NS "\" id=\"d\">\n"
+        " <process id=\"P\" isExecutable=\"true\">\n"
+        "  <startEvent id=\"s\"/><task id=\"t\"/><endEvent id=\"e\"/>\n"
+        "  <sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"t\"/>\n"
+        "  <sequenceFlow id=\"f2\" sourceRef=\"t\" targetRef=\"e\"/>\n"
+        " </process>\n"
+        " <qbp:processSimulationInfo processInstances=\"1\" "
+        "startDateTime=\"2024-01-01T07:00:00.000+02:00\" currency=\"EUR\" id=\"x\">\n"
+        "  <qbp:arrivalRateDistribution type=\"FIXED\" mean=\"3600\" arg1=\"0\" arg2=\"0\">"
+        "<qbp:timeUnit>hours</qbp:timeUnit></qbp:arrivalRateDistribution>\n"
+        "  <qbp:timetables><qbp:timetable id=\"DAY\" default=\"true\" name=\"Day\"><qbp:rules>"
+        "<qbp:rule fromWeekDay=\"MONDAY\" toWeekDay=\"FRIDAY\" fromTime=\"09:00:00.000+00:00\" "
+        "toTime=\"17:00:00.000+00:00\"/></qbp:rules></qbp:timetable></qbp:timetables>\n"
+        "  <qbp:resources><qbp:resource id=\"r1\" name=\"clerk\" totalAmount=\"1\" "
+        "costPerHour=\"0\" timetableId=\"DAY\"/></qbp:resources>\n"
+        "  <qbp:elements><qbp:element elementId=\"t\"><qbp:durationDistribution type=\"FIXED\" "
+        "mean=\"1800\" arg1=\"0\" arg2=\"0\"/><qbp:resourceIds><qbp:resourceId>r1"
+        "</qbp:resourceId></qbp:resourceIds></qbp:element></qbp:elements>\n"
+        " </qbp:processSimulationInfo>\n"
+        "</definitions>\n";
+    const char *b = write_file("tz_qbp.bpmn", doc);
+    gm_bpmn *m = model(b);
+    json_t *p = NULL;
+    gm_err e;
+    assert_int_equal(gm_bimp_load(m, b, &p, &e), 0);
+    expect_str(p, "start", "2024-01-01T07:00:00+02:00");
+    expect_json(p, "calendars/DAY", "[{\"days\": \"mon-fri\", \"from\": \"09:00\", \"to\": \"17:00\"}]");
+    char first[64];
+    first_task_start(m, p, first, sizeof first);
+    assert_string_equal(first, "2024-01-01T09:00:00.000+02:00");
+    json_decref(p);
+    gm_bpmn_free(m);
 }
 
 /* qbp_bpmn with one substring replaced, written to name. */
@@ -1340,6 +1500,7 @@ int main(void)
         cmocka_unit_test(test_p4_parallel), cmocka_unit_test(test_p3_subproc),
         cmocka_unit_test(test_p1_boundary), cmocka_unit_test(test_corpus),
         cmocka_unit_test(test_qbp_p5),
+        cmocka_unit_test(test_scylla_zone), cmocka_unit_test(test_bimp_zone),
     };
     return gm_test_result(cmocka_run_group_tests(tests, setup_group, teardown_group));
 }
