@@ -165,6 +165,10 @@ typedef struct run {
        arrival stream a, or narrivals + customer index. Departures at
        preemptive stations keep a handle, to be cancelled. */
     bool direct;
+    /* Direct events, one class, no blocking and no preemption: the handler
+       on_plain, in which every helper below is compiled with plain = true
+       and leaves out what such a network never does. */
+    bool plain;
     uint32_t *work; /* stations with room to hand out (station_freed) */
     bool *in_work;
     uint32_t nwork;
@@ -244,15 +248,18 @@ static inline uint32_t ring_pop(ring *r)
     return v;
 }
 
-/* Integrate the station's levels up to now before they change. */
-static inline void touch(run *R, st_state *S)
+/* Integrate the station's levels up to now before they change. The
+   helpers of the customer flow take `plain` (run.plain), a constant in each
+   handler that inlines them. */
+static inline void touch(run *R, st_state *S, const bool plain)
 {
     double now = R->now, dt = now - S->last_t;
     if (dt > 0) {
         double *a = S->acc;
-        a[A_BUSY] += (double)(S->nsvc - S->nblocked) * dt;
-        if (S->nblocked) /* adding 0 * dt would leave the sum as it is */
-            a[A_BLOCKED] += (double)S->nblocked * dt;
+        uint32_t blocked = plain ? 0 : S->nblocked;
+        a[A_BUSY] += (double)(S->nsvc - blocked) * dt;
+        if (blocked) /* adding 0 * dt would leave the sum as it is */
+            a[A_BLOCKED] += (double)blocked * dt;
         a[A_QUEUE] += (double)S->nwait * dt;
     }
     S->last_t = now;
@@ -295,7 +302,7 @@ static void free_cust(run *R, uint32_t i)
 static void take_snapshot(run *R, double *dst)
 {
     for (uint32_t s = 0; s < R->m->nstations; s++)
-        touch(R, &R->st[s]);
+        touch(R, &R->st[s], false);
     sys_touch(R);
     memcpy(dst, R->acc, R->nacc * sizeof *dst);
 }
@@ -399,12 +406,12 @@ static void on_departure(gm_sim *sim, void *ctx, uint64_t data);
 
 /* ci takes a server at S (station s): its service is drawn (or resumed
    after a preemption) and its end scheduled. */
-static void start_service(run *R, uint32_t ci, st_state *S)
+static void start_service(run *R, uint32_t ci, st_state *S, const bool plain)
 {
     cust *c = &R->c[ci];
-    touch(R, S);
+    touch(R, S, plain);
     double d;
-    if (S->preemptive) {
+    if (!plain && S->preemptive) {
         /* Only preemptive stations list who holds their servers (to pick a
            victim) and resume a service where it left off. */
         if (S->nsvc == S->svc_cap) {
@@ -430,17 +437,17 @@ static void start_service(run *R, uint32_t ci, st_state *S)
         return;
     }
     S->nsvc++;
-    d = gm_dist_sample(&S->service[c->cls], &S->svc_rng);
-    if (R->direct ? !gm_sim_schedule_direct(R->sim, R->now + d, R->narrivals + ci)
+    d = gm_dist_sample(&S->service[plain ? 0 : c->cls], &S->svc_rng);
+    if ((plain || R->direct) ? !gm_sim_schedule_direct(R->sim, R->now + d, R->narrivals + ci)
                   : !gm_sim_schedule(R->sim, d, on_departure, R, ci))
         fail_schedule(R, "a departure");
 }
 
-static void enqueue(run *R, uint32_t ci, st_state *S, bool front)
+static void enqueue(run *R, uint32_t ci, st_state *S, bool front, const bool plain)
 {
     cust *c = &R->c[ci];
-    touch(R, S);
-    ring *q = &S->q[S->level[c->cls]];
+    touch(R, S, plain);
+    ring *q = &S->q[plain ? 0 : S->level[c->cls]];
     if ((front ? ring_push_front(q, ci) : ring_push_back(q, ci)) != GM_OK) {
         fail_run(R, GM_ENOMEM, "out of memory");
         return;
@@ -449,16 +456,16 @@ static void enqueue(run *R, uint32_t ci, st_state *S, bool front)
     S->nwait++;
 }
 
-static void remove_from_server(run *R, uint32_t ci, st_state *S)
+static void remove_from_server(run *R, uint32_t ci, st_state *S, const bool plain)
 {
     cust *c = &R->c[ci];
-    touch(R, S);
-    if (c->blocked) {
+    touch(R, S, plain);
+    if (!plain && c->blocked) {
         c->blocked = false;
         S->nblocked--;
     }
     S->nsvc--;
-    if (S->preemptive) {
+    if (!plain && S->preemptive) {
         uint32_t last = S->svc[S->nsvc];
         S->svc[c->pos] = last;
         R->c[last].pos = c->pos;
@@ -484,13 +491,13 @@ static bool try_preempt(run *R, uint32_t ci, st_state *S)
     v->remaining = v->t_end - R->now;
     if (v->remaining < 0)
         v->remaining = 0;
-    remove_from_server(R, victim, S);
-    enqueue(R, victim, S, true); /* resumes first among its class */
+    remove_from_server(R, victim, S, false);
+    enqueue(R, victim, S, true, false); /* resumes first among its class */
     return true;
 }
 
 /* Customer ci leaves the system: lost at entry or done. */
-static void leave_system(run *R, uint32_t ci, bool lost)
+static void leave_system(run *R, uint32_t ci, bool lost, const bool plain)
 {
     const gm_qnet *m = R->m;
     cust *c = &R->c[ci];
@@ -502,7 +509,7 @@ static void leave_system(run *R, uint32_t ci, bool lost)
         double soj = R->now - c->t_sys;
         R->sacc[S_EXITS] += 1;
         R->sacc[S_SOJOURN] += soj;
-        if (m->nclasses > 1) {
+        if (!plain && m->nclasses > 1) {
             R->clacc[(size_t)c->cls * CL_FIELDS + C_EXITS] += 1;
             R->clacc[(size_t)c->cls * CL_FIELDS + C_SOJOURN] += soj;
         }
@@ -532,31 +539,32 @@ static void leave_system(run *R, uint32_t ci, bool lost)
 
 /* ci arrives at station s (from outside or another station). exempt: it
    already holds a place there (feedback to the same station). */
-static void enter_station(run *R, uint32_t ci, uint32_t s, bool exempt)
+static void enter_station(run *R, uint32_t ci, uint32_t s, bool exempt, const bool plain)
 {
     st_state *S = &R->st[s];
     cust *c = &R->c[ci];
     S->acc[A_ARRIVED] += 1;
     if (!exempt && S->capacity && S->present >= S->capacity) {
         S->acc[A_LOST] += 1;
-        leave_system(R, ci, true);
+        leave_system(R, ci, true, plain);
         return;
     }
     S->present++;
     c->station = s;
     c->t_st = R->now;
     c->wait = 0;
-    c->remaining = -1;
+    if (!plain)
+        c->remaining = -1;
     if (S->nsvc < S->servers)
-        start_service(R, ci, S);
-    else if (S->preemptive && try_preempt(R, ci, S))
-        start_service(R, ci, S);
+        start_service(R, ci, S, plain);
+    else if (!plain && S->preemptive && try_preempt(R, ci, S))
+        start_service(R, ci, S, plain);
     else
-        enqueue(R, ci, S, false);
+        enqueue(R, ci, S, false, plain);
 }
 
 /* Record ci's visit to S and release its server. */
-static void leave_station(run *R, uint32_t ci, st_state *S)
+static void leave_station(run *R, uint32_t ci, st_state *S, const bool plain)
 {
     cust *c = &R->c[ci];
     double soj = R->now - c->t_st, wait = c->wait;
@@ -566,38 +574,38 @@ static void leave_station(run *R, uint32_t ci, st_state *S)
     /* A customer waited when its waits (each > 0) sum to more than 0. */
     a[A_WAITED] += wait > 0 ? 1.0 : 0.0;
     a[A_SOJOURN] += soj;
-    if (R->m->nclasses > 1) {
+    if (!plain && R->m->nclasses > 1) {
         S->cacc[(size_t)c->cls * SC_FIELDS + SC_DEPARTED] += 1;
         S->cacc[(size_t)c->cls * SC_FIELDS + SC_WAIT] += wait;
     }
-    remove_from_server(R, ci, S);
+    remove_from_server(R, ci, S, plain);
     S->present--;
 }
 
 /* Give free servers to waiting customers, highest priority level first. */
-static void fill_servers(run *R, st_state *S)
+static void fill_servers(run *R, st_state *S, const bool plain)
 {
     while (S->nsvc < S->servers && S->nwait > 0) {
         uint32_t l = 0;
-        while (S->q[l].len == 0)
+        while (!plain && S->q[l].len == 0)
             l++;
-        touch(R, S);
+        touch(R, S, plain);
         uint32_t ci = ring_pop(&S->q[l]);
         S->nwait--;
         cust *c = &R->c[ci];
         double now = R->now;
         if (now > c->t_enq)
             c->wait += now - c->t_enq;
-        start_service(R, ci, S);
+        start_service(R, ci, S, plain);
     }
 }
 
 /* Room appeared at s0: fill its servers, admit customers blocked upstream,
    and follow the chain of stations those customers free in turn. */
-static void station_freed(run *R, uint32_t s0)
+static void station_freed(run *R, uint32_t s0, const bool plain)
 {
-    if (!R->m->any_block) { /* nobody can be waiting to get in: just serve the queue */
-        fill_servers(R, &R->st[s0]);
+    if (plain || !R->m->any_block) { /* nobody can be waiting to get in: just serve the queue */
+        fill_servers(R, &R->st[s0], plain);
         return;
     }
     R->nwork = 0;
@@ -607,12 +615,12 @@ static void station_freed(run *R, uint32_t s0)
         uint32_t s = R->work[--R->nwork];
         R->in_work[s] = false;
         st_state *S = &R->st[s];
-        fill_servers(R, S);
+        fill_servers(R, S, false);
         while (S->blockq.len && (S->capacity == 0 || S->present < S->capacity)) {
             uint32_t bi = ring_pop(&S->blockq);
             uint32_t u = R->c[bi].station;
-            leave_station(R, bi, &R->st[u]);
-            enter_station(R, bi, s, false);
+            leave_station(R, bi, &R->st[u], false);
+            enter_station(R, bi, s, false, false);
             /* Each station is on the stack at most once, so it needs at
                most one slot per station. */
             if (!R->in_work[u]) {
@@ -637,48 +645,48 @@ static inline uint32_t route(st_state *S, uint32_t cls)
 }
 
 /* Customer ci's service ends. */
-static inline void service_ends(run *R, uint32_t ci)
+static inline void service_ends(run *R, uint32_t ci, const bool plain)
 {
     cust *c = &R->c[ci];
     uint32_t s = c->station;
     st_state *S = &R->st[s];
-    uint32_t next = route(S, c->cls);
+    uint32_t next = route(S, plain ? 0 : c->cls);
     if (next == s) { /* back into the same queue, behind those waiting */
-        leave_station(R, ci, S);
-        fill_servers(R, S);
-        enter_station(R, ci, s, true); /* it kept its place in the capacity */
-        station_freed(R, s);
+        leave_station(R, ci, S, plain);
+        fill_servers(R, S, plain);
+        enter_station(R, ci, s, true, plain); /* it kept its place in the capacity */
+        station_freed(R, s, plain);
         return;
     }
     if (next != QNET_EXIT) {
         st_state *N = &R->st[next];
-        if (N->block && N->present >= N->capacity) {
+        if (!plain && N->block && N->present >= N->capacity) {
             /* Blocking after service: hold the server until next has room. */
-            touch(R, S);
+            touch(R, S, false);
             c->blocked = true;
             S->nblocked++;
             if (ring_push_back(&N->blockq, ci) != GM_OK)
                 fail_run(R, GM_ENOMEM, "out of memory");
             return;
         }
-        leave_station(R, ci, S);
-        enter_station(R, ci, next, false);
+        leave_station(R, ci, S, plain);
+        enter_station(R, ci, next, false, plain);
     } else {
-        leave_station(R, ci, S);
-        leave_system(R, ci, false);
+        leave_station(R, ci, S, plain);
+        leave_system(R, ci, false, plain);
     }
-    station_freed(R, s);
+    station_freed(R, s, plain);
 }
 
 static void on_arrival(gm_sim *sim, void *ctx, uint64_t data);
 
 /* A customer of stream a arrives; the next one is scheduled. */
-static inline void customer_arrives(run *R, uint32_t a)
+static inline void customer_arrives(run *R, uint32_t a, const bool plain)
 {
     const gm_qnet *m = R->m;
     const arrival *ar = &m->arr[a];
     double d = gm_dist_sample(&ar->interarrival, &R->arr_rng[a]);
-    if (R->direct ? !gm_sim_schedule_direct(R->sim, R->now + d, a)
+    if ((plain || R->direct) ? !gm_sim_schedule_direct(R->sim, R->now + d, a)
                   : !gm_sim_schedule(R->sim, d, on_arrival, R, a)) {
         fail_schedule(R, "an arrival");
         return;
@@ -710,12 +718,14 @@ static inline void customer_arrives(run *R, uint32_t a)
     cust *c = &R->c[ci];
     c->cls = ar->cls;
     c->t_sys = R->now;
-    c->dep = 0;
-    c->blocked = false;
+    if (!plain) {
+        c->dep = 0;
+        c->blocked = false;
+    }
     sys_touch(R);
     R->wip++;
     R->sacc[S_ARRIVED] += 1;
-    enter_station(R, ci, ar->to, false);
+    enter_station(R, ci, ar->to, false, plain);
 }
 
 /* The handlers below are the whole per-customer path: flatten inlines every
@@ -724,14 +734,14 @@ __attribute__((flatten)) static void on_departure(gm_sim *sim, void *ctx, uint64
 {
     run *R = ctx;
     R->now = gm_sim_now(sim);
-    service_ends(R, (uint32_t)data);
+    service_ends(R, (uint32_t)data, false);
 }
 
 __attribute__((flatten)) static void on_arrival(gm_sim *sim, void *ctx, uint64_t data)
 {
     run *R = ctx;
     R->now = gm_sim_now(sim);
-    customer_arrives(R, (uint32_t)data);
+    customer_arrives(R, (uint32_t)data, false);
 }
 
 /* A direct event: arrival stream data, or the departure of customer
@@ -741,9 +751,20 @@ __attribute__((flatten)) static void on_direct(gm_sim *sim, void *ctx, uint64_t 
     run *R = ctx;
     R->now = gm_sim_now(sim);
     if (data < R->narrivals)
-        customer_arrives(R, (uint32_t)data);
+        customer_arrives(R, (uint32_t)data, false);
     else
-        service_ends(R, (uint32_t)data - R->narrivals);
+        service_ends(R, (uint32_t)data - R->narrivals, false);
+}
+
+/* on_direct for a plain network (run.plain). */
+__attribute__((flatten)) static void on_plain(gm_sim *sim, void *ctx, uint64_t data)
+{
+    run *R = ctx;
+    R->now = gm_sim_now(sim);
+    if (data < R->narrivals)
+        customer_arrives(R, (uint32_t)data, true);
+    else
+        service_ends(R, (uint32_t)data - R->narrivals, true);
 }
 
 static void free_run(run *R)
@@ -828,8 +849,11 @@ int gm_qnet_replicate(const gm_qnet *m, uint64_t seed, uint64_t rep, gm_qnet_res
     /* Customers alive at once are at most max_wip (on_arrival), so their
        indices are below it. */
     R.direct = (uint64_t)m->narrivals + m->max_wip <= GM_SIM_MAX_DIRECT_DATA;
+    R.plain = R.direct && m->nclasses == 1 && !m->any_block;
+    for (uint32_t s = 0; s < m->nstations; s++)
+        R.plain = R.plain && !m->st[s].preemptive;
     if (R.direct)
-        gm_sim_set_direct(R.sim, on_direct, &R);
+        gm_sim_set_direct(R.sim, R.plain ? on_plain : on_direct, &R);
     for (uint32_t a = 0; a < m->narrivals; a++) {
         double d = gm_dist_sample(&m->arr[a].interarrival, &R.arr_rng[a]);
         if (R.direct ? !gm_sim_schedule_direct(R.sim, d, a)
