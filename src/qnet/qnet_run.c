@@ -404,12 +404,12 @@ static void finish(run *R)
 
 static void on_departure(gm_sim *sim, void *ctx, uint64_t data);
 
-/* ci takes a server at S (station s): its service is drawn (or resumed
-   after a preemption) and its end scheduled. */
+/* ci takes a server at S: its service is drawn (or resumed after a
+   preemption) and its end scheduled. S is touched (so are its queues in
+   enqueue below): the callers touch it once for all they change. */
 static void start_service(run *R, uint32_t ci, st_state *S, const bool plain)
 {
     cust *c = &R->c[ci];
-    touch(R, S, plain);
     double d;
     if (!plain && S->preemptive) {
         /* Only preemptive stations list who holds their servers (to pick a
@@ -446,7 +446,6 @@ static void start_service(run *R, uint32_t ci, st_state *S, const bool plain)
 static void enqueue(run *R, uint32_t ci, st_state *S, bool front, const bool plain)
 {
     cust *c = &R->c[ci];
-    touch(R, S, plain);
     ring *q = &S->q[plain ? 0 : S->level[c->cls]];
     if ((front ? ring_push_front(q, ci) : ring_push_back(q, ci)) != GM_OK) {
         fail_run(R, GM_ENOMEM, "out of memory");
@@ -555,6 +554,7 @@ static void enter_station(run *R, uint32_t ci, uint32_t s, bool exempt, const bo
     c->wait = 0;
     if (!plain)
         c->remaining = -1;
+    touch(R, S, plain);
     if (S->nsvc < S->servers)
         start_service(R, ci, S, plain);
     else if (!plain && S->preemptive && try_preempt(R, ci, S))
