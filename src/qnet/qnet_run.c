@@ -746,25 +746,24 @@ __attribute__((flatten)) static void on_arrival(gm_sim *sim, void *ctx, uint64_t
 
 /* A direct event: arrival stream data, or the departure of customer
    data - narrivals. */
-__attribute__((flatten)) static void on_direct(gm_sim *sim, void *ctx, uint64_t data)
+static inline void direct_event(gm_sim *sim, run *R, uint64_t data, const bool plain)
 {
-    run *R = ctx;
     R->now = gm_sim_now(sim);
     if (data < R->narrivals)
-        customer_arrives(R, (uint32_t)data, false);
+        customer_arrives(R, (uint32_t)data, plain);
     else
-        service_ends(R, (uint32_t)data - R->narrivals, false);
+        service_ends(R, (uint32_t)data - R->narrivals, plain);
+}
+
+__attribute__((flatten)) static void on_direct(gm_sim *sim, void *ctx, uint64_t data)
+{
+    direct_event(sim, ctx, data, false);
 }
 
 /* on_direct for a plain network (run.plain). */
 __attribute__((flatten)) static void on_plain(gm_sim *sim, void *ctx, uint64_t data)
 {
-    run *R = ctx;
-    R->now = gm_sim_now(sim);
-    if (data < R->narrivals)
-        customer_arrives(R, (uint32_t)data, true);
-    else
-        service_ends(R, (uint32_t)data - R->narrivals, true);
+    direct_event(sim, ctx, data, true);
 }
 
 static void free_run(run *R)
