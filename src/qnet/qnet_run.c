@@ -107,7 +107,7 @@ typedef struct cust {
     uint32_t cls, station;
     uint32_t pos;       /* index in its station's server array */
     uint32_t next_free;
-    bool waited, blocked;
+    bool blocked;
 } cust;
 
 /* FIFO ring of customer indices; capacity a power of two; grows. */
@@ -117,13 +117,25 @@ typedef struct ring {
 } ring;
 
 typedef struct st_state {
-    uint32_t *svc;      /* customers holding a server: serving or blocked */
-    uint32_t nsvc, svc_cap, nblocked;
-    ring *q;            /* [nlevels] */
-    uint64_t nwait;
-    ring blockq;        /* customers elsewhere, blocked until this station has room */
-    uint64_t present;   /* waiting + holding a server */
-    double last_t;      /* areas are integrated up to here */
+    /* The station's model, where the per-customer path reads it. */
+    uint32_t servers;
+    bool preemptive;
+    bool block;                /* capacity > 0, and a full station blocks senders */
+    uint64_t capacity;         /* 0 = unlimited */
+    const gm_dist *service;    /* [nclasses] */
+    const route_table *route;  /* [nclasses] */
+    const uint32_t *level;     /* [nclasses] */
+    double *acc;               /* its ST_FIELDS sums in run.acc */
+    double *cacc;              /* its per-class sums, nclasses x SC_FIELDS */
+    /* Its state. Counts of customers fit 32 bits (max_in_system <= 2e9). */
+    uint32_t nsvc, nblocked;   /* holding a server: all, and blocked after service */
+    uint32_t nwait;
+    double last_t;             /* areas are integrated up to here */
+    uint64_t present;          /* waiting + holding a server */
+    uint32_t *svc;             /* preemptive stations: who holds the servers */
+    uint32_t svc_cap;
+    ring *q;                   /* [nlevels] */
+    ring blockq;               /* customers elsewhere, blocked until this station has room */
     gm_rng svc_rng, route_rng;
 } st_state;
 
@@ -136,6 +148,8 @@ typedef struct run {
     gm_rng *arr_rng;
     size_t nacc;
     double *acc, *snap_warm, *snap_prev, *snap_now;
+    double *sacc, *clacc; /* the system's sums, and per class, in acc */
+    uint32_t narrivals;
     double now;        /* the kernel's clock, cached at each event */
     double sys_last_t;
     uint64_t wip, exits, arrivals, arrival_guard;
@@ -146,6 +160,15 @@ typedef struct run {
     unsigned batch_i;
     double *batch_out; /* may be NULL */
     double *kpi_out;
+    /* Arrivals and departures are the kernel's direct events (no slot, no
+       handle: cheaper to schedule and to run) when every datum fits, as
+       arrival stream a, or narrivals + customer index. Departures at
+       preemptive stations keep a handle, to be cancelled. */
+    bool direct;
+    /* Direct events, one class, no blocking and no preemption: the handler
+       on_plain, in which every helper below is compiled with plain = true
+       and leaves out what such a network never does. */
+    bool plain;
     uint32_t *work; /* stations with room to hand out (station_freed) */
     bool *in_work;
     uint32_t nwork;
@@ -225,15 +248,19 @@ static inline uint32_t ring_pop(ring *r)
     return v;
 }
 
-/* Integrate the station's levels up to now before they change. */
-static inline void touch(run *R, uint32_t s)
+/* Integrate the station's levels up to now before they change. The
+   helpers of the customer flow take `plain` (run.plain), a constant in each
+   handler that inlines them. */
+static inline void touch(run *R, st_state *S, const bool plain)
 {
-    st_state *S = &R->st[s];
     double now = R->now, dt = now - S->last_t;
     if (dt > 0) {
-        R->acc[a_st(s, A_BUSY)] += (double)(S->nsvc - S->nblocked) * dt;
-        R->acc[a_st(s, A_BLOCKED)] += (double)S->nblocked * dt;
-        R->acc[a_st(s, A_QUEUE)] += (double)S->nwait * dt;
+        double *a = S->acc;
+        uint32_t blocked = plain ? 0 : S->nblocked;
+        a[A_BUSY] += (double)(S->nsvc - blocked) * dt;
+        if (blocked) /* adding 0 * dt would leave the sum as it is */
+            a[A_BLOCKED] += (double)blocked * dt;
+        a[A_QUEUE] += (double)S->nwait * dt;
     }
     S->last_t = now;
 }
@@ -242,7 +269,7 @@ static inline void sys_touch(run *R)
 {
     double now = R->now, dt = now - R->sys_last_t;
     if (dt > 0)
-        R->acc[a_sys(R->m, S_WIP)] += (double)R->wip * dt;
+        R->sacc[S_WIP] += (double)R->wip * dt;
     R->sys_last_t = now;
 }
 
@@ -275,7 +302,7 @@ static void free_cust(run *R, uint32_t i)
 static void take_snapshot(run *R, double *dst)
 {
     for (uint32_t s = 0; s < R->m->nstations; s++)
-        touch(R, s);
+        touch(R, &R->st[s], false);
     sys_touch(R);
     memcpy(dst, R->acc, R->nacc * sizeof *dst);
 }
@@ -377,41 +404,49 @@ static void finish(run *R)
 
 static void on_departure(gm_sim *sim, void *ctx, uint64_t data);
 
-static void start_service(run *R, uint32_t ci, uint32_t s)
+/* ci takes a server at S: its service is drawn (or resumed after a
+   preemption) and its end scheduled. S is touched (so are its queues in
+   enqueue below): the callers touch it once for all they change. */
+static void start_service(run *R, uint32_t ci, st_state *S, const bool plain)
 {
-    const station *st = &R->m->st[s];
-    st_state *S = &R->st[s];
     cust *c = &R->c[ci];
-    touch(R, s);
-    if (S->nsvc == S->svc_cap) {
-        uint32_t cap = S->svc_cap ? S->svc_cap * 2 : 4;
-        if (cap > st->servers)
-            cap = st->servers;
-        uint32_t *v = realloc(S->svc, sizeof *v * cap);
-        if (!v) {
-            fail_run(R, GM_ENOMEM, "out of memory");
-            return;
+    double d;
+    if (!plain && S->preemptive) {
+        /* Only preemptive stations list who holds their servers (to pick a
+           victim) and resume a service where it left off. */
+        if (S->nsvc == S->svc_cap) {
+            uint32_t cap = S->svc_cap ? S->svc_cap * 2 : 4;
+            if (cap > S->servers)
+                cap = S->servers;
+            uint32_t *v = realloc(S->svc, sizeof *v * cap);
+            if (!v) {
+                fail_run(R, GM_ENOMEM, "out of memory");
+                return;
+            }
+            S->svc = v;
+            S->svc_cap = cap;
         }
-        S->svc = v;
-        S->svc_cap = cap;
+        c->pos = S->nsvc;
+        S->svc[S->nsvc++] = ci;
+        d = c->remaining >= 0 ? c->remaining : gm_dist_sample(&S->service[c->cls], &S->svc_rng);
+        c->remaining = -1;
+        c->t_end = R->now + d;
+        c->dep = gm_sim_schedule(R->sim, d, on_departure, R, ci);
+        if (!c->dep)
+            fail_schedule(R, "a departure");
+        return;
     }
-    c->pos = S->nsvc;
-    S->svc[S->nsvc++] = ci;
-    double d = c->remaining >= 0 ? c->remaining : gm_dist_sample(&st->service[c->cls], &S->svc_rng);
-    c->remaining = -1;
-    c->t_end = R->now + d;
-    c->dep = gm_sim_schedule(R->sim, d, on_departure, R, ci);
-    if (!c->dep)
+    S->nsvc++;
+    d = gm_dist_sample(&S->service[plain ? 0 : c->cls], &S->svc_rng);
+    if ((plain || R->direct) ? !gm_sim_schedule_direct(R->sim, R->now + d, R->narrivals + ci)
+                  : !gm_sim_schedule(R->sim, d, on_departure, R, ci))
         fail_schedule(R, "a departure");
 }
 
-static void enqueue(run *R, uint32_t ci, uint32_t s, bool front)
+static void enqueue(run *R, uint32_t ci, st_state *S, bool front, const bool plain)
 {
-    const station *st = &R->m->st[s];
-    st_state *S = &R->st[s];
     cust *c = &R->c[ci];
-    touch(R, s);
-    ring *q = &S->q[st->level[c->cls]];
+    ring *q = &S->q[plain ? 0 : S->level[c->cls]];
     if ((front ? ring_push_front(q, ci) : ring_push_back(q, ci)) != GM_OK) {
         fail_run(R, GM_ENOMEM, "out of memory");
         return;
@@ -420,30 +455,30 @@ static void enqueue(run *R, uint32_t ci, uint32_t s, bool front)
     S->nwait++;
 }
 
-static void remove_from_server(run *R, uint32_t ci, uint32_t s)
+static void remove_from_server(run *R, uint32_t ci, st_state *S, const bool plain)
 {
-    st_state *S = &R->st[s];
     cust *c = &R->c[ci];
-    touch(R, s);
-    if (c->blocked) {
+    touch(R, S, plain);
+    if (!plain && c->blocked) {
         c->blocked = false;
         S->nblocked--;
     }
-    uint32_t last = S->svc[--S->nsvc];
-    S->svc[c->pos] = last;
-    R->c[last].pos = c->pos;
+    S->nsvc--;
+    if (!plain && S->preemptive) {
+        uint32_t last = S->svc[S->nsvc];
+        S->svc[c->pos] = last;
+        R->c[last].pos = c->pos;
+    }
 }
 
 /* Take the in-service customer of lowest priority below ci's, if any. */
-static bool try_preempt(run *R, uint32_t ci, uint32_t s)
+static bool try_preempt(run *R, uint32_t ci, st_state *S)
 {
-    const station *st = &R->m->st[s];
-    st_state *S = &R->st[s];
-    uint32_t my = st->level[R->c[ci].cls], victim = QNET_NONE, worst = my;
+    uint32_t my = S->level[R->c[ci].cls], victim = QNET_NONE, worst = my;
     for (uint32_t k = 0; k < S->nsvc; k++) {
         const cust *v = &R->c[S->svc[k]];
-        if (!v->blocked && st->level[v->cls] > worst) {
-            worst = st->level[v->cls];
+        if (!v->blocked && S->level[v->cls] > worst) {
+            worst = S->level[v->cls];
             victim = S->svc[k];
         }
     }
@@ -455,27 +490,27 @@ static bool try_preempt(run *R, uint32_t ci, uint32_t s)
     v->remaining = v->t_end - R->now;
     if (v->remaining < 0)
         v->remaining = 0;
-    remove_from_server(R, victim, s);
-    enqueue(R, victim, s, true); /* resumes first among its class */
+    remove_from_server(R, victim, S, false);
+    enqueue(R, victim, S, true, false); /* resumes first among its class */
     return true;
 }
 
 /* Customer ci leaves the system: lost at entry or done. */
-static void leave_system(run *R, uint32_t ci, bool lost)
+static void leave_system(run *R, uint32_t ci, bool lost, const bool plain)
 {
     const gm_qnet *m = R->m;
     cust *c = &R->c[ci];
     sys_touch(R);
     R->wip--;
     if (lost) {
-        R->acc[a_sys(m, S_LOST)] += 1;
+        R->sacc[S_LOST] += 1;
     } else {
         double soj = R->now - c->t_sys;
-        R->acc[a_sys(m, S_EXITS)] += 1;
-        R->acc[a_sys(m, S_SOJOURN)] += soj;
-        if (m->nclasses > 1) {
-            R->acc[a_cl(m, c->cls, C_EXITS)] += 1;
-            R->acc[a_cl(m, c->cls, C_SOJOURN)] += soj;
+        R->sacc[S_EXITS] += 1;
+        R->sacc[S_SOJOURN] += soj;
+        if (!plain && m->nclasses > 1) {
+            R->clacc[(size_t)c->cls * CL_FIELDS + C_EXITS] += 1;
+            R->clacc[(size_t)c->cls * CL_FIELDS + C_SOJOURN] += soj;
         }
     }
     free_cust(R, ci);
@@ -503,79 +538,74 @@ static void leave_system(run *R, uint32_t ci, bool lost)
 
 /* ci arrives at station s (from outside or another station). exempt: it
    already holds a place there (feedback to the same station). */
-static void enter_station(run *R, uint32_t ci, uint32_t s, bool exempt)
+static void enter_station(run *R, uint32_t ci, uint32_t s, bool exempt, const bool plain)
 {
-    const station *st = &R->m->st[s];
     st_state *S = &R->st[s];
     cust *c = &R->c[ci];
-    R->acc[a_st(s, A_ARRIVED)] += 1;
-    if (!exempt && st->capacity && S->present >= st->capacity) {
-        R->acc[a_st(s, A_LOST)] += 1;
-        leave_system(R, ci, true);
+    S->acc[A_ARRIVED] += 1;
+    if (!exempt && S->capacity && S->present >= S->capacity) {
+        S->acc[A_LOST] += 1;
+        leave_system(R, ci, true, plain);
         return;
     }
     S->present++;
     c->station = s;
     c->t_st = R->now;
     c->wait = 0;
-    c->waited = false;
-    c->remaining = -1;
-    c->blocked = false;
-    if (S->nsvc < st->servers)
-        start_service(R, ci, s);
-    else if (st->preemptive && try_preempt(R, ci, s))
-        start_service(R, ci, s);
+    if (!plain)
+        c->remaining = -1;
+    touch(R, S, plain);
+    if (S->nsvc < S->servers)
+        start_service(R, ci, S, plain);
+    else if (!plain && S->preemptive && try_preempt(R, ci, S))
+        start_service(R, ci, S, plain);
     else
-        enqueue(R, ci, s, false);
+        enqueue(R, ci, S, false, plain);
 }
 
-/* Record ci's visit to s and release its server. */
-static void leave_station(run *R, uint32_t ci, uint32_t s)
+/* Record ci's visit to S and release its server. */
+static void leave_station(run *R, uint32_t ci, st_state *S, const bool plain)
 {
-    const gm_qnet *m = R->m;
     cust *c = &R->c[ci];
-    double soj = R->now - c->t_st;
-    R->acc[a_st(s, A_DEPARTED)] += 1;
-    R->acc[a_st(s, A_WAIT)] += c->wait;
-    R->acc[a_st(s, A_WAITED)] += c->waited ? 1.0 : 0.0;
-    R->acc[a_st(s, A_SOJOURN)] += soj;
-    if (m->nclasses > 1) {
-        R->acc[a_sc(m, s, c->cls, SC_DEPARTED)] += 1;
-        R->acc[a_sc(m, s, c->cls, SC_WAIT)] += c->wait;
+    double soj = R->now - c->t_st, wait = c->wait;
+    double *a = S->acc;
+    a[A_DEPARTED] += 1;
+    a[A_WAIT] += wait;
+    /* A customer waited when its waits (each > 0) sum to more than 0. */
+    a[A_WAITED] += wait > 0 ? 1.0 : 0.0;
+    a[A_SOJOURN] += soj;
+    if (!plain && R->m->nclasses > 1) {
+        S->cacc[(size_t)c->cls * SC_FIELDS + SC_DEPARTED] += 1;
+        S->cacc[(size_t)c->cls * SC_FIELDS + SC_WAIT] += wait;
     }
-    remove_from_server(R, ci, s);
-    R->st[s].present--;
+    remove_from_server(R, ci, S, plain);
+    S->present--;
 }
 
 /* Give free servers to waiting customers, highest priority level first. */
-static void fill_servers(run *R, uint32_t s)
+static void fill_servers(run *R, st_state *S, const bool plain)
 {
-    const station *st = &R->m->st[s];
-    st_state *S = &R->st[s];
-    while (S->nsvc < st->servers && S->nwait > 0) {
+    while (S->nsvc < S->servers && S->nwait > 0) {
         uint32_t l = 0;
-        while (S->q[l].len == 0)
+        while (!plain && S->q[l].len == 0)
             l++;
-        touch(R, s);
+        touch(R, S, plain);
         uint32_t ci = ring_pop(&S->q[l]);
         S->nwait--;
         cust *c = &R->c[ci];
         double now = R->now;
-        if (now > c->t_enq) {
+        if (now > c->t_enq)
             c->wait += now - c->t_enq;
-            c->waited = true;
-        }
-        start_service(R, ci, s);
+        start_service(R, ci, S, plain);
     }
 }
 
 /* Room appeared at s0: fill its servers, admit customers blocked upstream,
    and follow the chain of stations those customers free in turn. */
-static void station_freed(run *R, uint32_t s0)
+static void station_freed(run *R, uint32_t s0, const bool plain)
 {
-    const gm_qnet *m = R->m;
-    if (!m->any_block) { /* nobody can be waiting to get in: just serve the queue */
-        fill_servers(R, s0);
+    if (plain || !R->m->any_block) { /* nobody can be waiting to get in: just serve the queue */
+        fill_servers(R, &R->st[s0], plain);
         return;
     }
     R->nwork = 0;
@@ -584,13 +614,13 @@ static void station_freed(run *R, uint32_t s0)
     while (R->nwork) {
         uint32_t s = R->work[--R->nwork];
         R->in_work[s] = false;
-        fill_servers(R, s);
         st_state *S = &R->st[s];
-        while (S->blockq.len && (m->st[s].capacity == 0 || S->present < m->st[s].capacity)) {
+        fill_servers(R, S, false);
+        while (S->blockq.len && (S->capacity == 0 || S->present < S->capacity)) {
             uint32_t bi = ring_pop(&S->blockq);
             uint32_t u = R->c[bi].station;
-            leave_station(R, bi, u);
-            enter_station(R, bi, s, false);
+            leave_station(R, bi, &R->st[u], false);
+            enter_station(R, bi, s, false, false);
             /* Each station is on the stack at most once, so it needs at
                most one slot per station. */
             if (!R->in_work[u]) {
@@ -601,64 +631,63 @@ static void station_freed(run *R, uint32_t s0)
     }
 }
 
-static uint32_t route(run *R, uint32_t s, uint32_t cls)
+/* Where a customer of class cls goes after service at S. */
+static inline uint32_t route(st_state *S, uint32_t cls)
 {
-    const route_table *rt = &R->m->st[s].route[cls];
+    const route_table *rt = &S->route[cls];
     if (rt->n == 1)
         return rt->to[0];
-    double u = gm_rng_uniform(&R->st[s].route_rng);
+    double u = gm_rng_uniform(&S->route_rng);
     uint32_t i = 0;
     while (u >= rt->cum[i])
         i++;
     return rt->to[i];
 }
 
-/* The two handlers below are the whole per-customer path: flatten inlines
-   every helper into them (measured ~8% faster on M/M/3, bench/mm3_vs_simpy). */
-__attribute__((flatten)) static void on_departure(gm_sim *sim, void *ctx, uint64_t data)
+/* Customer ci's service ends. */
+static inline void service_ends(run *R, uint32_t ci, const bool plain)
 {
-    run *R = ctx;
-    R->now = gm_sim_now(sim);
-    const gm_qnet *m = R->m;
-    uint32_t ci = (uint32_t)data;
     cust *c = &R->c[ci];
     uint32_t s = c->station;
-    c->dep = 0;
-    uint32_t next = route(R, s, c->cls);
+    st_state *S = &R->st[s];
+    uint32_t next = route(S, plain ? 0 : c->cls);
     if (next == s) { /* back into the same queue, behind those waiting */
-        leave_station(R, ci, s);
-        fill_servers(R, s);
-        enter_station(R, ci, s, true); /* it kept its place in the capacity */
-        station_freed(R, s);
+        leave_station(R, ci, S, plain);
+        fill_servers(R, S, plain);
+        enter_station(R, ci, s, true, plain); /* it kept its place in the capacity */
+        station_freed(R, s, plain);
         return;
     }
-    if (next != QNET_EXIT && m->st[next].block && m->st[next].capacity &&
-        R->st[next].present >= m->st[next].capacity) {
-        /* Blocking after service: hold the server until next has room. */
-        touch(R, s);
-        c->blocked = true;
-        R->st[s].nblocked++;
-        if (ring_push_back(&R->st[next].blockq, ci) != GM_OK)
-            fail_run(R, GM_ENOMEM, "out of memory");
-        return;
+    if (next != QNET_EXIT) {
+        st_state *N = &R->st[next];
+        if (!plain && N->block && N->present >= N->capacity) {
+            /* Blocking after service: hold the server until next has room. */
+            touch(R, S, false);
+            c->blocked = true;
+            S->nblocked++;
+            if (ring_push_back(&N->blockq, ci) != GM_OK)
+                fail_run(R, GM_ENOMEM, "out of memory");
+            return;
+        }
+        leave_station(R, ci, S, plain);
+        enter_station(R, ci, next, false, plain);
+    } else {
+        leave_station(R, ci, S, plain);
+        leave_system(R, ci, false, plain);
     }
-    leave_station(R, ci, s);
-    if (next == QNET_EXIT)
-        leave_system(R, ci, false);
-    else
-        enter_station(R, ci, next, false);
-    station_freed(R, s);
+    station_freed(R, s, plain);
 }
 
-__attribute__((flatten)) static void on_arrival(gm_sim *sim, void *ctx, uint64_t data)
+static void on_arrival(gm_sim *sim, void *ctx, uint64_t data);
+
+/* A customer of stream a arrives; the next one is scheduled. */
+static inline void customer_arrives(run *R, uint32_t a, const bool plain)
 {
-    run *R = ctx;
-    R->now = gm_sim_now(sim);
     const gm_qnet *m = R->m;
-    uint32_t a = (uint32_t)data;
     const arrival *ar = &m->arr[a];
     double d = gm_dist_sample(&ar->interarrival, &R->arr_rng[a]);
-    if (!gm_sim_schedule(sim, d, on_arrival, R, a)) {
+    if ((plain || R->direct) ? !gm_sim_schedule_direct(R->sim, R->now + d, a)
+                  : !gm_sim_schedule(R->sim, d, on_arrival, R, a)) {
         fail_schedule(R, "an arrival");
         return;
     }
@@ -689,12 +718,52 @@ __attribute__((flatten)) static void on_arrival(gm_sim *sim, void *ctx, uint64_t
     cust *c = &R->c[ci];
     c->cls = ar->cls;
     c->t_sys = R->now;
-    c->dep = 0;
-    c->blocked = false;
+    if (!plain) {
+        c->dep = 0;
+        c->blocked = false;
+    }
     sys_touch(R);
     R->wip++;
-    R->acc[a_sys(m, S_ARRIVED)] += 1;
-    enter_station(R, ci, ar->to, false);
+    R->sacc[S_ARRIVED] += 1;
+    enter_station(R, ci, ar->to, false, plain);
+}
+
+/* The handlers below are the whole per-customer path: flatten inlines every
+   helper into them. */
+__attribute__((flatten)) static void on_departure(gm_sim *sim, void *ctx, uint64_t data)
+{
+    run *R = ctx;
+    R->now = gm_sim_now(sim);
+    service_ends(R, (uint32_t)data, false);
+}
+
+__attribute__((flatten)) static void on_arrival(gm_sim *sim, void *ctx, uint64_t data)
+{
+    run *R = ctx;
+    R->now = gm_sim_now(sim);
+    customer_arrives(R, (uint32_t)data, false);
+}
+
+/* A direct event: arrival stream data, or the departure of customer
+   data - narrivals. */
+static inline void direct_event(gm_sim *sim, run *R, uint64_t data, const bool plain)
+{
+    R->now = gm_sim_now(sim);
+    if (data < R->narrivals)
+        customer_arrives(R, (uint32_t)data, plain);
+    else
+        service_ends(R, (uint32_t)data - R->narrivals, plain);
+}
+
+__attribute__((flatten)) static void on_direct(gm_sim *sim, void *ctx, uint64_t data)
+{
+    direct_event(sim, ctx, data, false);
+}
+
+/* on_direct for a plain network (run.plain). */
+__attribute__((flatten)) static void on_plain(gm_sim *sim, void *ctx, uint64_t data)
+{
+    direct_event(sim, ctx, data, true);
 }
 
 static void free_run(run *R)
@@ -749,8 +818,21 @@ int gm_qnet_replicate(const gm_qnet *m, uint64_t seed, uint64_t rep, gm_qnet_res
     uint64_t base = rep * gm_qnet_nstreams(m);
     for (uint32_t a = 0; a < m->narrivals; a++)
         gm_rng_seed(&R.arr_rng[a], seed, base + a);
+    R.sacc = R.acc + a_sys(m, 0);
+    R.clacc = R.acc + a_cl(m, 0, 0);
+    R.narrivals = m->narrivals;
     for (uint32_t s = 0; s < m->nstations; s++) {
         st_state *S = &R.st[s];
+        const station *st = &m->st[s];
+        S->servers = st->servers;
+        S->preemptive = st->preemptive;
+        S->block = st->block && st->capacity > 0;
+        S->capacity = st->capacity;
+        S->service = st->service;
+        S->route = st->route;
+        S->level = st->level;
+        S->acc = R.acc + a_st(s, 0);
+        S->cacc = R.acc + a_sc(m, s, 0, 0);
         gm_rng_seed(&S->svc_rng, seed, base + m->narrivals + 2u * s);
         gm_rng_seed(&S->route_rng, seed, base + m->narrivals + 2u * s + 1);
         S->q = calloc(m->st[s].nlevels, sizeof *S->q);
@@ -763,9 +845,18 @@ int gm_qnet_replicate(const gm_qnet *m, uint64_t seed, uint64_t rep, gm_qnet_res
                           : 100 * m->stop_customers + 1000000;
     set_next_check(&R);
 
+    /* Customers alive at once are at most max_wip (on_arrival), so their
+       indices are below it. */
+    R.direct = (uint64_t)m->narrivals + m->max_wip <= GM_SIM_MAX_DIRECT_DATA;
+    R.plain = R.direct && m->nclasses == 1 && !m->any_block;
+    for (uint32_t s = 0; s < m->nstations; s++)
+        R.plain = R.plain && !m->st[s].preemptive;
+    if (R.direct)
+        gm_sim_set_direct(R.sim, R.plain ? on_plain : on_direct, &R);
     for (uint32_t a = 0; a < m->narrivals; a++) {
         double d = gm_dist_sample(&m->arr[a].interarrival, &R.arr_rng[a]);
-        if (!gm_sim_schedule(R.sim, d, on_arrival, &R, a))
+        if (R.direct ? !gm_sim_schedule_direct(R.sim, d, a)
+                     : !gm_sim_schedule(R.sim, d, on_arrival, &R, a))
             goto nomem;
     }
     if (m->warm_by_time) {

@@ -18,6 +18,7 @@
 
 #include "base/json.h"
 #include "des/experiment.h"
+#include "num/special.h"
 #include "qnet/qnet.h"
 
 static gm_qnet *load(const char *text)
@@ -213,6 +214,152 @@ static void test_jackson_network(void **state)
     expect(m, &s, "system.wip_mean", total_L, 0.03);
     gm_exp_summary_free(&s);
     gm_qnet_free(m);
+}
+
+/* A Jackson network read from a model file, independently of the loader:
+   one class, exponential times, no capacities. */
+#define JN_MAX 16
+typedef struct jnet {
+    int n;
+    char name[JN_MAX][GM_QNET_NAME_MAX];
+    double gamma[JN_MAX], mu[JN_MAX], P[JN_MAX][JN_MAX];
+    int c[JN_MAX];
+} jnet;
+
+static double exp_rate(const json_t *spec)
+{
+    assert_string_equal(json_string_value(json_object_get(spec, "dist")), "exponential");
+    const json_t *mean = json_object_get(spec, "mean");
+    return mean ? 1 / json_number_value(mean) : json_number_value(json_object_get(spec, "rate"));
+}
+
+static int jn_index(const jnet *j, const char *name)
+{
+    for (int i = 0; i < j->n; i++)
+        if (strcmp(j->name[i], name) == 0)
+            return i;
+    fail_msg("no station %s", name);
+    return -1;
+}
+
+static void jn_read(const char *path, jnet *j)
+{
+    gm_err err;
+    json_t *doc = gm_json_load_file(path, NULL, &err);
+    if (!doc)
+        fail_msg("%s: %s: %s", path, err.where, err.what);
+    memset(j, 0, sizeof *j);
+    const json_t *sts = json_object_get(doc, "stations"), *st;
+    size_t i;
+    assert_true(json_array_size(sts) <= JN_MAX);
+    json_array_foreach(sts, i, st) {
+        snprintf(j->name[i], sizeof j->name[i], "%s",
+                 json_string_value(json_object_get(st, "name")));
+        const json_t *servers = json_object_get(st, "servers");
+        j->c[i] = servers ? (int)json_integer_value(servers) : 1;
+        j->mu[i] = exp_rate(json_object_get(st, "service"));
+        assert_null(json_object_get(st, "capacity"));
+    }
+    j->n = (int)json_array_size(sts);
+    json_array_foreach(sts, i, st) {
+        const json_t *r;
+        size_t k;
+        json_array_foreach(json_object_get(st, "routing"), k, r) {
+            const char *to = json_string_value(json_object_get(r, "to"));
+            if (strcmp(to, "exit") != 0)
+                j->P[i][jn_index(j, to)] += json_number_value(json_object_get(r, "p"));
+        }
+    }
+    const json_t *a;
+    json_array_foreach(json_object_get(doc, "arrivals"), i, a)
+        j->gamma[jn_index(j, json_string_value(json_object_get(a, "to")))] +=
+            exp_rate(json_object_get(a, "interarrival"));
+    json_decref(doc);
+}
+
+/* As expect, for one of k checks made together: the interval is the
+   Bonferroni one, Student-t at 1 - 0.05 / k, so that all k cover their
+   values with probability at least 95% (k 95% intervals would miss one of
+   63 checks 96% of the time). */
+static void expect_joint(const gm_qnet *m, const gm_exp_summary *s, const char *name,
+                         double theory, double rel, int k)
+{
+    const gm_exp_kpi *v = kpi(m, s, name);
+    if (!v)
+        return;
+    double df = (double)v->n - 1;
+    double half = gm_t_quantile(1 - 0.025 / k, df) * v->sd / sqrt((double)v->n);
+    double lo = v->mean - half, hi = v->mean + half, err = fabs(v->mean - theory) / fabs(theory);
+    printf("  %-28s theory %-10.6g mean %-10.6g ci [%.6g, %.6g] rel.err %.4f\n", name, theory,
+           v->mean, lo, hi, err);
+    if (!(lo <= theory && theory <= hi))
+        fail_msg("%s: joint interval [%g, %g] (1 of %d) misses the theoretical %g", name, lo, hi,
+                 k, theory);
+    if (!(err <= rel))
+        fail_msg("%s: relative error %g above %g", name, err, rel);
+}
+
+/* The benchmark networks that bench/qnet_vs_simpy.sh runs against SimPy,
+   as their files stand: by Jackson's theorem each station is an
+   independent M/M/c at its arrival rate from the traffic equations
+   lambda = gamma + lambda P, so Erlang C gives its KPIs, and Little's law
+   the system's. */
+static void check_product_form(const char *file, uint64_t reps, uint64_t seed)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", GEMEL_SOURCE_DIR, file);
+    printf("%s\n", file);
+    jnet j;
+    jn_read(path, &j);
+    double lam[JN_MAX] = {0}, nl[JN_MAX];
+    for (int it = 0; it < 100000; it++) { /* converges: the network is open */
+        for (int s = 0; s < j.n; s++) {
+            nl[s] = j.gamma[s];
+            for (int r = 0; r < j.n; r++)
+                nl[s] += lam[r] * j.P[r][s];
+        }
+        memcpy(lam, nl, sizeof lam);
+    }
+    gm_qnet *m = NULL;
+    gm_err err;
+    if (gm_qnet_load_file(path, &m, &err))
+        fail_msg("%s: %s", err.where, err.what);
+    gm_exp_summary sum = run(m, reps, 2, seed);
+    const int k = 6 * j.n + 3; /* the checks below */
+    double total_L = 0, total_gamma = 0;
+    for (int s = 0; s < j.n; s++) {
+        double rho = lam[s] / (j.c[s] * j.mu[s]);
+        assert_true(rho >= 0.6 && rho <= 0.9); /* busy, and stable */
+        double pw, wq;
+        erlang_c(lam[s], j.mu[s], j.c[s], &pw, &wq);
+        total_L += lam[s] * (wq + 1 / j.mu[s]);
+        total_gamma += j.gamma[s];
+        char key[2 * GM_QNET_NAME_MAX];
+        snprintf(key, sizeof key, "%s.wait_mean", j.name[s]);
+        expect_joint(m, &sum, key, wq, 0.05, k);
+        snprintf(key, sizeof key, "%s.p_wait", j.name[s]);
+        expect_joint(m, &sum, key, pw, 0.02, k);
+        snprintf(key, sizeof key, "%s.queue_len_mean", j.name[s]);
+        expect_joint(m, &sum, key, lam[s] * wq, 0.05, k); /* Little */
+        snprintf(key, sizeof key, "%s.sojourn_mean", j.name[s]);
+        expect_joint(m, &sum, key, wq + 1 / j.mu[s], 0.03, k);
+        snprintf(key, sizeof key, "%s.utilization", j.name[s]);
+        expect_joint(m, &sum, key, rho, 0.01, k);
+        snprintf(key, sizeof key, "%s.throughput", j.name[s]);
+        expect_joint(m, &sum, key, lam[s], 0.01, k);
+    }
+    expect_joint(m, &sum, "system.wip_mean", total_L, 0.03, k);
+    expect_joint(m, &sum, "system.sojourn_mean", total_L / total_gamma, 0.03, k);
+    expect_joint(m, &sum, "system.throughput", total_gamma, 0.01, k);
+    gm_exp_summary_free(&sum);
+    gm_qnet_free(m);
+}
+
+static void test_bench_networks_product_form(void **state)
+{
+    (void)state;
+    check_product_form("bench/jackson4.json", 10, 41);
+    check_product_form("bench/tandem10.json", 10, 42);
 }
 
 /* M/M/1/K: arrivals finding K customers present are lost. */
@@ -654,6 +801,7 @@ int main(void)
         cmocka_unit_test(test_mmc_erlang_c),
         cmocka_unit_test(test_mg1_pollaczek_khinchine),
         cmocka_unit_test(test_jackson_network),
+        cmocka_unit_test(test_bench_networks_product_form),
         cmocka_unit_test(test_mm1k_loss),
         cmocka_unit_test(test_threads_identical),
         cmocka_unit_test(test_priority_classes),
