@@ -1798,10 +1798,10 @@ static double esp_after(run *R, const pesp *e)
 static void esp_arm(run *R, size_t s)
 {
     const gm_proc *p = R->p;
-    size_t key = scope_key(R, s);
-    for (size_t k = 0; k < p->nesp && !R->error; k++) {
+    size_t key = proc__key_index(p, scope_key(R, s));
+    for (size_t k = p->esp_off[key]; k < p->esp_off[key + 1] && !R->error; k++) {
         const pesp *e = &p->esp[k];
-        if (e->home != key || e->error)
+        if (e->error || e->comp)
             continue;
         if (e->prob < 1 && !(gm_rng_uniform(&R->rng[e->stream]) < e->prob))
             continue;
@@ -1888,11 +1888,11 @@ static void esp_done(run *R, size_t r, size_t c)
 static size_t esp_catcher(const run *R, size_t s, size_t node)
 {
     const gm_proc *p = R->p;
-    size_t key = scope_key(R, s), any = NONE;
+    size_t key = proc__key_index(p, scope_key(R, s)), any = NONE;
     const char *ref = nd(R, node)->event_ref;
-    for (size_t k = 0; k < p->nesp; k++) {
+    for (size_t k = p->esp_off[key]; k < p->esp_off[key + 1]; k++) {
         const pesp *e = &p->esp[k];
-        if (e->home != key || !e->error)
+        if (!e->error)
             continue;
         if (e->ref && ref && strcmp(e->ref, ref) == 0)
             return k;

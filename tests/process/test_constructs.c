@@ -324,6 +324,30 @@ static void test_call_refusals(void **state)
     gm_bpmn_free(m);
 }
 
+/* A sub-process drawn collapsed, with nothing inside in the file, is a task
+   with its own parameters, as a call of another file's process is. */
+static void test_collapsed_subprocess(void **state)
+{
+    (void)state;
+    static const char doc[] = HEAD
+        "<startEvent id=\"s\"/>\n<subProcess id=\"folded\" name=\"Collapsed\"/>\n<endEvent id=\"e\"/>\n"
+        "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"folded\"/>\n"
+        "<sequenceFlow id=\"f2\" sourceRef=\"folded\" targetRef=\"e\"/>\n" TAIL;
+    gm_bpmn *m = load_bpmn(doc);
+    expect_error(m, P0 "\"tasks\": {}}", GM_EINVAL, "tasks",
+                 "subProcess 'folded' (t.bpmn:5) has no entry");
+    gm_proc *p = load_ok(m, "{\"type\": \"process-simulation\", \"cases\": 100,"
+                            "\"arrivals\": {\"interarrival\": " CONST(10) "},"
+                            "\"tasks\": {\"folded\": {\"duration\": " CONST(3) "}}}");
+    gm_exp_summary s;
+    run_exp(p, 2, &s);
+    assert_near(kpi_of(p, &s, "case.cycle_time_mean"), 3.0, 1e-12);
+    assert_near(kpi_of(p, &s, "case.processing_time_mean"), 3.0, 1e-12);
+    gm_exp_summary_free(&s);
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+}
+
 /* ---- event sub-processes -------------------------------------------------- */
 
 /* A task t of the process, and an event sub-process E whose start event
@@ -974,6 +998,7 @@ int main(void)
         cmocka_unit_test(test_call_task),
         cmocka_unit_test(test_call_process),
         cmocka_unit_test(test_call_refusals),
+        cmocka_unit_test(test_collapsed_subprocess),
         cmocka_unit_test(test_esp_interrupting),
         cmocka_unit_test(test_esp_non_interrupting),
         cmocka_unit_test(test_esp_error),
