@@ -1731,9 +1731,12 @@ static void raise_error(run *R, size_t s, size_t node)
             return;
         }
         size_t e = S->owner;
-        if (R->rc[e].kind == R_ESP) { /* in an event sub-process: its scope fails */
+        if (R->rc[e].kind == R_ESP || R->rc[e].kind == R_CRUN) {
+            /* in an event sub-process or a compensation handler: the scope
+               they work for fails (and its error handler, if the error comes
+               from it, does not catch it again) */
             size_t up = R->rc[e].scope;
-            skip_esp = R->p->esp[R->rc[e].ai].error;
+            skip_esp = R->rc[e].kind == R_ESP && R->p->esp[R->rc[e].ai].error;
             cancel_rec(R, e); /* frees s too */
             s = up;
             continue;
