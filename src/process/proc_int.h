@@ -144,6 +144,7 @@ typedef struct pesp {
     size_t node;         /* the event sub-process (an activity: KPIs, cost) */
     size_t start;        /* its start event */
     size_t home;         /* the key of the scope it belongs to (gm_proc.home) */
+    size_t key;          /* proc__key_index of home */
     bool interrupting;   /* ends the rest of its scope when it starts */
     bool error;          /* error start: started by an error end event of its
                             scope, not by a delay */
@@ -184,6 +185,8 @@ struct gm_proc {
     size_t process;      /* the simulated process */
     bool *inproc;        /* [nprocesses] simulated: the process and those it
                             calls (call activities run them as sub-processes) */
+    size_t *pstart;      /* [nprocesses] its one none start event (where a
+                            call of it begins), or NONE */
     /* Scopes are told apart by a key: NONE for the process instance, the
        sub-process node for a sub-process, nnodes + q for a call of process
        q. */
@@ -218,8 +221,10 @@ struct gm_proc {
     size_t ncatch;
     parr *arr;
     size_t narr;
-    pesp *esp;
+    pesp *esp;           /* by scope: those of the scope of key k are
+                            esp[esp_off[proc__key_index(p, k)] .. esp_off[... + 1]) */
     size_t nesp;
+    size_t *esp_off;     /* [proc__nkeys + 1] */
     gm_cal **cal;
     char (*cal_name)[PROC_NAME_MAX + 1];
     size_t ncal;
@@ -245,6 +250,18 @@ struct gm_proc {
 #define PROC_KPI_PER_TASK 4
 #define PROC_KPI_PER_POOL 3 /* utilization, offered_load, cost_per_case */
 #define PROC_KPI_CASE 7
+
+/* Scope keys (gm_proc.home) numbered from 0: a sub-process node, nnodes +
+   a called process, and the process instance (NONE) last. */
+static inline size_t proc__nkeys(const gm_proc *p)
+{
+    return gm_bpmn_nnodes(p->m) + gm_bpmn_nprocesses(p->m) + 1;
+}
+
+static inline size_t proc__key_index(const gm_proc *p, size_t key)
+{
+    return key == PROC_NONE ? proc__nkeys(p) - 1 : key;
+}
 
 /* Parse an ISO 8601 duration ("PT30M", "P1DT2H", "PT1.5S", "P2W") into
    seconds. 0 or GM_EINVAL. */

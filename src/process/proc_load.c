@@ -256,18 +256,21 @@ static int pick_process(gm_proc *p, const char *name, const char *want, gm_err *
         /* The processes of the file that no call activity calls: when
            there is one, it is the one to simulate (the others are called
            from it, or from each other). */
+        bool *called = calloc(np ? np : 1, sizeof *called);
+        if (!called)
+            return gm_err_set(err, GM_ENOMEM, "", "out of memory");
+        for (size_t k = 0; k < gm_bpmn_nnodes(m); k++) {
+            const gm_bpmn_node *n = gm_bpmn_node_at(m, k);
+            if (n->called_process != GM_BPMN_NONE && n->called_process != n->process)
+                called[n->called_process] = true;
+        }
         size_t top = NONE, ntop = 0;
-        for (size_t i = 0; i < np; i++) {
-            bool called = false;
-            for (size_t k = 0; k < gm_bpmn_nnodes(m) && !called; k++) {
-                const gm_bpmn_node *n = gm_bpmn_node_at(m, k);
-                called = n->called_process == i && n->process != i;
-            }
-            if (!called) {
+        for (size_t i = 0; i < np; i++)
+            if (!called[i]) {
                 top = i;
                 ntop++;
             }
-        }
+        free(called);
         if (ntop == 1) {
             p->process = top;
             return GM_OK;
@@ -287,46 +290,65 @@ static int pick_process(gm_proc *p, const char *name, const char *want, gm_err *
 
 /*
  * The processes simulated: the process and those its call activities call,
- * directly or through other called processes (p->inproc). A call that
- * comes back to a process it is inside of would nest scopes without end: it
- * is refused, at the call activity that closes the cycle.
+ * directly or through other called processes (p->inproc), and where a call
+ * of each begins (p->pstart). A call that comes back to a process it is
+ * inside of would nest scopes without end: it is refused, at the call
+ * activity that closes the cycle. Linear in the size of the model.
  */
 static int pick_calls(gm_proc *p, const char *name, gm_err *err)
 {
     const gm_bpmn *m = p->m;
-    size_t np = gm_bpmn_nprocesses(m), nn = gm_bpmn_nnodes(m);
-    p->inproc = calloc(np ? np : 1, sizeof *p->inproc);
-    uint8_t *color = calloc(np ? np : 1, 1);         /* 1 on the path, 2 done */
-    size_t *stack = calloc(np ? np : 1, sizeof *stack), *next = calloc(np ? np : 1, sizeof *next);
+    size_t np = gm_bpmn_nprocesses(m), nn = gm_bpmn_nnodes(m), n1 = np ? np : 1;
+    p->inproc = calloc(n1, sizeof *p->inproc);
+    p->pstart = malloc(n1 * sizeof *p->pstart);
+    uint8_t *color = calloc(n1, 1);              /* 1 on the path, 2 done */
+    size_t *stack = calloc(n1, sizeof *stack);
+    size_t *next = calloc(n1, sizeof *next);     /* the next of its calls to follow */
+    size_t *off = calloc(np + 1, sizeof *off);   /* the call activities of each process */
+    size_t *calls = calloc(nn ? nn : 1, sizeof *calls);
     int rc = GM_OK;
-    if (!p->inproc || !color || !stack || !next) {
+    if (!p->inproc || !p->pstart || !color || !stack || !next || !off || !calls) {
         rc = gm_err_set(err, GM_ENOMEM, "", "out of memory");
         goto done;
     }
-    /* depth first over processes; next[q]: the next node of the file to look
-       at for the calls of q */
+    for (size_t q = 0; q < np; q++)
+        p->pstart[q] = NONE;
+    for (size_t k = 0; k < nn; k++) {
+        const gm_bpmn_node *n = gm_bpmn_node_at(m, k);
+        if (n->kind == GM_BPMN_CALL_ACTIVITY && n->called_process != GM_BPMN_NONE)
+            off[n->process + 1]++;
+        if (n->parent == GM_BPMN_NONE && n->kind == GM_BPMN_START_EVENT &&
+            n->trigger == GM_BPMN_TRIGGER_NONE) /* a second one: none */
+            p->pstart[n->process] = p->pstart[n->process] == NONE ? k : NONE - 1;
+    }
+    for (size_t q = 0; q < np; q++) {
+        off[q + 1] += off[q];
+        next[q] = off[q];
+        if (p->pstart[q] == NONE - 1)
+            p->pstart[q] = NONE;
+    }
+    for (size_t k = 0; k < nn; k++) {
+        const gm_bpmn_node *n = gm_bpmn_node_at(m, k);
+        if (n->kind == GM_BPMN_CALL_ACTIVITY && n->called_process != GM_BPMN_NONE)
+            calls[next[n->process]++] = k;
+    }
+    for (size_t q = 0; q < np; q++)
+        next[q] = off[q];
     size_t top = 0;
     stack[top++] = p->process;
     color[p->process] = 1;
     p->inproc[p->process] = true;
     while (top && !rc) {
         size_t q = stack[top - 1];
-        size_t k = next[q];
-        while (k < nn) {
-            const gm_bpmn_node *n = gm_bpmn_node_at(m, k);
-            if (n->process == q && n->kind == GM_BPMN_CALL_ACTIVITY &&
-                n->called_process != GM_BPMN_NONE && color[n->called_process] != 2)
-                break;
-            k++;
-        }
-        next[q] = k + 1;
-        if (k >= nn) {
+        if (next[q] == off[q + 1]) {
             color[q] = 2;
             top--;
             continue;
         }
-        const gm_bpmn_node *c = gm_bpmn_node_at(m, k);
+        const gm_bpmn_node *c = gm_bpmn_node_at(m, calls[next[q]++]);
         size_t r = c->called_process;
+        if (color[r] == 2)
+            continue;
         if (color[r] == 1) {
             rc = at_node(name, c, GM_EUNSUPPORTED, err,
                          "call activity '%s' calls process '%s', which it is part of (a "
@@ -343,23 +365,9 @@ done:
     free(color);
     free(stack);
     free(next);
+    free(off);
+    free(calls);
     return rc;
-}
-
-/* The none start event a call of process q begins at, or NONE. */
-static size_t called_start(const gm_proc *p, size_t q)
-{
-    size_t start = NONE;
-    for (size_t j = 0; j < gm_bpmn_nnodes(p->m); j++) {
-        const gm_bpmn_node *c = gm_bpmn_node_at(p->m, j);
-        if (c->process == q && c->parent == GM_BPMN_NONE && c->kind == GM_BPMN_START_EVENT &&
-            c->trigger == GM_BPMN_TRIGGER_NONE) {
-            if (start != NONE)
-                return NONE;
-            start = j;
-        }
-    }
-    return start;
 }
 
 /* Classify every node of the process; refuse what cannot run. */
@@ -456,7 +464,7 @@ static int classify(gm_proc *p, const char *name, gm_err *err)
             break;
         }
         if (n->kind == GM_BPMN_CALL_ACTIVITY && n->called_process != GM_BPMN_NONE &&
-            called_start(p, n->called_process) == NONE)
+            p->pstart[n->called_process] == NONE)
             return at_node(name, n, GM_EUNSUPPORTED, err,
                            "call activity '%s' calls process '%s', which has not exactly one "
                            "none start event; simulation needs one (a call starts there)",
@@ -469,8 +477,11 @@ static int classify(gm_proc *p, const char *name, gm_err *err)
                            n->id, gm_bpmn_loop_name(n->loop));
         if (n->kind == GM_BPMN_SUBPROCESS) {
             size_t start = NONE;
+            bool inside = false; /* a sub-process drawn collapsed, its inside not in the
+                                    file, is simulated as a task */
             for (size_t j = 0; j < nn; j++) {
                 const gm_bpmn_node *c = gm_bpmn_node_at(m, j);
+                inside = inside || c->parent == i;
                 if (c->parent == i && c->kind == GM_BPMN_START_EVENT) {
                     if (start != NONE)
                         return at_node(name, n, GM_EUNSUPPORTED, err,
@@ -480,7 +491,7 @@ static int classify(gm_proc *p, const char *name, gm_err *err)
                     start = j;
                 }
             }
-            if (start == NONE)
+            if (start == NONE && inside)
                 return at_node(name, n, GM_EINVAL, err,
                                "sub-process '%s' has no start event; expected one none start "
                                "event",
@@ -758,9 +769,11 @@ static int parse_activity(gm_proc *p, const char *name, size_t ni, const json_t 
     pact *a = &p->act[p->nact];
     memset(a, 0, sizeof *a);
     a->node = ni;
-    /* a call of a process of this file runs its body as a sub-process's */
-    a->sub = n->kind == GM_BPMN_SUBPROCESS ||
-             (n->kind == GM_BPMN_CALL_ACTIVITY && n->called_process != GM_BPMN_NONE);
+    /* a call of a process of this file runs its body as a sub-process's; a
+       sub-process with nothing inside (drawn collapsed) is a task */
+    a->sub = n->kind == GM_BPMN_CALL_ACTIVITY && n->called_process != GM_BPMN_NONE;
+    for (size_t j = 0; j < gm_bpmn_nnodes(p->m) && n->kind == GM_BPMN_SUBPROCESS && !a->sub; j++)
+        a->sub = gm_bpmn_node_at(p->m, j)->parent == ni;
     a->sub_start = NONE;
     a->error_bnd = NONE;
     a->comp_handler = NONE;
@@ -802,7 +815,7 @@ static int parse_activity(gm_proc *p, const char *name, size_t ni, const json_t 
                               n->id, call ? "calls process " : "is a sub-process",
                               call ? gm_bpmn_process_at(p->m, n->called_process)->id : "");
         if (call)
-            a->sub_start = called_start(p, n->called_process);
+            a->sub_start = p->pstart[n->called_process];
         for (size_t j = 0; j < gm_bpmn_nnodes(p->m) && !call; j++) {
             const gm_bpmn_node *c = gm_bpmn_node_at(p->m, j);
             if (c->parent == ni && c->kind == GM_BPMN_START_EVENT)
@@ -1141,6 +1154,46 @@ static int parse_events(gm_proc *p, const char *name, const json_t *events, gm_e
     return GM_OK;
 }
 
+/* ---- event sub-processes by scope ------------------------------------------ */
+
+static int esp_cmp(const void *a, const void *b)
+{
+    const pesp *x = a, *y = b;
+    return x->key < y->key ? -1 : x->key > y->key ? 1 : x->node < y->node ? -1 : x->node > y->node;
+}
+
+/*
+ * Order the event sub-processes by the scope they belong to (p->esp_off:
+ * those of scope key k are esp[esp_off[proc__key_index(p, k)] ..
+ * esp_off[... + 1])), and make the start events of scopes with delayed
+ * starts arm them (PK_START_ESP).
+ */
+static int index_esps(gm_proc *p, gm_err *err)
+{
+    size_t nk = proc__nkeys(p);
+    p->esp_off = calloc(nk + 1, sizeof *p->esp_off);
+    bool *armed = calloc(nk, sizeof *armed);
+    if (!p->esp_off || !armed) {
+        free(armed);
+        return gm_err_set(err, GM_ENOMEM, "", "out of memory");
+    }
+    for (size_t k = 0; k < p->nesp; k++) {
+        pesp *e = &p->esp[k];
+        e->key = proc__key_index(p, e->home);
+        p->esp_off[e->key + 1]++;
+        armed[e->key] = armed[e->key] || (!e->error && !e->comp);
+    }
+    for (size_t k = 0; k < nk; k++)
+        p->esp_off[k + 1] += p->esp_off[k];
+    qsort(p->esp, p->nesp, sizeof *p->esp, esp_cmp);
+    for (size_t i = 0; i < gm_bpmn_nnodes(p->m); i++)
+        if (p->node[i].kind == PK_START && in_process(p, p->node[i].bn) &&
+            armed[proc__key_index(p, p->home[i])])
+            p->node[i].kind = PK_START_ESP;
+    free(armed);
+    return GM_OK;
+}
+
 /* ---- compensation ---------------------------------------------------------- */
 
 /*
@@ -1148,38 +1201,78 @@ static int parse_events(gm_proc *p, const char *name, const json_t *events, gm_e
  * those with a handler (a compensation boundary event's, set by
  * parse_events, or an event sub-process with a compensation start inside
  * them), and the sub-processes and calls around them, whose compensation
- * without a handler of their own compensates what completed inside.
+ * without a handler of their own compensates what completed inside. Linear:
+ * each activity is marked once, and the calls of each process are listed
+ * once.
  */
-static void mark_compensable(gm_proc *p)
+static int mark_compensable(gm_proc *p, gm_err *err)
 {
-    /* an event sub-process with a compensation start at the top of the
-       process handles nothing: no case compensates its process */
-    for (size_t k = 0; k < p->nesp; k++) {
-        const pesp *e = &p->esp[k];
-        for (size_t i = 0; i < p->nact && e->comp; i++)
-            if (p->inner[p->act[i].node] == e->home && p->act[i].node != e->node &&
-                !gm_bpmn_node_at(p->m, p->act[i].node)->triggered_by_event)
-                p->act[i].comp_handler = e->node;
+    size_t nn = gm_bpmn_nnodes(p->m), np = gm_bpmn_nprocesses(p->m);
+    size_t *off = calloc(np + 1, sizeof *off);       /* the calls of each process */
+    size_t *calls = calloc(p->nact ? p->nact : 1, sizeof *calls);
+    size_t *work = calloc(p->nact ? p->nact : 1, sizeof *work);
+    if (!off || !calls || !work) {
+        free(off);
+        free(calls);
+        free(work);
+        return gm_err_set(err, GM_ENOMEM, "", "out of memory");
     }
-    for (size_t i = 0; i < p->nact; i++)
-        p->act[i].comp = p->act[i].comp_handler != NONE;
-    /* outwards, a nesting level per round */
-    for (bool more = true; more;) {
-        more = false;
-        for (size_t i = 0; i < p->nact; i++) {
-            if (!p->act[i].comp)
-                continue;
-            size_t h = p->home[p->act[i].node];
-            for (size_t j = 0; j < p->nact && h != NONE; j++) {
-                pact *a = &p->act[j];
-                if (!a->comp && p->inner[a->node] == h &&
-                    !gm_bpmn_node_at(p->m, a->node)->triggered_by_event) {
-                    a->comp = true;
-                    more = true;
+    size_t nw = 0;
+    for (size_t i = 0; i < p->nact; i++) {
+        pact *a = &p->act[i];
+        const gm_bpmn_node *n = gm_bpmn_node_at(p->m, a->node);
+        if (n->kind == GM_BPMN_CALL_ACTIVITY && a->sub)
+            off[n->called_process + 1]++;
+        /* a sub-process's or call's compensation event sub-process (an event
+           sub-process at the top of the process handles nothing: no case
+           compensates its process) */
+        if (a->sub && !n->triggered_by_event && a->comp_handler == NONE) {
+            size_t key = proc__key_index(p, p->inner[a->node]);
+            for (size_t k = p->esp_off[key]; k < p->esp_off[key + 1]; k++)
+                if (p->esp[k].comp) {
+                    a->comp_handler = p->esp[k].node;
+                    break;
                 }
+        }
+        a->comp = a->comp_handler != NONE;
+        if (a->comp)
+            work[nw++] = i;
+    }
+    for (size_t q = 0; q < np; q++)
+        off[q + 1] += off[q];
+    for (size_t i = 0; i < p->nact; i++) {
+        const gm_bpmn_node *n = gm_bpmn_node_at(p->m, p->act[i].node);
+        if (n->kind == GM_BPMN_CALL_ACTIVITY && p->act[i].sub)
+            calls[off[n->called_process]++] = i;
+    }
+    for (size_t q = np; q > 0; q--) /* each off[q] moved to the end of its list */
+        off[q] = off[q - 1];
+    off[0] = 0;
+    /* outwards: the activity whose scope holds a compensable one */
+    while (nw) {
+        size_t h = p->home[p->act[work[--nw]].node];
+        size_t from = 0, to = 0; /* the activities opening scope h */
+        size_t one = NONE;
+        if (h != NONE && h < nn) {
+            one = p->node[h].idx; /* a sub-process (or an event sub-process: not it) */
+            if (gm_bpmn_node_at(p->m, h)->triggered_by_event)
+                one = NONE;
+        } else if (h != NONE) {
+            from = off[h - nn];
+            to = off[h - nn + 1];
+        }
+        for (size_t k = from; k < to + (one != NONE); k++) {
+            size_t j = k < to ? calls[k] : one;
+            if (!p->act[j].comp) {
+                p->act[j].comp = true;
+                work[nw++] = j;
             }
         }
     }
+    free(off);
+    free(calls);
+    free(work);
+    return GM_OK;
 }
 
 /* ---- arrivals -------------------------------------------------------------- */
@@ -1288,7 +1381,7 @@ static int parse_arrivals(gm_proc *p, const char *name, const json_t *arr, gm_er
 
 /* What a token passes along that is not a sequence flow, for the load-time
    analyses (inclusive joins, endings): a link throw event goes on at its
-   catch event. 'any': one such way on that ends is enough for its source
+   catch event, a call at the called process's start event. 'any': one such way on that ends is enough for its source
    to end (else it is needed, as each flow of a parallel split is). 'local':
    the token stays in its scope (the inclusive joins look only there). */
 typedef struct xedge {
@@ -1372,18 +1465,6 @@ static int build_xgraph(const gm_proc *p, xgraph *g, gm_err *err)
         else if (pn->kind == PK_ACTIVITY && pn->bn->kind == GM_BPMN_CALL_ACTIVITY &&
                  p->act[pn->idx].sub)
             rc = xgraph_add(g, i, p->act[pn->idx].sub_start, false, false);
-    }
-    /* An interrupting event sub-process that occurs ends every token of its
-       scope: for each of them, a way to the end (when the event
-       sub-process itself ends). */
-    for (size_t k = 0; k < p->nesp && !rc; k++) {
-        const pesp *e = &p->esp[k];
-        if (e->error || !e->interrupting || !(e->prob > 0))
-            continue;
-        for (size_t i = 0; i < nn && !rc; i++)
-            if (i != e->node && in_process(p, p->node[i].bn) && p->home[i] == e->home &&
-                p->node[i].kind != PK_BOUNDARY)
-                rc = xgraph_add(g, i, e->node, true, false);
     }
     if (rc || (rc = xgraph_index(g, nn)))
         return gm_err_set(err, GM_ENOMEM, "", "out of memory");
@@ -1556,6 +1637,7 @@ void gm_proc_free(gm_proc *p)
         for (size_t i = 0; i < p->nesp; i++)
             free_time(&p->esp[i].after);
     free(p->esp);
+    free(p->esp_off);
     if (p->arr)
         for (size_t i = 0; i < p->narr; i++) {
             free_time(&p->arr[i].inter);
@@ -1578,6 +1660,7 @@ void gm_proc_free(gm_proc *p)
     free(p->home);
     free(p->inner);
     free(p->inproc);
+    free(p->pstart);
     free(p->act);
     free(p->gw);
     free(p->bnd);
@@ -1622,8 +1705,8 @@ static bool choice(const pnode *pn)
  * (and, for a sub-process, its start event; for a call, the called
  * process's; for a link throw event, its catch event); an activity is also
  * live when one of its boundary events is and can fire, and any node when
- * an interrupting event sub-process of its scope is and can occur (the
- * ways on of the xgraph). Computed backwards from the ends, each node once.
+ * an interrupting event sub-process of its scope is and can occur (it ends
+ * them all). Computed backwards from the ends, each node once.
  * A token of a start event (of the process, or of an event sub-process that
  * can occur) that is not live names the first node of its path whose every
  * way on is dead.
@@ -1636,11 +1719,34 @@ static int check_endings(const gm_proc *p, const xgraph *g, const char *name, gm
     size_t *queue = calloc(nn ? nn : 1, sizeof *queue);
     bool *live = calloc(nn ? nn : 1, sizeof *live);
     uint8_t *color = calloc(nn ? nn : 1, 1);
+    /* the nodes of each scope (by key), and the event sub-process at each
+       node: an interrupting one that can occur ends every token of its
+       scope, a way out for all of them once it can end itself */
+    size_t nk = proc__nkeys(p);
+    size_t *hoff = calloc(nk + 1, sizeof *hoff), *hnodes = calloc(nn ? nn : 1, sizeof *hnodes);
+    size_t *hpos = calloc(nk, sizeof *hpos);
+    size_t *esp_at = malloc((nn ? nn : 1) * sizeof *esp_at);
+    bool *rescued = calloc(nk, sizeof *rescued);
     int rc = GM_OK;
-    if (!need || !queue || !live || !color) {
+    if (!need || !queue || !live || !color || !hoff || !hnodes || !hpos || !esp_at ||
+        !rescued) {
         rc = gm_err_set(err, GM_ENOMEM, "", "out of memory");
         goto done;
     }
+    for (size_t i = 0; i < nn; i++) {
+        esp_at[i] = NONE;
+        if (in_process(p, gm_bpmn_node_at(m, i)) && p->node[i].kind != PK_BOUNDARY)
+            hoff[proc__key_index(p, p->home[i]) + 1]++;
+    }
+    for (size_t k = 0; k < nk; k++) {
+        hoff[k + 1] += hoff[k];
+        hpos[k] = hoff[k];
+    }
+    for (size_t i = 0; i < nn; i++)
+        if (in_process(p, gm_bpmn_node_at(m, i)) && p->node[i].kind != PK_BOUNDARY)
+            hnodes[hpos[proc__key_index(p, p->home[i])]++] = i;
+    for (size_t k = 0; k < p->nesp; k++)
+        esp_at[p->esp[k].node] = k;
     size_t qh = 0, qt = 0;
     for (size_t i = 0; i < nn; i++) {
         const gm_bpmn_node *n = gm_bpmn_node_at(m, i);
@@ -1651,7 +1757,7 @@ static int check_endings(const gm_proc *p, const xgraph *g, const char *name, gm
         for (size_t k = 0; k < n->nout; k++)
             taken += flow_taken(p, i, n->out[k]);
         need[i] = choice(pn) ? (taken ? 1 : SIZE_MAX) : taken;
-        if (pn->kind == PK_ACTIVITY && n->kind == GM_BPMN_SUBPROCESS)
+        if (pn->kind == PK_ACTIVITY && n->kind == GM_BPMN_SUBPROCESS && p->act[pn->idx].sub)
             need[i]++; /* its inner start (a call's is a way on of the graph) */
         for (size_t k = g->out_off[i]; k < g->out_off[i + 1] && need[i] != SIZE_MAX; k++)
             need[i] += !g->e[g->out[k]].any;
@@ -1675,6 +1781,16 @@ static int check_endings(const gm_proc *p, const xgraph *g, const char *name, gm
     while (qh < qt) {
         size_t x = queue[qh++];
         const gm_bpmn_node *n = gm_bpmn_node_at(m, x);
+        const pesp *es = esp_at[x] != NONE ? &p->esp[esp_at[x]] : NULL;
+        if (es && es->interrupting && !es->error && !es->comp && es->prob > 0 &&
+            !rescued[es->key]) {
+            rescued[es->key] = true; /* once a scope */
+            for (size_t j = hoff[es->key]; j < hoff[es->key + 1]; j++)
+                if (!live[hnodes[j]]) {
+                    live[hnodes[j]] = true;
+                    queue[qt++] = hnodes[j];
+                }
+        }
         /* what becoming live does to the nodes before x: by its flows, as
            a boundary event, as a sub-process's start, by other ways on */
         size_t special = (size_t)(n->kind == GM_BPMN_BOUNDARY_EVENT) +
@@ -1792,6 +1908,11 @@ done:
     free(queue);
     free(live);
     free(color);
+    free(hoff);
+    free(hnodes);
+    free(hpos);
+    free(esp_at);
+    free(rescued);
     return rc;
 }
 
@@ -2095,14 +2216,8 @@ int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_pr
     }
     if ((rc = parse_events(p, name, events, err)) || (rc = parse_arrivals(p, name, arrivals, err)))
         goto fail;
-    /* the start events of scopes with event sub-processes that start after
-       a delay arm them */
-    for (size_t k = 0; k < p->nesp; k++)
-        for (size_t i = 0; i < nn && !p->esp[k].error && !p->esp[k].comp; i++)
-            if (p->node[i].kind == PK_START && p->home[i] == p->esp[k].home &&
-                in_process(p, gm_bpmn_node_at(m, i)))
-                p->node[i].kind = PK_START_ESP;
-    mark_compensable(p);
+    if ((rc = index_esps(p, err)) || (rc = mark_compensable(p, err)))
+        goto fail;
     /* boundary lists per activity */
     for (size_t b = 0; b < p->nbnd; b++) {
         pact *a = &p->act[p->bnd[b].act];

@@ -1782,9 +1782,12 @@ static void raise_error(run *R, size_t s, size_t node)
             return;
         }
         size_t e = S->owner;
-        if (R->rc[e].kind == R_ESP) { /* in an event sub-process: its scope fails */
+        if (R->rc[e].kind == R_ESP || R->rc[e].kind == R_CRUN) {
+            /* in an event sub-process or a compensation handler: the scope
+               they work for fails (and its error handler, if the error comes
+               from it, does not catch it again) */
             size_t up = R->rc[e].scope;
-            skip_esp = R->p->esp[R->rc[e].ai].error;
+            skip_esp = R->rc[e].kind == R_ESP && R->p->esp[R->rc[e].ai].error;
             cancel_rec(R, e); /* frees s too */
             s = up;
             continue;
@@ -1849,10 +1852,10 @@ static double esp_after(run *R, const pesp *e)
 static void esp_arm(run *R, size_t s)
 {
     const gm_proc *p = R->p;
-    size_t key = scope_key(R, s);
-    for (size_t k = 0; k < p->nesp && !R->error; k++) {
+    size_t key = proc__key_index(p, scope_key(R, s));
+    for (size_t k = p->esp_off[key]; k < p->esp_off[key + 1] && !R->error; k++) {
         const pesp *e = &p->esp[k];
-        if (e->home != key || e->error)
+        if (e->error || e->comp)
             continue;
         if (e->prob < 1 && !(gm_rng_uniform(&R->rng[e->stream]) < e->prob))
             continue;
@@ -1939,11 +1942,11 @@ static void esp_done(run *R, size_t r, size_t c)
 static size_t esp_catcher(const run *R, size_t s, size_t node)
 {
     const gm_proc *p = R->p;
-    size_t key = scope_key(R, s), any = NONE;
+    size_t key = proc__key_index(p, scope_key(R, s)), any = NONE;
     const char *ref = nd(R, node)->event_ref;
-    for (size_t k = 0; k < p->nesp; k++) {
+    for (size_t k = p->esp_off[key]; k < p->esp_off[key + 1]; k++) {
         const pesp *e = &p->esp[k];
-        if (e->home != key || !e->error)
+        if (!e->error)
             continue;
         if (e->ref && ref && strcmp(e->ref, ref) == 0)
             return k;

@@ -3,15 +3,19 @@
  * by gemel's "process-simulation" parameter JSON (Scylla and BIMP parameters
  * are translated into it by procimport/procimport.h).
  *
- * Runs one process: start events with interarrival distributions or rate
- * calendars; tasks of every type, call activities and embedded
- * sub-processes, with loop and multi-instance markers; exclusive, parallel,
- * inclusive and event-based gateways; catch, boundary (timer, message,
- * signal, conditional, error) and end events (none, terminate, error);
- * resource pools of counted or named units with weekly calendars. Elements
- * it cannot run are refused by gm_proc_load with GM_EUNSUPPORTED.
- * docs/processes.md ("Simulating a process") describes the parameters, the
- * semantics and the KPIs.
+ * Runs one process (and the processes of the file it calls): start events
+ * and instantiating event-based gateways with interarrival distributions or
+ * rate calendars; tasks of every type, call activities (of global tasks, of
+ * processes of the file, of other files) and embedded sub-processes, with
+ * loop and multi-instance markers; event sub-processes (delayed and error
+ * starts, interrupting or not); compensation (boundary handlers,
+ * compensation event sub-processes, throw and end events); exclusive,
+ * parallel, inclusive and event-based gateways; catch, link, boundary
+ * (timer, message, signal, conditional, error) and end events (none,
+ * terminate, error, compensation); resource pools of counted or named units
+ * with weekly calendars. Elements it cannot run are refused by gm_proc_load
+ * with GM_EUNSUPPORTED. docs/processes.md ("Simulating a process") describes
+ * the parameters, the semantics and the KPIs.
  */
 #ifndef GM_PROCESS_PROCESS_H
 #define GM_PROCESS_PROCESS_H
@@ -42,11 +46,17 @@ typedef struct gm_proc gm_proc;
  * retained). name is the model's file name for error locations ("FILE:LINE").
  * On success *out owns the model (gm_proc_free). Errors, with err filled:
  *   GM_EUNSUPPORTED  an element the simulator cannot run ("FILE:LINE",
- *                    "simulation of inclusiveGateway 'g' is not supported yet"),
- *                    or not exactly one process / one none start event;
+ *                    "simulation of ... is not supported"): a recursive call,
+ *                    a called process without exactly one none start event,
+ *                    an instantiating event-based gateway that does not start
+ *                    the process, ...;
  *   GM_EINVAL        bad parameters, located by JSON path ("tasks.check.resource:
  *                    unknown resource 'x'"); a task without an entry in "tasks"
- *                    (where "tasks", the message names its id and line);
+ *                    (where "tasks", the message names its id and line); a
+ *                    model whose tokens can never end, or a link throw event
+ *                    that leads nowhere ("FILE:LINE"); several processes, no
+ *                    "process" key, and not exactly one that no call activity
+ *                    calls;
  *   GM_ENOMEM.
  */
 int gm_proc_load(const gm_bpmn *m, const char *name, const json_t *params, gm_proc **out,

@@ -324,6 +324,30 @@ static void test_call_refusals(void **state)
     gm_bpmn_free(m);
 }
 
+/* A sub-process drawn collapsed, with nothing inside in the file, is a task
+   with its own parameters, as a call of another file's process is. */
+static void test_collapsed_subprocess(void **state)
+{
+    (void)state;
+    static const char doc[] = HEAD
+        "<startEvent id=\"s\"/>\n<subProcess id=\"folded\" name=\"Collapsed\"/>\n<endEvent id=\"e\"/>\n"
+        "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"folded\"/>\n"
+        "<sequenceFlow id=\"f2\" sourceRef=\"folded\" targetRef=\"e\"/>\n" TAIL;
+    gm_bpmn *m = load_bpmn(doc);
+    expect_error(m, P0 "\"tasks\": {}}", GM_EINVAL, "tasks",
+                 "subProcess 'folded' (t.bpmn:5) has no entry");
+    gm_proc *p = load_ok(m, "{\"type\": \"process-simulation\", \"cases\": 100,"
+                            "\"arrivals\": {\"interarrival\": " CONST(10) "},"
+                            "\"tasks\": {\"folded\": {\"duration\": " CONST(3) "}}}");
+    gm_exp_summary s;
+    run_exp(p, 2, &s);
+    assert_near(kpi_of(p, &s, "case.cycle_time_mean"), 3.0, 1e-12);
+    assert_near(kpi_of(p, &s, "case.processing_time_mean"), 3.0, 1e-12);
+    gm_exp_summary_free(&s);
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+}
+
 /* ---- event sub-processes -------------------------------------------------- */
 
 /* A task t of the process, and an event sub-process E whose start event
@@ -865,6 +889,50 @@ static void test_comp_error_handler(void **state)
     gm_bpmn_free(m);
 }
 
+/* An error inside a compensation handler fails the scope that compensates:
+   here the process, whose error event sub-process catches it. */
+static void test_comp_handler_error(void **state)
+{
+    (void)state;
+    static const char doc[] = HEAD
+        "<startEvent id=\"s\"/>\n<task id=\"A\"/>\n"
+        "<intermediateThrowEvent id=\"undo\"><compensateEventDefinition/></intermediateThrowEvent>\n"
+        "<task id=\"never\"/>\n<endEvent id=\"e\"/>\n"
+        "<boundaryEvent id=\"cA\" attachedToRef=\"A\"><compensateEventDefinition/></boundaryEvent>\n"
+        "<subProcess id=\"undoA\" isForCompensation=\"true\">\n"
+        "  <startEvent id=\"us\"/>\n  <task id=\"try\"/>\n"
+        "  <endEvent id=\"fails\"><errorEventDefinition/></endEvent>\n"
+        "  <sequenceFlow id=\"x1\" sourceRef=\"us\" targetRef=\"try\"/>\n"
+        "  <sequenceFlow id=\"x2\" sourceRef=\"try\" targetRef=\"fails\"/>\n"
+        "</subProcess>\n"
+        "<association id=\"a1\" sourceRef=\"cA\" targetRef=\"undoA\"/>\n"
+        "<sequenceFlow id=\"f1\" sourceRef=\"s\" targetRef=\"A\"/>\n"
+        "<sequenceFlow id=\"f2\" sourceRef=\"A\" targetRef=\"undo\"/>\n"
+        "<sequenceFlow id=\"f3\" sourceRef=\"undo\" targetRef=\"never\"/>\n"
+        "<sequenceFlow id=\"f4\" sourceRef=\"never\" targetRef=\"e\"/>\n"
+        "<subProcess id=\"onErr\" triggeredByEvent=\"true\">\n"
+        "  <startEvent id=\"es\"><errorEventDefinition/></startEvent>\n"
+        "  <task id=\"fix\"/>\n  <endEvent id=\"fe\"/>\n"
+        "  <sequenceFlow id=\"e1\" sourceRef=\"es\" targetRef=\"fix\"/>\n"
+        "  <sequenceFlow id=\"e2\" sourceRef=\"fix\" targetRef=\"fe\"/>\n"
+        "</subProcess>\n" TAIL;
+    gm_bpmn *m = load_bpmn(doc);
+    gm_proc *p = load_ok(m, "{\"type\": \"process-simulation\", \"cases\": 100,"
+                            "\"arrivals\": {\"interarrival\": " CONST(30) "},"
+                            "\"tasks\": {\"A\": {\"duration\": " CONST(2) "},"
+                            "\"try\": {\"duration\": " CONST(1) "}, \"never\": {\"duration\": " CONST(1) "},"
+                            "\"fix\": {\"duration\": " CONST(3) "}}}");
+    gm_exp_summary s;
+    run_exp(p, 2, &s);
+    assert_near(kpi_of(p, &s, "case.cycle_time_mean"), 2 + 1 + 3, 1e-12);
+    assert_near(kpi_of(p, &s, "never.count"), 0.0, 0);
+    assert_near(kpi_of(p, &s, "undoA.count"), 0.0, 0); /* it failed */
+    assert_near(kpi_of(p, &s, "fix.count"), 1.0, 0);
+    gm_exp_summary_free(&s);
+    gm_proc_free(p);
+    gm_bpmn_free(m);
+}
+
 /* ---- event-based gateways that start the process -------------------------- */
 
 /* No start event: cases arrive at the gateway; a message (exponential,
@@ -974,6 +1042,7 @@ int main(void)
         cmocka_unit_test(test_call_task),
         cmocka_unit_test(test_call_process),
         cmocka_unit_test(test_call_refusals),
+        cmocka_unit_test(test_collapsed_subprocess),
         cmocka_unit_test(test_esp_interrupting),
         cmocka_unit_test(test_esp_non_interrupting),
         cmocka_unit_test(test_esp_error),
@@ -981,6 +1050,7 @@ int main(void)
         cmocka_unit_test(test_comp_reverse),
         cmocka_unit_test(test_comp_subprocess),
         cmocka_unit_test(test_comp_error_handler),
+        cmocka_unit_test(test_comp_handler_error),
         cmocka_unit_test(test_instantiate),
         cmocka_unit_test(test_instantiate_refusals),
     };
